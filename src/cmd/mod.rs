@@ -1,0 +1,64 @@
+//! One file per subcommand, each with its `run()`; this module dispatches and holds what they
+//! share (loading the plan, the worker pool, the progress bar).
+
+pub mod inspect;
+pub mod rollback;
+pub mod run;
+pub mod sample;
+pub mod template;
+pub mod validate;
+
+use crate::cli::{Command, PipelineArgs};
+use crate::config::{default_pipeline_dir, Plan};
+use crate::exit;
+use std::io::IsTerminal;
+
+pub fn dispatch(command: Command) -> i32 {
+    match command {
+        Command::Run(args) => run::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Template(args) => template::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Rollback(args) => rollback::run(args),
+    }
+}
+
+/// Loads and validates the pipeline; on failure prints every problem and returns exit code 2.
+pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
+    let dir = args.pipeline.clone().unwrap_or_else(default_pipeline_dir);
+    Plan::load(&dir).map_err(|error| {
+        eprintln!("zlbd: {error}");
+        exit::USAGE
+    })
+}
+
+/// Sizes rayon's global pool once, from --jobs.
+pub fn init_workers(jobs: Option<usize>) {
+    if let Some(jobs) = jobs.filter(|&jobs| jobs > 0) {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global();
+    }
+}
+
+/// A progress bar on a terminal, nothing otherwise.
+pub fn progress_bar() -> impl Fn(usize, usize) + Sync {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    move |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! `zlbd sample --out DIR [--seed N]`: a synthetic inbox for the roster.
+
+use crate::cli::SampleArgs;
+use crate::exit;
+use crate::sample::{generate, SampleOptions};
+
+pub fn run(args: SampleArgs) -> i32 {
+    let plan = match super::load_plan(&args.pipeline) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let options = SampleOptions {
+        seed: args.seed,
+        extra_enterprises: args.extra_enterprises,
+        clean: args.clean,
+    };
+    match generate(&plan, &args.out, &options) {
+        Ok(truth) => {
+            println!(
+                "wrote {} files with {} indicator cells to {}",
+                truth.files.len(),
+                truth.cells.len(),
+                args.out.display()
+            );
+            exit::OK
+        }
+        Err(error) => {
+            eprintln!("zlbd: {error}");
+            exit::FAILED
+        }
+    }
+}

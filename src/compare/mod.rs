@@ -1,0 +1,745 @@
+//! Compare: the three-year comparison of SPEC §7, in polars.
+//!
+//! In: the winning facts and the entities. Out: province-industry roll-ups (derived facts),
+//! `fact_comparison`, `entity_score`, `entity_score_detail`, the typical demonstrations,
+//! dimension tables, `roster_status` and YOY_JUMP warnings. Every output is sorted by its key,
+//! so results do not depend on file or thread order.
+
+pub mod entities;
+
+use crate::config::Plan;
+use crate::ingest::EntityRef;
+use crate::model::{Aggregation, Direction, Finding, Level, Rule};
+use crate::warehouse::columns as c;
+use polars::prelude::*;
+use std::collections::{BTreeMap, HashSet};
+
+/// Everything compare produces.
+pub struct Compared {
+    /// Input facts plus derived province-industry rows, sorted.
+    pub facts: DataFrame,
+    pub comparison: DataFrame,
+    pub scores: DataFrame,
+    pub score_detail: DataFrame,
+    pub dim_entity: DataFrame,
+    pub dim_indicator: DataFrame,
+    pub roster_status: DataFrame,
+    /// YOY_JUMP warnings on loaded values.
+    pub findings: Vec<Finding>,
+}
+
+/// Runs the whole comparison. `error_entities` are (level, entity_id) with error rejects in an
+/// active submission: they cannot be typical demonstrations.
+pub fn compare(
+    plan: &Plan,
+    facts: &DataFrame,
+    reported: &[EntityRef],
+    error_entities: &HashSet<(String, String)>,
+) -> PolarsResult<Compared> {
+    let rows = entities::entity_rows(plan, reported);
+    let dim_entity = entities::dim_entity(plan, &rows)?;
+    let dim_indicator = entities::dim_indicator(plan)?;
+    let derived = rollup(plan, facts, &dim_entity)?;
+    let facts = concat(
+        [facts.clone().lazy(), derived.lazy()],
+        UnionArgs {
+            to_supertypes: true,
+            ..Default::default()
+        },
+    )?
+    .sort(
+        [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+        SortMultipleOptions::default(),
+    )
+    .collect()?;
+    let indicators = indicator_frame(plan)?;
+    let comparison = comparison(plan, &facts, &dim_entity, &indicators)?;
+    let findings = yoy_jumps(plan, &facts, &comparison)?;
+    let (scores, score_detail) = scores(plan, &facts, &dim_entity, &indicators, error_entities)?;
+    let roster_status = entities::roster_status(plan, &rows, reported, &facts)?;
+    Ok(Compared {
+        facts,
+        comparison,
+        scores,
+        score_detail,
+        dim_entity,
+        dim_indicator,
+        roster_status,
+        findings,
+    })
+}
+
+/// Per indicator: direction, weight, roll-up method.
+fn indicator_frame(plan: &Plan) -> PolarsResult<DataFrame> {
+    let all = plan.catalog.indicators();
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            c::INDICATOR_CODE.into(),
+            all.iter().map(|i| i.code.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "higher".into(),
+            all.iter()
+                .map(|i| i.direction == Direction::Higher)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            c::WEIGHT.into(),
+            all.iter().map(|i| i.weight).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "agg_sum".into(),
+            all.iter()
+                .map(|i| i.agg.as_ref().map(|agg| *agg == Aggregation::Sum))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "agg_weight".into(),
+            all.iter()
+                .map(|i| match &i.agg {
+                    Some(Aggregation::WeightedMean(weight)) => Some(weight.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            c::UNIT.into(),
+            all.iter().map(|i| i.unit.as_str()).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// Province industries from the cities' parts: sums, and means weighted by another indicator
+/// of the same city and year (only cities with both value and weight count).
+fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<DataFrame> {
+    let indicators = indicator_frame(plan)?;
+    let parts = facts
+        .clone()
+        .lazy()
+        .filter(col(c::LEVEL).eq(lit(Level::ProvinceIndustryCity.as_str())))
+        .join(
+            dim_entity.clone().lazy().select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::PEER_GROUP),
+            ]),
+            [col(c::LEVEL), col(c::ENTITY_ID)],
+            [col(c::LEVEL), col(c::ENTITY_ID)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        // Parts of cities or industries not on the roster have no province industry.
+        .filter(col(c::PEER_GROUP).neq(lit(entities::UNKNOWN_PEERS)))
+        .join(
+            indicators.clone().lazy(),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Inner),
+        );
+    let weights = facts.clone().lazy().select([
+        col(c::LEVEL),
+        col(c::ENTITY_ID),
+        col(c::YEAR),
+        col(c::INDICATOR_CODE).alias("agg_weight"),
+        col(c::VALUE).alias("weight_value"),
+    ]);
+    let sums = parts
+        .clone()
+        .filter(col("agg_sum").eq(lit(true)))
+        .group_by([col(c::PEER_GROUP), col(c::INDICATOR_CODE), col(c::YEAR)])
+        .agg([col(c::VALUE).sum().alias(c::VALUE)]);
+    let means = parts
+        .filter(col("agg_weight").is_not_null())
+        .join(
+            weights,
+            [
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::YEAR),
+                col("agg_weight"),
+            ],
+            [
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::YEAR),
+                col("agg_weight"),
+            ],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("weight_value").gt(lit(0.0)))
+        .group_by([col(c::PEER_GROUP), col(c::INDICATOR_CODE), col(c::YEAR)])
+        .agg([
+            ((col(c::VALUE) * col("weight_value")).sum() / col("weight_value").sum())
+                .alias(c::VALUE),
+        ]);
+    concat([sums, means], UnionArgs::default())?
+        .join(
+            indicators
+                .lazy()
+                .select([col(c::INDICATOR_CODE), col(c::UNIT)]),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            lit(Level::ProvinceIndustry.as_str()).alias(c::LEVEL),
+            col(c::PEER_GROUP).alias(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::VALUE),
+            col(c::UNIT),
+            lit(NULL).cast(DataType::String).alias(c::RAW_VALUE),
+            lit(NULL).cast(DataType::String).alias(c::SOURCE_FILE),
+            lit(NULL).cast(DataType::String).alias(c::SOURCE_SHEET),
+            lit(NULL).cast(DataType::String).alias(c::SOURCE_CELL),
+            lit(NULL).cast(DataType::String).alias(c::SUBMISSION_ID),
+            lit(true).alias(c::IS_DERIVED),
+        ])
+        .collect()
+}
+
+/// Competition rank, 1 = best: ties share the lowest rank (1, 2, 2, 4).
+fn competition_rank(expr: Expr) -> Expr {
+    expr.rank(
+        RankOptions {
+            method: RankMethod::Min,
+            descending: false,
+        },
+        None,
+    )
+    .cast(DataType::Int64)
+}
+
+/// `fact_comparison`: changes over time and standing among peers, per fact.
+fn comparison(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+    indicators: &DataFrame,
+) -> PolarsResult<DataFrame> {
+    let first_year = plan.first_year();
+    let previous: Vec<Option<i32>> = plan
+        .years
+        .iter()
+        .enumerate()
+        .map(|(index, _)| index.checked_sub(1).map(|prev| plan.years[prev]))
+        .collect();
+    let years = DataFrame::new_infer_height(vec![
+        Column::new(c::YEAR.into(), plan.years.clone()),
+        Column::new("prev_year".into(), previous),
+    ])?;
+    let base = facts.clone().lazy().select([
+        col(c::LEVEL),
+        col(c::ENTITY_ID),
+        col(c::INDICATOR_CODE),
+        col(c::YEAR),
+        col(c::VALUE),
+    ]);
+    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID), col(c::INDICATOR_CODE)];
+    let with_prev = |key: &str| {
+        let mut keys = entity_key.to_vec();
+        keys.push(col(key));
+        keys
+    };
+    let group = [
+        col(c::LEVEL),
+        col(c::PEER_GROUP),
+        col(c::INDICATOR_CODE),
+        col(c::YEAR),
+    ];
+    let value = || col(c::VALUE);
+    let pct_against = |base: Expr| {
+        when(base.clone().is_not_null().and(base.clone().neq(lit(0.0))))
+            .then((value() - base.clone()) / base.abs() * lit(100.0))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+    };
+    let frame = base
+        .clone()
+        .join(
+            years.lazy(),
+            [col(c::YEAR)],
+            [col(c::YEAR)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            base.clone().select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::INDICATOR_CODE),
+                col(c::YEAR).alias("prev_year"),
+                col(c::VALUE).alias(c::PREV_VALUE),
+            ]),
+            with_prev("prev_year"),
+            with_prev("prev_year"),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            base.clone()
+                .filter(col(c::YEAR).eq(lit(first_year)))
+                .select([
+                    col(c::LEVEL),
+                    col(c::ENTITY_ID),
+                    col(c::INDICATOR_CODE),
+                    col(c::VALUE).alias(c::FIRST_VALUE),
+                ]),
+            entity_key.to_vec(),
+            entity_key.to_vec(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            dim_entity.clone().lazy().select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::PEER_GROUP),
+            ]),
+            [col(c::LEVEL), col(c::ENTITY_ID)],
+            [col(c::LEVEL), col(c::ENTITY_ID)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)))
+        .join(
+            indicators
+                .clone()
+                .lazy()
+                .select([col(c::INDICATOR_CODE), col("higher")]),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([
+            (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
+            pct_against(col(c::PREV_VALUE)).alias(c::YOY_PCT),
+            (value() - col(c::FIRST_VALUE)).alias(c::CHANGE_ABS),
+            pct_against(col(c::FIRST_VALUE)).alias(c::CHANGE_PCT),
+            when(
+                col(c::YEAR)
+                    .gt(lit(first_year))
+                    .and(value().gt(lit(0.0)))
+                    .and(col(c::FIRST_VALUE).gt(lit(0.0))),
+            )
+            .then(
+                ((value() / col(c::FIRST_VALUE))
+                    .pow(lit(1.0) / (col(c::YEAR) - lit(first_year)).cast(DataType::Float64))
+                    - lit(1.0))
+                    * lit(100.0),
+            )
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(c::CAGR_PCT),
+            when(col(c::PREV_VALUE).is_null())
+                .then(lit(NULL).cast(DataType::Boolean))
+                .when(col("higher"))
+                .then(value().gt(col(c::PREV_VALUE)))
+                .otherwise(value().lt(col(c::PREV_VALUE)))
+                .alias(c::IMPROVED),
+            // Smaller is better on this scale, whatever the direction.
+            when(col("higher"))
+                .then(-value())
+                .otherwise(value())
+                .alias("badness"),
+        ])
+        .with_columns([
+            value()
+                .count()
+                .over(group.clone())?
+                .cast(DataType::Int64)
+                .alias(c::PEER_N),
+            competition_rank(col("badness"))
+                .over(group.clone())?
+                .alias(c::RANK),
+            value().median().over(group.clone())?.alias(c::PEER_MEDIAN),
+            when(col("higher"))
+                .then(value().max().over(group.clone())?)
+                .otherwise(value().min().over(group.clone())?)
+                .alias(c::PEER_BEST),
+        ])
+        .with_columns([
+            when(col(c::PEER_N).eq(lit(1)))
+                .then(lit(100.0))
+                .otherwise(
+                    (col(c::PEER_N) - col(c::RANK)).cast(DataType::Float64) * lit(100.0)
+                        / (col(c::PEER_N) - lit(1)).cast(DataType::Float64),
+                )
+                .alias(c::PERCENTILE),
+            (col(c::PEER_BEST) - value()).abs().alias(c::GAP_TO_BEST),
+            (value() - col(c::PEER_MEDIAN))
+                .abs()
+                .median()
+                .over(group)?
+                .alias("mad"),
+        ])
+        .with_column(
+            when(col(c::PEER_N).gt_eq(lit(5)).and(col("mad").gt(lit(0.0))))
+                .then((value() - col(c::PEER_MEDIAN)) / (lit(1.4826) * col("mad")))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(c::ROBUST_Z),
+        )
+        .with_column(
+            col(c::ROBUST_Z)
+                .abs()
+                .gt(lit(3.5))
+                .fill_null(lit(false))
+                .alias(c::ANOMALY),
+        )
+        .select(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::INDICATOR_CODE,
+                c::YEAR,
+                c::VALUE,
+                c::PREV_VALUE,
+                c::YOY_ABS,
+                c::YOY_PCT,
+                c::FIRST_VALUE,
+                c::CHANGE_ABS,
+                c::CHANGE_PCT,
+                c::CAGR_PCT,
+                c::IMPROVED,
+                c::PEER_GROUP,
+                c::PEER_N,
+                c::RANK,
+                c::PERCENTILE,
+                c::PEER_MEDIAN,
+                c::PEER_BEST,
+                c::GAP_TO_BEST,
+                c::ROBUST_Z,
+                c::ANOMALY,
+            ]
+            .map(col),
+        )
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    Ok(frame)
+}
+
+/// YOY_JUMP warnings for loaded (not derived) values whose |yoy_pct| exceeds the threshold.
+fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
+    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
+    let jumps = comparison
+        .clone()
+        .lazy()
+        .filter(col(c::YOY_PCT).abs().gt(lit(plan.yoy_jump_pct)))
+        .join(
+            facts.clone().lazy(),
+            key.clone(),
+            key,
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(c::IS_DERIVED).not())
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+        Ok(jumps
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let (submissions, files, sheets, cells, raws, levels, entity_ids, codes) = (
+        text(c::SUBMISSION_ID)?,
+        text(c::SOURCE_FILE)?,
+        text(c::SOURCE_SHEET)?,
+        text(c::SOURCE_CELL)?,
+        text(c::RAW_VALUE)?,
+        text(c::LEVEL)?,
+        text(c::ENTITY_ID)?,
+        text(c::INDICATOR_CODE)?,
+    );
+    let years: Vec<Option<i32>> = jumps.column(c::YEAR)?.i32()?.iter().collect();
+    let pcts: Vec<Option<f64>> = jumps.column(c::YOY_PCT)?.f64()?.iter().collect();
+    let mut out = Vec::new();
+    for row in 0..jumps.height() {
+        let sheet = sheets[row].clone().unwrap_or_default();
+        let cell = cells[row].clone().unwrap_or_default();
+        let raw = raws[row].clone().unwrap_or_default();
+        let name = codes[row]
+            .as_deref()
+            .and_then(|code| plan.catalog.get(code))
+            .map(|indicator| indicator.name.clone())
+            .unwrap_or_default();
+        out.push(Finding {
+            submission_id: submissions[row].clone().unwrap_or_default(),
+            source_file: files[row].clone().unwrap_or_default(),
+            source_sheet: Some(sheet.clone()),
+            source_cell: Some(cell.clone()),
+            level: levels[row].clone(),
+            entity_id: entity_ids[row].clone(),
+            indicator_code: codes[row].clone(),
+            year: years[row],
+            rule: Rule::YoyJump,
+            message: format!(
+                "{sheet}!{cell} {name}“{raw}”同比变化{:.1}%，超过{}%，请核实 (YOY_JUMP)",
+                pcts[row].unwrap_or_default(),
+                plan.yoy_jump_pct
+            ),
+            raw_value: Some(raw),
+        });
+    }
+    Ok(out)
+}
+
+/// `entity_score` and `entity_score_detail` (SPEC §7 composite score and typical picks).
+fn scores(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+    indicators: &DataFrame,
+    error_entities: &HashSet<(String, String)>,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID)];
+    let pool = [col(c::LEVEL), col(c::PEER_GROUP), col(c::INDICATOR_CODE)];
+    let with_groups = facts
+        .clone()
+        .lazy()
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::VALUE),
+        ])
+        .join(
+            dim_entity.clone().lazy().select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::PEER_GROUP),
+            ]),
+            entity_key.clone(),
+            entity_key.clone(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
+    // Pooled over all comparison years, per peer group and indicator.
+    let pooled = with_groups.clone().group_by(pool.clone()).agg([
+        col(c::VALUE).min().alias("pool_min"),
+        col(c::VALUE).max().alias("pool_max"),
+        col(c::VALUE).n_unique().alias("pool_distinct"),
+    ]);
+    let usable = pooled
+        .join(
+            indicators.clone().lazy().select([
+                col(c::INDICATOR_CODE),
+                col("higher"),
+                col(c::WEIGHT),
+            ]),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(
+            col(c::WEIGHT)
+                .gt(lit(0.0))
+                .and(col("pool_distinct").gt_eq(lit(2))),
+        );
+    let total_weight = usable
+        .clone()
+        .group_by([col(c::LEVEL), col(c::PEER_GROUP)])
+        .agg([col(c::WEIGHT).sum().alias("weight_all")]);
+    let detail = with_groups
+        .clone()
+        .join(
+            usable,
+            pool.to_vec(),
+            pool.to_vec(),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .with_column(
+            ((col(c::VALUE) - col("pool_min")) / (col("pool_max") - col("pool_min")) * lit(100.0))
+                .alias("scaled"),
+        )
+        .with_column(
+            when(col("higher"))
+                .then(col("scaled"))
+                .otherwise(lit(100.0) - col("scaled"))
+                .alias(c::NORMALIZED),
+        );
+    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
+    let present = detail.clone().group_by(entity_year.clone()).agg([
+        col(c::WEIGHT).sum().alias("weight_present"),
+        (col(c::WEIGHT) * col(c::NORMALIZED))
+            .sum()
+            .alias("weighted_sum"),
+    ]);
+    let detail = detail
+        .join(
+            present.clone(),
+            entity_year.to_vec(),
+            entity_year.to_vec(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::YEAR),
+            col(c::INDICATOR_CODE),
+            col(c::NORMALIZED),
+            col(c::WEIGHT),
+            (col(c::WEIGHT) * col(c::NORMALIZED) / col("weight_present")).alias(c::CONTRIBUTION),
+        ])
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+
+    let min_completeness = plan.score_min_completeness;
+    let first_year = plan.first_year();
+    let score_group = [col(c::LEVEL), col(c::PEER_GROUP), col(c::YEAR)];
+    let scores = with_groups
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::PEER_GROUP),
+            col(c::YEAR),
+        ])
+        .unique(None, UniqueKeepStrategy::First)
+        .join(
+            present,
+            entity_year.to_vec(),
+            entity_year.to_vec(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .join(
+            total_weight,
+            [col(c::LEVEL), col(c::PEER_GROUP)],
+            [col(c::LEVEL), col(c::PEER_GROUP)],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(
+            when(col("weight_all").gt(lit(0.0)))
+                .then(col("weight_present").fill_null(lit(0.0)) * lit(100.0) / col("weight_all"))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(c::COMPLETENESS),
+        )
+        .with_column(
+            when(
+                col(c::COMPLETENESS)
+                    .gt_eq(lit(min_completeness))
+                    .and(col("weight_present").gt(lit(0.0))),
+            )
+            .then(col("weighted_sum") / col("weight_present"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias(c::SCORE),
+        )
+        .with_columns([
+            competition_rank(-col(c::SCORE))
+                .over(score_group.clone())?
+                .alias(c::SCORE_RANK),
+            col(c::SCORE)
+                .count()
+                .over(score_group)?
+                .cast(DataType::Int64)
+                .alias(c::PEER_N),
+        ])
+        .with_column(
+            when(col(c::SCORE).is_null())
+                .then(lit(NULL).cast(DataType::Int64))
+                .otherwise(col(c::SCORE_RANK))
+                .alias(c::SCORE_RANK),
+        );
+    let first_scores = scores
+        .clone()
+        .filter(col(c::YEAR).eq(lit(first_year)))
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::SCORE).alias("first_score"),
+        ]);
+    let scores = scores
+        .join(
+            first_scores,
+            entity_key.to_vec(),
+            entity_key.to_vec(),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
+        .select(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::YEAR,
+                c::SCORE,
+                c::COMPLETENESS,
+                c::SCORE_RANK,
+                c::PEER_N,
+                c::SCORE_CHANGE,
+            ]
+            .map(col),
+        )
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let scores = typical(plan, scores, error_entities)?;
+    Ok((scores, detail))
+}
+
+/// Marks the typical demonstrations: at the last year, per level, the largest score changes
+/// among entities complete enough and without error rejects; ties by score, then entity_id.
+fn typical(
+    plan: &Plan,
+    scores: DataFrame,
+    error_entities: &HashSet<(String, String)>,
+) -> PolarsResult<DataFrame> {
+    let last = scores
+        .clone()
+        .lazy()
+        .filter(
+            col(c::YEAR)
+                .eq(lit(plan.last_year()))
+                .and(col(c::SCORE_CHANGE).is_not_null())
+                .and(col(c::COMPLETENESS).gt_eq(lit(plan.typical_min_completeness))),
+        )
+        .sort(
+            [c::LEVEL, c::SCORE_CHANGE, c::SCORE, c::ENTITY_ID],
+            SortMultipleOptions::default().with_order_descending_multi([false, true, true, false]),
+        )
+        .collect()?;
+    let levels = last.column(c::LEVEL)?.str()?;
+    let ids = last.column(c::ENTITY_ID)?.str()?;
+    let mut taken: BTreeMap<String, i64> = BTreeMap::new();
+    let mut picks: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (level, id) in levels.iter().zip(ids.iter()) {
+        let (Some(level), Some(id)) = (level, id) else {
+            continue;
+        };
+        let quota = Level::parse(level)
+            .and_then(|level| plan.typical_quota.get(&level))
+            .copied()
+            .unwrap_or(0) as i64;
+        if error_entities.contains(&(level.to_string(), id.to_string())) {
+            continue;
+        }
+        let count = taken.entry(level.to_string()).or_insert(0);
+        if *count < quota {
+            *count += 1;
+            picks.insert((level.to_string(), id.to_string()), *count);
+        }
+    }
+    let levels = scores.column(c::LEVEL)?.str()?;
+    let ids = scores.column(c::ENTITY_ID)?.str()?;
+    let years = scores.column(c::YEAR)?.i32()?;
+    let mut typical = Vec::with_capacity(scores.height());
+    let mut rank = Vec::with_capacity(scores.height());
+    for ((level, id), year) in levels.iter().zip(ids.iter()).zip(years.iter()) {
+        let pick = match (level, id, year) {
+            (Some(level), Some(id), Some(year)) if year == plan.last_year() => {
+                picks.get(&(level.to_string(), id.to_string())).copied()
+            }
+            _ => None,
+        };
+        typical.push(pick.is_some());
+        rank.push(pick);
+    }
+    let mut scores = scores;
+    scores.with_column(Column::new(c::TYPICAL.into(), typical))?;
+    scores.with_column(Column::new(c::TYPICAL_RANK.into(), rank))?;
+    Ok(scores)
+}

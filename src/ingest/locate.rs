@@ -1,0 +1,391 @@
+//! Finds what a workbook holds by content, never by file or sheet name: the label/value pairs
+//! of 基本信息 and every indicator table (header row, year columns, unit and industry columns,
+//! data rows down to the notes).
+
+use super::workbook::{CellValue, Sheet};
+use crate::model::a1;
+use crate::text;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Rows searched for a header (SPEC §3.4: the first 30).
+const HEADER_SEARCH_ROWS: u32 = 30;
+/// Rows and columns searched for 基本信息 labels.
+const INFO_SEARCH_ROWS: u32 = 60;
+const INFO_SEARCH_COLS: u32 = 20;
+
+/// The 基本信息 fields zlbd understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum InfoKey {
+    EnterpriseName,
+    Uscc,
+    ParkName,
+    ParkCode,
+    City,
+    RegionCode,
+    ParkOfEnterprise,
+    IndustryCode,
+    FilledDate,
+    Version,
+}
+
+/// Folded labels and the field each names (SPEC §3.1 with aliases).
+const LABELS: &[(&str, InfoKey)] = &[
+    ("企业名称", InfoKey::EnterpriseName),
+    ("单位名称", InfoKey::EnterpriseName),
+    ("统一社会信用代码", InfoKey::Uscc),
+    ("信用代码", InfoKey::Uscc),
+    ("社会信用代码", InfoKey::Uscc),
+    ("园区名称", InfoKey::ParkName),
+    ("园区代码", InfoKey::ParkCode),
+    ("填报地市", InfoKey::City),
+    ("所属地市", InfoKey::City),
+    ("地市", InfoKey::City),
+    ("所属城市", InfoKey::City),
+    ("行政区划代码", InfoKey::RegionCode),
+    ("所属园区", InfoKey::ParkOfEnterprise),
+    ("所属行业", InfoKey::IndustryCode),
+    ("行业代码", InfoKey::IndustryCode),
+    ("填报日期", InfoKey::FilledDate),
+    ("报表版本", InfoKey::Version),
+    ("版本号", InfoKey::Version),
+    ("版本", InfoKey::Version),
+];
+
+/// Labels that are not fields but must not be taken as a field's value either.
+const OTHER_LABELS: &[&str] = &["填报人", "联系电话", "填报单位", "序号", "指标名称"];
+
+fn label_key(folded: &str) -> Option<InfoKey> {
+    LABELS
+        .iter()
+        .find(|(label, _)| *label == folded)
+        .map(|(_, key)| *key)
+}
+
+fn is_label(value: &CellValue) -> bool {
+    match value {
+        CellValue::Text(text) => {
+            let folded = text::fold(text);
+            label_key(&folded).is_some() || OTHER_LABELS.contains(&folded.as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Where a field's value was found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InfoValue {
+    pub sheet: String,
+    pub cell: String,
+    pub value: CellValue,
+}
+
+/// Every field found, first occurrence in the best sheet winning.
+pub fn basic_info(sheets: &[Sheet]) -> BTreeMap<InfoKey, InfoValue> {
+    let mut per_sheet: Vec<BTreeMap<InfoKey, InfoValue>> = sheets.iter().map(sheet_info).collect();
+    let mut order: Vec<usize> = (0..sheets.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(per_sheet[index].len()));
+    let mut info = BTreeMap::new();
+    for index in order {
+        for (key, value) in std::mem::take(&mut per_sheet[index]) {
+            info.entry(key).or_insert(value);
+        }
+    }
+    info
+}
+
+fn sheet_info(sheet: &Sheet) -> BTreeMap<InfoKey, InfoValue> {
+    let mut found = BTreeMap::new();
+    for (row, cells) in sheet.rows() {
+        if row >= INFO_SEARCH_ROWS {
+            break;
+        }
+        for (position, (col, value)) in cells.iter().enumerate() {
+            if *col >= INFO_SEARCH_COLS {
+                break;
+            }
+            let CellValue::Text(label_text) = value else {
+                continue;
+            };
+            let folded = text::fold(label_text);
+            if let Some(key) = label_key(&folded) {
+                // The value is the next non-empty cell to the right, within four columns.
+                let value = cells[position + 1..]
+                    .iter()
+                    .take_while(|(value_col, _)| *value_col <= col + 4)
+                    .find(|(_, value)| !value.is_empty());
+                if let Some((value_col, value)) = value {
+                    if !is_label(value) {
+                        found.entry(key).or_insert(InfoValue {
+                            sheet: sheet.name.clone(),
+                            cell: a1(row, *value_col),
+                            value: value.clone(),
+                        });
+                    }
+                }
+                continue;
+            }
+            // "企业名称：某公司" in one cell.
+            let half = text::to_half_width(label_text);
+            if let Some((left, right)) = half.split_once(':') {
+                if let Some(key) = label_key(&text::fold(left)) {
+                    if !right.trim().is_empty() {
+                        found.entry(key).or_insert(InfoValue {
+                            sheet: sheet.name.clone(),
+                            cell: a1(row, *col),
+                            value: CellValue::Text(right.trim().to_string()),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// A year column of a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YearColumn {
+    pub col: u32,
+    pub year: i32,
+    /// The header cell that named the year, and what it said.
+    pub header_cell: String,
+    pub label: String,
+}
+
+/// One data row of a table, before indicators are matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableRow {
+    pub row: u32,
+    /// The 行业名称 of city tables (filled down over merged cells).
+    pub industry: Option<String>,
+    pub name: String,
+    pub name_cell: String,
+    /// The 计量单位 cell's text, if the column exists and the cell is not empty.
+    pub unit: Option<String>,
+    /// Cells of every year column, in the order of [`Table::years`].
+    pub values: Vec<CellValue>,
+}
+
+/// An indicator table found in a sheet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub sheet: String,
+    pub hidden: bool,
+    pub header_row: u32,
+    pub name_col: u32,
+    pub unit_col: Option<u32>,
+    pub industry_col: Option<u32>,
+    pub years: Vec<YearColumn>,
+    pub rows: Vec<TableRow>,
+}
+
+fn header_text(value: &CellValue) -> Option<String> {
+    match value {
+        CellValue::Text(text) => Some(text::fold(text)),
+        _ => None,
+    }
+}
+
+fn year_of(value: &CellValue) -> Option<i32> {
+    match value {
+        CellValue::Number { value, .. }
+            if value.fract() == 0.0 && (1900.0..=2100.0).contains(value) =>
+        {
+            Some(*value as i32)
+        }
+        CellValue::Text(text) => text::parse_year_label(text),
+        _ => None,
+    }
+}
+
+/// Notes and signature lines below a table end it.
+fn is_note(name: &str) -> bool {
+    let folded = text::fold(name);
+    [
+        "填表说明",
+        "填表人",
+        "注:",
+        "注：",
+        "说明",
+        "审核人",
+        "备注:",
+        "负责人",
+        "单位负责人",
+    ]
+    .iter()
+    .any(|prefix| folded.starts_with(&text::fold(prefix)))
+        || folded == "注"
+}
+
+/// Finds the indicator table of a sheet, if it has one.
+pub fn table(sheet: &Sheet) -> Option<Table> {
+    for (header_row, cells) in sheet.rows() {
+        if header_row >= HEADER_SEARCH_ROWS {
+            return None;
+        }
+        let name_col = cells
+            .iter()
+            .find(|(_, value)| {
+                matches!(
+                    header_text(value).as_deref(),
+                    Some("指标名称" | "指标" | "指标项" | "指标名")
+                )
+            })
+            .map(|(col, _)| *col);
+        let Some(name_col) = name_col else {
+            continue;
+        };
+        let find = |names: &[&str]| {
+            cells
+                .iter()
+                .find(|(_, value)| {
+                    header_text(value).is_some_and(|text| names.contains(&text.as_str()))
+                })
+                .map(|(col, _)| *col)
+        };
+        let unit_col = find(&["计量单位", "单位"]);
+        let industry_col = find(&["行业名称", "行业", "重点行业"]);
+        // Years in the header row, or in the row under it (a merged 年份 group above them).
+        let years_in = |row: u32| -> Vec<YearColumn> {
+            sheet
+                .row(row)
+                .iter()
+                .filter_map(|(col, value)| {
+                    year_of(value).map(|year| YearColumn {
+                        col: *col,
+                        year,
+                        header_cell: a1(row, *col),
+                        label: value.display(),
+                    })
+                })
+                .collect()
+        };
+        let mut years = years_in(header_row);
+        let mut data_start = header_row + 1;
+        let below = years_in(header_row + 1);
+        if years.len() < below.len() {
+            years = below;
+            data_start = header_row + 2;
+        }
+        if years.is_empty() {
+            continue;
+        }
+        let mut rows = Vec::new();
+        let mut industry: Option<String> = None;
+        for (row, _) in sheet.rows().filter(|(row, _)| *row >= data_start) {
+            if let Some(col) = industry_col {
+                if let CellValue::Text(text) = sheet.get(row, col) {
+                    if !is_note(text) {
+                        industry = Some(text.trim().to_string());
+                    }
+                }
+            }
+            let name = sheet.get(row, name_col).display();
+            let name = name.trim();
+            let first_text = sheet.row(row).iter().find_map(|(_, value)| match value {
+                CellValue::Text(text) => Some(text.as_str()),
+                _ => None,
+            });
+            if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
+                break;
+            }
+            if name.is_empty() {
+                continue;
+            }
+            let unit = unit_col
+                .map(|col| sheet.get(row, col).display().trim().to_string())
+                .filter(|unit| !unit.is_empty());
+            rows.push(TableRow {
+                row,
+                industry: industry.clone(),
+                name: name.to_string(),
+                name_cell: a1(row, name_col),
+                unit,
+                values: years
+                    .iter()
+                    .map(|year| sheet.get(row, year.col).clone())
+                    .collect(),
+            });
+        }
+        return Some(Table {
+            sheet: sheet.name.clone(),
+            hidden: sheet.hidden,
+            header_row,
+            name_col,
+            unit_col,
+            industry_col,
+            years,
+            rows,
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(value: &str) -> CellValue {
+        CellValue::Text(value.to_string())
+    }
+
+    fn number(value: f64) -> CellValue {
+        CellValue::Number {
+            value,
+            percent: false,
+        }
+    }
+
+    #[test]
+    fn finds_a_two_row_header_below_a_title() {
+        let mut sheet = Sheet::new("指标", false);
+        sheet.set(0, 0, text("2019—2021年质量提升比对指标"));
+        sheet.set(2, 1, text("指标名称"));
+        sheet.set(2, 2, text("计量单位"));
+        sheet.set(2, 4, text("年份"));
+        sheet.set(3, 4, text("2021年度"));
+        sheet.set(3, 5, number(2019.0));
+        sheet.set(4, 1, text("营业收入"));
+        sheet.set(4, 4, number(3.0));
+        sheet.set(4, 5, number(1.0));
+        sheet.set(6, 0, text("填表说明：金额单位为万元"));
+        sheet.set(7, 1, text("注：以上为初步数"));
+        let table = table(&sheet).unwrap();
+        assert_eq!(table.header_row, 2);
+        assert_eq!(
+            table
+                .years
+                .iter()
+                .map(|y| (y.col, y.year))
+                .collect::<Vec<_>>(),
+            vec![(4, 2021), (5, 2019)]
+        );
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].name_cell, "B5");
+        assert_eq!(table.rows[0].values, vec![number(3.0), number(1.0)]);
+    }
+
+    #[test]
+    fn reads_labels_right_of_them() {
+        let mut sheet = Sheet::new("基本信息", false);
+        sheet.set(2, 0, text("企业名称："));
+        sheet.set(2, 2, text("某公司"));
+        sheet.set(3, 0, text("统一社会信用代码"));
+        sheet.set(3, 1, text("913701002DG83HG909"));
+        sheet.set(4, 0, text("填报日期:2022-01-15"));
+        let info = basic_info(&[sheet]);
+        assert_eq!(info[&InfoKey::EnterpriseName].cell, "C3");
+        assert_eq!(info[&InfoKey::Uscc].value, text("913701002DG83HG909"));
+        assert_eq!(info[&InfoKey::FilledDate].value, text("2022-01-15"));
+    }
+
+    #[test]
+    fn a_header_row_is_not_a_label_value() {
+        let mut sheet = Sheet::new("入园企业名单", false);
+        sheet.set(0, 0, text("序号"));
+        sheet.set(0, 1, text("企业名称"));
+        sheet.set(0, 2, text("统一社会信用代码"));
+        assert!(basic_info(&[sheet]).is_empty());
+    }
+}

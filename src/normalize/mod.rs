@@ -1,0 +1,923 @@
+//! Normalize: raw cells → typed facts, rejects and submission statuses.
+//!
+//! Two steps. [`submission`] classifies one file's cells (units, numbers, flags, ranges) and
+//! runs inside the parallel per-file workers. [`combine`] then works across files with polars:
+//! duplicates, cross-indicator checks, winners per (level, entity, year) (SPEC §6),
+//! superseded values, corrections and the per-submission cell counts.
+//!
+//! Guarantee (SPEC §5): every indicator cell of an accepted submission is counted exactly once
+//! as loaded, superseded, rejected or missing.
+
+pub mod value;
+
+use crate::config::Plan;
+use crate::ingest::{EntityRef, Extracted, FileContent, Submitter};
+use crate::model::{Finding, Form, Level, Rule};
+use crate::warehouse::columns as c;
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use value::{Outcome, Place};
+
+/// One classified indicator cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub level: Level,
+    pub entity_id: String,
+    pub indicator_code: String,
+    pub year: i32,
+    pub sheet: String,
+    pub cell: String,
+    /// The cell as written, None when empty.
+    pub raw_value: Option<String>,
+    pub outcome: Outcome,
+}
+
+/// An accepted form with its classified cells.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub form: Form,
+    pub submitter: Submitter,
+    pub version: i64,
+    pub filled_date: Option<chrono::NaiveDate>,
+    pub years: Vec<i32>,
+    pub entities: Vec<EntityRef>,
+    pub cells: Vec<Cell>,
+    /// Warnings found while reading.
+    pub findings: Vec<Finding>,
+}
+
+/// What one file became; this is what the parse cache stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Content {
+    Ignored {
+        reason: String,
+    },
+    Rejected {
+        reason: String,
+        form: Option<Form>,
+        submitter: Option<Submitter>,
+        finding: Option<Finding>,
+    },
+    Accepted(Box<Submission>),
+}
+
+/// One inbox file with its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileResult {
+    pub source_file: String,
+    pub size_bytes: u64,
+    pub modified_ns: i64,
+    pub submission_id: String,
+    pub file_format: String,
+    pub content: Content,
+}
+
+/// Classifies every cell of an extracted form.
+pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
+    let cells = extracted
+        .cells
+        .into_iter()
+        .filter_map(|raw| {
+            let indicator = plan.catalog.get(&raw.indicator_code)?;
+            let outcome = value::classify(
+                &raw.value,
+                raw.unit.as_deref(),
+                indicator,
+                &Place {
+                    sheet: &raw.sheet,
+                    cell: &raw.cell,
+                },
+            );
+            let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
+            Some(Cell {
+                level: raw.level,
+                entity_id: raw.entity_id,
+                indicator_code: raw.indicator_code,
+                year: raw.year,
+                sheet: raw.sheet,
+                cell: raw.cell,
+                raw_value,
+                outcome,
+            })
+        })
+        .collect();
+    Submission {
+        form: extracted.form,
+        submitter: extracted.submitter,
+        version: extracted.version,
+        filled_date: extracted.filled_date,
+        years: extracted.years,
+        entities: extracted.entities,
+        cells,
+        findings: extracted.findings,
+    }
+}
+
+/// Turns ingest's view of a file into normalize's.
+pub fn content(ingested: FileContent, plan: &Plan) -> Content {
+    match ingested {
+        FileContent::Ignored { reason } => Content::Ignored { reason },
+        FileContent::Rejected {
+            reason,
+            form,
+            submitter,
+            finding,
+        } => Content::Rejected {
+            reason,
+            form,
+            submitter,
+            finding,
+        },
+        FileContent::Accepted(extracted) => {
+            Content::Accepted(Box::new(submission(*extracted, plan)))
+        }
+    }
+}
+
+/// Everything normalize hands to compare and the warehouse.
+pub struct Normalized {
+    /// The `submissions` table.
+    pub submissions: DataFrame,
+    /// Winning facts: the `fact_indicator` columns (without derived rows).
+    pub facts: DataFrame,
+    /// Error rejects and warnings found so far (`rejects` columns).
+    pub findings: Vec<Finding>,
+    /// The `corrections` table.
+    pub corrections: DataFrame,
+    /// Entities reported by accepted, non-duplicate submissions.
+    pub entities: Vec<EntityRef>,
+}
+
+const STATUS_ACTIVE: &str = "active";
+const STATUS_SUPERSEDED: &str = "superseded";
+const STATUS_DUPLICATE: &str = "duplicate";
+const STATUS_REJECTED: &str = "rejected";
+const STATUS_IGNORED: &str = "ignored";
+
+/// Per-submission facts needed to order competing submissions.
+struct Ranking<'a> {
+    submission_id: &'a str,
+    source_file: &'a str,
+    version: i64,
+    /// Days since the epoch; None sorts last.
+    filled_date: Option<i32>,
+    modified_ns: i64,
+}
+
+/// Works across all files: duplicates, consistency, winners, counts.
+pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
+    // Same bytes under two paths: the earliest modified (then smallest path) carries them.
+    let mut carrier: HashMap<&str, (i64, &str)> = HashMap::new();
+    for file in files
+        .iter()
+        .filter(|file| !matches!(file.content, Content::Ignored { .. }))
+    {
+        let key = (file.modified_ns, file.source_file.as_str());
+        carrier
+            .entry(&file.submission_id)
+            .and_modify(|best| {
+                if key < *best {
+                    *best = key
+                }
+            })
+            .or_insert(key);
+    }
+    let is_duplicate = |file: &FileResult| {
+        !matches!(file.content, Content::Ignored { .. })
+            && carrier
+                .get(file.submission_id.as_str())
+                .is_some_and(|(_, path)| *path != file.source_file)
+    };
+
+    let mut findings = Vec::new();
+    let mut cells = CellColumns::default();
+    let mut rankings = Vec::new();
+    let mut entities = BTreeMap::new();
+    for file in files {
+        if is_duplicate(file) {
+            continue;
+        }
+        match &file.content {
+            Content::Rejected {
+                finding: Some(finding),
+                ..
+            } => findings.push(at_file(finding, file)),
+            Content::Accepted(submission) => {
+                rankings.push(Ranking {
+                    submission_id: &file.submission_id,
+                    source_file: &file.source_file,
+                    version: submission.version,
+                    filled_date: submission.filled_date.map(days_since_epoch),
+                    modified_ns: file.modified_ns,
+                });
+                findings.extend(
+                    submission
+                        .findings
+                        .iter()
+                        .map(|finding| at_file(finding, file)),
+                );
+                for entity in &submission.entities {
+                    entities
+                        .entry((entity.level, entity.entity_id.clone()))
+                        .or_insert_with(|| entity.clone());
+                }
+                for cell in &submission.cells {
+                    cells.push(file, cell, plan, &mut findings);
+                }
+            }
+            _ => {}
+        }
+    }
+    let cells = cells.frame()?;
+    let ranking = ranking_frame(&rankings)?;
+
+    findings.extend(consistency_findings(&cells, plan)?);
+
+    // Winners: per (level, entity, year), the best submission that has that year's column.
+    let key = [c::LEVEL, c::ENTITY_ID, c::YEAR];
+    let presence = cells
+        .clone()
+        .lazy()
+        .select([
+            col(c::SUBMISSION_ID),
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::YEAR),
+        ])
+        .unique(None, UniqueKeepStrategy::First)
+        .join(
+            ranking.lazy(),
+            [col(c::SUBMISSION_ID)],
+            [col(c::SUBMISSION_ID)],
+            JoinArgs::new(JoinType::Inner),
+        );
+    let winners = presence
+        .sort(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::YEAR,
+                "version",
+                "filled_days",
+                "modified_ns",
+                c::SOURCE_FILE,
+            ],
+            SortMultipleOptions::default()
+                .with_order_descending_multi([false, false, false, true, true, true, false])
+                .with_nulls_last(true)
+                .with_maintain_order(true),
+        )
+        .group_by_stable(key.map(col))
+        .agg([
+            col(c::SUBMISSION_ID).first().alias("winner_id"),
+            col(c::SOURCE_FILE).first().alias("winner_file"),
+        ])
+        .collect()?;
+
+    let loaded = cells
+        .clone()
+        .lazy()
+        .filter(col("outcome").eq(lit("fact")))
+        .join(
+            winners.clone().lazy(),
+            key.map(col),
+            key.map(col),
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(col("winner_id").eq(col(c::SUBMISSION_ID)).alias("won"))
+        .collect()?;
+    let facts = loaded
+        .clone()
+        .lazy()
+        .filter(col("won"))
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::VALUE),
+            col(c::UNIT),
+            col(c::RAW_VALUE),
+            col(c::SOURCE_FILE),
+            col(c::SOURCE_SHEET),
+            col(c::SOURCE_CELL),
+            col(c::SUBMISSION_ID),
+            lit(false).alias(c::IS_DERIVED),
+        ])
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let superseded = loaded.clone().lazy().filter(col("won").not());
+    let corrections = superseded
+        .clone()
+        .join(
+            facts.clone().lazy().select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::INDICATOR_CODE),
+                col(c::YEAR),
+                col(c::VALUE).alias("new_value"),
+            ]),
+            [
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::INDICATOR_CODE),
+                col(c::YEAR),
+            ],
+            [
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::INDICATOR_CODE),
+                col(c::YEAR),
+            ],
+            JoinArgs::new(JoinType::Left),
+        )
+        .filter(
+            col("new_value")
+                .is_null()
+                .or(col("new_value").neq(col(c::VALUE))),
+        )
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::VALUE).alias(c::OLD_VALUE),
+            col("new_value").alias(c::NEW_VALUE),
+            col(c::SUBMISSION_ID).alias(c::OLD_SUBMISSION_ID),
+            col("winner_id").alias(c::NEW_SUBMISSION_ID),
+            col(c::SOURCE_FILE).alias(c::OLD_SOURCE_FILE),
+            col("winner_file").alias(c::NEW_SOURCE_FILE),
+        ])
+        .sort(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::INDICATOR_CODE,
+                c::YEAR,
+                c::OLD_SUBMISSION_ID,
+            ],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+
+    // Counts per submission, and which submissions still win something.
+    let counts = cells
+        .clone()
+        .lazy()
+        .join(
+            winners.clone().lazy(),
+            key.map(col),
+            key.map(col),
+            JoinArgs::new(JoinType::Left),
+        )
+        .group_by([col(c::SUBMISSION_ID)])
+        .agg([
+            col("outcome")
+                .eq(lit("fact"))
+                .and(col("winner_id").eq(col(c::SUBMISSION_ID)))
+                .sum()
+                .alias(c::CELLS_LOADED),
+            col("outcome")
+                .eq(lit("fact"))
+                .and(col("winner_id").neq(col(c::SUBMISSION_ID)))
+                .sum()
+                .alias(c::CELLS_SUPERSEDED),
+            col("outcome")
+                .eq(lit("reject"))
+                .sum()
+                .alias(c::CELLS_REJECTED),
+            col("outcome")
+                .eq(lit("missing"))
+                .sum()
+                .alias(c::CELLS_MISSING),
+            col("winner_id")
+                .eq(col(c::SUBMISSION_ID))
+                .any(true)
+                .alias("wins"),
+            col("winner_id")
+                .filter(col("winner_id").neq(col(c::SUBMISSION_ID)))
+                .sort(SortOptions::default())
+                .first()
+                .alias("beaten_by"),
+        ])
+        .collect()?;
+    let counts = CountsBySubmission::from_frame(&counts)?;
+
+    let submissions = submissions_frame(files, &counts, &is_duplicate, &carrier)?;
+    Ok(Normalized {
+        submissions,
+        facts,
+        findings,
+        corrections,
+        entities: entities.into_values().collect(),
+    })
+}
+
+/// A finding as of this run: cached findings may come from the same bytes at another path.
+fn at_file(finding: &Finding, file: &FileResult) -> Finding {
+    Finding {
+        submission_id: file.submission_id.clone(),
+        source_file: file.source_file.clone(),
+        ..finding.clone()
+    }
+}
+
+fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
+/// Columns of the per-cell frame, filled row by row.
+#[derive(Default)]
+struct CellColumns {
+    submission_id: Vec<String>,
+    source_file: Vec<String>,
+    level: Vec<&'static str>,
+    entity_id: Vec<String>,
+    indicator_code: Vec<String>,
+    year: Vec<i32>,
+    value: Vec<Option<f64>>,
+    unit: Vec<String>,
+    raw_value: Vec<Option<String>>,
+    sheet: Vec<String>,
+    cell: Vec<String>,
+    outcome: Vec<&'static str>,
+}
+
+impl CellColumns {
+    fn push(&mut self, file: &FileResult, cell: &Cell, plan: &Plan, findings: &mut Vec<Finding>) {
+        let (value, outcome) = match &cell.outcome {
+            Outcome::Value(value) => (Some(*value), "fact"),
+            Outcome::Missing => (None, "missing"),
+            Outcome::Rejected { rule, message } => {
+                findings.push(Finding {
+                    submission_id: file.submission_id.clone(),
+                    source_file: file.source_file.clone(),
+                    source_sheet: Some(cell.sheet.clone()),
+                    source_cell: Some(cell.cell.clone()),
+                    level: Some(cell.level.as_str().to_string()),
+                    entity_id: Some(cell.entity_id.clone()),
+                    indicator_code: Some(cell.indicator_code.clone()),
+                    year: Some(cell.year),
+                    rule: *rule,
+                    message: message.clone(),
+                    raw_value: cell.raw_value.clone(),
+                });
+                (None, "reject")
+            }
+        };
+        self.submission_id.push(file.submission_id.clone());
+        self.source_file.push(file.source_file.clone());
+        self.level.push(cell.level.as_str());
+        self.entity_id.push(cell.entity_id.clone());
+        self.indicator_code.push(cell.indicator_code.clone());
+        self.year.push(cell.year);
+        self.value.push(value);
+        self.unit.push(
+            plan.catalog
+                .get(&cell.indicator_code)
+                .map(|indicator| indicator.unit.clone())
+                .unwrap_or_default(),
+        );
+        self.raw_value.push(cell.raw_value.clone());
+        self.sheet.push(cell.sheet.clone());
+        self.cell.push(cell.cell.clone());
+        self.outcome.push(outcome);
+    }
+
+    fn frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            Column::new(c::SUBMISSION_ID.into(), self.submission_id),
+            Column::new(c::SOURCE_FILE.into(), self.source_file),
+            Column::new(c::LEVEL.into(), self.level),
+            Column::new(c::ENTITY_ID.into(), self.entity_id),
+            Column::new(c::INDICATOR_CODE.into(), self.indicator_code),
+            Column::new(c::YEAR.into(), self.year),
+            Column::new(c::VALUE.into(), self.value),
+            Column::new(c::UNIT.into(), self.unit),
+            Column::new(c::RAW_VALUE.into(), self.raw_value),
+            Column::new(c::SOURCE_SHEET.into(), self.sheet),
+            Column::new(c::SOURCE_CELL.into(), self.cell),
+            Column::new("outcome".into(), self.outcome),
+        ])
+    }
+}
+
+fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            c::SUBMISSION_ID.into(),
+            rankings.iter().map(|r| r.submission_id).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            c::SOURCE_FILE.into(),
+            rankings.iter().map(|r| r.source_file).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "version".into(),
+            rankings.iter().map(|r| r.version).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "filled_days".into(),
+            rankings.iter().map(|r| r.filled_date).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "modified_ns".into(),
+            rankings.iter().map(|r| r.modified_ns).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// INCONSISTENT warnings: a value above its `not_above` bound, or a rate that disagrees with
+/// its numerator / denominator, within one submission, entity and year.
+fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Finding>> {
+    let facts = cells.clone().lazy().filter(col("outcome").eq(lit("fact")));
+    let same = [c::SUBMISSION_ID, c::LEVEL, c::ENTITY_ID, c::YEAR];
+    let partner = |code_alias: &str, value_alias: &str| {
+        facts.clone().select([
+            col(c::SUBMISSION_ID),
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::YEAR),
+            col(c::INDICATOR_CODE).alias(code_alias),
+            col(c::VALUE).alias(value_alias),
+        ])
+    };
+    let join_on = |code_alias: &str| {
+        let mut keys: Vec<Expr> = same.iter().map(|name| col(*name)).collect();
+        keys.push(col(code_alias));
+        keys
+    };
+    let mut bound_rows: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut ratio_rows: (Vec<String>, Vec<String>, Vec<String>, Vec<f64>) = Default::default();
+    for indicator in plan.catalog.indicators() {
+        if let Some(bound) = &indicator.not_above {
+            bound_rows.0.push(indicator.code.clone());
+            bound_rows.1.push(bound.clone());
+        }
+        if let Some(ratio) = &indicator.ratio_of {
+            ratio_rows.0.push(indicator.code.clone());
+            ratio_rows.1.push(ratio.numerator.clone());
+            ratio_rows.2.push(ratio.denominator.clone());
+            ratio_rows.3.push(ratio.tolerance);
+        }
+    }
+    let bounds = DataFrame::new_infer_height(vec![
+        Column::new(c::INDICATOR_CODE.into(), bound_rows.0),
+        Column::new("bound_code".into(), bound_rows.1),
+    ])?;
+    let above = facts
+        .clone()
+        .join(
+            bounds.lazy(),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            partner("bound_code", "bound_value"),
+            join_on("bound_code"),
+            join_on("bound_code"),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col(c::VALUE).gt(col("bound_value") + lit(1e-9)))
+        .with_column(lit(NULL).cast(DataType::Float64).alias("expected"))
+        .collect()?;
+    let ratios = DataFrame::new_infer_height(vec![
+        Column::new(c::INDICATOR_CODE.into(), ratio_rows.0),
+        Column::new("numerator_code".into(), ratio_rows.1),
+        Column::new("denominator_code".into(), ratio_rows.2),
+        Column::new("tolerance".into(), ratio_rows.3),
+    ])?;
+    let off_ratio = facts
+        .clone()
+        .join(
+            ratios.lazy(),
+            [col(c::INDICATOR_CODE)],
+            [col(c::INDICATOR_CODE)],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            partner("numerator_code", "numerator"),
+            join_on("numerator_code"),
+            join_on("numerator_code"),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .join(
+            partner("denominator_code", "denominator"),
+            join_on("denominator_code"),
+            join_on("denominator_code"),
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(col("denominator").gt(lit(0.0)))
+        .with_column((col("numerator") / col("denominator") * lit(100.0)).alias("expected"))
+        .filter((col(c::VALUE) - col("expected")).abs().gt(col("tolerance")))
+        .with_columns([
+            col("denominator_code").alias("bound_code"),
+            col("denominator").alias("bound_value"),
+        ])
+        .collect()?;
+
+    let mut out = Vec::new();
+    for frame in [&above, &off_ratio] {
+        let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
+            Ok(frame
+                .column(name)?
+                .str()?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect())
+        };
+        let submission_ids = text(c::SUBMISSION_ID)?;
+        let files = text(c::SOURCE_FILE)?;
+        let levels = text(c::LEVEL)?;
+        let entity_ids = text(c::ENTITY_ID)?;
+        let codes = text(c::INDICATOR_CODE)?;
+        let bound_codes = text("bound_code")?;
+        let sheets = text(c::SOURCE_SHEET)?;
+        let cells_a1 = text(c::SOURCE_CELL)?;
+        let raws = text(c::RAW_VALUE)?;
+        let years: Vec<Option<i32>> = frame.column(c::YEAR)?.i32()?.iter().collect();
+        let values: Vec<Option<f64>> = frame.column(c::VALUE)?.f64()?.iter().collect();
+        let bound_values: Vec<Option<f64>> = frame.column("bound_value")?.f64()?.iter().collect();
+        let expected: Vec<Option<f64>> = frame.column("expected")?.f64()?.iter().collect();
+        for row in 0..frame.height() {
+            let code = codes[row].clone().unwrap_or_default();
+            let bound = bound_codes[row].clone().unwrap_or_default();
+            let name = |code: &str| {
+                plan.catalog
+                    .get(code)
+                    .map(|i| i.name.clone())
+                    .unwrap_or_default()
+            };
+            let sheet = sheets[row].clone().unwrap_or_default();
+            let cell = cells_a1[row].clone().unwrap_or_default();
+            let raw = raws[row].clone().unwrap_or_default();
+            let message = match expected[row] {
+                Some(expected) => format!(
+                    "{sheet}!{cell} {}“{raw}”与按{}/{}计算的{expected:.2}相差超过允许误差，请核实 (INCONSISTENT: {code} ≠ ratio)",
+                    name(&code),
+                    name(plan.catalog.get(&code).and_then(|i| i.ratio_of.as_ref()).map(|r| r.numerator.as_str()).unwrap_or("")),
+                    name(&bound),
+                ),
+                None => format!(
+                    "{sheet}!{cell} {}“{raw}”大于{}（{}），请核实 (INCONSISTENT: {code} > {bound})",
+                    name(&code),
+                    name(&bound),
+                    bound_values[row].map(crate::ingest::workbook::format_number).unwrap_or_default(),
+                ),
+            };
+            let _ = values[row];
+            out.push(Finding {
+                submission_id: submission_ids[row].clone().unwrap_or_default(),
+                source_file: files[row].clone().unwrap_or_default(),
+                source_sheet: Some(sheet),
+                source_cell: Some(cell),
+                level: levels[row].clone(),
+                entity_id: entity_ids[row].clone(),
+                indicator_code: Some(code),
+                year: years[row],
+                rule: Rule::Inconsistent,
+                message,
+                raw_value: Some(raw),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The per-submission results of [`combine`]'s group-by.
+struct CountsBySubmission {
+    rows: HashMap<String, Counts>,
+}
+
+#[derive(Default, Clone)]
+struct Counts {
+    loaded: i64,
+    superseded: i64,
+    rejected: i64,
+    missing: i64,
+    wins: bool,
+    beaten_by: Option<String>,
+}
+
+impl CountsBySubmission {
+    fn from_frame(frame: &DataFrame) -> PolarsResult<CountsBySubmission> {
+        let ids = frame.column(c::SUBMISSION_ID)?.str()?;
+        let number = |name: &str| -> PolarsResult<Vec<i64>> {
+            Ok(frame
+                .column(name)?
+                .cast(&DataType::Int64)?
+                .i64()?
+                .iter()
+                .map(|v| v.unwrap_or(0))
+                .collect())
+        };
+        let loaded = number(c::CELLS_LOADED)?;
+        let superseded = number(c::CELLS_SUPERSEDED)?;
+        let rejected = number(c::CELLS_REJECTED)?;
+        let missing = number(c::CELLS_MISSING)?;
+        let wins: Vec<bool> = frame
+            .column("wins")?
+            .bool()?
+            .iter()
+            .map(|v| v.unwrap_or(false))
+            .collect();
+        let beaten_by: Vec<Option<String>> = frame
+            .column("beaten_by")?
+            .str()?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        let mut rows = HashMap::new();
+        for (index, id) in ids.iter().enumerate() {
+            rows.insert(
+                id.unwrap_or_default().to_string(),
+                Counts {
+                    loaded: loaded[index],
+                    superseded: superseded[index],
+                    rejected: rejected[index],
+                    missing: missing[index],
+                    wins: wins[index],
+                    beaten_by: beaten_by[index].clone(),
+                },
+            );
+        }
+        Ok(CountsBySubmission { rows })
+    }
+}
+
+fn submissions_frame(
+    files: &[FileResult],
+    counts: &CountsBySubmission,
+    is_duplicate: &dyn Fn(&FileResult) -> bool,
+    carrier: &HashMap<&str, (i64, &str)>,
+) -> PolarsResult<DataFrame> {
+    let mut rows = SubmissionColumns::default();
+    for file in files {
+        let mut row = SubmissionRow::new(file);
+        if is_duplicate(file) {
+            row.status = STATUS_DUPLICATE;
+            let original = carrier
+                .get(file.submission_id.as_str())
+                .map(|(_, path)| *path)
+                .unwrap_or_default();
+            row.reason = Some(format!(
+                "与“{original}”内容完全相同，按重复文件处理 (same bytes as {original})"
+            ));
+            if let Content::Accepted(submission) = &file.content {
+                row.submission = Some(submission);
+            }
+        } else {
+            match &file.content {
+                Content::Ignored { reason } => {
+                    row.status = STATUS_IGNORED;
+                    row.reason = Some(reason.clone());
+                }
+                Content::Rejected {
+                    reason,
+                    form,
+                    submitter,
+                    ..
+                } => {
+                    row.status = STATUS_REJECTED;
+                    row.reason = Some(reason.clone());
+                    row.form = *form;
+                    row.submitter = submitter.as_ref();
+                }
+                Content::Accepted(submission) => {
+                    let count = counts
+                        .rows
+                        .get(&file.submission_id)
+                        .cloned()
+                        .unwrap_or_default();
+                    let has_cells = !submission.cells.is_empty();
+                    if has_cells && !count.wins {
+                        row.status = STATUS_SUPERSEDED;
+                        row.superseded_by = count.beaten_by.clone();
+                        row.reason =
+                            Some("已被更正报表取代 (superseded by a correction)".to_string());
+                    } else {
+                        row.status = STATUS_ACTIVE;
+                    }
+                    row.counts = count;
+                    row.submission = Some(submission);
+                }
+            }
+        }
+        rows.push(row);
+    }
+    rows.frame()
+}
+
+struct SubmissionRow<'a> {
+    file: &'a FileResult,
+    status: &'static str,
+    reason: Option<String>,
+    superseded_by: Option<String>,
+    form: Option<Form>,
+    submitter: Option<&'a Submitter>,
+    submission: Option<&'a Submission>,
+    counts: Counts,
+}
+
+impl<'a> SubmissionRow<'a> {
+    fn new(file: &'a FileResult) -> SubmissionRow<'a> {
+        SubmissionRow {
+            file,
+            status: STATUS_ACTIVE,
+            reason: None,
+            superseded_by: None,
+            form: None,
+            submitter: None,
+            submission: None,
+            counts: Counts::default(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct SubmissionColumns {
+    submission_id: Vec<String>,
+    source_file: Vec<String>,
+    file_format: Vec<String>,
+    size_bytes: Vec<i64>,
+    form: Vec<Option<&'static str>>,
+    level: Vec<Option<String>>,
+    entity_id: Vec<Option<String>>,
+    entity_name: Vec<Option<String>>,
+    city_code: Vec<Option<String>>,
+    version: Vec<Option<i64>>,
+    filled_date: Vec<Option<i32>>,
+    years: Vec<Option<String>>,
+    status: Vec<&'static str>,
+    superseded_by: Vec<Option<String>>,
+    reason: Vec<Option<String>>,
+    loaded: Vec<i64>,
+    superseded: Vec<i64>,
+    rejected: Vec<i64>,
+    missing: Vec<i64>,
+}
+
+impl SubmissionColumns {
+    fn push(&mut self, row: SubmissionRow) {
+        let file = row.file;
+        let submitter = row.submission.map(|s| &s.submitter).or(row.submitter);
+        let form = row.submission.map(|s| s.form).or(row.form);
+        self.submission_id.push(file.submission_id.clone());
+        self.source_file.push(file.source_file.clone());
+        self.file_format.push(file.file_format.clone());
+        self.size_bytes.push(file.size_bytes as i64);
+        self.form.push(form.map(Form::as_str));
+        self.level.push(submitter.map(|s| s.level.clone()));
+        self.entity_id.push(submitter.map(|s| s.entity_id.clone()));
+        self.entity_name
+            .push(submitter.map(|s| s.entity_name.clone()));
+        self.city_code
+            .push(submitter.and_then(|s| s.city_code.clone()));
+        self.version.push(row.submission.map(|s| s.version));
+        self.filled_date.push(
+            row.submission
+                .and_then(|s| s.filled_date)
+                .map(days_since_epoch),
+        );
+        self.years
+            .push(row.submission.map(|s| Plan::years_text(&s.years)));
+        self.status.push(row.status);
+        self.superseded_by.push(row.superseded_by);
+        self.reason.push(row.reason);
+        self.loaded.push(row.counts.loaded);
+        self.superseded.push(row.counts.superseded);
+        self.rejected.push(row.counts.rejected);
+        self.missing.push(row.counts.missing);
+    }
+
+    fn frame(self) -> PolarsResult<DataFrame> {
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new(c::SUBMISSION_ID.into(), self.submission_id),
+            Column::new(c::SOURCE_FILE.into(), self.source_file),
+            Column::new(c::FILE_FORMAT.into(), self.file_format),
+            Column::new(c::SIZE_BYTES.into(), self.size_bytes),
+            Column::new(c::FORM.into(), self.form),
+            Column::new(c::LEVEL.into(), self.level),
+            Column::new(c::ENTITY_ID.into(), self.entity_id),
+            Column::new(c::ENTITY_NAME.into(), self.entity_name),
+            Column::new(c::CITY_CODE.into(), self.city_code),
+            Column::new(c::VERSION.into(), self.version),
+            Column::new(c::FILLED_DATE.into(), self.filled_date),
+            Column::new(c::YEARS.into(), self.years),
+            Column::new(c::STATUS.into(), self.status),
+            Column::new(c::SUPERSEDED_BY.into(), self.superseded_by),
+            Column::new(c::REASON.into(), self.reason),
+            Column::new(c::CELLS_LOADED.into(), self.loaded),
+            Column::new(c::CELLS_SUPERSEDED.into(), self.superseded),
+            Column::new(c::CELLS_REJECTED.into(), self.rejected),
+            Column::new(c::CELLS_MISSING.into(), self.missing),
+        ])?;
+        frame.sort([c::SOURCE_FILE], SortMultipleOptions::default())
+    }
+}

@@ -1,0 +1,449 @@
+//! One cell's raw content → a canonical value, a missing marker, or a reject with its rule.
+//!
+//! Pure functions, run per file inside the parallel workers; property-tested in
+//! `tests/value_parsing.rs`.
+
+use crate::config::Indicator;
+use crate::ingest::workbook::{format_number, CellValue};
+use crate::model::{Kind, Rule};
+use crate::text;
+use serde::{Deserialize, Serialize};
+
+/// What a cell holds once read, before units and ranges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Number(f64),
+    Missing,
+    Reject(Rule),
+}
+
+/// Missing markers (SPEC §3.4), folded. For flags, 无 means 0 and is handled first.
+const MISSING: &[&str] = &[
+    "—",
+    "——",
+    "-",
+    "--",
+    "－",
+    "/",
+    "无",
+    "n/a",
+    "na",
+    "不适用",
+    "空",
+    "暂无",
+    "…",
+];
+const YES: &[&str] = &["是", "有", "y", "yes", "√", "true", "已设立"];
+const NO: &[&str] = &["否", "无", "n", "no", "×", "false", "未设立"];
+
+/// Reads a cell under an indicator's kind. Percent-formatted numbers of a rate are fractions.
+pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
+    match value {
+        CellValue::Empty => Parsed::Missing,
+        CellValue::Number { value, percent } => {
+            if *percent && kind == Kind::Rate {
+                Parsed::Number(round(value * 100.0))
+            } else {
+                Parsed::Number(*value)
+            }
+        }
+        CellValue::Bool(flag) if kind == Kind::Flag => {
+            Parsed::Number(if *flag { 1.0 } else { 0.0 })
+        }
+        CellValue::Bool(_) | CellValue::Date(_) => Parsed::Reject(Rule::NotANumber),
+        CellValue::Error(_) => Parsed::Reject(Rule::CellError),
+        CellValue::FormulaNoValue(_) => Parsed::Reject(Rule::FormulaNoValue),
+        CellValue::Text(raw) => parse_text(raw, kind),
+    }
+}
+
+fn parse_text(raw: &str, kind: Kind) -> Parsed {
+    let folded = text::fold(raw);
+    if folded.is_empty() {
+        return Parsed::Missing;
+    }
+    if kind == Kind::Flag {
+        if YES.contains(&folded.as_str()) {
+            return Parsed::Number(1.0);
+        }
+        if NO.contains(&folded.as_str()) {
+            return Parsed::Number(0.0);
+        }
+    }
+    if MISSING.contains(&folded.as_str()) {
+        return Parsed::Missing;
+    }
+    let (digits, percent) = match folded.strip_suffix('%') {
+        Some(rest) => (rest, true),
+        None => (folded.as_str(), false),
+    };
+    if percent && kind != Kind::Rate {
+        return Parsed::Reject(Rule::NotANumber);
+    }
+    match parse_number(digits) {
+        Some(number) => Parsed::Number(number),
+        None => Parsed::Reject(Rule::NotANumber),
+    }
+}
+
+/// A plain decimal with optional sign and thousands separators: `1,234.5`, `-12`, `+3`.
+/// Refuses exponents, `inf`, `NaN`, and anything else Rust's parser would take.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+    let body = cleaned.strip_prefix(['-', '+']).unwrap_or(&cleaned);
+    if body.is_empty() || body == "." {
+        return None;
+    }
+    let mut dots = 0;
+    for c in body.chars() {
+        match c {
+            '0'..='9' => {}
+            '.' => dots += 1,
+            _ => return None,
+        }
+    }
+    if dots > 1 {
+        return None;
+    }
+    // A thousands separator must sit between groups of three digits.
+    if cleaned.contains(',') {
+        let integer = text
+            .trim_start_matches(['-', '+'])
+            .split('.')
+            .next()
+            .unwrap_or("");
+        let groups: Vec<&str> = integer.split(',').collect();
+        let well_formed = groups[0].len() <= 3
+            && !groups[0].is_empty()
+            && groups[1..].iter().all(|group| group.len() == 3);
+        if !well_formed {
+            return None;
+        }
+    }
+    cleaned
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite())
+}
+
+/// Rounds away binary noise from unit conversions (1.2345 亿元 → 12345 万元, not 12345.000000000002).
+fn round(value: f64) -> f64 {
+    let scaled = (value * 1e8).round() / 1e8;
+    if scaled.is_finite() {
+        scaled
+    } else {
+        value
+    }
+}
+
+/// The factor that takes a row's unit to the indicator's canonical unit, or None when the unit
+/// cannot be converted. An absent unit means the canonical one.
+pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
+    let Some(unit) = unit.map(text::fold).filter(|unit| !unit.is_empty()) else {
+        return Some(1.0);
+    };
+    if unit == text::fold(&indicator.unit) {
+        return Some(1.0);
+    }
+    let unit = unit.as_str();
+    match indicator.kind {
+        Kind::Amount => match unit {
+            "元" => Some(1e-4),
+            "千元" => Some(0.1),
+            "万元" | "万" => Some(1.0),
+            "百万元" => Some(100.0),
+            "亿元" | "亿" => Some(1e4),
+            _ => None,
+        },
+        Kind::Rate => matches!(unit, "%" | "百分比" | "百分点" | "百分率").then_some(1.0),
+        Kind::Count => matches!(
+            unit,
+            "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
+        )
+        .then_some(1.0),
+        Kind::Score => matches!(unit, "分" | "分值").then_some(1.0),
+        Kind::Flag => matches!(unit, "是/否" | "是否" | "是或否" | "有/无" | "y/n").then_some(1.0),
+    }
+}
+
+/// The outcome of one indicator cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// A value in the canonical unit.
+    Value(f64),
+    Missing,
+    Rejected {
+        rule: Rule,
+        message: String,
+    },
+}
+
+/// Where a cell sits, for messages.
+pub struct Place<'a> {
+    pub sheet: &'a str,
+    pub cell: &'a str,
+}
+
+/// Classifies one cell: parse, convert units, check kind and range.
+pub fn classify(
+    value: &CellValue,
+    unit: Option<&str>,
+    indicator: &Indicator,
+    place: &Place,
+) -> Outcome {
+    let raw = value.display();
+    let reject = |rule: Rule, detail: String| Outcome::Rejected {
+        rule,
+        message: format!(
+            "{}!{} 的值“{}”{}（{}，{}）",
+            place.sheet,
+            place.cell,
+            raw,
+            detail,
+            indicator.name,
+            rule.as_str()
+        ),
+    };
+    let number = match parse(value, indicator.kind) {
+        Parsed::Missing => return Outcome::Missing,
+        Parsed::Reject(rule) => {
+            let detail = match rule {
+                Rule::CellError => "是Excel错误值，请修正公式或直接填写数值".to_string(),
+                Rule::FormulaNoValue => {
+                    "是没有计算结果的公式，请在Excel中重新计算并保存后报送".to_string()
+                }
+                _ if indicator.kind == Kind::Flag => {
+                    "不是有效的是/否值，请填写“是”或“否”".to_string()
+                }
+                _ => "不是有效数字，请填写数字；无数据请填“—”".to_string(),
+            };
+            return reject(rule, detail);
+        }
+        Parsed::Number(number) => number,
+    };
+    let Some(factor) = unit_factor(unit, indicator) else {
+        return reject(
+            Rule::UnknownUnit,
+            format!(
+                "的计量单位“{}”无法换算为{}，请改用{}",
+                unit.unwrap_or_default(),
+                indicator.unit,
+                indicator.unit
+            ),
+        );
+    };
+    let value = if factor == 1.0 {
+        number
+    } else {
+        round(number * factor)
+    };
+    let (min, max) = match indicator.kind {
+        Kind::Flag => (Some(0.0), Some(1.0)),
+        _ => (indicator.min, indicator.max),
+    };
+    let below = min.is_some_and(|min| value < min);
+    let above = max.is_some_and(|max| value > max);
+    if below || above {
+        let range = match (min, max) {
+            (Some(min), Some(max)) => format!("{}–{}", format_number(min), format_number(max)),
+            (Some(min), None) => format!("≥ {}", format_number(min)),
+            (None, Some(max)) => format!("≤ {}", format_number(max)),
+            (None, None) => String::new(),
+        };
+        return reject(
+            Rule::OutOfRange,
+            format!("超出有效范围（{range} {}），请核实", indicator.unit),
+        );
+    }
+    if matches!(indicator.kind, Kind::Count | Kind::Flag) && (value - value.round()).abs() > 1e-9 {
+        return reject(Rule::NotInteger, "应为整数，请核实".to_string());
+    }
+    Outcome::Value(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CatalogSection, Direction};
+
+    fn indicator(kind: Kind, unit: &str, min: Option<f64>, max: Option<f64>) -> Indicator {
+        Indicator {
+            code: "X01".into(),
+            section: CatalogSection::Enterprise,
+            name: "测试指标".into(),
+            aliases: vec![],
+            unit: unit.into(),
+            direction: Direction::Higher,
+            kind,
+            min,
+            max,
+            not_above: None,
+            ratio_of: None,
+            weight: 1.0,
+            agg: None,
+        }
+    }
+
+    fn text(value: &str) -> CellValue {
+        CellValue::Text(value.into())
+    }
+
+    fn at() -> Place<'static> {
+        Place {
+            sheet: "质量指标",
+            cell: "D12",
+        }
+    }
+
+    fn rule_of(outcome: Outcome) -> Option<Rule> {
+        match outcome {
+            Outcome::Rejected { rule, .. } => Some(rule),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn numbers_stored_as_text() {
+        let amount = indicator(Kind::Amount, "万元", Some(0.0), None);
+        for (raw, expected) in [
+            ("1,234.5", 1234.5),
+            ("１２３４", 1234.0),
+            (" 95.2 ", 95.2),
+            ("360,352.83", 360352.83),
+        ] {
+            assert_eq!(
+                classify(&text(raw), None, &amount, &at()),
+                Outcome::Value(expected),
+                "{raw}"
+            );
+        }
+        let profit = indicator(Kind::Amount, "万元", None, None);
+        assert_eq!(
+            classify(&text("-12"), None, &profit, &at()),
+            Outcome::Value(-12.0)
+        );
+        let rate = indicator(Kind::Rate, "%", Some(0.0), Some(100.0));
+        assert_eq!(
+            classify(&text("95.2%"), None, &rate, &at()),
+            Outcome::Value(95.2)
+        );
+    }
+
+    #[test]
+    fn missing_markers_and_flags() {
+        let amount = indicator(Kind::Amount, "万元", Some(0.0), None);
+        for raw in ["—", "-", "/", "无", "N/A", "不适用", ""] {
+            assert_eq!(
+                classify(&text(raw), None, &amount, &at()),
+                Outcome::Missing,
+                "{raw}"
+            );
+        }
+        let flag = indicator(Kind::Flag, "是/否", Some(0.0), Some(1.0));
+        for (raw, expected) in [
+            ("是", 1.0),
+            ("否", 0.0),
+            ("有", 1.0),
+            ("无", 0.0),
+            ("Y", 1.0),
+            ("n", 0.0),
+        ] {
+            assert_eq!(
+                classify(&text(raw), None, &flag, &at()),
+                Outcome::Value(expected),
+                "{raw}"
+            );
+        }
+        assert_eq!(classify(&text("—"), None, &flag, &at()), Outcome::Missing);
+        assert_eq!(
+            rule_of(classify(&text("也许"), None, &flag, &at())),
+            Some(Rule::NotANumber)
+        );
+    }
+
+    #[test]
+    fn rejects_name_sheet_cell_and_raw_value() {
+        let count = indicator(Kind::Count, "次", Some(0.0), None);
+        let Outcome::Rejected { rule, message } = classify(&text("约50"), None, &count, &at())
+        else {
+            panic!("expected a reject");
+        };
+        assert_eq!(rule, Rule::NotANumber);
+        assert!(
+            message.contains("质量指标!D12") && message.contains("约50"),
+            "{message}"
+        );
+        assert_eq!(
+            rule_of(classify(&text("2.5"), None, &count, &at())),
+            Some(Rule::NotInteger)
+        );
+        assert_eq!(
+            rule_of(classify(&text("-3"), None, &count, &at())),
+            Some(Rule::OutOfRange)
+        );
+        let rate = indicator(Kind::Rate, "%", Some(0.0), Some(100.0));
+        assert_eq!(
+            rule_of(classify(&text("103"), None, &rate, &at())),
+            Some(Rule::OutOfRange)
+        );
+        assert_eq!(
+            rule_of(classify(
+                &CellValue::Error("#DIV/0!".into()),
+                None,
+                &rate,
+                &at()
+            )),
+            Some(Rule::CellError)
+        );
+        assert_eq!(
+            rule_of(classify(
+                &CellValue::FormulaNoValue("B3/B4".into()),
+                None,
+                &rate,
+                &at()
+            )),
+            Some(Rule::FormulaNoValue)
+        );
+    }
+
+    #[test]
+    fn units_convert_to_canonical() {
+        let amount = indicator(Kind::Amount, "万元", Some(0.0), None);
+        let number = |value| CellValue::Number {
+            value,
+            percent: false,
+        };
+        assert_eq!(
+            classify(&number(1.2345), Some("亿元"), &amount, &at()),
+            Outcome::Value(12345.0)
+        );
+        assert_eq!(
+            classify(&number(123456.0), Some("元"), &amount, &at()),
+            Outcome::Value(12.3456)
+        );
+        assert_eq!(
+            classify(&number(5.0), Some("万元"), &amount, &at()),
+            Outcome::Value(5.0)
+        );
+        assert_eq!(
+            rule_of(classify(&number(5.0), Some("美元"), &amount, &at())),
+            Some(Rule::UnknownUnit)
+        );
+        let rate = indicator(Kind::Rate, "%", Some(0.0), Some(100.0));
+        let fraction = CellValue::Number {
+            value: 0.952,
+            percent: true,
+        };
+        assert_eq!(
+            classify(&fraction, Some("%"), &rate, &at()),
+            Outcome::Value(95.2)
+        );
+    }
+
+    #[test]
+    fn odd_numbers_are_not_numbers() {
+        for raw in ["1e5", "inf", "NaN", "1.2.3", "12,34", "见附件", "+", "."] {
+            assert_eq!(parse_number(&text::fold(raw)), None, "{raw}");
+        }
+    }
+}

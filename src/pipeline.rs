@@ -1,0 +1,397 @@
+//! The stages wired together: inbox → per-file results (parallel, cached) → normalize →
+//! compare → the snapshot's tables. `run` publishes them; `validate` only reports.
+
+use crate::compare::{self, Compared};
+use crate::config::Plan;
+use crate::ingest::{self, InboxFile};
+use crate::model::{Finding, Severity};
+use crate::normalize::{self, Content, FileResult, Normalized};
+use crate::warehouse::{columns as c, Tables};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The inbox folder cannot be listed.
+    #[error("cannot read the inbox {path}: {source}")]
+    Inbox {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A polars computation failed (a bug, not bad input).
+    #[error("computation failed: {0}")]
+    Compute(#[from] PolarsError),
+}
+
+/// The parse cache: one JSON file per (file bytes, config, program version).
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+    salt: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CacheEntry {
+    file_format: String,
+    content: Content,
+}
+
+impl Cache {
+    pub fn new(dir: PathBuf, plan: &Plan) -> Cache {
+        Cache {
+            dir,
+            salt: format!("{}:{}", env!("CARGO_PKG_VERSION"), plan.fingerprint),
+        }
+    }
+
+    fn path(&self, submission_id: &str) -> PathBuf {
+        let key = crate::config::hex(&Sha256::digest(format!("{}:{submission_id}", self.salt)));
+        self.dir.join(&key[..2]).join(format!("{key}.json"))
+    }
+
+    fn get(&self, submission_id: &str) -> Option<CacheEntry> {
+        let bytes = std::fs::read(self.path(submission_id)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Best effort: a cache that cannot be written only costs time.
+    fn put(&self, submission_id: &str, entry: &CacheEntry) {
+        let path = self.path(submission_id);
+        let Some(parent) = path.parent() else { return };
+        if std::fs::create_dir_all(parent).is_err() {
+            return;
+        }
+        let Ok(bytes) = serde_json::to_vec(entry) else {
+            return;
+        };
+        let staging = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&staging, bytes).is_ok() {
+            let _ = std::fs::rename(&staging, &path);
+        }
+    }
+}
+
+/// Per-file results plus how many came from the cache.
+pub struct Ingested {
+    pub files: Vec<FileResult>,
+    pub from_cache: usize,
+}
+
+/// Reads every inbox file in parallel. Never fails on a file; only on an unreadable inbox.
+pub fn ingest_inbox(
+    plan: &Plan,
+    inbox: &Path,
+    cache: Option<&Cache>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Ingested, PipelineError> {
+    let found = ingest::discover(inbox).map_err(|source| PipelineError::Inbox {
+        path: inbox.to_path_buf(),
+        source,
+    })?;
+    let done = AtomicUsize::new(0);
+    let from_cache = AtomicUsize::new(0);
+    let total = found.len();
+    let files: Vec<FileResult> = found
+        .par_iter()
+        .map(|file| {
+            let (result, cached) = process_file(plan, file, cache);
+            if cached {
+                from_cache.fetch_add(1, Ordering::Relaxed);
+            }
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            result
+        })
+        .collect();
+    Ok(Ingested {
+        files,
+        from_cache: from_cache.into_inner(),
+    })
+}
+
+/// One file: fingerprint, then the cache or a full read. Returns whether the cache answered.
+pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (FileResult, bool) {
+    let result = |submission_id: String, file_format: String, content: Content| FileResult {
+        source_file: file.relative.clone(),
+        size_bytes: file.size,
+        modified_ns: file.modified_ns,
+        submission_id,
+        file_format,
+        content,
+    };
+    let extension = file
+        .relative
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default();
+    let bytes = if file.size > plan.limits.max_file_bytes {
+        Err(format!(
+            "文件过大({}字节，上限{}字节)，请删除无关内容后重新报送 (file exceeds the size limit)",
+            file.size, plan.limits.max_file_bytes
+        ))
+    } else {
+        std::fs::read(&file.path)
+            .map_err(|error| format!("文件无法读取 (cannot read the file: {error})"))
+    };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(reason) => {
+            let content = match ingest::ignore_reason(&file.relative) {
+                Some(ignored) => Content::Ignored {
+                    reason: ignored.to_string(),
+                },
+                None => Content::Rejected {
+                    reason,
+                    form: None,
+                    submitter: None,
+                    finding: None,
+                },
+            };
+            let id = crate::config::hex(&Sha256::digest(file.relative.as_bytes()));
+            return (result(id, extension, content), false);
+        }
+    };
+    let submission_id = ingest::fingerprint(&bytes);
+    if let Some(reason) = ingest::ignore_reason(&file.relative) {
+        return (
+            result(
+                submission_id,
+                extension,
+                Content::Ignored {
+                    reason: reason.to_string(),
+                },
+            ),
+            false,
+        );
+    }
+    if let Some(entry) = cache.and_then(|cache| cache.get(&submission_id)) {
+        return (
+            result(submission_id, entry.file_format, entry.content),
+            true,
+        );
+    }
+    let (format, content) = ingest::extract(&bytes, plan, &submission_id, &file.relative);
+    let content = normalize::content(content, plan);
+    let entry = CacheEntry {
+        file_format: format
+            .map(|format| format.as_str().to_string())
+            .unwrap_or(extension),
+        content,
+    };
+    if let Some(cache) = cache {
+        cache.put(&submission_id, &entry);
+    }
+    (
+        result(submission_id, entry.file_format, entry.content),
+        false,
+    )
+}
+
+/// Everything a run computes.
+pub struct Built {
+    pub normalized: Normalized,
+    pub compared: Compared,
+    /// All rejects rows, sorted.
+    pub findings: Vec<Finding>,
+    pub tables: Tables,
+}
+
+/// Normalize and compare the ingested files, and assemble the snapshot's tables.
+pub fn build(plan: &Plan, files: &[FileResult]) -> Result<Built, PipelineError> {
+    let normalized = normalize::combine(files, plan)?;
+    let active: HashSet<String> = {
+        let ids = normalized.submissions.column(c::SUBMISSION_ID)?.str()?;
+        let statuses = normalized.submissions.column(c::STATUS)?.str()?;
+        ids.iter()
+            .zip(statuses.iter())
+            .filter(|(_, status)| *status == Some("active"))
+            .filter_map(|(id, _)| id.map(str::to_string))
+            .collect()
+    };
+    let error_entities: HashSet<(String, String)> = normalized
+        .findings
+        .iter()
+        .filter(|finding| {
+            finding.rule.severity() == Severity::Error && active.contains(&finding.submission_id)
+        })
+        .filter_map(|finding| Some((finding.level.clone()?, finding.entity_id.clone()?)))
+        .collect();
+    let compared = compare::compare(
+        plan,
+        &normalized.facts,
+        &normalized.entities,
+        &error_entities,
+    )?;
+    let mut findings = normalized.findings.clone();
+    findings.extend(compared.findings.iter().cloned());
+    findings.sort_by(|a, b| {
+        (
+            &a.source_file,
+            &a.source_sheet,
+            cell_order(&a.source_cell),
+            a.rule,
+            &a.indicator_code,
+            a.year,
+        )
+            .cmp(&(
+                &b.source_file,
+                &b.source_sheet,
+                cell_order(&b.source_cell),
+                b.rule,
+                &b.indicator_code,
+                b.year,
+            ))
+    });
+    findings.dedup();
+    let mut tables: Tables = BTreeMap::new();
+    tables.insert("submissions", normalized.submissions.clone());
+    tables.insert("dim_entity", compared.dim_entity.clone());
+    tables.insert("dim_indicator", compared.dim_indicator.clone());
+    tables.insert("fact_indicator", compared.facts.clone());
+    tables.insert("fact_comparison", compared.comparison.clone());
+    tables.insert("entity_score", compared.scores.clone());
+    tables.insert("entity_score_detail", compared.score_detail.clone());
+    tables.insert("rejects", findings_frame(&findings)?);
+    tables.insert("corrections", normalized.corrections.clone());
+    tables.insert("roster_status", compared.roster_status.clone());
+    Ok(Built {
+        normalized,
+        compared,
+        findings,
+        tables,
+    })
+}
+
+/// A1 addresses ordered as a reader scans a sheet: by row, then column.
+fn cell_order(cell: &Option<String>) -> (u32, usize, String) {
+    let Some(cell) = cell else {
+        return (0, 0, String::new());
+    };
+    let letters: String = cell
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let row: u32 = cell[letters.len()..].parse().unwrap_or(0);
+    (row, letters.len(), letters)
+}
+
+/// The `rejects` table.
+pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
+    let text = |get: &dyn Fn(&Finding) -> Option<String>| {
+        findings.iter().map(get).collect::<Vec<Option<String>>>()
+    };
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            c::SUBMISSION_ID.into(),
+            text(&|f| Some(f.submission_id.clone())),
+        ),
+        Column::new(
+            c::SOURCE_FILE.into(),
+            text(&|f| Some(f.source_file.clone())),
+        ),
+        Column::new(c::SOURCE_SHEET.into(), text(&|f| f.source_sheet.clone())),
+        Column::new(c::SOURCE_CELL.into(), text(&|f| f.source_cell.clone())),
+        Column::new(c::LEVEL.into(), text(&|f| f.level.clone())),
+        Column::new(c::ENTITY_ID.into(), text(&|f| f.entity_id.clone())),
+        Column::new(
+            c::INDICATOR_CODE.into(),
+            text(&|f| f.indicator_code.clone()),
+        ),
+        Column::new(
+            c::YEAR.into(),
+            findings.iter().map(|f| f.year).collect::<Vec<_>>(),
+        ),
+        Column::new(c::RULE.into(), text(&|f| Some(f.rule.as_str().to_string()))),
+        Column::new(
+            c::SEVERITY.into(),
+            text(&|f| Some(f.rule.severity().as_str().to_string())),
+        ),
+        Column::new(c::MESSAGE.into(), text(&|f| Some(f.message.clone()))),
+        Column::new(c::RAW_VALUE.into(), text(&|f| f.raw_value.clone())),
+    ])
+}
+
+/// Counts for the run summary and the runs log.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub files_by_status: BTreeMap<String, i64>,
+    pub facts_loaded: i64,
+    pub facts_derived: i64,
+    pub errors: i64,
+    pub warnings: i64,
+    pub rejects_by_rule: BTreeMap<String, i64>,
+}
+
+impl Summary {
+    pub fn of(built: &Built) -> PolarsResult<Summary> {
+        let mut summary = Summary::default();
+        for status in built
+            .normalized
+            .submissions
+            .column(c::STATUS)?
+            .str()?
+            .iter()
+            .flatten()
+        {
+            *summary
+                .files_by_status
+                .entry(status.to_string())
+                .or_insert(0) += 1;
+        }
+        let derived = built.compared.facts.column(c::IS_DERIVED)?.bool()?;
+        summary.facts_derived = derived.iter().filter(|d| *d == Some(true)).count() as i64;
+        summary.facts_loaded = built.compared.facts.height() as i64 - summary.facts_derived;
+        for finding in &built.findings {
+            match finding.rule.severity() {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+            }
+            *summary
+                .rejects_by_rule
+                .entry(finding.rule.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+        Ok(summary)
+    }
+
+    pub fn files(&self, status: &str) -> i64 {
+        self.files_by_status.get(status).copied().unwrap_or(0)
+    }
+
+    /// SPEC §9: 3 when anything was rejected, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.errors > 0 || self.files("rejected") > 0 {
+            3
+        } else {
+            0
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let files: i64 = self.files_by_status.values().sum();
+        let by_status = self
+            .files_by_status
+            .iter()
+            .map(|(status, n)| format!("{status} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let by_rule = self
+            .rejects_by_rule
+            .iter()
+            .map(|(rule, n)| format!("{rule} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "files: {files} ({by_status})\nfacts: {} loaded, {} derived\nrejects: {} errors, {} warnings{}\n",
+            self.facts_loaded,
+            self.facts_derived,
+            self.errors,
+            self.warnings,
+            if by_rule.is_empty() { String::new() } else { format!("\nby rule: {by_rule}") }
+        )
+    }
+}

@@ -1,0 +1,162 @@
+//! Text folding shared by config and ingest, so that a label in a form and a name in the catalog
+//! are compared under exactly the same rules.
+//!
+//! Submitters type with Chinese input methods: full-width digits and brackets, ideographic
+//! spaces, numbering like `1.` or `（一）` in front of names. Folding removes all of that.
+
+/// Full-width ASCII variants (U+FF01–U+FF5E) and the ideographic space to plain ASCII.
+pub fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Folds a label or indicator name for matching: half-width, no white space, ASCII lower case,
+/// no trailing colon or asterisk.
+pub fn fold(text: &str) -> String {
+    let half = to_half_width(text);
+    let mut out: String = half
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    while out.ends_with(':') || out.ends_with('*') {
+        out.pop();
+    }
+    while out.starts_with('*') {
+        out.remove(0);
+    }
+    out
+}
+
+/// An indicator name as a submitter wrote it, split into the folded name and a unit found in a
+/// bracketed suffix: `1.营业收入（亿元）` → (`营业收入`, Some(`亿元`)).
+pub fn split_indicator_name(text: &str) -> (String, Option<String>) {
+    let mut name = fold(text);
+    name = strip_numbering(&name).to_string();
+    let mut unit = None;
+    if name.ends_with(')') {
+        if let Some(open) = name.rfind('(') {
+            let inner = name[open + 1..name.len() - 1].to_string();
+            if !inner.is_empty() {
+                unit = Some(inner);
+            }
+            name.truncate(open);
+        }
+    }
+    (name, unit)
+}
+
+/// Removes list numbering in front of a name: `1.`, `12、`, `(3)`, `一、`, `（一）`.
+fn strip_numbering(name: &str) -> &str {
+    let bytes = name.as_bytes();
+    // (3) or (一)
+    if name.starts_with('(') {
+        if let Some(close) = name.find(')') {
+            let inner = &name[1..close];
+            if !inner.is_empty() && inner.chars().all(is_numeral) && close + 1 < name.len() {
+                return &name[close + 1..];
+            }
+        }
+    }
+    let numeral_end = name
+        .char_indices()
+        .find(|(_, c)| !is_numeral(*c))
+        .map(|(i, _)| i)
+        .unwrap_or(name.len());
+    if numeral_end == 0 || numeral_end == bytes.len() {
+        return name;
+    }
+    let rest = &name[numeral_end..];
+    for separator in ['.', '、', ')', '．', '-'] {
+        if let Some(stripped) = rest.strip_prefix(separator) {
+            if !stripped.is_empty() {
+                return stripped;
+            }
+        }
+    }
+    name
+}
+
+fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "一二三四五六七八九十".contains(c)
+}
+
+/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`.
+pub fn parse_year_label(text: &str) -> Option<i32> {
+    let folded = fold(text);
+    let digits = folded
+        .strip_suffix("年度")
+        .or_else(|| folded.strip_suffix('年'))
+        .unwrap_or(&folded);
+    let digits = digits.strip_suffix(".0").unwrap_or(digits);
+    if digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) {
+        let year: i32 = digits.parse().ok()?;
+        if (1900..=2100).contains(&year) {
+            return Some(year);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_full_width_and_space() {
+        assert_eq!(fold(" 营业 收入\u{3000}"), "营业收入");
+        assert_eq!(fold("Ｒ＆Ｄ经费支出"), "r&d经费支出");
+        assert_eq!(fold("企业名称："), "企业名称");
+        assert_eq!(fold("*企业名称"), "企业名称");
+    }
+
+    #[test]
+    fn splits_unit_suffix_and_numbering() {
+        assert_eq!(
+            split_indicator_name("营业收入(万元)"),
+            ("营业收入".into(), Some("万元".into()))
+        );
+        assert_eq!(
+            split_indicator_name("营业收入（亿元）"),
+            ("营业收入".into(), Some("亿元".into()))
+        );
+        assert_eq!(
+            split_indicator_name("1.营业收入"),
+            ("营业收入".into(), None)
+        );
+        assert_eq!(
+            split_indicator_name("3.制定标准数"),
+            ("制定标准数".into(), None)
+        );
+        assert_eq!(
+            split_indicator_name("（一）利润总额"),
+            ("利润总额".into(), None)
+        );
+        assert_eq!(
+            split_indicator_name("12、质量损失率(%)"),
+            ("质量损失率".into(), Some("%".into()))
+        );
+        assert_eq!(split_indicator_name("2019"), ("2019".into(), None));
+    }
+
+    #[test]
+    fn year_labels() {
+        for label in [
+            "2021",
+            "2021年",
+            "2021年度",
+            "2021 年",
+            "２０２１年",
+            "2021.0",
+        ] {
+            assert_eq!(parse_year_label(label), Some(2021), "{label}");
+        }
+        assert_eq!(parse_year_label("年份"), None);
+        assert_eq!(parse_year_label("12345"), None);
+    }
+}

@@ -1,0 +1,130 @@
+//! Parquet files through arrow-rs: plain types that DuckDB, pyarrow and Spark all read (no
+//! dictionary-only or view types), zstd, and no timestamps or random ids in the bytes, so the
+//! same frame always gives the same file.
+
+use arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
+};
+use arrow::datatypes::{DataType, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use polars::prelude::{DataFrame, DataType as PolarsType};
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetError {
+    /// A frame lacks a column the table's schema names, or holds an unconvertible type.
+    #[error("table column {column:?}: {message}")]
+    Column { column: String, message: String },
+    /// Writing or syncing the file failed.
+    #[error("cannot write {path}: {message}")]
+    Write { path: String, message: String },
+}
+
+fn column_error(column: &str, error: impl std::fmt::Display) -> ParquetError {
+    ParquetError::Column {
+        column: column.to_string(),
+        message: error.to_string(),
+    }
+}
+
+/// Converts a polars frame to an arrow-rs batch of exactly `schema`'s columns and types.
+pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, ParquetError> {
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let name = field.name().as_str();
+        let column = frame
+            .column(name)
+            .map_err(|error| column_error(name, error))?;
+        let cast = |target: &PolarsType| {
+            column
+                .cast(target)
+                .map_err(|error| column_error(name, error))
+        };
+        let array: ArrayRef = match field.data_type() {
+            DataType::Utf8 => {
+                let values = cast(&PolarsType::String)?;
+                let values = values.str().map_err(|error| column_error(name, error))?;
+                Arc::new(values.iter().collect::<StringArray>())
+            }
+            DataType::Int64 => {
+                let values = cast(&PolarsType::Int64)?;
+                let values = values.i64().map_err(|error| column_error(name, error))?;
+                Arc::new(values.iter().collect::<Int64Array>())
+            }
+            DataType::Int32 | DataType::Date32 => {
+                let values = cast(&PolarsType::Int32)?;
+                let values = values.i32().map_err(|error| column_error(name, error))?;
+                let values: Vec<Option<i32>> = values.iter().collect();
+                if field.data_type() == &DataType::Date32 {
+                    Arc::new(Date32Array::from(values))
+                } else {
+                    Arc::new(Int32Array::from(values))
+                }
+            }
+            DataType::Float64 => {
+                let values = cast(&PolarsType::Float64)?;
+                let values = values.f64().map_err(|error| column_error(name, error))?;
+                // NaN and ±inf never reach the warehouse: they read as null.
+                Arc::new(
+                    values
+                        .iter()
+                        .map(|v| v.filter(|v| v.is_finite()))
+                        .collect::<Float64Array>(),
+                )
+            }
+            DataType::Boolean => {
+                let values = cast(&PolarsType::Boolean)?;
+                let values = values.bool().map_err(|error| column_error(name, error))?;
+                Arc::new(values.iter().collect::<BooleanArray>())
+            }
+            other => return Err(column_error(name, format!("unsupported type {other}"))),
+        };
+        arrays.push(array);
+    }
+    RecordBatch::try_new(Arc::new(schema.clone()), arrays)
+        .map_err(|error| column_error("(batch)", error))
+}
+
+fn properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_dictionary_enabled(false)
+        .set_created_by(format!("zlbd {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Writes one batch to `path` and fsyncs it.
+pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
+    let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    let file = File::create(path).map_err(|error| fail(&error))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties()))
+        .map_err(|error| fail(&error))?;
+    writer.write(batch).map_err(|error| fail(&error))?;
+    let file = writer.into_inner().map_err(|error| fail(&error))?;
+    file.sync_all().map_err(|error| fail(&error))?;
+    Ok(())
+}
+
+/// Reads every batch of a Parquet file (used for runs.parquet and by tests).
+pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
+    let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    let file = File::open(path).map_err(|error| fail(&error))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|error| fail(&error))?
+        .build()
+        .map_err(|error| fail(&error))?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| fail(&error))
+}
