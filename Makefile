@@ -1,0 +1,49 @@
+# zlbd — see README.md. `make run` builds the warehouse from sample_data; `make test` runs
+# every test (Rust unit + integration, then the DuckDB checks in a local virtualenv).
+
+CARGO ?= cargo
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+ZLBD_RELEASE := target/release/zlbd
+
+.PHONY: all build run test test-rust test-duckdb crash bench fuzz sample clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Exit 3 means "published, with rejects": the sample carries deliberate errors, so it is success here.
+run: build
+	@$(ZLBD_RELEASE) run --inbox sample_data --warehouse warehouse; code=$$?; \
+	if [ $$code -ne 0 ] && [ $$code -ne 3 ]; then exit $$code; fi; \
+	echo "warehouse ready: duckdb -init warehouse/views.sql"
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+test: test-rust test-duckdb
+
+test-rust:
+	$(CARGO) test --all-targets
+
+test-duckdb: $(VENV)/.installed
+	$(CARGO) build
+	ZLBD_BIN=target/debug/zlbd $(PY) -m pytest -q tests/python
+
+# Regenerate the committed sample inbox (deterministic for the seed).
+sample:
+	$(CARGO) run --release -- sample --out sample_data --seed 2022
+
+bench:
+	$(CARGO) bench --bench throughput
+
+fuzz:
+	cd fuzz && $(CARGO) +nightly fuzz run file_to_cells -- -max_total_time=600
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) warehouse feedback templates

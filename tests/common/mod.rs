@@ -1,0 +1,465 @@
+//! Shared helpers for integration tests: a temp work dir that drives the real binary, and
+//! Parquet tables read back with arrow-rs (independently of polars, which wrote nothing).
+#![allow(dead_code)]
+
+use arrow::array::{
+    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+};
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn shared_fixtures() -> PathBuf {
+    repo().join("../shared/fixtures")
+}
+
+pub fn pipeline() -> PathBuf {
+    repo().join("pipelines/shandong")
+}
+
+/// A temp folder with an inbox and a warehouse, and the binary to run in it.
+pub struct Workdir {
+    pub dir: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Ran {
+    fn from(output: Output) -> Ran {
+        Ran {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).to_string(),
+        }
+    }
+}
+
+/// A fixed modification time, so that tie-breaks on mtime fall to the path as on any machine.
+pub const FIXED_MTIME: i64 = 1_643_000_000;
+
+pub fn set_mtime(path: &Path, seconds: i64) {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    let times = [
+        libc::timespec {
+            tv_sec: seconds,
+            tv_nsec: 0,
+        },
+        libc::timespec {
+            tv_sec: seconds,
+            tv_nsec: 0,
+        },
+    ];
+    let status = unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), times.as_ptr(), 0) };
+    assert_eq!(status, 0, "utimensat {}", path.display());
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("inbox")).unwrap();
+        Workdir { dir }
+    }
+
+    pub fn inbox(&self) -> PathBuf {
+        self.dir.path().join("inbox")
+    }
+
+    pub fn warehouse(&self) -> PathBuf {
+        self.dir.path().join("warehouse")
+    }
+
+    /// Copies every file of `from` into the inbox, with a fixed mtime.
+    pub fn add_all(&self, from: &Path) {
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                self.add(&entry.path(), &entry.file_name().to_string_lossy());
+            }
+        }
+    }
+
+    pub fn add(&self, from: &Path, name: &str) {
+        let to = self.inbox().join(name);
+        fs::copy(from, &to).unwrap();
+        set_mtime(&to, FIXED_MTIME);
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) {
+        let to = self.inbox().join(name);
+        fs::write(&to, bytes).unwrap();
+        set_mtime(&to, FIXED_MTIME);
+    }
+
+    pub fn zlbd(&self, args: &[&str]) -> Ran {
+        zlbd_in(self.dir.path(), args)
+    }
+
+    /// `zlbd run` on this inbox and warehouse.
+    pub fn run(&self) -> Ran {
+        let inbox = self.inbox();
+        let warehouse = self.warehouse();
+        self.zlbd(&[
+            "run",
+            "--pipeline",
+            pipeline().to_str().unwrap(),
+            "--inbox",
+            inbox.to_str().unwrap(),
+            "--warehouse",
+            warehouse.to_str().unwrap(),
+        ])
+    }
+
+    pub fn table(&self, name: &str) -> Table {
+        read_table(&self.warehouse().join("current"), name)
+    }
+}
+
+pub fn zlbd_in(dir: &Path, args: &[&str]) -> Ran {
+    Command::new(env!("CARGO_BIN_EXE_zlbd"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn str(&self) -> Option<&str> {
+        match self {
+            Value::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Value::Int(value) => Some(*value),
+            _ => None,
+        }
+    }
+    pub fn float(&self) -> Option<f64> {
+        match self {
+            Value::Float(value) => Some(*value),
+            Value::Int(value) => Some(*value as f64),
+            _ => None,
+        }
+    }
+    pub fn bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(value) => Some(*value),
+            _ => None,
+        }
+    }
+}
+
+/// A table read back from Parquet, as rows of named values.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub types: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Table {
+    pub fn index(&self, column: &str) -> usize {
+        self.columns
+            .iter()
+            .position(|name| name == column)
+            .unwrap_or_else(|| panic!("no column {column} in {:?}", self.columns))
+    }
+
+    pub fn get<'a>(&self, row: &'a [Value], column: &str) -> &'a Value {
+        &row[self.index(column)]
+    }
+
+    /// Rows as maps, for readable assertions.
+    pub fn records(&self) -> Vec<BTreeMap<String, Value>> {
+        self.rows
+            .iter()
+            .map(|row| {
+                self.columns
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().cloned())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+fn read_file(path: &Path, table: &mut Table, extra: Option<(&str, Value)>) {
+    for batch in zlbd::warehouse::parquet_io::read(path).unwrap() {
+        if table.columns.is_empty() {
+            table.columns = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            table.types = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.data_type().to_string())
+                .collect();
+            if let Some((name, _)) = &extra {
+                table.columns.push(name.to_string());
+                table.types.push("Int32".to_string());
+            }
+        }
+        for row in 0..batch.num_rows() {
+            let mut values = Vec::new();
+            for column in batch.columns() {
+                let any = column.as_any();
+                let value = if column.is_null(row) {
+                    Value::Null
+                } else if let Some(a) = any.downcast_ref::<StringArray>() {
+                    Value::Str(a.value(row).to_string())
+                } else if let Some(a) = any.downcast_ref::<Int64Array>() {
+                    Value::Int(a.value(row))
+                } else if let Some(a) = any.downcast_ref::<Int32Array>() {
+                    Value::Int(a.value(row) as i64)
+                } else if let Some(a) = any.downcast_ref::<Date32Array>() {
+                    Value::Int(a.value(row) as i64)
+                } else if let Some(a) = any.downcast_ref::<Float64Array>() {
+                    Value::Float(a.value(row))
+                } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
+                    Value::Bool(a.value(row))
+                } else {
+                    panic!("unexpected type {}", column.data_type())
+                };
+                values.push(value);
+            }
+            if let Some((_, value)) = &extra {
+                values.push(value.clone());
+            }
+            table.rows.push(values);
+        }
+    }
+}
+
+/// Reads a snapshot table; fact_indicator's year comes from its hive partition folder.
+pub fn read_table(snapshot: &Path, name: &str) -> Table {
+    let mut table = Table::default();
+    let dir = snapshot.join(name);
+    let mut entries: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            let year: i64 = path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .trim_start_matches("year=")
+                .parse()
+                .unwrap();
+            for file in fs::read_dir(&path).unwrap() {
+                let file = file.unwrap().path();
+                if year != 0 {
+                    read_file(&file, &mut table, Some(("year", Value::Int(year))));
+                }
+            }
+        } else {
+            read_file(&path, &mut table, None);
+        }
+    }
+    table
+}
+
+/// Every file below a folder with its bytes, relative path → bytes.
+pub fn tree_bytes(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .to_string();
+                out.insert(relative, fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// truth.json as written by the fixtures and by `zlbd sample`.
+#[derive(Debug, serde::Deserialize)]
+pub struct Truth {
+    pub cells: Vec<TruthCell>,
+    pub files: BTreeMap<String, TruthFile>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthCell {
+    pub file: String,
+    pub sheet: String,
+    pub cell: String,
+    pub level: String,
+    pub entity_id: String,
+    pub indicator: String,
+    pub year: i64,
+    pub outcome: String,
+    pub value: Option<f64>,
+    pub rule: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct TruthFile {
+    pub status: String,
+}
+
+pub fn load_truth(path: &Path) -> Truth {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Checks a published warehouse against a truth cell by cell; returns the mismatches.
+pub fn truth_mismatches(work: &Workdir, truth: &Truth) -> Vec<String> {
+    let facts = work.table("fact_indicator");
+    let rejects = work.table("rejects");
+    let submissions = work.table("submissions");
+    let key = |table: &Table, row: &[Value]| {
+        (
+            table
+                .get(row, "source_file")
+                .str()
+                .unwrap_or("")
+                .to_string(),
+            table
+                .get(row, "source_sheet")
+                .str()
+                .unwrap_or("")
+                .to_string(),
+            table
+                .get(row, "source_cell")
+                .str()
+                .unwrap_or("")
+                .to_string(),
+        )
+    };
+    let mut fact_by_cell = BTreeMap::new();
+    for row in &facts.rows {
+        if facts.get(row, "is_derived").bool() == Some(false) {
+            fact_by_cell.insert(key(&facts, row), row.clone());
+        }
+    }
+    let mut errors_by_cell: BTreeMap<(String, String, String), Vec<String>> = BTreeMap::new();
+    for row in &rejects.rows {
+        if rejects.get(row, "severity").str() == Some("error") {
+            errors_by_cell
+                .entry(key(&rejects, row))
+                .or_default()
+                .push(rejects.get(row, "rule").str().unwrap().to_string());
+        }
+    }
+    let mut problems = Vec::new();
+    for cell in &truth.cells {
+        let at = (cell.file.clone(), cell.sheet.clone(), cell.cell.clone());
+        let place = format!(
+            "{} {}!{} ({} {})",
+            cell.file, cell.sheet, cell.cell, cell.indicator, cell.year
+        );
+        let fact = fact_by_cell.get(&at);
+        let errors = errors_by_cell.get(&at);
+        match cell.outcome.as_str() {
+            "fact" => match fact {
+                None => problems.push(format!(
+                    "{place}: expected fact {:?}, got rejects {errors:?}",
+                    cell.value
+                )),
+                Some(row) => {
+                    let value = facts.get(row, "value").float().unwrap();
+                    let expected = cell.value.unwrap();
+                    if (value - expected).abs() > 1e-6 * expected.abs().max(1.0) {
+                        problems.push(format!("{place}: value {value} != {expected}"));
+                    }
+                    let keys = (
+                        facts.get(row, "level").str().unwrap(),
+                        facts.get(row, "entity_id").str().unwrap(),
+                        facts.get(row, "indicator_code").str().unwrap(),
+                        facts.get(row, "year").int().unwrap(),
+                    );
+                    if keys
+                        != (
+                            cell.level.as_str(),
+                            cell.entity_id.as_str(),
+                            cell.indicator.as_str(),
+                            cell.year,
+                        )
+                    {
+                        problems.push(format!("{place}: keys {keys:?}"));
+                    }
+                }
+            },
+            "reject" => {
+                let rule = cell.rule.clone().unwrap();
+                if fact.is_some() || !errors.is_some_and(|rules| rules.contains(&rule)) {
+                    problems.push(format!(
+                        "{place}: expected reject {rule}, got fact {:?} rejects {errors:?}",
+                        fact.is_some()
+                    ));
+                }
+            }
+            "missing" | "superseded" => {
+                if fact.is_some() || errors.is_some() {
+                    problems.push(format!(
+                        "{place}: expected {}, got fact {} rejects {errors:?}",
+                        cell.outcome,
+                        fact.is_some()
+                    ));
+                }
+            }
+            other => problems.push(format!("{place}: unknown outcome {other}")),
+        }
+    }
+    let statuses: BTreeMap<String, String> = submissions
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                submissions
+                    .get(row, "source_file")
+                    .str()
+                    .unwrap()
+                    .to_string(),
+                submissions.get(row, "status").str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (file, expected) in &truth.files {
+        if statuses.get(file) != Some(&expected.status) {
+            problems.push(format!(
+                "file {file}: status {:?} != {}",
+                statuses.get(file),
+                expected.status
+            ));
+        }
+    }
+    problems
+}
