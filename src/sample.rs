@@ -82,6 +82,8 @@ enum Written {
         formula: String,
         result: String,
     },
+    /// Nothing written (templates).
+    Blank,
 }
 
 /// A cell to write and what zlbd must make of it.
@@ -991,6 +993,7 @@ fn write_written(
         Written::Formula { formula, result } => {
             sheet.write_formula(row, col, Formula::new(formula).set_result(result))?;
         }
+        Written::Blank => {}
     }
     Ok(())
 }
@@ -1239,4 +1242,168 @@ fn merge_industry(
         sheet.merge_range(first, 0, last, 0, name, format)?;
     }
     Ok(())
+}
+
+/// Blank forms for submitters: one enterprise form, one per park and one per city (with the
+/// city's own key industries and the province industries filled in).
+pub fn write_templates(plan: &Plan, out: &Path) -> Result<Vec<String>, SampleError> {
+    std::fs::create_dir_all(out).map_err(|source| SampleError::Io {
+        file: out.display().to_string(),
+        source,
+    })?;
+    let years: Vec<usize> = (0..plan.years.len()).collect();
+    let none = BTreeMap::new();
+    let blank_rows = |section, level, entity: &str, industry: Option<&str>| {
+        let mut rows = rows_for(plan, section, &none, level, entity, industry, &years);
+        for row in &mut rows {
+            for cell in &mut row.cells {
+                cell.written = Written::Blank;
+                cell.expected = Expected::Missing;
+            }
+        }
+        rows
+    };
+    let sheet = |name: &str, title: &str, industry_column: bool, rows: Vec<RowPlan>| SheetPlan {
+        name: name.to_string(),
+        title: title.to_string(),
+        industry_column,
+        layout: Layout::default(),
+        years: plan.years.clone(),
+        rows,
+    };
+    let blank = |label: &str| info_text(label, "");
+    let span = format!("{}—{}年", plan.first_year(), plan.last_year());
+    let mut forms = vec![FormPlan {
+        file: "企业报表模板.xlsx".to_string(),
+        info: [
+            "企业名称",
+            "统一社会信用代码",
+            "所属地市",
+            "所属园区",
+            "所属行业",
+            "填报人",
+            "联系电话",
+            "填报日期",
+        ]
+        .iter()
+        .map(|label| blank(label))
+        .chain(std::iter::once((
+            "报表版本".to_string(),
+            Written::Number(1.0),
+        )))
+        .collect(),
+        info_sheet_name: "基本信息".to_string(),
+        sheets: vec![sheet(
+            "质量指标",
+            &format!("{span}质量提升比对指标"),
+            false,
+            blank_rows(CatalogSection::Enterprise, "enterprise", "", None),
+        )],
+        info_last: false,
+        hidden_extra: false,
+        park_members: None,
+    }];
+    for park in &plan.roster.parks {
+        let city = plan
+            .roster
+            .city(&park.city_code)
+            .map(|c| c.city_name.clone())
+            .unwrap_or_default();
+        forms.push(FormPlan {
+            file: format!("园区报表模板_{}.xlsx", park.park_name),
+            info: vec![
+                info_text("园区名称", &park.park_name),
+                info_text("园区代码", &park.park_id),
+                info_text("填报地市", &city),
+                blank("填报人"),
+                blank("联系电话"),
+                blank("填报日期"),
+                ("报表版本".to_string(), Written::Number(1.0)),
+            ],
+            info_sheet_name: "基本信息".to_string(),
+            sheets: vec![sheet(
+                "园区指标",
+                &format!("{span}园区质量提升比对指标"),
+                false,
+                blank_rows(CatalogSection::Park, "park", &park.park_id, None),
+            )],
+            info_last: false,
+            hidden_extra: false,
+            park_members: Some(Vec::new()),
+        });
+    }
+    for city in &plan.roster.cities {
+        let mut sheets = Vec::new();
+        let own: Vec<RowPlan> = plan
+            .roster
+            .industries
+            .iter()
+            .filter(|i| i.city_code.as_deref() == Some(city.city_code.as_str()))
+            .flat_map(|i| {
+                blank_rows(
+                    CatalogSection::Industry,
+                    "city_industry",
+                    &i.industry_id,
+                    Some(&i.industry_name),
+                )
+            })
+            .collect();
+        if !own.is_empty() {
+            sheets.push(sheet(
+                "重点行业",
+                &format!("{}重点行业{span}质量提升比对", city.city_name),
+                true,
+                own,
+            ));
+        }
+        let province: Vec<RowPlan> = plan
+            .roster
+            .province_industries()
+            .flat_map(|i| {
+                blank_rows(
+                    CatalogSection::Industry,
+                    "province_industry_city",
+                    &i.industry_id,
+                    Some(&i.industry_name),
+                )
+            })
+            .collect();
+        sheets.push(sheet(
+            "全省重点行业",
+            &format!("{}全省重点行业{span}质量提升比对", city.city_name),
+            true,
+            province,
+        ));
+        forms.push(FormPlan {
+            file: format!("地市报表模板_{}.xlsx", city.city_name),
+            info: vec![
+                info_text("填报地市", &city.city_name),
+                info_text("行政区划代码", &city.city_code),
+                blank("填报人"),
+                blank("联系电话"),
+                blank("填报日期"),
+                ("报表版本".to_string(), Written::Number(1.0)),
+            ],
+            info_sheet_name: "基本信息".to_string(),
+            sheets,
+            info_last: false,
+            hidden_extra: false,
+            park_members: None,
+        });
+    }
+    let mut written = Vec::new();
+    for form in &forms {
+        let bytes =
+            write_form(form, &mut Truth::default()).map_err(|source| SampleError::Xlsx {
+                file: form.file.clone(),
+                source,
+            })?;
+        let path = out.join(&form.file);
+        std::fs::write(&path, bytes).map_err(|source| SampleError::Io {
+            file: path.display().to_string(),
+            source,
+        })?;
+        written.push(form.file.clone());
+    }
+    Ok(written)
 }

@@ -1,8 +1,48 @@
-//! `zlbd validate`: the same checks as `run`, nothing published.
+//! `zlbd validate --inbox DIR --out DIR`: the same checks as `run`, nothing published; one
+//! feedback workbook per submitter and a summary across submitters.
 
 use crate::cli::ValidateArgs;
+use crate::exit;
+use crate::pipeline::{self, Summary};
 
-pub fn run(_args: ValidateArgs) -> i32 {
-    eprintln!("zlbd validate: not built yet (issue 3)");
-    crate::exit::USAGE
+pub fn run(args: ValidateArgs) -> i32 {
+    let plan = match super::load_plan(&args.pipeline) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    if !args.inbox.is_dir() {
+        eprintln!("zlbd: the inbox {} is not a folder", args.inbox.display());
+        return exit::USAGE;
+    }
+    super::init_workers(args.pipeline.jobs);
+    let progress = super::progress_bar();
+    let outcome = pipeline::ingest_inbox(&plan, &args.inbox, None, &progress)
+        .map_err(|error| error.to_string())
+        .and_then(|ingested| {
+            pipeline::build(&plan, &ingested.files).map_err(|error| error.to_string())
+        })
+        .and_then(|built| {
+            let summary = Summary::of(&built).map_err(|error| error.to_string())?;
+            let written = crate::report::write_feedback(
+                &args.out,
+                &built.normalized.submissions,
+                &built.findings,
+            )
+            .map_err(|error| error.to_string())?;
+            Ok((summary, written.len()))
+        });
+    match outcome {
+        Ok((summary, workbooks)) => {
+            print!(
+                "zlbd validate: {workbooks} feedback workbooks in {}\n{}",
+                args.out.display(),
+                summary.render()
+            );
+            summary.exit_code()
+        }
+        Err(message) => {
+            eprintln!("zlbd: validate failed: {message}");
+            exit::FAILED
+        }
+    }
 }

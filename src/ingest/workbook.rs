@@ -339,11 +339,90 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
         FileFormat::Ods => {
             let mut workbook: Ods<_> =
                 Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;
-            let merges = vec![Vec::new(); workbook.sheet_names().len()];
+            let regions = ods_merges(bytes);
+            let merges = workbook
+                .sheet_names()
+                .iter()
+                .map(|name| regions.get(name).cloned().unwrap_or_default())
+                .collect();
             read_ranges(&mut workbook, limits, merges)?
         }
     };
     Ok(Workbook { format, sheets })
+}
+
+/// Merged regions per table of an ODS file, read from content.xml (calamine does not report
+/// them for ODS). Best effort: a file whose XML cannot be walked simply has no merges.
+fn ods_merges(bytes: &[u8]) -> BTreeMap<String, Vec<Dimensions>> {
+    use quick_xml::events::{BytesStart, Event};
+    let mut out: BTreeMap<String, Vec<Dimensions>> = BTreeMap::new();
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return out;
+    };
+    let Ok(content) = archive.by_name("content.xml") else {
+        return out;
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let number = |element: &BytesStart, name: &str| -> u32 {
+        element
+            .attributes()
+            .flatten()
+            .find(|attribute| attribute.key.as_ref() == name)
+            .and_then(|attribute| attribute.value.parse().ok())
+            .unwrap_or(1)
+    };
+    let (mut table, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
+    let mut buffer = Vec::new();
+    loop {
+        let event = match reader.read_event_into(&mut buffer) {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(event) => event,
+        };
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                match element.name().as_ref() {
+                    "table:table" => {
+                        table = element
+                            .attributes()
+                            .flatten()
+                            .find(|attribute| attribute.key.as_ref() == "table:name")
+                            .map(|attribute| attribute.value.to_string())
+                            .unwrap_or_default();
+                        row = 0;
+                    }
+                    "table:table-row" => {
+                        col = 0;
+                        row_repeat = number(element, "table:number-rows-repeated");
+                        if empty {
+                            row = row.saturating_add(row_repeat);
+                        }
+                    }
+                    "table:table-cell" | "table:covered-table-cell" => {
+                        let columns = number(element, "table:number-columns-spanned");
+                        let rows = number(element, "table:number-rows-spanned");
+                        if columns > 1 || rows > 1 {
+                            out.entry(table.clone()).or_default().push(Dimensions::new(
+                                (row, col),
+                                (
+                                    row.saturating_add(rows - 1),
+                                    col.saturating_add(columns - 1),
+                                ),
+                            ));
+                        }
+                        col = col.saturating_add(number(element, "table:number-columns-repeated"));
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(ref element) if element.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(row_repeat);
+            }
+            _ => {}
+        }
+        buffer.clear();
+    }
+    out
 }
 
 fn is_hidden(visible: SheetVisible) -> bool {

@@ -32,6 +32,9 @@ pub enum WarehouseError {
     /// Filtering a frame into partitions failed.
     #[error("table {table}: {source}")]
     Frame { table: String, source: PolarsError },
+    /// ZLBD_FAILPOINT=before-switch was set (tests only).
+    #[error("failure injected by ZLBD_FAILPOINT=before-switch")]
+    Injected,
     /// `rollback` named a snapshot that is not there.
     #[error("no snapshot {0:?} in the warehouse (see `ls snapshots/`)")]
     NoSnapshot(String),
@@ -81,6 +84,10 @@ pub fn publish(
         write_table(&staging, table, &frame)?;
     }
     sync_dir(&staging)?;
+    if std::env::var("ZLBD_FAILPOINT").as_deref() == Ok("before-switch") {
+        // Fault injection for the crash-safety tests: fail after writing, before publishing.
+        return Err(WarehouseError::Injected);
+    }
     let snapshot = snapshots.join(run_id);
     fs::rename(&staging, &snapshot).map_err(io("rename", &staging))?;
     sync_dir(&snapshots)?;

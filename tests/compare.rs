@@ -1,0 +1,564 @@
+//! SPEC §7 formulas on small hand-computed frames (the `tests/data/mini` pipeline), plus
+//! property tests of the invariants the province relies on.
+
+use polars::prelude::*;
+use proptest::prelude::*;
+use std::collections::HashSet;
+use zlbd::compare::{compare, Compared};
+use zlbd::config::Plan;
+
+const E: [&str; 7] = [
+    "91370100AAAA00001T",
+    "91370100AAAA00002X",
+    "91370100AAAA000031",
+    "91370100AAAA000044",
+    "91370100AAAA000057",
+    "91370100AAAA00006A",
+    "91370200AAAA00007J",
+];
+
+fn plan() -> Plan {
+    Plan::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mini")).unwrap()
+}
+
+type Fact<'a> = (&'a str, &'a str, &'a str, i32, f64);
+
+fn facts(rows: &[Fact]) -> DataFrame {
+    let text = |pick: &dyn Fn(&Fact) -> String| rows.iter().map(pick).collect::<Vec<_>>();
+    let none = vec![None::<String>; rows.len()];
+    DataFrame::new_infer_height(vec![
+        Column::new("level".into(), text(&|r| r.0.to_string())),
+        Column::new("entity_id".into(), text(&|r| r.1.to_string())),
+        Column::new("indicator_code".into(), text(&|r| r.2.to_string())),
+        Column::new("year".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+        Column::new("value".into(), rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+        Column::new("unit".into(), text(&|_| "万元".to_string())),
+        Column::new("raw_value".into(), text(&|r| r.4.to_string())),
+        Column::new("source_file".into(), text(&|_| "f.xlsx".to_string())),
+        Column::new("source_sheet".into(), text(&|_| "s".to_string())),
+        Column::new("source_cell".into(), text(&|_| "A1".to_string())),
+        Column::new("submission_id".into(), none),
+        Column::new("is_derived".into(), vec![false; rows.len()]),
+    ])
+    .unwrap()
+}
+
+fn run(rows: &[Fact]) -> Compared {
+    compare(&plan(), &facts(rows), &[], &HashSet::new()).unwrap()
+}
+
+/// One cell of a result frame, by key columns.
+fn cell(frame: &DataFrame, key: &[(&str, AnyValue)], column: &str) -> AnyValue<'static> {
+    let mut mask = BooleanChunked::full("m".into(), true, frame.height());
+    for (name, value) in key {
+        let column = frame.column(name).unwrap().as_materialized_series().clone();
+        let equal: BooleanChunked = match value {
+            AnyValue::String(text) => column.str().unwrap().equal(*text),
+            AnyValue::Int32(number) => column.i32().unwrap().equal(*number),
+            other => panic!("unsupported key {other:?}"),
+        };
+        mask = &mask & &equal;
+    }
+    let rows = frame.filter(&mask).unwrap();
+    assert_eq!(
+        rows.height(),
+        1,
+        "expected one row for {key:?}, got {}",
+        rows.height()
+    );
+    rows.column(column).unwrap().get(0).unwrap().into_static()
+}
+
+fn comparison(
+    result: &Compared,
+    level: &str,
+    entity: &str,
+    code: &str,
+    year: i32,
+    column: &str,
+) -> AnyValue<'static> {
+    cell(
+        &result.comparison,
+        &[
+            ("level", AnyValue::String(level)),
+            ("entity_id", AnyValue::String(entity)),
+            ("indicator_code", AnyValue::String(code)),
+            ("year", AnyValue::Int32(year)),
+        ],
+        column,
+    )
+}
+
+fn float(value: AnyValue) -> Option<f64> {
+    match value {
+        AnyValue::Null => None,
+        other => other.extract::<f64>(),
+    }
+}
+
+fn text(value: AnyValue) -> Option<String> {
+    match value {
+        AnyValue::Null => None,
+        AnyValue::String(text) => Some(text.to_string()),
+        AnyValue::StringOwned(text) => Some(text.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn close(actual: Option<f64>, expected: f64) {
+    let actual = actual.unwrap_or_else(|| panic!("expected {expected}, got null"));
+    assert!(
+        (actual - expected).abs() < 1e-9,
+        "expected {expected}, got {actual}"
+    );
+}
+
+#[test]
+fn year_over_year_change_and_cagr() {
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2019, 100.0),
+        ("enterprise", E[0], "E01", 2020, 110.0),
+        ("enterprise", E[0], "E01", 2021, 121.0),
+    ]);
+    let get = |year, column| float(comparison(&r, "enterprise", E[0], "E01", year, column));
+    assert_eq!(get(2019, "prev_value"), None);
+    assert_eq!(get(2019, "yoy_pct"), None);
+    assert_eq!(get(2019, "cagr_pct"), None, "no CAGR at the first year");
+    close(get(2020, "yoy_abs"), 10.0);
+    close(get(2020, "yoy_pct"), 10.0);
+    close(get(2021, "yoy_pct"), 10.0);
+    close(get(2021, "first_value"), 100.0);
+    close(get(2021, "change_abs"), 21.0);
+    close(get(2021, "change_pct"), 21.0);
+    close(get(2021, "cagr_pct"), 10.0);
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "improved"),
+        AnyValue::Boolean(true)
+    );
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2019, "improved"),
+        AnyValue::Null
+    );
+}
+
+#[test]
+fn zero_and_negative_bases() {
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2019, 0.0),
+        ("enterprise", E[0], "E01", 2020, 50.0),
+        ("enterprise", E[0], "E01", 2021, 50.0),
+        ("enterprise", E[1], "E01", 2019, -50.0),
+        ("enterprise", E[1], "E01", 2020, -25.0),
+        ("enterprise", E[1], "E01", 2021, 10.0),
+    ]);
+    let get =
+        |entity, year, column| float(comparison(&r, "enterprise", entity, "E01", year, column));
+    assert_eq!(
+        get(E[0], 2020, "yoy_pct"),
+        None,
+        "prev = 0 gives no percentage"
+    );
+    close(get(E[0], 2020, "yoy_abs"), 50.0);
+    assert_eq!(get(E[0], 2021, "change_pct"), None);
+    assert_eq!(
+        get(E[0], 2021, "cagr_pct"),
+        None,
+        "CAGR needs positive ends"
+    );
+    close(get(E[0], 2021, "yoy_pct"), 0.0);
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "improved"),
+        AnyValue::Boolean(false),
+        "equal is not improved"
+    );
+    // Against |prev|: -50 → -25 is +50 %.
+    close(get(E[1], 2020, "yoy_pct"), 50.0);
+    close(get(E[1], 2021, "change_pct"), 120.0);
+    assert_eq!(get(E[1], 2021, "cagr_pct"), None);
+}
+
+#[test]
+fn a_missing_year_leaves_prev_null_but_keeps_change_since_first() {
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2019, 100.0),
+        ("enterprise", E[0], "E01", 2021, 144.0),
+    ]);
+    let get = |column| float(comparison(&r, "enterprise", E[0], "E01", 2021, column));
+    assert_eq!(get("prev_value"), None);
+    assert_eq!(get("yoy_pct"), None);
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "improved"),
+        AnyValue::Null
+    );
+    close(get("change_pct"), 44.0);
+    close(get("cagr_pct"), 20.0);
+}
+
+#[test]
+fn ties_share_the_lowest_rank_and_percentiles_follow() {
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2021, 10.0),
+        ("enterprise", E[1], "E01", 2021, 20.0),
+        ("enterprise", E[2], "E01", 2021, 20.0),
+        ("enterprise", E[3], "E01", 2021, 30.0),
+    ]);
+    let rank = |entity| comparison(&r, "enterprise", entity, "E01", 2021, "rank").extract::<i64>();
+    assert_eq!(
+        [rank(E[3]), rank(E[1]), rank(E[2]), rank(E[0])],
+        [Some(1), Some(2), Some(2), Some(4)]
+    );
+    let get = |entity, column| float(comparison(&r, "enterprise", entity, "E01", 2021, column));
+    close(get(E[3], "percentile"), 100.0);
+    close(get(E[1], "percentile"), 100.0 * 2.0 / 3.0);
+    close(get(E[0], "percentile"), 0.0);
+    close(get(E[0], "peer_median"), 20.0);
+    close(get(E[0], "peer_best"), 30.0);
+    close(get(E[0], "gap_to_best"), 20.0);
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "peer_n").extract::<i64>(),
+        Some(4)
+    );
+    assert_eq!(get(E[0], "robust_z"), None, "fewer than 5 peers");
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "anomaly"),
+        AnyValue::Boolean(false)
+    );
+}
+
+#[test]
+fn lower_is_better_ranks_and_improvement() {
+    let r = run(&[
+        ("enterprise", E[0], "E08", 2020, 3.0),
+        ("enterprise", E[0], "E08", 2021, 1.0),
+        ("enterprise", E[1], "E08", 2021, 2.0),
+        ("enterprise", E[2], "E08", 2021, 3.0),
+    ]);
+    let rank = |entity| comparison(&r, "enterprise", entity, "E08", 2021, "rank").extract::<i64>();
+    assert_eq!(
+        [rank(E[0]), rank(E[1]), rank(E[2])],
+        [Some(1), Some(2), Some(3)]
+    );
+    close(
+        float(comparison(&r, "enterprise", E[2], "E08", 2021, "peer_best")),
+        1.0,
+    );
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E08", 2021, "improved"),
+        AnyValue::Boolean(true)
+    );
+}
+
+#[test]
+fn a_group_of_one_is_its_own_best() {
+    // E[6] is the only enterprise in industry C36.
+    let r = run(&[
+        ("enterprise", E[6], "E01", 2021, 5.0),
+        ("enterprise", E[0], "E01", 2021, 9.0),
+    ]);
+    let get = |column| comparison(&r, "enterprise", E[6], "E01", 2021, column);
+    assert_eq!(text(get("peer_group")).as_deref(), Some("C36"));
+    assert_eq!(get("peer_n").extract::<i64>(), Some(1));
+    assert_eq!(get("rank").extract::<i64>(), Some(1));
+    close(float(get("percentile")), 100.0);
+}
+
+#[test]
+fn robust_z_flags_an_outlier_among_five() {
+    let values = [1.0, 2.0, 3.0, 4.0, 100.0];
+    let rows: Vec<Fact> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ("enterprise", E[i], "E01", 2021, *v))
+        .collect();
+    let r = run(&rows);
+    // median 3, absolute deviations 2 1 0 1 97 → MAD 1.
+    let z = float(comparison(&r, "enterprise", E[4], "E01", 2021, "robust_z"));
+    close(z, 97.0 / 1.4826);
+    assert_eq!(
+        comparison(&r, "enterprise", E[4], "E01", 2021, "anomaly"),
+        AnyValue::Boolean(true)
+    );
+    close(
+        float(comparison(&r, "enterprise", E[0], "E01", 2021, "robust_z")),
+        -2.0 / 1.4826,
+    );
+    assert_eq!(
+        comparison(&r, "enterprise", E[0], "E01", 2021, "anomaly"),
+        AnyValue::Boolean(false)
+    );
+}
+
+#[test]
+fn robust_z_is_null_when_mad_is_zero() {
+    let values = [5.0, 5.0, 5.0, 5.0, 9.0];
+    let rows: Vec<Fact> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ("enterprise", E[i], "E01", 2021, *v))
+        .collect();
+    let r = run(&rows);
+    assert_eq!(
+        float(comparison(&r, "enterprise", E[4], "E01", 2021, "robust_z")),
+        None
+    );
+}
+
+fn score(r: &Compared, entity: &str, year: i32, column: &str) -> AnyValue<'static> {
+    cell(
+        &r.scores,
+        &[
+            ("level", AnyValue::String("enterprise")),
+            ("entity_id", AnyValue::String(entity)),
+            ("year", AnyValue::Int32(year)),
+        ],
+        column,
+    )
+}
+
+#[test]
+fn composite_score_pools_years_inverts_lower_and_drops_all_equal_indicators() {
+    // E01 higher (w 1), E08 lower (w 1), E14 flag (w 2) all equal → left out.
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2019, 100.0),
+        ("enterprise", E[0], "E08", 2019, 4.0),
+        ("enterprise", E[0], "E14", 2019, 1.0),
+        ("enterprise", E[0], "E01", 2021, 300.0),
+        ("enterprise", E[0], "E08", 2021, 2.0),
+        ("enterprise", E[0], "E14", 2021, 1.0),
+        ("enterprise", E[1], "E01", 2021, 200.0),
+        ("enterprise", E[1], "E08", 2021, 1.0),
+        ("enterprise", E[1], "E14", 2021, 1.0),
+    ]);
+    // Pooled E01: min 100, max 300. E08: min 1, max 4 (inverted).
+    // E[0] 2019: E01 0, E08 0 → score 0. E[0] 2021: E01 100, E08 (4-2)/3*100 = 66.67 → 83.33.
+    // E[1] 2021: E01 50, E08 100 → 75.
+    close(float(score(&r, E[0], 2019, "score")), 0.0);
+    close(
+        float(score(&r, E[0], 2021, "score")),
+        (100.0 + 200.0 / 3.0) / 2.0,
+    );
+    close(float(score(&r, E[1], 2021, "score")), 75.0);
+    close(float(score(&r, E[0], 2021, "completeness")), 100.0);
+    close(
+        float(score(&r, E[0], 2021, "score_change")),
+        (100.0 + 200.0 / 3.0) / 2.0,
+    );
+    assert_eq!(
+        score(&r, E[0], 2021, "score_rank").extract::<i64>(),
+        Some(1)
+    );
+    assert_eq!(
+        score(&r, E[1], 2021, "score_rank").extract::<i64>(),
+        Some(2)
+    );
+    assert_eq!(
+        score(&r, E[1], 2021, "score_change"),
+        AnyValue::Null,
+        "no first-year score"
+    );
+    let detail_codes: HashSet<String> = r
+        .score_detail
+        .column("indicator_code")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        !detail_codes.contains("E14"),
+        "an all-equal indicator is left out"
+    );
+    let contribution = cell(
+        &r.score_detail,
+        &[
+            ("entity_id", AnyValue::String(E[1])),
+            ("year", AnyValue::Int32(2021)),
+            ("indicator_code", AnyValue::String("E08")),
+        ],
+        "contribution",
+    );
+    close(float(contribution), 50.0);
+}
+
+#[test]
+fn low_completeness_gives_no_score() {
+    // E01 and E08 both vary; E[2] reports only E01 in 2021: completeness 50 < 60.
+    let r = run(&[
+        ("enterprise", E[0], "E01", 2021, 1.0),
+        ("enterprise", E[0], "E08", 2021, 1.0),
+        ("enterprise", E[1], "E01", 2021, 2.0),
+        ("enterprise", E[1], "E08", 2021, 2.0),
+        ("enterprise", E[2], "E01", 2021, 3.0),
+    ]);
+    close(float(score(&r, E[2], 2021, "completeness")), 50.0);
+    assert_eq!(score(&r, E[2], 2021, "score"), AnyValue::Null);
+    assert_eq!(score(&r, E[2], 2021, "score_rank"), AnyValue::Null);
+    assert_eq!(score(&r, E[0], 2021, "peer_n").extract::<i64>(), Some(2));
+}
+
+#[test]
+fn typical_picks_follow_quota_and_tie_breaks() {
+    // Quota 2 enterprises. Pooled E01 min 0, max 2, so a value v scores 50·v.
+    // Changes: E1 0→2 +100; E0 1→2 +50 (score 100); E4 0→1 +50 (score 50); E2 1→1.5 +25.
+    let mut rows = Vec::new();
+    for (entity, first, last) in [
+        (E[0], 1.0, 2.0),
+        (E[1], 0.0, 2.0),
+        (E[2], 1.0, 1.5),
+        (E[4], 0.0, 1.0),
+    ] {
+        rows.push(("enterprise", entity, "E01", 2019, first));
+        rows.push(("enterprise", entity, "E01", 2021, last));
+    }
+    let mut errors = HashSet::new();
+    let r = compare(&plan(), &facts(&rows), &[], &errors).unwrap();
+    let picked = |r: &Compared, entity| score(r, entity, 2021, "typical_rank").extract::<i64>();
+    let order = |r: &Compared| {
+        [
+            picked(r, E[1]),
+            picked(r, E[0]),
+            picked(r, E[4]),
+            picked(r, E[2]),
+        ]
+    };
+    assert_eq!(order(&r), [Some(1), Some(2), None, None]);
+    assert_eq!(
+        score(&r, E[1], 2019, "typical"),
+        AnyValue::Boolean(false),
+        "only the last year is marked"
+    );
+    // An entity with error rejects cannot be typical; the tie on +50 goes to the higher score.
+    errors.insert(("enterprise".to_string(), E[1].to_string()));
+    let r = compare(&plan(), &facts(&rows), &[], &errors).unwrap();
+    assert_eq!(order(&r), [None, Some(1), Some(2), None]);
+}
+
+#[test]
+fn province_industries_roll_up_sums_and_weighted_means() {
+    let r = run(&[
+        ("province_industry_city", "PI01-370100", "I01", 2021, 10.0),
+        ("province_industry_city", "PI01-370100", "I05", 2021, 90.0),
+        ("province_industry_city", "PI01-370200", "I01", 2021, 30.0),
+        ("province_industry_city", "PI01-370200", "I05", 2021, 98.0),
+        // A third part with a rate but no weight is left out of the mean.
+        ("province_industry_city", "PI01-370300", "I05", 2021, 10.0),
+    ]);
+    let derived = |code: &str| {
+        float(cell(
+            &r.facts,
+            &[
+                ("level", AnyValue::String("province_industry")),
+                ("entity_id", AnyValue::String("PI01")),
+                ("indicator_code", AnyValue::String(code)),
+                ("year", AnyValue::Int32(2021)),
+            ],
+            "value",
+        ))
+    };
+    close(derived("I01"), 40.0);
+    close(derived("I05"), (10.0 * 90.0 + 30.0 * 98.0) / 40.0);
+    let is_derived = cell(
+        &r.facts,
+        &[
+            ("level", AnyValue::String("province_industry")),
+            ("indicator_code", AnyValue::String("I01")),
+        ],
+        "is_derived",
+    );
+    assert_eq!(is_derived, AnyValue::Boolean(true));
+    // Cities compare within the province industry.
+    assert_eq!(
+        text(comparison(
+            &r,
+            "province_industry_city",
+            "PI01-370200",
+            "I05",
+            2021,
+            "peer_group"
+        ))
+        .as_deref(),
+        Some("PI01")
+    );
+}
+
+fn arbitrary_facts() -> impl Strategy<Value = Vec<(usize, usize, usize, f64)>> {
+    prop::collection::vec(
+        (
+            0usize..7,
+            0usize..3,
+            0usize..3,
+            prop_oneof![0.0..1000.0f64, Just(5.0), Just(0.0)],
+        ),
+        1..60,
+    )
+}
+
+fn to_rows(raw: &[(usize, usize, usize, f64)]) -> Vec<Fact<'static>> {
+    let codes = ["E01", "E08", "E14"];
+    let mut seen = HashSet::new();
+    raw.iter()
+        .filter(|(entity, code, year, _)| seen.insert((*entity, *code, *year)))
+        .map(|&(entity, code, year, value)| {
+            let value = if codes[code] == "E14" {
+                (value > 500.0) as i32 as f64
+            } else {
+                value.min(100.0)
+            };
+            (
+                "enterprise",
+                E[entity],
+                codes[code],
+                2019 + year as i32,
+                value,
+            )
+        })
+        .collect()
+}
+
+fn sorted(frame: &DataFrame, by: &[&str]) -> DataFrame {
+    frame
+        .sort(by.to_vec(), SortMultipleOptions::default())
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn ranks_percentiles_and_scores_stay_in_range(raw in arbitrary_facts()) {
+        let rows = to_rows(&raw);
+        let r = run(&rows);
+        let peer_n = r.comparison.column("peer_n").unwrap().i64().unwrap().clone();
+        let rank = r.comparison.column("rank").unwrap().i64().unwrap().clone();
+        for (rank, n) in rank.iter().zip(peer_n.iter()) {
+            let (rank, n) = (rank.unwrap(), n.unwrap());
+            prop_assert!(rank >= 1 && rank <= n);
+        }
+        for p in r.comparison.column("percentile").unwrap().f64().unwrap().iter().flatten() {
+            prop_assert!((0.0..=100.0).contains(&p));
+        }
+        for s in r.scores.column("score").unwrap().f64().unwrap().iter().flatten() {
+            prop_assert!((-1e-9..=100.0 + 1e-9).contains(&s));
+        }
+        let picks = r.scores.column("typical").unwrap().bool().unwrap().iter().filter(|t| *t == Some(true)).count();
+        prop_assert!(picks <= 2, "quota is 2 enterprises, picked {}", picks);
+    }
+
+    #[test]
+    fn results_do_not_depend_on_input_order(raw in arbitrary_facts(), seed in 0u64..1000) {
+        let rows = to_rows(&raw);
+        let mut shuffled = rows.clone();
+        let len = shuffled.len();
+        for i in 0..len {
+            let j = ((seed as usize).wrapping_mul(31).wrapping_add(i * 17)) % len;
+            shuffled.swap(i, j);
+        }
+        let a = run(&rows);
+        let b = run(&shuffled);
+        prop_assert!(a.comparison.equals_missing(&b.comparison));
+        prop_assert!(a.scores.equals_missing(&b.scores));
+        prop_assert!(sorted(&a.score_detail, &["entity_id", "year", "indicator_code"]).equals_missing(&sorted(&b.score_detail, &["entity_id", "year", "indicator_code"])));
+    }
+}

@@ -1,0 +1,573 @@
+//! Cron-grade behaviour: corrections, idempotence, removed files, crash safety under kill -9,
+//! one run at a time, retention, rollback and JSON logs.
+
+mod common;
+
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// The sample inbox without the files whose names match `leave_out`.
+fn sample_without(leave_out: &[&str]) -> Workdir {
+    let work = Workdir::new();
+    for entry in std::fs::read_dir(repo().join("sample_data")).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !leave_out.iter().any(|pattern| name.contains(pattern)) {
+            work.add(&entry.path(), &name);
+        }
+    }
+    work
+}
+
+fn correction_files() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo().join("sample_data"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.ends_with("_更正.xlsx"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Rows of a table as sorted strings, optionally without some columns.
+fn row_set(table: &Table, drop: &[&str]) -> BTreeSet<String> {
+    table
+        .rows
+        .iter()
+        .map(|row| {
+            table
+                .columns
+                .iter()
+                .zip(row)
+                .filter(|(name, _)| !drop.contains(&name.as_str()))
+                .map(|(name, value)| format!("{name}={value:?}"))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+fn field(line: &str, name: &str) -> String {
+    line.split('|')
+        .find_map(|part| part.strip_prefix(&format!("{name}=")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn a_correction_changes_exactly_its_submitters_rows() {
+    for correction in correction_files() {
+        let work = sample_without(&["_更正"]);
+        assert_eq!(work.run().code, 3);
+        let before_facts = row_set(&work.table("fact_indicator"), &[]);
+        let before_rejects = row_set(&work.table("rejects"), &[]);
+        let before_submissions = row_set(&work.table("submissions"), &[]);
+        work.add(&repo().join("sample_data").join(&correction), &correction);
+        assert_eq!(work.run().code, 3);
+        let after_facts = row_set(&work.table("fact_indicator"), &[]);
+
+        // The corrected entity, from the correction's own submissions row.
+        let submissions = work.table("submissions");
+        let row = submissions
+            .rows
+            .iter()
+            .find(|row| submissions.get(row, "source_file").str() == Some(correction.as_str()))
+            .unwrap();
+        let entity = submissions.get(row, "entity_id").str().unwrap().to_string();
+        let years: BTreeSet<String> = submissions
+            .get(row, "years")
+            .str()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(submissions.get(row, "status").str(), Some("active"));
+
+        let changed: Vec<&String> = before_facts.symmetric_difference(&after_facts).collect();
+        assert!(!changed.is_empty(), "{correction} changed nothing");
+        for line in &changed {
+            let level = field(line, "level");
+            let derived = field(line, "is_derived") == "Bool(true)";
+            assert!(
+                field(line, "entity_id").contains(&entity)
+                    && level == "Str(\"enterprise\")"
+                    && !derived,
+                "{correction} changed another entity's fact: {line}"
+            );
+            let year = field(line, "year")
+                .trim_start_matches("Int(")
+                .trim_end_matches(')')
+                .to_string();
+            assert!(
+                years.contains(&year),
+                "{correction} covers {years:?} but changed {year}: {line}"
+            );
+        }
+        // Rejects of other submitters are untouched (YOY warnings of this entity may move).
+        let after_rejects = row_set(&work.table("rejects"), &[]);
+        for line in before_rejects.symmetric_difference(&after_rejects) {
+            assert!(
+                field(line, "entity_id").contains(&entity),
+                "{correction} changed another reject: {line}"
+            );
+        }
+        // Submissions: only the correction's row and its original's row differ.
+        let after_submissions = row_set(&submissions, &[]);
+        for line in before_submissions.symmetric_difference(&after_submissions) {
+            assert!(
+                field(line, "entity_id").contains(&entity),
+                "{correction} changed another submission: {line}"
+            );
+        }
+        // Every restated value is listed in corrections, old and new.
+        let corrections = work.table("corrections");
+        assert!(!corrections.rows.is_empty());
+        for row in &corrections.rows {
+            assert_eq!(
+                corrections.get(row, "entity_id").str(),
+                Some(entity.as_str())
+            );
+            assert_eq!(
+                corrections.get(row, "new_source_file").str(),
+                Some(correction.as_str())
+            );
+            assert_ne!(
+                corrections.get(row, "old_value"),
+                corrections.get(row, "new_value")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_correction_of_one_year_replaces_only_that_year() {
+    let work = sample_without(&[]);
+    assert_eq!(work.run().code, 3);
+    let submissions = work.table("submissions");
+    let partial = submissions
+        .rows
+        .iter()
+        .find(|row| {
+            submissions.get(row, "years").str() == Some("2021")
+                && submissions.get(row, "version").int() == Some(2)
+        })
+        .expect("the sample has a correction covering only 2021");
+    let entity = submissions.get(partial, "entity_id").str().unwrap();
+    let correction = submissions.get(partial, "source_file").str().unwrap();
+    let facts = work.table("fact_indicator");
+    let mut sources: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+    for row in &facts.rows {
+        if facts.get(row, "entity_id").str() == Some(entity) {
+            let year = facts.get(row, "year").int().unwrap();
+            sources
+                .entry(year)
+                .or_default()
+                .insert(facts.get(row, "source_file").str().unwrap().to_string());
+        }
+    }
+    assert_eq!(sources[&2021], BTreeSet::from([correction.to_string()]));
+    for year in [2019, 2020] {
+        assert_eq!(sources[&year].len(), 1);
+        assert!(
+            !sources[&year].contains(correction),
+            "{year} should come from the original"
+        );
+    }
+    // Both files stay active: the original still wins 2019 and 2020.
+    let original = correction.replace("_更正", "");
+    let status = submissions
+        .rows
+        .iter()
+        .find(|row| submissions.get(row, "source_file").str() == Some(original.as_str()))
+        .map(|row| submissions.get(row, "status").str().unwrap().to_string());
+    assert_eq!(status.as_deref(), Some("active"));
+}
+
+fn snapshot_bytes(work: &Workdir) -> BTreeMap<String, Vec<u8>> {
+    tree_bytes(&std::fs::canonicalize(work.warehouse().join("current")).unwrap())
+}
+
+#[test]
+fn rerunning_gives_identical_bytes_with_or_without_cache_and_threads() {
+    let work = sample_without(&[]);
+    assert_eq!(work.run().code, 3);
+    let first = snapshot_bytes(&work);
+    assert_eq!(work.run().code, 3);
+    let second = snapshot_bytes(&work);
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let cold_single = work.zlbd(&[
+        "run",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--inbox",
+        inbox.to_str().unwrap(),
+        "--warehouse",
+        warehouse.to_str().unwrap(),
+        "--no-cache",
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(cold_single.code, 3);
+    let third = snapshot_bytes(&work);
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    assert!(first.len() >= 12, "{:?}", first.keys());
+    for (name, bytes) in &first {
+        assert!(
+            bytes == &second[name],
+            "{name} differs between a cold and a warm run"
+        );
+        assert!(
+            bytes == &third[name],
+            "{name} differs with --no-cache --jobs 1"
+        );
+    }
+    // Three runs, three rows in the runs log; the second came from the cache.
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    assert_eq!(runs.rows.len(), 3);
+    let from_cache: Vec<i64> = runs
+        .rows
+        .iter()
+        .map(|row| runs.get(row, "files_from_cache").int().unwrap())
+        .collect();
+    assert_eq!(from_cache[0], 0);
+    assert!(from_cache[1] >= 190, "{from_cache:?}");
+    assert_eq!(from_cache[2], 0);
+}
+
+fn read_table_file(path: &Path) -> Table {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("t")).unwrap();
+    std::fs::copy(path, dir.path().join("t/runs.parquet")).unwrap();
+    read_table(dir.path(), "t")
+}
+
+#[test]
+fn a_removed_file_takes_its_facts_with_it() {
+    let work = sample_without(&[]);
+    assert_eq!(work.run().code, 3);
+    let facts = work.table("fact_indicator");
+    let park_file = facts
+        .rows
+        .iter()
+        .filter_map(|row| facts.get(row, "source_file").str())
+        .find(|file| file.starts_with("园区_"))
+        .unwrap()
+        .to_string();
+    std::fs::remove_file(work.inbox().join(&park_file)).unwrap();
+    assert_eq!(work.run().code, 3);
+    let facts = work.table("fact_indicator");
+    assert!(facts
+        .rows
+        .iter()
+        .all(|row| facts.get(row, "source_file").str() != Some(park_file.as_str())));
+    let submissions = work.table("submissions");
+    assert!(submissions
+        .rows
+        .iter()
+        .all(|row| submissions.get(row, "source_file").str() != Some(park_file.as_str())));
+    let status = work.table("roster_status");
+    assert!(status
+        .rows
+        .iter()
+        .any(|row| status.get(row, "status").str() == Some("missing")));
+}
+
+/// Every table of the snapshot `current` points at reads back completely.
+fn assert_current_is_complete(work: &Workdir, reference: &BTreeMap<String, Vec<u8>>) {
+    let current =
+        std::fs::canonicalize(work.warehouse().join("current")).expect("current resolves");
+    let bytes = tree_bytes(&current);
+    assert_eq!(
+        bytes.keys().collect::<Vec<_>>(),
+        reference.keys().collect::<Vec<_>>(),
+        "{}",
+        current.display()
+    );
+    for (name, content) in &bytes {
+        assert!(
+            content == &reference[name],
+            "{name} differs in {}",
+            current.display()
+        );
+    }
+    for table in zlbd::warehouse::columns::TABLES {
+        let _ = read_table(&current, table);
+    }
+}
+
+#[test]
+fn kill_dash_nine_at_any_moment_leaves_a_complete_current_and_the_next_run_succeeds() {
+    let work = sample_without(&[]);
+    assert_eq!(work.run().code, 3);
+    let reference = snapshot_bytes(&work);
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let args = [
+        "run",
+        "--pipeline",
+        pipeline().to_str().unwrap().to_string().leak(),
+        "--inbox",
+        inbox.to_str().unwrap().to_string().leak(),
+        "--warehouse",
+        warehouse.to_str().unwrap().to_string().leak(),
+        "--no-cache",
+        "--quiet",
+    ];
+    let start = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_zlbd"))
+        .args(args)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3));
+    let full = start.elapsed();
+    let moments = 24;
+    let mut killed_mid_run = 0;
+    for moment in 0..moments {
+        let delay = full.mul_f64((moment as f64 + 0.5) / moments as f64);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zlbd"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            killed_mid_run += 1;
+        }
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGKILL);
+        }
+        let _ = child.wait();
+        assert_current_is_complete(&work, &reference);
+    }
+    assert!(
+        killed_mid_run >= 20,
+        "only {killed_mid_run} of {moments} kills hit a running process"
+    );
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "the run after the kills: {ran:?}");
+    assert_current_is_complete(&work, &reference);
+    let leftovers: Vec<String> = std::fs::read_dir(work.warehouse().join("snapshots"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+}
+
+#[test]
+fn two_runs_started_together_one_publishes_the_other_exits_4() {
+    let work = sample_without(&[]);
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_zlbd"))
+            .args([
+                "run",
+                "--pipeline",
+                pipeline().to_str().unwrap(),
+                "--inbox",
+                inbox.to_str().unwrap(),
+                "--warehouse",
+                warehouse.to_str().unwrap(),
+                "--quiet",
+            ])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = spawn();
+    let second = spawn();
+    let first = first.wait_with_output().unwrap();
+    let second = second.wait_with_output().unwrap();
+    let mut codes = [first.status.code().unwrap(), second.status.code().unwrap()];
+    codes.sort();
+    assert_eq!(codes, [3, 4], "{first:?} {second:?}");
+    let refused = if first.status.code() == Some(4) {
+        &first
+    } else {
+        &second
+    };
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("lock") && message.contains("pid"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_lock_left_by_a_dead_run_is_recovered() {
+    let work = sample_without(&[]);
+    std::fs::create_dir_all(work.warehouse()).unwrap();
+    std::fs::write(
+        work.warehouse().join("zlbd.lock"),
+        "pid 999999 run 20220101T000000000000Z started\n",
+    )
+    .unwrap();
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    assert!(ran.stderr.contains("stale"), "{}", ran.stderr);
+}
+
+#[test]
+fn old_snapshots_are_pruned_and_rollback_switches_back() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    // A pipeline copy that keeps three snapshots.
+    let pipeline_copy = work.dir.path().join("pipeline");
+    std::fs::create_dir_all(pipeline_copy.join("roster")).unwrap();
+    for name in [
+        "catalog.toml",
+        "roster/cities.csv",
+        "roster/industries.csv",
+        "roster/parks.csv",
+        "roster/enterprises.csv",
+    ] {
+        std::fs::copy(pipeline().join(name), pipeline_copy.join(name)).unwrap();
+    }
+    let toml = std::fs::read_to_string(pipeline().join("pipeline.toml"))
+        .unwrap()
+        .replace("keep_snapshots = 10", "keep_snapshots = 3");
+    std::fs::write(pipeline_copy.join("pipeline.toml"), toml).unwrap();
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let run = || {
+        work.zlbd(&[
+            "run",
+            "--pipeline",
+            pipeline_copy.to_str().unwrap(),
+            "--inbox",
+            inbox.to_str().unwrap(),
+            "--warehouse",
+            warehouse.to_str().unwrap(),
+        ])
+    };
+    for _ in 0..5 {
+        assert_eq!(run().code, 3);
+    }
+    let snapshots = zlbd::warehouse::snapshots(&warehouse);
+    assert_eq!(snapshots.len(), 3, "{snapshots:?}");
+    let current = zlbd::warehouse::current_run(&warehouse).unwrap();
+    assert_eq!(&current, snapshots.last().unwrap());
+    let ran = work.zlbd(&["rollback", "--warehouse", warehouse.to_str().unwrap()]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert_eq!(
+        zlbd::warehouse::current_run(&warehouse).as_ref(),
+        Some(&snapshots[1])
+    );
+    let ran = work.zlbd(&[
+        "rollback",
+        "--warehouse",
+        warehouse.to_str().unwrap(),
+        &snapshots[2],
+    ]);
+    assert_eq!(ran.code, 0);
+    assert_eq!(
+        zlbd::warehouse::current_run(&warehouse).as_ref(),
+        Some(&snapshots[2])
+    );
+    let ran = work.zlbd(&[
+        "rollback",
+        "--warehouse",
+        warehouse.to_str().unwrap(),
+        "nope",
+    ]);
+    assert_ne!(ran.code, 0);
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_run_id() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let ran = work.zlbd(&[
+        "--log-format",
+        "json",
+        "run",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--inbox",
+        inbox.to_str().unwrap(),
+        "--warehouse",
+        warehouse.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(ran.code, 3);
+    assert!(
+        ran.stdout.is_empty(),
+        "--quiet prints nothing on stdout: {}",
+        ran.stdout
+    );
+    let lines: Vec<&str> = ran.stderr.lines().collect();
+    assert!(lines.len() >= 2, "{}", ran.stderr);
+    let run_id = zlbd::warehouse::current_run(&warehouse).unwrap();
+    for line in lines {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert_eq!(
+            object["span"]["run_id"].as_str(),
+            Some(run_id.as_str()),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_run_that_fails_while_publishing_leaves_the_previous_snapshot() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    assert_eq!(work.run().code, 3);
+    let before = snapshot_bytes(&work);
+    let before_id = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
+    // Add a file so the next snapshot would differ, then fail just before the switch.
+    work.add(
+        &repo()
+            .join("sample_data")
+            .join(correction_files()[0].replace("_更正", "")),
+        "extra.xlsx",
+    );
+    let inbox = work.inbox();
+    let warehouse = work.warehouse();
+    let output = Command::new(env!("CARGO_BIN_EXE_zlbd"))
+        .args([
+            "run",
+            "--pipeline",
+            pipeline().to_str().unwrap(),
+            "--inbox",
+            inbox.to_str().unwrap(),
+            "--warehouse",
+            warehouse.to_str().unwrap(),
+        ])
+        .env("ZLBD_FAILPOINT", "before-switch")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        zlbd::warehouse::current_run(&work.warehouse()).unwrap(),
+        before_id
+    );
+    assert_current_is_complete(&work, &before);
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    let last = runs.rows.last().unwrap();
+    assert_eq!(runs.get(last, "status").str(), Some("failed"));
+    assert_eq!(runs.get(last, "exit_code").int(), Some(1));
+    // The next run without the fault publishes the new inbox.
+    assert_eq!(work.run().code, 3);
+    assert_ne!(
+        zlbd::warehouse::current_run(&work.warehouse()).unwrap(),
+        before_id
+    );
+}

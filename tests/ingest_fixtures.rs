@@ -1,0 +1,163 @@
+//! zlbd's own third-party fixtures (tests/fixtures, written by openpyxl, xlwt and LibreOffice;
+//! see make_fixtures.py): every SPEC §3.4 variation cell by cell and every bad-file case.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+
+fn fixtures() -> std::path::PathBuf {
+    repo().join("tests/fixtures")
+}
+
+fn run_fixtures() -> (Workdir, Ran) {
+    let work = Workdir::new();
+    work.add_all(&fixtures().join("inbox"));
+    let ran = work.run();
+    (work, ran)
+}
+
+#[test]
+fn variations_in_xlsx_xls_and_ods_get_their_expected_outcome() {
+    let (work, ran) = run_fixtures();
+    assert_eq!(
+        ran.code, 3,
+        "bad files and rejects mean exit 3, and the run goes on: {ran:?}"
+    );
+    let truth = load_truth(&fixtures().join("truth.json"));
+    let problems = truth_mismatches(&work, &truth);
+    assert!(
+        problems.is_empty(),
+        "{} mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_bad_file_is_rejected_with_a_reason_that_says_what_to_do() {
+    let (work, _) = run_fixtures();
+    let submissions = work.table("submissions");
+    let reasons: BTreeMap<String, (String, String)> = submissions
+        .rows
+        .iter()
+        .map(|row| {
+            (
+                submissions
+                    .get(row, "source_file")
+                    .str()
+                    .unwrap()
+                    .to_string(),
+                (
+                    submissions.get(row, "status").str().unwrap().to_string(),
+                    submissions
+                        .get(row, "reason")
+                        .str()
+                        .unwrap_or("")
+                        .to_string(),
+                ),
+            )
+        })
+        .collect();
+    let expected = [
+        ("bad_empty.xlsx", "rejected", "文件为空"),
+        ("bad_truncated.xlsx", "rejected", "损坏"),
+        ("bad_random.xls", "rejected", "损坏"),
+        ("bad_html.xlsx", "rejected", "HTML"),
+        ("bad_csv.xls", "rejected", "CSV"),
+        ("bad_encrypted.xlsx", "rejected", "取消密码"),
+        ("bad_unrecognised.xlsx", "rejected", "无法识别"),
+        ("bad_no_uscc.xlsx", "rejected", "统一社会信用代码"),
+        ("bad_uscc.xlsx", "rejected", "校验位"),
+        ("bad_zipbomb.xlsx", "rejected", "解压后过大"),
+        ("bad_too_many_rows.xlsx", "rejected", "100000行"),
+        ("~$lock.xlsx", "ignored", "锁文件"),
+        (".hidden.xlsx", "ignored", "隐藏文件"),
+        ("._resource_fork.xlsx", "ignored", "隐藏文件"),
+        ("说明.pdf", "ignored", "非电子表格"),
+    ];
+    for (file, status, reason) in expected {
+        let (got_status, got_reason) = reasons
+            .get(file)
+            .unwrap_or_else(|| panic!("no submissions row for {file}"));
+        assert_eq!(got_status, status, "{file}");
+        assert!(
+            got_reason.contains(reason),
+            "{file}: {got_reason:?} should mention {reason:?}"
+        );
+    }
+    // The wrong USCC is also a rejects row naming the cell.
+    let rejects = work.table("rejects");
+    let bad = rejects
+        .rows
+        .iter()
+        .find(|row| rejects.get(row, "rule").str() == Some("BAD_USCC"))
+        .expect("a BAD_USCC row");
+    assert_eq!(rejects.get(bad, "source_file").str(), Some("bad_uscc.xlsx"));
+    assert_eq!(rejects.get(bad, "source_cell").str(), Some("B2"));
+    assert_eq!(rejects.get(bad, "severity").str(), Some("error"));
+}
+
+#[test]
+fn nothing_is_lost_from_the_accepted_fixtures() {
+    let (work, _) = run_fixtures();
+    let truth = load_truth(&fixtures().join("truth.json"));
+    let mut cells: BTreeMap<&str, i64> = BTreeMap::new();
+    for cell in &truth.cells {
+        *cells.entry(cell.file.as_str()).or_insert(0) += 1;
+    }
+    let submissions = work.table("submissions");
+    for row in &submissions.rows {
+        let file = submissions.get(row, "source_file").str().unwrap();
+        if submissions.get(row, "status").str() != Some("active") {
+            continue;
+        }
+        let total: i64 = [
+            "cells_loaded",
+            "cells_superseded",
+            "cells_rejected",
+            "cells_missing",
+        ]
+        .iter()
+        .map(|name| submissions.get(row, name).int().unwrap())
+        .sum();
+        assert_eq!(total, cells[file], "{file}");
+    }
+}
+
+#[test]
+fn warnings_are_written_beside_loaded_values() {
+    let (work, _) = run_fixtures();
+    let rejects = work.table("rejects");
+    let rules: Vec<(String, String)> = rejects
+        .rows
+        .iter()
+        .filter(|row| rejects.get(row, "severity").str() == Some("warning"))
+        .map(|row| {
+            (
+                rejects.get(row, "source_file").str().unwrap().to_string(),
+                rejects.get(row, "rule").str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (file, rule) in [
+        ("enterprise_openpyxl_variations.xlsx", "UNKNOWN_INDICATOR"),
+        ("park_xlwt.xls", "INCONSISTENT"),
+        ("city_qingdao.ods", "YEAR_OUTSIDE_WINDOW"),
+        ("city_qingdao.ods", "NOT_IN_ROSTER"),
+    ] {
+        assert!(
+            rules.contains(&(file.to_string(), rule.to_string())),
+            "{file} {rule} in {rules:?}"
+        );
+    }
+    // The park's P03 > P02 in 2021 is loaded all the same.
+    let facts = work.table("fact_indicator");
+    assert!(facts
+        .rows
+        .iter()
+        .any(|row| facts.get(row, "entity_id").str() == Some("P05")
+            && facts.get(row, "indicator_code").str() == Some("P03")
+            && facts.get(row, "year").int() == Some(2021)
+            && facts.get(row, "value").float() == Some(130.0)));
+}
