@@ -106,7 +106,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
         return None;
     }
     // A thousands separator must sit between groups of three digits.
-    if cleaned.contains(',') {
+    if text.contains(',') {
         let integer = text
             .trim_start_matches(['-', '+'])
             .split('.')

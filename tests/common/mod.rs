@@ -4,6 +4,7 @@
 
 use arrow::array::{
     Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
 };
 use std::collections::BTreeMap;
 use std::fs;
@@ -243,6 +244,8 @@ fn read_file(path: &Path, table: &mut Table, extra: Option<(&str, Value)>) {
                     Value::Float(a.value(row))
                 } else if let Some(a) = any.downcast_ref::<BooleanArray>() {
                     Value::Bool(a.value(row))
+                } else if let Some(a) = any.downcast_ref::<TimestampMicrosecondArray>() {
+                    Value::Int(a.value(row))
                 } else {
                     panic!("unexpected type {}", column.data_type())
                 };
