@@ -28,7 +28,7 @@ $(VENV)/.installed: tests/requirements.txt
 test: test-rust test-duckdb
 
 test-rust:
-	$(CARGO) test --all-targets
+	$(CARGO) test
 
 test-duckdb: $(VENV)/.installed
 	$(CARGO) build
