@@ -173,6 +173,8 @@ fn enterprise_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static st
         } else {
             rng.random_range(0.02..0.12)
         };
+        let previous = last_values(&values);
+        let count = |code: &'static str, draw: u32| smoothed(&previous, code, draw);
         let mut push = |code: &'static str, value: f64| values.entry(code).or_default().push(value);
         push("E01", e01);
         push("E02", round2(e01 * profit));
@@ -189,20 +191,37 @@ fn enterprise_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static st
             "E09",
             (rng.random_range(70.0f64..98.0) * 10.0).round() / 10.0,
         );
-        push("E10", rng.random_range(0..20) as f64);
-        push("E11", rng.random_range(0..15) as f64);
-        push("E12", rng.random_range(0..30) as f64);
-        push("E13", rng.random_range(1..12) as f64);
+        push("E10", count("E10", rng.random_range(0..20)));
+        push("E11", count("E11", rng.random_range(0..15)));
+        push("E12", count("E12", rng.random_range(0..30)));
+        push("E13", count("E13", rng.random_range(1..12)));
         push("E14", if rng.random_bool(0.7) { 1.0 } else { 0.0 });
-        push("E15", rng.random_range(0..6) as f64);
-        push("E16", rng.random_range(0..15) as f64);
+        push("E15", count("E15", rng.random_range(0..6)));
+        push("E16", count("E16", rng.random_range(0..15)));
         push(
             "E17",
             (rng.random_range(85.0f64..100.0) * 10.0).round() / 10.0,
         );
-        push("E18", rng.random_range(0..8) as f64);
+        push("E18", count("E18", rng.random_range(0..8)));
     }
     values
+}
+
+/// Each series' latest value.
+fn last_values(values: &BTreeMap<&'static str, Vec<f64>>) -> BTreeMap<&'static str, f64> {
+    values
+        .iter()
+        .filter_map(|(code, series)| Some((*code, *series.last()?)))
+        .collect()
+}
+
+/// Counts move by a little each year, as real ones do, instead of jumping at random: the
+/// first year takes the draw, later years step by −2…+2 from the last value.
+fn smoothed(previous: &BTreeMap<&'static str, f64>, code: &'static str, draw: u32) -> f64 {
+    match previous.get(code) {
+        Some(last) => (last + (draw % 5) as f64 - 2.0).max(0.0),
+        None => draw as f64,
+    }
 }
 
 fn park_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static str, Vec<f64>> {
@@ -214,6 +233,8 @@ fn park_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static str, Vec
             output *= 1.0 + rng.random_range(-0.05..0.15);
             members = (members * (1.0 + rng.random_range(-0.05..0.12))).round();
         }
+        let previous = last_values(&values);
+        let count = |code: &'static str, draw: u32| smoothed(&previous, code, draw);
         let mut push = |code: &'static str, value: f64| values.entry(code).or_default().push(value);
         push("P01", round2(output));
         push("P02", members);
@@ -223,9 +244,9 @@ fn park_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static str, Vec
             "P05",
             (rng.random_range(86.0f64..99.5) * 10.0).round() / 10.0,
         );
-        push("P06", rng.random_range(1..20) as f64);
-        push("P07", rng.random_range(0..30) as f64);
-        push("P08", rng.random_range(0..20) as f64);
+        push("P06", count("P06", rng.random_range(1..20)));
+        push("P07", count("P07", rng.random_range(0..30)));
+        push("P08", count("P08", rng.random_range(0..20)));
         push("P09", (members * rng.random_range(0.05..0.5)).floor());
         push("P10", round2(output * rng.random_range(0.01..0.04)));
     }
@@ -241,6 +262,8 @@ fn industry_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static str,
             revenue *= 1.0 + rng.random_range(-0.05..0.15);
             firms = (firms * (1.0 + rng.random_range(-0.05..0.1))).round();
         }
+        let previous = last_values(&values);
+        let count = |code: &'static str, draw: u32| smoothed(&previous, code, draw);
         let mut push = |code: &'static str, value: f64| values.entry(code).or_default().push(value);
         push("I01", firms);
         push("I02", round2(revenue));
@@ -251,8 +274,8 @@ fn industry_values(rng: &mut ChaCha8Rng, years: usize) -> BTreeMap<&'static str,
             (rng.random_range(86.0f64..99.5) * 10.0).round() / 10.0,
         );
         push("I06", round2(rng.random_range(0.3..3.0)));
-        push("I07", rng.random_range(0..30) as f64);
-        push("I08", rng.random_range(0..20) as f64);
+        push("I07", count("I07", rng.random_range(0..30)));
+        push("I08", count("I08", rng.random_range(0..20)));
         push("I09", (firms * rng.random_range(0.05..0.3)).floor());
         push(
             "I10",
