@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod compare;
 pub mod config;
+pub mod frames;
 pub mod ingest;
 pub mod model;
 pub mod normalize;

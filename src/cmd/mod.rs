@@ -33,6 +33,17 @@ pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
     })
 }
 
+/// For commands that read an inbox: the plan, a checked inbox folder, the worker pool.
+pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32> {
+    let plan = load_plan(args)?;
+    if !inbox.is_dir() {
+        eprintln!("zlbd: the inbox {} is not a folder", inbox.display());
+        return Err(exit::USAGE);
+    }
+    init_workers(args.jobs);
+    Ok(plan)
+}
+
 /// Sizes rayon's global pool once, from --jobs.
 pub fn init_workers(jobs: Option<usize>) {
     if let Some(jobs) = jobs.filter(|&jobs| jobs > 0) {

@@ -13,15 +13,10 @@ pub fn new_run_id(now: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub fn run(args: RunArgs) -> i32 {
-    let plan = match super::load_plan(&args.pipeline) {
+    let plan = match super::prepare(&args.pipeline, &args.inbox) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    if !args.inbox.is_dir() {
-        eprintln!("zlbd: the inbox {} is not a folder", args.inbox.display());
-        return exit::USAGE;
-    }
-    super::init_workers(args.pipeline.jobs);
     let started = chrono::Utc::now();
     let run_id = new_run_id(started);
     let span = info_span!("run", run_id = %run_id);

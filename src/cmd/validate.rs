@@ -6,15 +6,10 @@ use crate::exit;
 use crate::pipeline::{self, Summary};
 
 pub fn run(args: ValidateArgs) -> i32 {
-    let plan = match super::load_plan(&args.pipeline) {
+    let plan = match super::prepare(&args.pipeline, &args.inbox) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    if !args.inbox.is_dir() {
-        eprintln!("zlbd: the inbox {} is not a folder", args.inbox.display());
-        return exit::USAGE;
-    }
-    super::init_workers(args.pipeline.jobs);
     let progress = super::progress_bar();
     let outcome = pipeline::ingest_inbox(&plan, &args.inbox, None, &progress)
         .map_err(|error| error.to_string())

@@ -8,6 +8,7 @@
 pub mod entities;
 
 use crate::config::Plan;
+use crate::frames::{self, JoinOn};
 use crate::ingest::EntityRef;
 use crate::model::{Aggregation, Direction, Finding, Level, Rule};
 use crate::warehouse::columns as c;
@@ -117,23 +118,21 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
         .clone()
         .lazy()
         .filter(col(c::LEVEL).eq(lit(Level::ProvinceIndustryCity.as_str())))
-        .join(
+        .join_on(
             dim_entity.clone().lazy().select([
                 col(c::LEVEL),
                 col(c::ENTITY_ID),
                 col(c::PEER_GROUP),
             ]),
             [col(c::LEVEL), col(c::ENTITY_ID)],
-            [col(c::LEVEL), col(c::ENTITY_ID)],
-            JoinArgs::new(JoinType::Inner),
+            JoinType::Inner,
         )
         // Parts of cities or industries not on the roster have no province industry.
         .filter(col(c::PEER_GROUP).neq(lit(entities::UNKNOWN_PEERS)))
-        .join(
+        .join_on(
             indicators.clone().lazy(),
             [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Inner),
+            JoinType::Inner,
         );
     let weights = facts.clone().lazy().select([
         col(c::LEVEL),
@@ -149,7 +148,7 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
         .agg([col(c::VALUE).sum().alias(c::VALUE)]);
     let means = parts
         .filter(col("agg_weight").is_not_null())
-        .join(
+        .join_on(
             weights,
             [
                 col(c::LEVEL),
@@ -157,13 +156,7 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
                 col(c::YEAR),
                 col("agg_weight"),
             ],
-            [
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::YEAR),
-                col("agg_weight"),
-            ],
-            JoinArgs::new(JoinType::Inner),
+            JoinType::Inner,
         )
         .filter(col("weight_value").gt(lit(0.0)))
         .group_by([col(c::PEER_GROUP), col(c::INDICATOR_CODE), col(c::YEAR)])
@@ -172,13 +165,12 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
                 .alias(c::VALUE),
         ]);
     concat([sums, means], UnionArgs::default())?
-        .join(
+        .join_on(
             indicators
                 .lazy()
                 .select([col(c::INDICATOR_CODE), col(c::UNIT)]),
             [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .select([
             lit(Level::ProvinceIndustry.as_str()).alias(c::LEVEL),
@@ -254,13 +246,8 @@ fn comparison(
     };
     let frame = base
         .clone()
-        .join(
-            years.lazy(),
-            [col(c::YEAR)],
-            [col(c::YEAR)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
+        .join_on(years.lazy(), [col(c::YEAR)], JoinType::Inner)
+        .join_on(
             base.clone().select([
                 col(c::LEVEL),
                 col(c::ENTITY_ID),
@@ -269,10 +256,9 @@ fn comparison(
                 col(c::VALUE).alias(c::PREV_VALUE),
             ]),
             with_prev("prev_year"),
-            with_prev("prev_year"),
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
-        .join(
+        .join_on(
             base.clone()
                 .filter(col(c::YEAR).eq(lit(first_year)))
                 .select([
@@ -282,28 +268,25 @@ fn comparison(
                     col(c::VALUE).alias(c::FIRST_VALUE),
                 ]),
             entity_key.to_vec(),
-            entity_key.to_vec(),
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
-        .join(
+        .join_on(
             dim_entity.clone().lazy().select([
                 col(c::LEVEL),
                 col(c::ENTITY_ID),
                 col(c::PEER_GROUP),
             ]),
             [col(c::LEVEL), col(c::ENTITY_ID)],
-            [col(c::LEVEL), col(c::ENTITY_ID)],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)))
-        .join(
+        .join_on(
             indicators
                 .clone()
                 .lazy()
                 .select([col(c::INDICATOR_CODE), col("higher")]),
             [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .with_columns([
             (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
@@ -433,14 +416,7 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-        Ok(jumps
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.map(str::to_string))
-            .collect())
-    };
+    let text = |name: &str| frames::strings(&jumps, name);
     let (submissions, files, sheets, cells, raws, levels, entity_ids, codes) = (
         text(c::SUBMISSION_ID)?,
         text(c::SOURCE_FILE)?,
@@ -451,8 +427,8 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
         text(c::ENTITY_ID)?,
         text(c::INDICATOR_CODE)?,
     );
-    let years: Vec<Option<i32>> = jumps.column(c::YEAR)?.i32()?.iter().collect();
-    let pcts: Vec<Option<f64>> = jumps.column(c::YOY_PCT)?.f64()?.iter().collect();
+    let years = frames::integers(&jumps, c::YEAR)?;
+    let pcts = frames::floats(&jumps, c::YOY_PCT)?;
     let mut out = Vec::new();
     for row in 0..jumps.height() {
         let sheet = sheets[row].clone().unwrap_or_default();
@@ -471,7 +447,7 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
             level: levels[row].clone(),
             entity_id: entity_ids[row].clone(),
             indicator_code: codes[row].clone(),
-            year: years[row],
+            year: years[row].map(|year| year as i32),
             rule: Rule::YoyJump,
             message: format!(
                 "{sheet}!{cell} {name}“{raw}”同比变化{:.1}%，超过{}%，请核实 (YOY_JUMP)",
@@ -504,15 +480,14 @@ fn scores(
             col(c::YEAR),
             col(c::VALUE),
         ])
-        .join(
+        .join_on(
             dim_entity.clone().lazy().select([
                 col(c::LEVEL),
                 col(c::ENTITY_ID),
                 col(c::PEER_GROUP),
             ]),
             entity_key.clone(),
-            entity_key.clone(),
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
     // Pooled over all comparison years, per peer group and indicator.
@@ -522,15 +497,14 @@ fn scores(
         col(c::VALUE).n_unique().alias("pool_distinct"),
     ]);
     let usable = pooled
-        .join(
+        .join_on(
             indicators.clone().lazy().select([
                 col(c::INDICATOR_CODE),
                 col("higher"),
                 col(c::WEIGHT),
             ]),
             [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Inner),
+            JoinType::Inner,
         )
         .filter(
             col(c::WEIGHT)
@@ -543,12 +517,7 @@ fn scores(
         .agg([col(c::WEIGHT).sum().alias("weight_all")]);
     let detail = with_groups
         .clone()
-        .join(
-            usable,
-            pool.to_vec(),
-            pool.to_vec(),
-            JoinArgs::new(JoinType::Inner),
-        )
+        .join_on(usable, pool.to_vec(), JoinType::Inner)
         .with_column(
             ((col(c::VALUE) - col("pool_min")) / (col("pool_max") - col("pool_min")) * lit(100.0))
                 .alias("scaled"),
@@ -567,12 +536,7 @@ fn scores(
             .alias("weighted_sum"),
     ]);
     let detail = detail
-        .join(
-            present.clone(),
-            entity_year.to_vec(),
-            entity_year.to_vec(),
-            JoinArgs::new(JoinType::Left),
-        )
+        .join_on(present.clone(), entity_year.to_vec(), JoinType::Left)
         .select([
             col(c::LEVEL),
             col(c::ENTITY_ID),
@@ -599,17 +563,11 @@ fn scores(
             col(c::YEAR),
         ])
         .unique(None, UniqueKeepStrategy::First)
-        .join(
-            present,
-            entity_year.to_vec(),
-            entity_year.to_vec(),
-            JoinArgs::new(JoinType::Left),
-        )
-        .join(
+        .join_on(present, entity_year.to_vec(), JoinType::Left)
+        .join_on(
             total_weight,
             [col(c::LEVEL), col(c::PEER_GROUP)],
-            [col(c::LEVEL), col(c::PEER_GROUP)],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .with_column(
             when(col("weight_all").gt(lit(0.0)))
@@ -652,12 +610,7 @@ fn scores(
             col(c::SCORE).alias("first_score"),
         ]);
     let scores = scores
-        .join(
-            first_scores,
-            entity_key.to_vec(),
-            entity_key.to_vec(),
-            JoinArgs::new(JoinType::Left),
-        )
+        .join_on(first_scores, entity_key.to_vec(), JoinType::Left)
         .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
         .select(
             [

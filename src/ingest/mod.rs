@@ -173,9 +173,10 @@ pub struct Extracted {
     pub rows: Vec<RowMatch>,
 }
 
-/// What became of one file's bytes.
+/// What became of one file's bytes: ingest yields `FileContent<Extracted>`, normalize
+/// `FileContent<Submission>` (the parse cache stores the latter).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum FileContent {
+pub enum FileContent<T = Extracted> {
     Ignored {
         reason: String,
     },
@@ -186,7 +187,30 @@ pub enum FileContent {
         submitter: Option<Submitter>,
         finding: Option<Finding>,
     },
-    Accepted(Box<Extracted>),
+    Accepted(Box<T>),
+}
+
+impl<T> FileContent<T> {
+    /// Transforms an accepted form, passing ignored and rejected files through.
+    pub fn map<U>(self, transform: impl FnOnce(T) -> U) -> FileContent<U> {
+        match self {
+            FileContent::Ignored { reason } => FileContent::Ignored { reason },
+            FileContent::Rejected {
+                reason,
+                form,
+                submitter,
+                finding,
+            } => FileContent::Rejected {
+                reason,
+                form,
+                submitter,
+                finding,
+            },
+            FileContent::Accepted(accepted) => {
+                FileContent::Accepted(Box::new(transform(*accepted)))
+            }
+        }
+    }
 }
 
 /// Reads one file's bytes into its content. `source_file` is used in findings.

@@ -11,6 +11,7 @@
 pub mod value;
 
 use crate::config::Plan;
+use crate::frames::{self, JoinOn};
 use crate::ingest::{EntityRef, Extracted, FileContent, Submitter};
 use crate::model::{Finding, Form, Level, Rule};
 use crate::warehouse::columns as c;
@@ -48,19 +49,7 @@ pub struct Submission {
 }
 
 /// What one file became; this is what the parse cache stores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Content {
-    Ignored {
-        reason: String,
-    },
-    Rejected {
-        reason: String,
-        form: Option<Form>,
-        submitter: Option<Submitter>,
-        finding: Option<Finding>,
-    },
-    Accepted(Box<Submission>),
-}
+pub type Content = FileContent<Submission>;
 
 /// One inbox file with its outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,23 +105,7 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
 
 /// Turns ingest's view of a file into normalize's.
 pub fn content(ingested: FileContent, plan: &Plan) -> Content {
-    match ingested {
-        FileContent::Ignored { reason } => Content::Ignored { reason },
-        FileContent::Rejected {
-            reason,
-            form,
-            submitter,
-            finding,
-        } => Content::Rejected {
-            reason,
-            form,
-            submitter,
-            finding,
-        },
-        FileContent::Accepted(extracted) => {
-            Content::Accepted(Box::new(submission(*extracted, plan)))
-        }
-    }
+    ingested.map(|extracted| submission(extracted, plan))
 }
 
 /// Everything normalize hands to compare and the warehouse.
@@ -246,12 +219,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
             col(c::YEAR),
         ])
         .unique(None, UniqueKeepStrategy::First)
-        .join(
-            ranking.lazy(),
-            [col(c::SUBMISSION_ID)],
-            [col(c::SUBMISSION_ID)],
-            JoinArgs::new(JoinType::Inner),
-        );
+        .join_on(ranking.lazy(), [col(c::SUBMISSION_ID)], JoinType::Inner);
     let winners = presence
         .sort(
             [
@@ -279,12 +247,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
         .clone()
         .lazy()
         .filter(col("outcome").eq(lit("fact")))
-        .join(
-            winners.clone().lazy(),
-            key.map(col),
-            key.map(col),
-            JoinArgs::new(JoinType::Left),
-        )
+        .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .with_column(col("winner_id").eq(col(c::SUBMISSION_ID)).alias("won"))
         .collect()?;
     let facts = loaded
@@ -313,7 +276,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let superseded = loaded.clone().lazy().filter(col("won").not());
     let corrections = superseded
         .clone()
-        .join(
+        .join_on(
             facts.clone().lazy().select([
                 col(c::LEVEL),
                 col(c::ENTITY_ID),
@@ -327,13 +290,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
                 col(c::INDICATOR_CODE),
                 col(c::YEAR),
             ],
-            [
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::INDICATOR_CODE),
-                col(c::YEAR),
-            ],
-            JoinArgs::new(JoinType::Left),
+            JoinType::Left,
         )
         .filter(
             col("new_value")
@@ -368,12 +325,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let counts = cells
         .clone()
         .lazy()
-        .join(
-            winners.clone().lazy(),
-            key.map(col),
-            key.map(col),
-            JoinArgs::new(JoinType::Left),
-        )
+        .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .group_by([col(c::SUBMISSION_ID)])
         .agg([
             col("outcome")
@@ -547,7 +499,7 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
             col(c::VALUE).alias(value_alias),
         ])
     };
-    let join_on = |code_alias: &str| {
+    let keys_with = |code_alias: &str| {
         let mut keys: Vec<Expr> = same.iter().map(|name| col(*name)).collect();
         keys.push(col(code_alias));
         keys
@@ -572,17 +524,11 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
     ])?;
     let above = facts
         .clone()
-        .join(
-            bounds.lazy(),
-            [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
+        .join_on(bounds.lazy(), [col(c::INDICATOR_CODE)], JoinType::Inner)
+        .join_on(
             partner("bound_code", "bound_value"),
-            join_on("bound_code"),
-            join_on("bound_code"),
-            JoinArgs::new(JoinType::Inner),
+            keys_with("bound_code"),
+            JoinType::Inner,
         )
         .filter(col(c::VALUE).gt(col("bound_value") + lit(1e-9)))
         .with_column(lit(NULL).cast(DataType::Float64).alias("expected"))
@@ -595,23 +541,16 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
     ])?;
     let off_ratio = facts
         .clone()
-        .join(
-            ratios.lazy(),
-            [col(c::INDICATOR_CODE)],
-            [col(c::INDICATOR_CODE)],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .join(
+        .join_on(ratios.lazy(), [col(c::INDICATOR_CODE)], JoinType::Inner)
+        .join_on(
             partner("numerator_code", "numerator"),
-            join_on("numerator_code"),
-            join_on("numerator_code"),
-            JoinArgs::new(JoinType::Inner),
+            keys_with("numerator_code"),
+            JoinType::Inner,
         )
-        .join(
+        .join_on(
             partner("denominator_code", "denominator"),
-            join_on("denominator_code"),
-            join_on("denominator_code"),
-            JoinArgs::new(JoinType::Inner),
+            keys_with("denominator_code"),
+            JoinType::Inner,
         )
         .filter(col("denominator").gt(lit(0.0)))
         .with_column((col("numerator") / col("denominator") * lit(100.0)).alias("expected"))
@@ -624,14 +563,7 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
 
     let mut out = Vec::new();
     for frame in [&above, &off_ratio] {
-        let text = |name: &str| -> PolarsResult<Vec<Option<String>>> {
-            Ok(frame
-                .column(name)?
-                .str()?
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect())
-        };
+        let text = |name: &str| frames::strings(frame, name);
         let submission_ids = text(c::SUBMISSION_ID)?;
         let files = text(c::SOURCE_FILE)?;
         let levels = text(c::LEVEL)?;
@@ -641,10 +573,9 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
         let sheets = text(c::SOURCE_SHEET)?;
         let cells_a1 = text(c::SOURCE_CELL)?;
         let raws = text(c::RAW_VALUE)?;
-        let years: Vec<Option<i32>> = frame.column(c::YEAR)?.i32()?.iter().collect();
-        let values: Vec<Option<f64>> = frame.column(c::VALUE)?.f64()?.iter().collect();
-        let bound_values: Vec<Option<f64>> = frame.column("bound_value")?.f64()?.iter().collect();
-        let expected: Vec<Option<f64>> = frame.column("expected")?.f64()?.iter().collect();
+        let years = frames::integers(frame, c::YEAR)?;
+        let bound_values = frames::floats(frame, "bound_value")?;
+        let expected = frames::floats(frame, "expected")?;
         for row in 0..frame.height() {
             let code = codes[row].clone().unwrap_or_default();
             let bound = bound_codes[row].clone().unwrap_or_default();
@@ -671,7 +602,6 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
                     bound_values[row].map(crate::ingest::workbook::format_number).unwrap_or_default(),
                 ),
             };
-            let _ = values[row];
             out.push(Finding {
                 submission_id: submission_ids[row].clone().unwrap_or_default(),
                 source_file: files[row].clone().unwrap_or_default(),
@@ -680,7 +610,7 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
                 level: levels[row].clone(),
                 entity_id: entity_ids[row].clone(),
                 indicator_code: Some(code),
-                year: years[row],
+                year: years[row].map(|year| year as i32),
                 rule: Rule::Inconsistent,
                 message,
                 raw_value: Some(raw),
