@@ -28,7 +28,8 @@ pub enum PipelineError {
     Compute(#[from] PolarsError),
 }
 
-/// The parse cache: one JSON file per (file bytes, config, program version).
+/// The parse cache: one postcard file per (file bytes, config, program version); compact and
+/// faster to read back than the workbook is to parse.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
@@ -51,12 +52,12 @@ impl Cache {
 
     fn path(&self, submission_id: &str) -> PathBuf {
         let key = crate::config::hex(&Sha256::digest(format!("{}:{submission_id}", self.salt)));
-        self.dir.join(&key[..2]).join(format!("{key}.json"))
+        self.dir.join(&key[..2]).join(format!("{key}.bin"))
     }
 
     fn get(&self, submission_id: &str) -> Option<CacheEntry> {
         let bytes = std::fs::read(self.path(submission_id)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        postcard::from_bytes(&bytes).ok()
     }
 
     /// Best effort: a cache that cannot be written only costs time.
@@ -66,7 +67,7 @@ impl Cache {
         if std::fs::create_dir_all(parent).is_err() {
             return;
         }
-        let Ok(bytes) = serde_json::to_vec(entry) else {
+        let Ok(bytes) = postcard::to_stdvec(entry) else {
             return;
         };
         let staging = path.with_extension(format!("tmp{}", std::process::id()));
@@ -201,8 +202,14 @@ pub struct Built {
 }
 
 /// Normalize and compare the ingested files, and assemble the snapshot's tables.
-pub fn build(plan: &Plan, files: &[FileResult]) -> Result<Built, PipelineError> {
+pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineError> {
+    let clock = std::time::Instant::now();
     let normalized = normalize::combine(files, plan)?;
+    tracing::debug!(
+        seconds = clock.elapsed().as_secs_f64(),
+        peak_rss_mb = peak_rss_mb(),
+        "Normalized."
+    );
     let active: HashSet<String> = {
         let ids = normalized.submissions.column(c::SUBMISSION_ID)?.str()?;
         let statuses = normalized.submissions.column(c::STATUS)?.str()?;
@@ -264,6 +271,20 @@ pub fn build(plan: &Plan, files: &[FileResult]) -> Result<Built, PipelineError> 
         findings,
         tables,
     })
+}
+
+/// This process's peak resident memory in MB (Linux), for the phase logs.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
 }
 
 /// A1 addresses ordered as a reader scans a sheet: by row, then column.

@@ -91,17 +91,31 @@ fn build_and_publish(
 ) -> Result<Summary, String> {
     let cache = (!args.no_cache).then(|| Cache::new(args.warehouse.join("cache"), plan));
     let progress = super::progress_bar();
-    let ingested = pipeline::ingest_inbox(plan, &args.inbox, cache.as_ref(), &progress)
+    let mut ingested = pipeline::ingest_inbox(plan, &args.inbox, cache.as_ref(), &progress)
         .map_err(|error| error.to_string())?;
+    let clock = std::time::Instant::now();
+    let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
     info!(
         files = ingested.files.len(),
         from_cache = ingested.from_cache,
+        peak_rss_mb = pipeline::peak_rss_mb(),
         "Inbox read."
     );
-    let built = pipeline::build(plan, &ingested.files).map_err(|error| error.to_string())?;
+    let built = pipeline::build(plan, &mut ingested.files).map_err(|error| error.to_string())?;
+    info!(
+        seconds = seconds(clock),
+        peak_rss_mb = pipeline::peak_rss_mb(),
+        "Normalized and compared."
+    );
     let summary = Summary::of(&built).map_err(|error| error.to_string())?;
+    let clock = std::time::Instant::now();
     let snapshot = warehouse::publish(&args.warehouse, run_id, &built.tables, plan.keep_snapshots)
         .map_err(|error| error.to_string())?;
+    info!(
+        seconds = seconds(clock),
+        peak_rss_mb = pipeline::peak_rss_mb(),
+        "Snapshot published."
+    );
     record.status = "published".to_string();
     record.files = ingested.files.len() as i64;
     record.files_active = summary.files("active");

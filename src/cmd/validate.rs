@@ -13,8 +13,8 @@ pub fn run(args: ValidateArgs) -> i32 {
     let progress = super::progress_bar();
     let outcome = pipeline::ingest_inbox(&plan, &args.inbox, None, &progress)
         .map_err(|error| error.to_string())
-        .and_then(|ingested| {
-            pipeline::build(&plan, &ingested.files).map_err(|error| error.to_string())
+        .and_then(|mut ingested| {
+            pipeline::build(&plan, &mut ingested.files).map_err(|error| error.to_string())
         })
         .and_then(|built| {
             let summary = Summary::of(&built).map_err(|error| error.to_string())?;

@@ -129,29 +129,30 @@ const STATUS_REJECTED: &str = "rejected";
 const STATUS_IGNORED: &str = "ignored";
 
 /// Per-submission facts needed to order competing submissions.
-struct Ranking<'a> {
-    submission_id: &'a str,
-    source_file: &'a str,
+struct Ranking {
+    submission_id: String,
+    source_file: String,
     version: i64,
     /// Days since the epoch; None sorts last.
     filled_date: Option<i32>,
     modified_ns: i64,
 }
 
-/// Works across all files: duplicates, consistency, winners, counts.
-pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
+/// Works across all files: duplicates, consistency, winners, counts. The files' cells are
+/// moved into one frame as they are read, so each cell is held once.
+pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     // Same bytes under two paths: the earliest modified (then smallest path) carries them.
-    let mut carrier: HashMap<&str, (i64, &str)> = HashMap::new();
+    let mut carrier: HashMap<String, (i64, String)> = HashMap::new();
     for file in files
         .iter()
         .filter(|file| !matches!(file.content, Content::Ignored { .. }))
     {
-        let key = (file.modified_ns, file.source_file.as_str());
+        let key = (file.modified_ns, file.source_file.clone());
         carrier
-            .entry(&file.submission_id)
+            .entry(file.submission_id.clone())
             .and_modify(|best| {
                 if key < *best {
-                    *best = key
+                    *best = key.clone()
                 }
             })
             .or_insert(key);
@@ -164,22 +165,30 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     };
 
     let mut findings = Vec::new();
-    let mut cells = CellColumns::default();
+    let capacity = files
+        .iter()
+        .map(|file| match &file.content {
+            Content::Accepted(submission) => submission.cells.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut cells = CellColumns::with_capacity(capacity);
     let mut rankings = Vec::new();
     let mut entities = BTreeMap::new();
-    for file in files {
+    for file in files.iter_mut() {
         if is_duplicate(file) {
             continue;
         }
-        match &file.content {
+        let (id, path) = (file.submission_id.as_str(), file.source_file.as_str());
+        match &mut file.content {
             Content::Rejected {
                 finding: Some(finding),
                 ..
-            } => findings.push(at_file(finding, file)),
+            } => findings.push(at_file(finding, id, path)),
             Content::Accepted(submission) => {
                 rankings.push(Ranking {
-                    submission_id: &file.submission_id,
-                    source_file: &file.source_file,
+                    submission_id: id.to_string(),
+                    source_file: path.to_string(),
                     version: submission.version,
                     filled_date: submission.filled_date.map(days_since_epoch),
                     modified_ns: file.modified_ns,
@@ -188,15 +197,15 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
                     submission
                         .findings
                         .iter()
-                        .map(|finding| at_file(finding, file)),
+                        .map(|finding| at_file(finding, id, path)),
                 );
                 for entity in &submission.entities {
                     entities
                         .entry((entity.level, entity.entity_id.clone()))
                         .or_insert_with(|| entity.clone());
                 }
-                for cell in &submission.cells {
-                    cells.push(file, cell, plan, &mut findings);
+                for cell in std::mem::take(&mut submission.cells) {
+                    cells.push(id, path, cell, plan, &mut findings);
                 }
             }
             _ => {}
@@ -370,10 +379,10 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
 }
 
 /// A finding as of this run: cached findings may come from the same bytes at another path.
-fn at_file(finding: &Finding, file: &FileResult) -> Finding {
+fn at_file(finding: &Finding, submission_id: &str, source_file: &str) -> Finding {
     Finding {
-        submission_id: file.submission_id.clone(),
-        source_file: file.source_file.clone(),
+        submission_id: submission_id.to_string(),
+        source_file: source_file.to_string(),
         ..finding.clone()
     }
 }
@@ -383,78 +392,104 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
     (date - epoch).num_days() as i32
 }
 
-/// Columns of the per-cell frame, filled row by row.
-#[derive(Default)]
+/// Columns of the per-cell frame, filled row by row straight into polars builders, so a
+/// cell's strings are copied once into the column buffers and then freed.
 struct CellColumns {
-    submission_id: Vec<String>,
-    source_file: Vec<String>,
-    level: Vec<&'static str>,
-    entity_id: Vec<String>,
-    indicator_code: Vec<String>,
+    submission_id: StringChunkedBuilder,
+    source_file: StringChunkedBuilder,
+    level: StringChunkedBuilder,
+    entity_id: StringChunkedBuilder,
+    indicator_code: StringChunkedBuilder,
     year: Vec<i32>,
     value: Vec<Option<f64>>,
-    unit: Vec<String>,
-    raw_value: Vec<Option<String>>,
-    sheet: Vec<String>,
-    cell: Vec<String>,
-    outcome: Vec<&'static str>,
+    unit: StringChunkedBuilder,
+    raw_value: StringChunkedBuilder,
+    sheet: StringChunkedBuilder,
+    cell: StringChunkedBuilder,
+    outcome: StringChunkedBuilder,
 }
 
 impl CellColumns {
-    fn push(&mut self, file: &FileResult, cell: &Cell, plan: &Plan, findings: &mut Vec<Finding>) {
-        let (value, outcome) = match &cell.outcome {
-            Outcome::Value(value) => (Some(*value), "fact"),
+    fn with_capacity(capacity: usize) -> CellColumns {
+        let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        CellColumns {
+            submission_id: text(c::SUBMISSION_ID),
+            source_file: text(c::SOURCE_FILE),
+            level: text(c::LEVEL),
+            entity_id: text(c::ENTITY_ID),
+            indicator_code: text(c::INDICATOR_CODE),
+            year: Vec::with_capacity(capacity),
+            value: Vec::with_capacity(capacity),
+            unit: text(c::UNIT),
+            raw_value: text(c::RAW_VALUE),
+            sheet: text(c::SOURCE_SHEET),
+            cell: text(c::SOURCE_CELL),
+            outcome: text("outcome"),
+        }
+    }
+
+    /// Moves one cell into the columns; a rejected cell also becomes a finding.
+    fn push(
+        &mut self,
+        submission_id: &str,
+        source_file: &str,
+        cell: Cell,
+        plan: &Plan,
+        findings: &mut Vec<Finding>,
+    ) {
+        let (value, outcome) = match cell.outcome {
+            Outcome::Value(value) => (Some(value), "fact"),
             Outcome::Missing => (None, "missing"),
             Outcome::Rejected { rule, message } => {
                 findings.push(Finding {
-                    submission_id: file.submission_id.clone(),
-                    source_file: file.source_file.clone(),
+                    submission_id: submission_id.to_string(),
+                    source_file: source_file.to_string(),
                     source_sheet: Some(cell.sheet.clone()),
                     source_cell: Some(cell.cell.clone()),
                     level: Some(cell.level.as_str().to_string()),
                     entity_id: Some(cell.entity_id.clone()),
                     indicator_code: Some(cell.indicator_code.clone()),
                     year: Some(cell.year),
-                    rule: *rule,
-                    message: message.clone(),
+                    rule,
+                    message,
                     raw_value: cell.raw_value.clone(),
                 });
                 (None, "reject")
             }
         };
-        self.submission_id.push(file.submission_id.clone());
-        self.source_file.push(file.source_file.clone());
-        self.level.push(cell.level.as_str());
-        self.entity_id.push(cell.entity_id.clone());
-        self.indicator_code.push(cell.indicator_code.clone());
+        let unit = plan
+            .catalog
+            .get(&cell.indicator_code)
+            .map(|indicator| indicator.unit.as_str());
+        self.unit.append_value(unit.unwrap_or_default());
+        self.submission_id.append_value(submission_id);
+        self.source_file.append_value(source_file);
+        self.level.append_value(cell.level.as_str());
+        self.entity_id.append_value(&cell.entity_id);
+        self.indicator_code.append_value(&cell.indicator_code);
         self.year.push(cell.year);
         self.value.push(value);
-        self.unit.push(
-            plan.catalog
-                .get(&cell.indicator_code)
-                .map(|indicator| indicator.unit.clone())
-                .unwrap_or_default(),
-        );
-        self.raw_value.push(cell.raw_value.clone());
-        self.sheet.push(cell.sheet.clone());
-        self.cell.push(cell.cell.clone());
-        self.outcome.push(outcome);
+        self.raw_value.append_option(cell.raw_value.as_deref());
+        self.sheet.append_value(&cell.sheet);
+        self.cell.append_value(&cell.cell);
+        self.outcome.append_value(outcome);
     }
 
     fn frame(self) -> PolarsResult<DataFrame> {
+        let text = |builder: StringChunkedBuilder| Column::from(builder.finish().into_series());
         DataFrame::new_infer_height(vec![
-            Column::new(c::SUBMISSION_ID.into(), self.submission_id),
-            Column::new(c::SOURCE_FILE.into(), self.source_file),
-            Column::new(c::LEVEL.into(), self.level),
-            Column::new(c::ENTITY_ID.into(), self.entity_id),
-            Column::new(c::INDICATOR_CODE.into(), self.indicator_code),
+            text(self.submission_id),
+            text(self.source_file),
+            text(self.level),
+            text(self.entity_id),
+            text(self.indicator_code),
             Column::new(c::YEAR.into(), self.year),
             Column::new(c::VALUE.into(), self.value),
-            Column::new(c::UNIT.into(), self.unit),
-            Column::new(c::RAW_VALUE.into(), self.raw_value),
-            Column::new(c::SOURCE_SHEET.into(), self.sheet),
-            Column::new(c::SOURCE_CELL.into(), self.cell),
-            Column::new("outcome".into(), self.outcome),
+            text(self.unit),
+            text(self.raw_value),
+            text(self.sheet),
+            text(self.cell),
+            text(self.outcome),
         ])
     }
 }
@@ -463,11 +498,17 @@ fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         Column::new(
             c::SUBMISSION_ID.into(),
-            rankings.iter().map(|r| r.submission_id).collect::<Vec<_>>(),
+            rankings
+                .iter()
+                .map(|r| r.submission_id.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             c::SOURCE_FILE.into(),
-            rankings.iter().map(|r| r.source_file).collect::<Vec<_>>(),
+            rankings
+                .iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "version".into(),
@@ -685,7 +726,7 @@ fn submissions_frame(
     files: &[FileResult],
     counts: &CountsBySubmission,
     is_duplicate: &dyn Fn(&FileResult) -> bool,
-    carrier: &HashMap<&str, (i64, &str)>,
+    carrier: &HashMap<String, (i64, String)>,
 ) -> PolarsResult<DataFrame> {
     let mut rows = SubmissionColumns::default();
     for file in files {
@@ -694,7 +735,7 @@ fn submissions_frame(
             row.status = STATUS_DUPLICATE;
             let original = carrier
                 .get(file.submission_id.as_str())
-                .map(|(_, path)| *path)
+                .map(|(_, path)| path.clone())
                 .unwrap_or_default();
             row.reason = Some(format!(
                 "与“{original}”内容完全相同，按重复文件处理 (same bytes as {original})"
@@ -725,7 +766,9 @@ fn submissions_frame(
                         .get(&file.submission_id)
                         .cloned()
                         .unwrap_or_default();
-                    let has_cells = !submission.cells.is_empty();
+                    // A submission with cells has a counts row; one without wins nothing and
+                    // loses nothing, so it stays active.
+                    let has_cells = counts.rows.contains_key(&file.submission_id);
                     if has_cells && !count.wins {
                         row.status = STATUS_SUPERSEDED;
                         row.superseded_by = count.beaten_by.clone();
