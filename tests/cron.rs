@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Instant;
 
 /// The sample inbox without the files whose names match `leave_out`.
@@ -197,20 +197,7 @@ fn rerunning_gives_identical_bytes_with_or_without_cache_and_threads() {
     let first = snapshot_bytes(&work);
     assert_eq!(work.run().code, 3);
     let second = snapshot_bytes(&work);
-    let inbox = work.inbox();
-    let warehouse = work.warehouse();
-    let cold_single = work.zlbd(&[
-        "run",
-        "--pipeline",
-        pipeline().to_str().unwrap(),
-        "--inbox",
-        inbox.to_str().unwrap(),
-        "--warehouse",
-        warehouse.to_str().unwrap(),
-        "--no-cache",
-        "--jobs",
-        "1",
-    ]);
+    let cold_single = work.run_with(&["--no-cache", "--jobs", "1"]);
     assert_eq!(cold_single.code, 3);
     let third = snapshot_bytes(&work);
     assert_eq!(
@@ -308,24 +295,9 @@ fn kill_dash_nine_at_any_moment_leaves_a_complete_current_and_the_next_run_succe
     let work = sample_without(&[]);
     assert_eq!(work.run().code, 3);
     let reference = snapshot_bytes(&work);
-    let inbox = work.inbox();
-    let warehouse = work.warehouse();
-    let args = [
-        "run",
-        "--pipeline",
-        pipeline().to_str().unwrap().to_string().leak(),
-        "--inbox",
-        inbox.to_str().unwrap().to_string().leak(),
-        "--warehouse",
-        warehouse.to_str().unwrap().to_string().leak(),
-        "--no-cache",
-        "--quiet",
-    ];
+    let args = ["--no-cache", "--quiet"];
     let start = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_zlbd"))
-        .args(args)
-        .status()
-        .unwrap();
+    let status = work.run_command(&args).status().unwrap();
     assert_eq!(status.code(), Some(3));
     let full = start.elapsed();
     // Kill at moments spread over a run, until 24 kills have hit a live process (a kill
@@ -339,8 +311,8 @@ fn kill_dash_nine_at_any_moment_leaves_a_complete_current_and_the_next_run_succe
             ((killed_mid_run * 7 + attempts) % wanted) as f64 / wanted as f64 + 0.5 / wanted as f64,
         );
         attempts += 1;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_zlbd"))
-            .args(args)
+        let mut child = work
+            .run_command(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -375,20 +347,8 @@ fn kill_dash_nine_at_any_moment_leaves_a_complete_current_and_the_next_run_succe
 #[test]
 fn two_runs_started_together_one_publishes_the_other_exits_4() {
     let work = sample_without(&[]);
-    let inbox = work.inbox();
-    let warehouse = work.warehouse();
     let spawn = || {
-        Command::new(env!("CARGO_BIN_EXE_zlbd"))
-            .args([
-                "run",
-                "--pipeline",
-                pipeline().to_str().unwrap(),
-                "--inbox",
-                inbox.to_str().unwrap(),
-                "--warehouse",
-                warehouse.to_str().unwrap(),
-                "--quiet",
-            ])
+        work.run_command(&["--quiet"])
             .stderr(Stdio::piped())
             .spawn()
             .unwrap()
@@ -496,20 +456,8 @@ fn old_snapshots_are_pruned_and_rollback_switches_back() {
 fn json_logs_are_one_object_per_line_with_the_run_id() {
     let work = Workdir::new();
     work.add_all(&shared_fixtures().join("inbox"));
-    let inbox = work.inbox();
     let warehouse = work.warehouse();
-    let ran = work.zlbd(&[
-        "--log-format",
-        "json",
-        "run",
-        "--pipeline",
-        pipeline().to_str().unwrap(),
-        "--inbox",
-        inbox.to_str().unwrap(),
-        "--warehouse",
-        warehouse.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let ran = work.run_with(&["--log-format", "json", "--quiet"]);
     assert_eq!(ran.code, 3);
     assert!(
         ran.stdout.is_empty(),
@@ -544,18 +492,8 @@ fn a_run_that_fails_while_publishing_leaves_the_previous_snapshot() {
             .join(correction_files()[0].replace("_更正", "")),
         "extra.xlsx",
     );
-    let inbox = work.inbox();
-    let warehouse = work.warehouse();
-    let output = Command::new(env!("CARGO_BIN_EXE_zlbd"))
-        .args([
-            "run",
-            "--pipeline",
-            pipeline().to_str().unwrap(),
-            "--inbox",
-            inbox.to_str().unwrap(),
-            "--warehouse",
-            warehouse.to_str().unwrap(),
-        ])
+    let output = work
+        .run_command(&[])
         .env("ZLBD_FAILPOINT", "before-switch")
         .output()
         .unwrap();

@@ -24,14 +24,7 @@ fn variations_in_xlsx_xls_and_ods_get_their_expected_outcome() {
         ran.code, 3,
         "bad files and rejects mean exit 3, and the run goes on: {ran:?}"
     );
-    let truth = load_truth(&fixtures().join("truth.json"));
-    let problems = truth_mismatches(&work, &truth);
-    assert!(
-        problems.is_empty(),
-        "{} mismatches:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
+    assert_matches_truth(&work, &fixtures().join("truth.json"));
 }
 
 #[test]

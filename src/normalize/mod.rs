@@ -680,11 +680,8 @@ impl CountsBySubmission {
     fn from_frame(frame: &DataFrame) -> PolarsResult<CountsBySubmission> {
         let ids = frame.column(c::SUBMISSION_ID)?.str()?;
         let number = |name: &str| -> PolarsResult<Vec<i64>> {
-            Ok(frame
-                .column(name)?
-                .cast(&DataType::Int64)?
-                .i64()?
-                .iter()
+            Ok(frames::integers(frame, name)?
+                .into_iter()
                 .map(|v| v.unwrap_or(0))
                 .collect())
         };

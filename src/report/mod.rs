@@ -2,6 +2,7 @@
 //! (sheet, A1 address, raw value, rule, Chinese message) and one summary across submitters.
 //! Written with rust_xlsxwriter, so submitters open it in the tool they filled the form with.
 
+use crate::frames;
 use crate::model::{Finding, Severity};
 use crate::warehouse::columns as c;
 use polars::prelude::*;
@@ -36,19 +37,14 @@ struct FileRow {
 
 fn file_rows(submissions: &DataFrame) -> PolarsResult<Vec<FileRow>> {
     let text = |name: &str| -> PolarsResult<Vec<String>> {
-        Ok(submissions
-            .column(name)?
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
+        Ok(frames::strings(submissions, name)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect())
     };
     let number = |name: &str| -> PolarsResult<Vec<i64>> {
-        Ok(submissions
-            .column(name)?
-            .cast(&DataType::Int64)?
-            .i64()?
-            .iter()
+        Ok(frames::integers(submissions, name)?
+            .into_iter()
             .map(|v| v.unwrap_or(0))
             .collect())
     };
@@ -103,6 +99,21 @@ fn safe_name(name: &str) -> String {
         .collect()
 }
 
+/// Builds a workbook with `fill` and saves it to `path`.
+fn save(
+    path: PathBuf,
+    fill: impl FnOnce(&mut Workbook) -> Result<(), XlsxError>,
+) -> Result<PathBuf, ReportError> {
+    let mut workbook = Workbook::new();
+    fill(&mut workbook)
+        .and_then(|()| workbook.save(&path))
+        .map_err(|source| ReportError::Xlsx {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
 /// Writes the feedback workbooks and `汇总.xlsx` into `out`; returns the paths written.
 pub fn write_feedback(
     out: &Path,
@@ -143,8 +154,7 @@ pub fn write_feedback(
     let mut written = Vec::new();
     for (submitter, files) in &by_submitter {
         let path = out.join(format!("{}_反馈.xlsx", safe_name(submitter)));
-        let mut workbook = Workbook::new();
-        let result: Result<(), XlsxError> = (|| {
+        let written_path = save(path, |workbook| {
             let sheet = workbook.add_worksheet();
             sheet.set_name("问题清单")?;
             sheet.write_string_with_format(0, 0, &format!("填报反馈：{submitter}"), &bold)?;
@@ -191,18 +201,12 @@ pub fn write_feedback(
             }
             sheet.set_column_width(0, 36)?;
             sheet.set_column_width(6, 90)?;
-            workbook.save(&path)?;
             Ok(())
-        })();
-        result.map_err(|source| ReportError::Xlsx {
-            path: path.clone(),
-            source,
         })?;
-        written.push(path);
+        written.push(written_path);
     }
     let path = out.join("汇总.xlsx");
-    let mut workbook = Workbook::new();
-    let result: Result<(), XlsxError> = (|| {
+    let summary = save(path, |workbook| {
         let sheet = workbook.add_worksheet();
         sheet.set_name("汇总")?;
         let headers = [
@@ -242,13 +246,8 @@ pub fn write_feedback(
         }
         sheet.set_column_width(0, 40)?;
         sheet.set_column_width(4, 60)?;
-        workbook.save(&path)?;
         Ok(())
-    })();
-    result.map_err(|source| ReportError::Xlsx {
-        path: path.clone(),
-        source,
     })?;
-    written.push(path);
+    written.push(summary);
     Ok(written)
 }

@@ -105,19 +105,38 @@ impl Workdir {
         zlbd_in(self.dir.path(), args)
     }
 
+    /// The arguments of `zlbd run` on this inbox and warehouse, then `extra`.
+    pub fn run_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            "--pipeline".into(),
+            pipeline().display().to_string(),
+            "--inbox".into(),
+            self.inbox().display().to_string(),
+            "--warehouse".into(),
+            self.warehouse().display().to_string(),
+        ];
+        args.extend(extra.iter().map(|arg| arg.to_string()));
+        args
+    }
+
     /// `zlbd run` on this inbox and warehouse.
     pub fn run(&self) -> Ran {
-        let inbox = self.inbox();
-        let warehouse = self.warehouse();
-        self.zlbd(&[
-            "run",
-            "--pipeline",
-            pipeline().to_str().unwrap(),
-            "--inbox",
-            inbox.to_str().unwrap(),
-            "--warehouse",
-            warehouse.to_str().unwrap(),
-        ])
+        self.run_with(&[])
+    }
+
+    /// `zlbd run` with extra arguments.
+    pub fn run_with(&self, extra: &[&str]) -> Ran {
+        self.run_command(extra).output().unwrap().into()
+    }
+
+    /// A `zlbd run` ready to spawn, for tests that kill or race it.
+    pub fn run_command(&self, extra: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_zlbd"));
+        command
+            .args(self.run_args(extra))
+            .current_dir(self.dir.path());
+        command
     }
 
     pub fn table(&self, name: &str) -> Table {
@@ -340,6 +359,19 @@ pub struct TruthFile {
 
 pub fn load_truth(path: &Path) -> Truth {
     serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Asserts that a published warehouse matches a truth.json cell by cell.
+pub fn assert_matches_truth(work: &Workdir, truth: &Path) {
+    let truth = load_truth(truth);
+    assert!(!truth.cells.is_empty());
+    let problems = truth_mismatches(work, &truth);
+    assert!(
+        problems.is_empty(),
+        "{} mismatches:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// Checks a published warehouse against a truth cell by cell; returns the mismatches.
