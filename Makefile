@@ -42,7 +42,7 @@ bench:
 	$(CARGO) bench --bench throughput
 
 fuzz:
-	cd fuzz && $(CARGO) +nightly fuzz run file_to_cells -- -max_total_time=600
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run file_to_cells -- -max_total_time=600 -rss_limit_mb=2048 -timeout=10
 
 clean:
 	$(CARGO) clean
