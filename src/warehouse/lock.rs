@@ -54,12 +54,8 @@ impl WarehouseLock {
         let previous = previous.trim().to_string();
         if status != 0 {
             return Err(LockError::Held {
+                holder: holder_line(&mut file, previous),
                 path,
-                holder: if previous.is_empty() {
-                    "unknown holder".to_string()
-                } else {
-                    previous
-                },
             });
         }
         file.set_len(0).map_err(io)?;
@@ -70,6 +66,26 @@ impl WarehouseLock {
             file,
             recovered_from: (!previous.is_empty()).then_some(previous),
         })
+    }
+}
+
+/// The holder's line. A holder that has just taken the lock may not have written it yet, so
+/// look again for up to a quarter of a second before calling it unknown.
+fn holder_line(file: &mut File, mut line: String) -> String {
+    for _ in 0..25 {
+        if !line.is_empty() {
+            return line;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let mut text = String::new();
+        if file.seek(SeekFrom::Start(0)).is_ok() && file.read_to_string(&mut text).is_ok() {
+            line = text.trim().to_string();
+        }
+    }
+    if line.is_empty() {
+        "holder unknown".to_string()
+    } else {
+        line
     }
 }
 
