@@ -154,3 +154,35 @@ fn warnings_are_written_beside_loaded_values() {
             && facts.get(row, "year").int() == Some(2021)
             && facts.get(row, "value").float() == Some(130.0)));
 }
+
+#[test]
+fn an_xls_whose_sector_table_loops_is_rejected_instead_of_eating_memory() {
+    // Found by the fuzzer: calamine followed the cycle while its buffer grew to gigabytes.
+    let work = Workdir::new();
+    work.add(
+        &fixtures().join("regressions/cyclic_fat_oom.xls"),
+        "cyclic.xls",
+    );
+    work.add_all(&shared_fixtures().join("inbox"));
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    let submissions = work.table("submissions");
+    let row = submissions
+        .rows
+        .iter()
+        .find(|row| submissions.get(row, "source_file").str() == Some("cyclic.xls"))
+        .unwrap();
+    assert_eq!(submissions.get(row, "status").str(), Some("rejected"));
+    assert!(submissions
+        .get(row, "reason")
+        .str()
+        .unwrap()
+        .contains("损坏"));
+    // The real .xls of the shared fixtures is still read.
+    assert!(submissions
+        .rows
+        .iter()
+        .any(|row| submissions.get(row, "source_file").str()
+            == Some("enterprise_libreoffice.xls")
+            && submissions.get(row, "status").str() == Some("active")));
+}

@@ -231,6 +231,11 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
             limit: limits.max_file_bytes,
         });
     }
+    if bytes.starts_with(&OLE_MAGIC) && !ole_fat_is_sound(bytes) {
+        return Err(OpenError::Corrupt(
+            "the OLE sector table loops or points outside the file".to_string(),
+        ));
+    }
     if bytes.starts_with(&OLE_MAGIC) {
         let marker: Vec<u8> = "EncryptedPackage"
             .encode_utf16()
@@ -267,6 +272,89 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
         return Err(OpenError::Csv);
     }
     Err(OpenError::Corrupt("unknown file signature".to_string()))
+}
+
+/// calamine follows an OLE (.xls) container's FAT chains without a cycle check, so a crafted
+/// file can make it loop while its memory grows (found by fuzzing). Before calamine sees an OLE
+/// file, its FAT must be acyclic and point only inside itself; then every chain is shorter than
+/// the file.
+fn ole_fat_is_sound(bytes: &[u8]) -> bool {
+    const REGULAR_MAX: u32 = 0xFFFF_FFF9;
+    const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
+    let u32_at = |offset: usize| -> Option<u32> {
+        bytes
+            .get(offset..offset + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let Some(shift) = bytes.get(30..32).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
+        return false;
+    };
+    if !(7..=16).contains(&shift) {
+        return false;
+    }
+    let sector_size = 1usize << shift;
+    let sector_count = bytes.len() / sector_size;
+    let sector = |id: u32| -> Option<&[u8]> {
+        let start = (id as usize).checked_add(1)?.checked_mul(sector_size)?;
+        bytes.get(start..start.checked_add(sector_size)?)
+    };
+    // FAT sector ids: 109 in the header, then a chain of DIFAT sectors.
+    let mut fat_sectors: Vec<u32> = (0..109).filter_map(|i| u32_at(76 + 4 * i)).collect();
+    let mut difat = u32_at(68).unwrap_or(END_OF_CHAIN);
+    let mut steps = 0;
+    while difat <= REGULAR_MAX {
+        steps += 1;
+        let Some(data) = sector(difat).filter(|_| steps <= sector_count) else {
+            return false;
+        };
+        let entries: Vec<u32> = data
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let Some((&next, ids)) = entries.split_last() else {
+            return false;
+        };
+        fat_sectors.extend_from_slice(ids);
+        difat = next;
+    }
+    let mut fat: Vec<u32> = Vec::new();
+    for id in fat_sectors.into_iter().filter(|id| *id <= REGULAR_MAX) {
+        let Some(data) = sector(id) else {
+            return false;
+        };
+        fat.extend(
+            data.chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+        if fat.len() > sector_count.saturating_mul(2) + 1024 {
+            return false;
+        }
+    }
+    // Every chain must end: the FAT, as a "next sector" function, may have no cycle.
+    let mut state = vec![0u8; fat.len()];
+    for start in 0..fat.len() {
+        let mut path = Vec::new();
+        let mut at = start;
+        while state[at] == 0 {
+            state[at] = 1;
+            path.push(at);
+            let next = fat[at];
+            if next > REGULAR_MAX {
+                break;
+            }
+            if next as usize >= fat.len() {
+                return false;
+            }
+            at = next as usize;
+            if state[at] == 1 {
+                return false;
+            }
+        }
+        for visited in path {
+            state[visited] = 2;
+        }
+    }
+    true
 }
 
 /// Checks the zip's central directory against the inflate limit before any entry is read.
