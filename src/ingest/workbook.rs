@@ -275,9 +275,9 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
 }
 
 /// calamine follows an OLE (.xls) container's FAT chains without a cycle check, so a crafted
-/// file can make it loop while its memory grows (found by fuzzing). Before calamine sees an OLE
-/// file, its FAT must be acyclic and point only inside itself; then every chain is shorter than
-/// the file.
+/// file can make it loop while its memory grows, and it slices past the end of a truncated
+/// sector (both found by fuzzing). Before calamine sees an OLE file, its FAT must be acyclic and
+/// point only at whole sectors inside the file; then every chain is shorter than the file.
 fn ole_fat_is_sound(bytes: &[u8]) -> bool {
     const REGULAR_MAX: u32 = 0xFFFF_FFF9;
     const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
@@ -329,6 +329,16 @@ fn ole_fat_is_sound(bytes: &[u8]) -> bool {
         if fat.len() > sector_count.saturating_mul(2) + 1024 {
             return false;
         }
+    }
+    // Every sector a chain can reach must lie wholly inside the file (calamine slices past the
+    // end of a truncated one and panics; found by fuzzing).
+    let inside = |id: u32| sector(id).is_some();
+    let directory_start = u32_at(48).unwrap_or(END_OF_CHAIN);
+    if directory_start <= REGULAR_MAX && !inside(directory_start) {
+        return false;
+    }
+    if fat.iter().any(|&next| next <= REGULAR_MAX && !inside(next)) {
+        return false;
     }
     // Every chain must end: the FAT, as a "next sector" function, may have no cycle.
     let mut state = vec![0u8; fat.len()];
