@@ -30,8 +30,10 @@ test: test-rust test-duckdb
 test-rust:
 	$(CARGO) test
 
+# `cargo test --no-run` builds target/debug/zlbd with the same dependency features as the
+# Rust tests did, so after test-rust nothing is compiled again.
 test-duckdb: $(VENV)/.installed
-	$(CARGO) build
+	$(CARGO) test --no-run
 	ZLBD_BIN=target/debug/zlbd $(PY) -m pytest -q tests/python
 
 # Regenerate the committed sample inbox (deterministic for the seed).
