@@ -340,6 +340,10 @@ fn ole_fat_is_sound(bytes: &[u8]) -> bool {
     if fat.iter().any(|&next| next <= REGULAR_MAX && !inside(next)) {
         return false;
     }
+    let mini_fat_start = u32_at(60).unwrap_or(END_OF_CHAIN);
+    if mini_fat_start <= REGULAR_MAX && !inside(mini_fat_start) {
+        return false;
+    }
     // Every chain must end: the FAT, as a "next sector" function, may have no cycle.
     let mut state = vec![0u8; fat.len()];
     for start in 0..fat.len() {
@@ -363,6 +367,22 @@ fn ole_fat_is_sound(bytes: &[u8]) -> bool {
         for visited in path {
             state[visited] = 2;
         }
+    }
+    // The directory chain (now known to end) names each stream's first sector: those must be
+    // whole sectors in the file too (the root entry's is the mini stream).
+    let mut at = directory_start;
+    while at <= REGULAR_MAX {
+        let Some(data) = sector(at) else {
+            return false;
+        };
+        for entry in data.chunks_exact(128) {
+            let start = u32::from_le_bytes([entry[116], entry[117], entry[118], entry[119]]);
+            let kind = entry[66];
+            if kind != 0 && start <= REGULAR_MAX && !inside(start) {
+                return false;
+            }
+        }
+        at = fat.get(at as usize).copied().unwrap_or(END_OF_CHAIN);
     }
     true
 }
