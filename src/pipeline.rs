@@ -175,25 +175,8 @@ pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (Fi
             true,
         );
     }
-    // A panic inside a reader (a bug in zlbd or calamine on a malformed file) must reject
-    // this file, not end the run.
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let (format, content) = ingest::extract(&bytes, plan, &submission_id, &file.relative);
-        (format, normalize::content(content, plan))
-    }));
-    let (format, content) = read.unwrap_or_else(|_| {
-        tracing::error!(file = %file.relative, "Reading this file panicked; it is rejected and the run goes on.");
-        let reason = "文件结构异常，无法读取，请用Excel另存为.xlsx后重新报送 (the reader failed on this file)";
-        (
-            None,
-            Content::Rejected {
-                reason: reason.to_string(),
-                form: None,
-                submitter: None,
-                finding: None,
-            },
-        )
-    });
+    let (format, content) = ingest::extract(&bytes, plan, &submission_id, &file.relative);
+    let content = normalize::content(content, plan);
     let entry = CacheEntry {
         file_format: format
             .map(|format| format.as_str().to_string())

@@ -186,3 +186,25 @@ fn an_xls_whose_sector_table_loops_is_rejected_instead_of_eating_memory() {
             == Some("enterprise_libreoffice.xls")
             && submissions.get(row, "status").str() == Some("active")));
 }
+
+#[test]
+fn a_panicking_reader_rejects_its_file_and_the_run_goes_on() {
+    // Found by the fuzzer: an xlsx cell reference that overflows calamine's column arithmetic
+    // (a panic in builds with overflow checks, as the tests and the fuzzer use).
+    let work = Workdir::new();
+    work.add(
+        &fixtures().join("regressions/cell_reference_overflow.xlsx"),
+        "overflow.xlsx",
+    );
+    work.add_all(&shared_fixtures().join("inbox"));
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    let submissions = work.table("submissions");
+    let row = submissions
+        .rows
+        .iter()
+        .find(|row| submissions.get(row, "source_file").str() == Some("overflow.xlsx"))
+        .unwrap();
+    assert_eq!(submissions.get(row, "status").str(), Some("rejected"));
+    assert_eq!(work.table("fact_indicator").rows.len() > 300, true);
+}

@@ -213,8 +213,25 @@ impl<T> FileContent<T> {
     }
 }
 
-/// Reads one file's bytes into its content. `source_file` is used in findings.
+/// Reads one file's bytes into its content. `source_file` is used in findings. A panic inside
+/// a reader (a bug in zlbd or calamine on a malformed file; the fuzzer finds such files) rejects
+/// this file instead of ending the run.
 pub fn extract(
+    bytes: &[u8],
+    plan: &Plan,
+    submission_id: &str,
+    source_file: &str,
+) -> (Option<FileFormat>, FileContent) {
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_file(bytes, plan, submission_id, source_file)
+    }));
+    read.unwrap_or_else(|_| {
+        tracing::error!(file = %source_file, "Reading this file panicked; it is rejected and the run goes on.");
+        (None, rejected("文件结构异常，无法读取，请用Excel另存为.xlsx后重新报送 (the reader failed on this file)".to_string(), None))
+    })
+}
+
+fn read_file(
     bytes: &[u8],
     plan: &Plan,
     submission_id: &str,
