@@ -155,56 +155,43 @@ fn warnings_are_written_beside_loaded_values() {
             && facts.get(row, "value").float() == Some(130.0)));
 }
 
-#[test]
-fn an_xls_whose_sector_table_loops_is_rejected_instead_of_eating_memory() {
-    // Found by the fuzzer: calamine followed the cycle while its buffer grew to gigabytes.
-    let work = Workdir::new();
-    work.add(
-        &fixtures().join("regressions/cyclic_fat_oom.xls"),
-        "cyclic.xls",
-    );
-    work.add_all(&shared_fixtures().join("inbox"));
-    let ran = work.run();
-    assert_eq!(ran.code, 3, "{ran:?}");
-    let submissions = work.table("submissions");
-    let row = submissions
-        .rows
-        .iter()
-        .find(|row| submissions.get(row, "source_file").str() == Some("cyclic.xls"))
-        .unwrap();
-    assert_eq!(submissions.get(row, "status").str(), Some("rejected"));
-    assert!(submissions
-        .get(row, "reason")
-        .str()
-        .unwrap()
-        .contains("损坏"));
-    // The real .xls of the shared fixtures is still read.
-    assert!(submissions
-        .rows
-        .iter()
-        .any(|row| submissions.get(row, "source_file").str()
-            == Some("enterprise_libreoffice.xls")
-            && submissions.get(row, "status").str() == Some("active")));
-}
+/// Files the fuzzer found that broke calamine: each is rejected, and the run goes on.
+const FUZZER_FINDINGS: [(&str, &str); 4] = [
+    // An OLE sector table that loops: calamine's buffer grew to gigabytes.
+    ("cyclic_fat_oom.xls", "损坏"),
+    // A truncated last sector: calamine sliced out of bounds.
+    ("truncated_sector_panic.xls", "损坏"),
+    // A directory entry whose stream starts past the end of the file.
+    ("stream_start_beyond_end.xls", "损坏"),
+    // An xlsx cell reference that overflows calamine's column arithmetic (a panic where
+    // overflow checks are on, as in tests and the fuzzer): caught, the file is rejected.
+    ("cell_reference_overflow.xlsx", "结构异常"),
+];
 
 #[test]
-fn a_panicking_reader_rejects_its_file_and_the_run_goes_on() {
-    // Found by the fuzzer: an xlsx cell reference that overflows calamine's column arithmetic
-    // (a panic in builds with overflow checks, as the tests and the fuzzer use).
+fn files_the_fuzzer_found_are_rejected_and_the_run_goes_on() {
     let work = Workdir::new();
-    work.add(
-        &fixtures().join("regressions/cell_reference_overflow.xlsx"),
-        "overflow.xlsx",
-    );
+    for (name, _) in FUZZER_FINDINGS {
+        work.add(&fixtures().join("regressions").join(name), name);
+    }
     work.add_all(&shared_fixtures().join("inbox"));
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
     let submissions = work.table("submissions");
-    let row = submissions
+    let by_file: BTreeMap<String, (String, String)> = submissions
         .rows
         .iter()
-        .find(|row| submissions.get(row, "source_file").str() == Some("overflow.xlsx"))
-        .unwrap();
-    assert_eq!(submissions.get(row, "status").str(), Some("rejected"));
-    assert_eq!(work.table("fact_indicator").rows.len() > 300, true);
+        .map(|row| {
+            let text = |column: &str| submissions.get(row, column).str().unwrap_or("").to_string();
+            (text("source_file"), (text("status"), text("reason")))
+        })
+        .collect();
+    for (name, reason) in FUZZER_FINDINGS {
+        let (status, got) = &by_file[name];
+        assert_eq!(status, "rejected", "{name}");
+        assert!(got.contains(reason), "{name}: {got}");
+    }
+    // The real .xls of the shared fixtures is still read.
+    assert_eq!(by_file["enterprise_libreoffice.xls"].0, "active");
+    assert!(work.table("fact_indicator").rows.len() > 300);
 }
