@@ -30,28 +30,7 @@ fn variations_in_xlsx_xls_and_ods_get_their_expected_outcome() {
 #[test]
 fn every_bad_file_is_rejected_with_a_reason_that_says_what_to_do() {
     let (work, _) = run_fixtures();
-    let submissions = work.table("submissions");
-    let reasons: BTreeMap<String, (String, String)> = submissions
-        .rows
-        .iter()
-        .map(|row| {
-            (
-                submissions
-                    .get(row, "source_file")
-                    .str()
-                    .unwrap()
-                    .to_string(),
-                (
-                    submissions.get(row, "status").str().unwrap().to_string(),
-                    submissions
-                        .get(row, "reason")
-                        .str()
-                        .unwrap_or("")
-                        .to_string(),
-                ),
-            )
-        })
-        .collect();
+    let reasons = file_outcomes(&work);
     let expected = [
         ("bad_empty.xlsx", "rejected", "文件为空"),
         ("bad_truncated.xlsx", "rejected", "损坏"),
@@ -177,15 +156,7 @@ fn files_the_fuzzer_found_are_rejected_and_the_run_goes_on() {
     work.add_all(&shared_fixtures().join("inbox"));
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
-    let submissions = work.table("submissions");
-    let by_file: BTreeMap<String, (String, String)> = submissions
-        .rows
-        .iter()
-        .map(|row| {
-            let text = |column: &str| submissions.get(row, column).str().unwrap_or("").to_string();
-            (text("source_file"), (text("status"), text("reason")))
-        })
-        .collect();
+    let by_file = file_outcomes(&work);
     for (name, reason) in FUZZER_FINDINGS {
         let (status, got) = &by_file[name];
         assert_eq!(status, "rejected", "{name}");

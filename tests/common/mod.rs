@@ -361,6 +361,19 @@ pub fn load_truth(path: &Path) -> Truth {
     serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Each submissions row's file → (status, reason).
+pub fn file_outcomes(work: &Workdir) -> BTreeMap<String, (String, String)> {
+    let submissions = work.table("submissions");
+    submissions
+        .rows
+        .iter()
+        .map(|row| {
+            let text = |column: &str| submissions.get(row, column).str().unwrap_or("").to_string();
+            (text("source_file"), (text("status"), text("reason")))
+        })
+        .collect()
+}
+
 /// Asserts that a published warehouse matches a truth.json cell by cell.
 pub fn assert_matches_truth(work: &Workdir, truth: &Path) {
     let truth = load_truth(truth);
@@ -378,7 +391,6 @@ pub fn assert_matches_truth(work: &Workdir, truth: &Path) {
 pub fn truth_mismatches(work: &Workdir, truth: &Truth) -> Vec<String> {
     let facts = work.table("fact_indicator");
     let rejects = work.table("rejects");
-    let submissions = work.table("submissions");
     let key = |table: &Table, row: &[Value]| {
         (
             table
@@ -473,19 +485,9 @@ pub fn truth_mismatches(work: &Workdir, truth: &Truth) -> Vec<String> {
             other => problems.push(format!("{place}: unknown outcome {other}")),
         }
     }
-    let statuses: BTreeMap<String, String> = submissions
-        .rows
-        .iter()
-        .map(|row| {
-            (
-                submissions
-                    .get(row, "source_file")
-                    .str()
-                    .unwrap()
-                    .to_string(),
-                submissions.get(row, "status").str().unwrap().to_string(),
-            )
-        })
+    let statuses: BTreeMap<String, String> = file_outcomes(work)
+        .into_iter()
+        .map(|(file, (status, _))| (file, status))
         .collect();
     for (file, expected) in &truth.files {
         if statuses.get(file) != Some(&expected.status) {
