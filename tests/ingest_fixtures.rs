@@ -43,6 +43,10 @@ fn every_bad_file_is_rejected_with_a_reason_that_says_what_to_do() {
         ("bad_uscc.xlsx", "rejected", "校验位"),
         ("bad_zipbomb.xlsx", "rejected", "解压后过大"),
         ("bad_too_many_rows.xlsx", "rejected", "100000行"),
+        // A stray cell at IV65536 (xlwt) and a cell repeated over 90,000 × 1,000 positions
+        // (LibreOffice, then edited): refused from their records before calamine lays them out.
+        ("bad_far_cell.xls", "rejected", "65536行×256列"),
+        ("bad_repeat_bomb.ods", "rejected", "90002行×1000列"),
         ("~$lock.xlsx", "ignored", "锁文件"),
         (".hidden.xlsx", "ignored", "隐藏文件"),
         ("._resource_fork.xlsx", "ignored", "隐藏文件"),
@@ -134,33 +138,41 @@ fn warnings_are_written_beside_loaded_values() {
             && facts.get(row, "value").float() == Some(130.0)));
 }
 
-/// Files the fuzzer found that broke calamine: each is rejected, and the run goes on.
-const FUZZER_FINDINGS: [(&str, &str); 4] = [
+/// Files the fuzzer found that broke calamine or zlbd: (file, status, words of the reason).
+/// Each gets its outcome, and the run goes on.
+const FUZZER_FINDINGS: [(&str, &str, &str); 7] = [
     // An OLE sector table that loops: calamine's buffer grew to gigabytes.
-    ("cyclic_fat_oom.xls", "损坏"),
+    ("cyclic_fat_oom.xls", "rejected", "损坏"),
     // A truncated last sector: calamine sliced out of bounds.
-    ("truncated_sector_panic.xls", "损坏"),
+    ("truncated_sector_panic.xls", "rejected", "损坏"),
     // A directory entry whose stream starts past the end of the file.
-    ("stream_start_beyond_end.xls", "损坏"),
+    ("stream_start_beyond_end.xls", "rejected", "损坏"),
     // An xlsx cell reference that overflows calamine's column arithmetic (a panic where
     // overflow checks are on, as in tests and the fuzzer): caught, the file is rejected.
-    ("cell_reference_overflow.xlsx", "结构异常"),
+    ("cell_reference_overflow.xlsx", "rejected", "结构异常"),
+    // Two cell records 65,536 columns apart: calamine would allocate the dense box (3 GB).
+    ("far_apart_cell_records.xls", "rejected", "数据范围过大"),
+    // A DIMENSIONS record claiming millions of rows: calamine reserves them up front.
+    ("dimensions_beyond_row_limit.xls", "rejected", "100000行"),
+    // A merged region whose last row is above its first: zlbd's own merge fill overflowed.
+    // The rest of the file is a good return and is read.
+    ("inverted_merge_region.xls", "active", ""),
 ];
 
 #[test]
-fn files_the_fuzzer_found_are_rejected_and_the_run_goes_on() {
+fn files_the_fuzzer_found_get_their_outcome_and_the_run_goes_on() {
     let work = Workdir::new();
-    for (name, _) in FUZZER_FINDINGS {
+    for (name, _, _) in FUZZER_FINDINGS {
         work.add(&fixtures().join("regressions").join(name), name);
     }
     work.add_all(&shared_fixtures().join("inbox"));
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
     let by_file = file_outcomes(&work);
-    for (name, reason) in FUZZER_FINDINGS {
-        let (status, got) = &by_file[name];
-        assert_eq!(status, "rejected", "{name}");
-        assert!(got.contains(reason), "{name}: {got}");
+    for (name, status, reason) in FUZZER_FINDINGS {
+        let (got_status, got_reason) = &by_file[name];
+        assert_eq!(got_status, status, "{name}: {got_reason}");
+        assert!(got_reason.contains(reason), "{name}: {got_reason}");
     }
     // The real .xls of the shared fixtures is still read.
     assert_eq!(by_file["enterprise_libreoffice.xls"].0, "active");

@@ -5,7 +5,9 @@
 //! Guarantees: every file found gets exactly one [`FileContent`]; a file that cannot be read is
 //! `Rejected` with a reason for the submitter, never an error that stops the run.
 
+mod layout;
 pub mod locate;
+mod ole;
 pub mod uscc;
 pub mod workbook;
 

@@ -3,9 +3,13 @@
 //! message tells the submitter what to do.
 //!
 //! Size is checked before anything large is allocated: zip entries from the central directory
-//! (zip bombs), xlsx sheets streamed row by row and refused at the row limit, and sheets are
-//! held sparsely so a stray cell at XFD1048576 costs one entry, not a billion.
+//! (zip bombs), xlsx sheets streamed row by row and refused at the row limit, .xls and .ods
+//! sheets measured from their own records before calamine lays them out densely
+//! ([`super::layout`]), and an .xls container checked for sound sector chains ([`super::ole`]).
+//! Sheets are held sparsely so a stray cell at XFD1048576 costs one entry, not a billion.
 
+use super::layout::{check_extent, ods_layout, xls_extents};
+use super::ole::Compound;
 use crate::config::Limits;
 use calamine::{Data, DataRef, Dimensions, Ods, Reader, SheetVisible, Xls, Xlsx};
 use serde::{Deserialize, Serialize};
@@ -137,7 +141,12 @@ impl Sheet {
         for region in regions {
             let (top, left) = region.start;
             let (bottom, right) = region.end;
-            let area = (bottom as u64 - top as u64 + 1) * (right as u64 - left as u64 + 1);
+            // An inverted region (bottom above top, as a corrupt .xls can declare) is no merge.
+            let (Some(height), Some(width)) = (bottom.checked_sub(top), right.checked_sub(left))
+            else {
+                continue;
+            };
+            let area = (height as u64 + 1) * (width as u64 + 1);
             if area > MAX_REGION_CELLS || area <= 1 {
                 continue;
             }
@@ -203,6 +212,15 @@ pub enum OpenError {
     /// A sheet has more rows than the configured limit.
     #[error("工作表“{sheet}”超过{limit}行，请删除无关内容后重新报送 (sheet {sheet:?} has more than {limit} rows)")]
     TooManyRows { sheet: String, limit: u32 },
+    /// A sheet that calamine would lay out densely over more cells than the workbook budget
+    /// (a cell far from the others, or a cell repeated over millions of positions).
+    #[error("工作表“{sheet}”的数据范围过大({rows}行×{cols}列)，请删除表格以外的多余内容后重新报送 (sheet {sheet:?} spans {rows} rows × {cols} columns, over the {limit}-cell limit)")]
+    SheetTooLarge {
+        sheet: String,
+        rows: u64,
+        cols: u64,
+        limit: u64,
+    },
     /// A zip or OLE container that holds no spreadsheet.
     #[error("文件不是电子表格，请以.xlsx格式重新报送 (the container holds no spreadsheet)")]
     NotAWorkbook,
@@ -230,11 +248,6 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
             size: bytes.len() as u64,
             limit: limits.max_file_bytes,
         });
-    }
-    if bytes.starts_with(&OLE_MAGIC) && !ole_fat_is_sound(bytes) {
-        return Err(OpenError::Corrupt(
-            "the OLE sector table loops or points outside the file".to_string(),
-        ));
     }
     if bytes.starts_with(&OLE_MAGIC) {
         let marker: Vec<u8> = "EncryptedPackage"
@@ -272,119 +285,6 @@ fn sniff(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
         return Err(OpenError::Csv);
     }
     Err(OpenError::Corrupt("unknown file signature".to_string()))
-}
-
-/// calamine follows an OLE (.xls) container's FAT chains without a cycle check, so a crafted
-/// file can make it loop while its memory grows, and it slices past the end of a truncated
-/// sector (both found by fuzzing). Before calamine sees an OLE file, its FAT must be acyclic and
-/// point only at whole sectors inside the file; then every chain is shorter than the file.
-fn ole_fat_is_sound(bytes: &[u8]) -> bool {
-    const REGULAR_MAX: u32 = 0xFFFF_FFF9;
-    const END_OF_CHAIN: u32 = 0xFFFF_FFFE;
-    let u32_at = |offset: usize| -> Option<u32> {
-        bytes
-            .get(offset..offset + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let Some(shift) = bytes.get(30..32).map(|b| u16::from_le_bytes([b[0], b[1]])) else {
-        return false;
-    };
-    if !(7..=16).contains(&shift) {
-        return false;
-    }
-    let sector_size = 1usize << shift;
-    let sector_count = bytes.len() / sector_size;
-    let sector = |id: u32| -> Option<&[u8]> {
-        let start = (id as usize).checked_add(1)?.checked_mul(sector_size)?;
-        bytes.get(start..start.checked_add(sector_size)?)
-    };
-    // FAT sector ids: 109 in the header, then a chain of DIFAT sectors.
-    let mut fat_sectors: Vec<u32> = (0..109).filter_map(|i| u32_at(76 + 4 * i)).collect();
-    let mut difat = u32_at(68).unwrap_or(END_OF_CHAIN);
-    let mut steps = 0;
-    while difat <= REGULAR_MAX {
-        steps += 1;
-        let Some(data) = sector(difat).filter(|_| steps <= sector_count) else {
-            return false;
-        };
-        let entries: Vec<u32> = data
-            .chunks_exact(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        let Some((&next, ids)) = entries.split_last() else {
-            return false;
-        };
-        fat_sectors.extend_from_slice(ids);
-        difat = next;
-    }
-    let mut fat: Vec<u32> = Vec::new();
-    for id in fat_sectors.into_iter().filter(|id| *id <= REGULAR_MAX) {
-        let Some(data) = sector(id) else {
-            return false;
-        };
-        fat.extend(
-            data.chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
-        if fat.len() > sector_count.saturating_mul(2) + 1024 {
-            return false;
-        }
-    }
-    // Every sector a chain can reach must lie wholly inside the file (calamine slices past the
-    // end of a truncated one and panics; found by fuzzing).
-    let inside = |id: u32| sector(id).is_some();
-    let directory_start = u32_at(48).unwrap_or(END_OF_CHAIN);
-    if directory_start <= REGULAR_MAX && !inside(directory_start) {
-        return false;
-    }
-    if fat.iter().any(|&next| next <= REGULAR_MAX && !inside(next)) {
-        return false;
-    }
-    let mini_fat_start = u32_at(60).unwrap_or(END_OF_CHAIN);
-    if mini_fat_start <= REGULAR_MAX && !inside(mini_fat_start) {
-        return false;
-    }
-    // Every chain must end: the FAT, as a "next sector" function, may have no cycle.
-    let mut state = vec![0u8; fat.len()];
-    for start in 0..fat.len() {
-        let mut path = Vec::new();
-        let mut at = start;
-        while state[at] == 0 {
-            state[at] = 1;
-            path.push(at);
-            let next = fat[at];
-            if next > REGULAR_MAX {
-                break;
-            }
-            if next as usize >= fat.len() {
-                return false;
-            }
-            at = next as usize;
-            if state[at] == 1 {
-                return false;
-            }
-        }
-        for visited in path {
-            state[visited] = 2;
-        }
-    }
-    // The directory chain (now known to end) names each stream's first sector: those must be
-    // whole sectors in the file too (the root entry's is the mini stream).
-    let mut at = directory_start;
-    while at <= REGULAR_MAX {
-        let Some(data) = sector(at) else {
-            return false;
-        };
-        for entry in data.chunks_exact(128) {
-            let start = u32::from_le_bytes([entry[116], entry[117], entry[118], entry[119]]);
-            let kind = entry[66];
-            if kind != 0 && start <= REGULAR_MAX && !inside(start) {
-                return false;
-            }
-        }
-        at = fat.get(at as usize).copied().unwrap_or(END_OF_CHAIN);
-    }
-    true
 }
 
 /// Checks the zip's central directory against the inflate limit before any entry is read.
@@ -443,6 +343,14 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
             read_xlsx(&mut workbook, limits)?
         }
         FileFormat::Xls => {
+            let compound = Compound::parse(bytes).ok_or_else(|| {
+                OpenError::Corrupt(
+                    "the OLE sector table loops or points outside the file".to_string(),
+                )
+            })?;
+            for (sheet, extent) in xls_extents(&compound.workbook_stream().unwrap_or_default())? {
+                check_extent(&sheet, extent, limits)?;
+            }
             let mut workbook = Xls::new(Cursor::new(bytes)).map_err(|error| match error {
                 calamine::XlsError::Password => OpenError::Encrypted,
                 other => corrupt(&other),
@@ -455,92 +363,21 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
             read_ranges(&mut workbook, limits, merges)?
         }
         FileFormat::Ods => {
+            let layout = ods_layout(bytes);
+            for (sheet, extent) in layout.extents {
+                check_extent(&sheet, extent, limits)?;
+            }
             let mut workbook: Ods<_> =
                 Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;
-            let regions = ods_merges(bytes);
             let merges = workbook
                 .sheet_names()
                 .iter()
-                .map(|name| regions.get(name).cloned().unwrap_or_default())
+                .map(|name| layout.merges.get(name).cloned().unwrap_or_default())
                 .collect();
             read_ranges(&mut workbook, limits, merges)?
         }
     };
     Ok(Workbook { format, sheets })
-}
-
-/// Merged regions per table of an ODS file, read from content.xml (calamine does not report
-/// them for ODS). Best effort: a file whose XML cannot be walked simply has no merges.
-fn ods_merges(bytes: &[u8]) -> BTreeMap<String, Vec<Dimensions>> {
-    use quick_xml::events::{BytesStart, Event};
-    let mut out: BTreeMap<String, Vec<Dimensions>> = BTreeMap::new();
-    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return out;
-    };
-    let Ok(content) = archive.by_name("content.xml") else {
-        return out;
-    };
-    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
-    let number = |element: &BytesStart, name: &str| -> u32 {
-        element
-            .attributes()
-            .flatten()
-            .find(|attribute| attribute.key.as_ref() == name)
-            .and_then(|attribute| attribute.value.parse().ok())
-            .unwrap_or(1)
-    };
-    let (mut table, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
-    let mut buffer = Vec::new();
-    loop {
-        let event = match reader.read_event_into(&mut buffer) {
-            Ok(Event::Eof) | Err(_) => break,
-            Ok(event) => event,
-        };
-        let empty = matches!(event, Event::Empty(_));
-        match event {
-            Event::Start(ref element) | Event::Empty(ref element) => {
-                match element.name().as_ref() {
-                    "table:table" => {
-                        table = element
-                            .attributes()
-                            .flatten()
-                            .find(|attribute| attribute.key.as_ref() == "table:name")
-                            .map(|attribute| attribute.value.to_string())
-                            .unwrap_or_default();
-                        row = 0;
-                    }
-                    "table:table-row" => {
-                        col = 0;
-                        row_repeat = number(element, "table:number-rows-repeated");
-                        if empty {
-                            row = row.saturating_add(row_repeat);
-                        }
-                    }
-                    "table:table-cell" | "table:covered-table-cell" => {
-                        let columns = number(element, "table:number-columns-spanned");
-                        let rows = number(element, "table:number-rows-spanned");
-                        if columns > 1 || rows > 1 {
-                            out.entry(table.clone()).or_default().push(Dimensions::new(
-                                (row, col),
-                                (
-                                    row.saturating_add(rows - 1),
-                                    col.saturating_add(columns - 1),
-                                ),
-                            ));
-                        }
-                        col = col.saturating_add(number(element, "table:number-columns-repeated"));
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(ref element) if element.name().as_ref() == "table:table-row" => {
-                row = row.saturating_add(row_repeat);
-            }
-            _ => {}
-        }
-        buffer.clear();
-    }
-    out
 }
 
 fn is_hidden(visible: SheetVisible) -> bool {

@@ -1,0 +1,543 @@
+//! What zlbd reads of a sheet's layout itself, before or beside calamine.
+//!
+//! calamine reads .xls and .ods eagerly and lays each sheet out densely: rows × columns of the
+//! bounding box of its cells (and, for .xls, a reservation sized from the DIMENSIONS record).
+//! One .xls cell record at row 65,535 and column 65,535, or one .ods cell repeated over 16,384
+//! columns and a million rows, asks for gigabytes from a file of a few hundred bytes (found by
+//! fuzzing). So before calamine opens such a file, [`xls_extents`] and [`ods_layout`] measure
+//! every sheet's dense extent from the records themselves, and [`check_extent`] refuses a sheet
+//! over the row limit or over the memory the pipeline allows a workbook
+//! (`limits.max_uncompressed_bytes`, the same budget that bounds an inflated .xlsx).
+//!
+//! calamine also does not report merged regions for .ods; [`ods_layout`] reads them in the same
+//! pass.
+
+use super::workbook::OpenError;
+use crate::config::Limits;
+use calamine::Dimensions;
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+/// The rows × columns calamine will hold densely for one sheet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Extent {
+    pub rows: u64,
+    pub cols: u64,
+}
+
+impl Extent {
+    fn cells(self) -> u64 {
+        self.rows.saturating_mul(self.cols)
+    }
+}
+
+/// The most cells calamine may lay out densely for one sheet within the workbook budget.
+pub(super) fn max_dense_cells(limits: &Limits) -> u64 {
+    let per_cell = std::mem::size_of::<calamine::Cell<calamine::Data>>() as u64;
+    limits.max_uncompressed_bytes / per_cell.max(1)
+}
+
+/// Refuses a sheet whose dense extent is over the row limit or the cell budget.
+pub(super) fn check_extent(sheet: &str, extent: Extent, limits: &Limits) -> Result<(), OpenError> {
+    if extent.rows > limits.max_rows as u64 {
+        return Err(OpenError::TooManyRows {
+            sheet: sheet.to_string(),
+            limit: limits.max_rows,
+        });
+    }
+    let limit = max_dense_cells(limits);
+    if extent.cells() > limit {
+        return Err(OpenError::SheetTooLarge {
+            sheet: sheet.to_string(),
+            rows: extent.rows,
+            cols: extent.cols,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// The bounding box of a set of cell positions.
+#[derive(Debug, Clone, Copy, Default)]
+struct Bounds {
+    /// (first row, last row, first column, last column), once a cell was seen.
+    seen: Option<(u32, u32, u32, u32)>,
+}
+
+impl Bounds {
+    fn add(&mut self, row: u32, col: u32) {
+        self.seen = Some(match self.seen {
+            None => (row, row, col, col),
+            Some((top, bottom, left, right)) => {
+                (top.min(row), bottom.max(row), left.min(col), right.max(col))
+            }
+        });
+    }
+
+    fn extent(self) -> Extent {
+        self.seen
+            .map_or(Extent::default(), |(top, bottom, left, right)| Extent {
+                rows: (bottom - top) as u64 + 1,
+                cols: (right - left) as u64 + 1,
+            })
+    }
+}
+
+fn u16_at(data: &[u8], offset: usize) -> Option<u32> {
+    data.get(offset..offset + 2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32)
+}
+
+fn u32_at(data: &[u8], offset: usize) -> Option<u32> {
+    data.get(offset..offset + 4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// BIFF records of a stream: (type, data). Ends at the first incomplete record, as calamine's
+/// reader fails there.
+fn records(stream: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = stream;
+    std::iter::from_fn(move || {
+        let kind = u16_at(rest, 0)? as u16;
+        let len = u16_at(rest, 2)? as usize;
+        let data = rest.get(4..4 + len)?;
+        rest = &rest[4 + len..];
+        Some((kind, data))
+    })
+}
+
+const BOF: u16 = 0x0809;
+const EOF: u16 = 0x000A;
+const BOUND_SHEET: u16 = 0x0085;
+const DIMENSIONS: u16 = 0x0200;
+const FORMULA: u16 = 0x0006;
+const STRING: u16 = 0x0207;
+const MUL_RK: u16 = 0x00BD;
+/// Records calamine turns into one cell at (row, column) from their first four bytes:
+/// NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST.
+const CELL_RECORDS: [u16; 6] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD];
+
+/// Each sheet of an .xls workbook stream with the largest dense extent calamine would allocate
+/// for it: the bounding box of its cells, of its formulas, or its DIMENSIONS reservation. The
+/// walk mirrors calamine 0.38's `Xls::parse_workbook`: sheets from BoundSheet8 records in the
+/// globals, each read from its offset to its EOF, nested substreams (charts) skipped.
+pub(super) fn xls_extents(stream: &[u8]) -> Result<Vec<(String, Extent)>, OpenError> {
+    let mut biff8 = true;
+    let mut sheets = Vec::new();
+    for (kind, data) in records(stream) {
+        match kind {
+            BOF => biff8 = u16_at(data, 0) == Some(0x0600),
+            BOUND_SHEET => {
+                let Some(offset) = u32_at(data, 0) else {
+                    continue;
+                };
+                let name =
+                    sheet_name(data, biff8).unwrap_or_else(|| format!("#{}", sheets.len() + 1));
+                sheets.push((offset as usize, name));
+            }
+            EOF => break,
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (offset, name) in sheets {
+        let Some(substream) = stream.get(offset..) else {
+            continue;
+        };
+        let largest = sheet_extents(substream, &name)?
+            .into_iter()
+            .max_by_key(|extent| (extent.cells(), extent.rows))
+            .unwrap_or_default();
+        out.push((name, largest));
+    }
+    Ok(out)
+}
+
+/// The cells', the formulas' and the DIMENSIONS extents of one sheet substream.
+fn sheet_extents(substream: &[u8], name: &str) -> Result<[Extent; 3], OpenError> {
+    let (mut cells, mut formulas) = (Bounds::default(), Bounds::default());
+    let mut reserved = Extent::default();
+    let mut formula_at = (0, 0);
+    let (mut seen_bof, mut depth) = (false, 0usize);
+    for (kind, data) in records(substream) {
+        if depth > 0 {
+            match kind {
+                BOF => depth += 1,
+                EOF => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let at = |offset| u16_at(data, offset);
+        match kind {
+            BOF if seen_bof => depth += 1,
+            BOF => seen_bof = true,
+            EOF => break,
+            DIMENSIONS => reserved = dimensions(data, name)?,
+            kind if CELL_RECORDS.contains(&kind) => {
+                if let (Some(row), Some(col)) = (at(0), at(2)) {
+                    cells.add(row, col);
+                }
+            }
+            MUL_RK => {
+                if let (Some(row), Some(first), Some(last)) =
+                    (at(0), at(2), data.len().checked_sub(2).and_then(at))
+                {
+                    cells.add(row, first);
+                    cells.add(row, last.max(first));
+                }
+            }
+            FORMULA => {
+                if let (Some(row), Some(col)) = (at(0), at(2)) {
+                    formula_at = (row, col);
+                    cells.add(row, col);
+                    formulas.add(row, col);
+                }
+            }
+            STRING => cells.add(formula_at.0, formula_at.1),
+            _ => {}
+        }
+    }
+    Ok([cells.extent(), formulas.extent(), reserved])
+}
+
+/// The extent calamine reserves from a DIMENSIONS record (its `parse_dimensions`, then
+/// rows × columns). A row range that ends before it starts would wrap to billions of rows there,
+/// so it is refused as corrupt.
+fn dimensions(data: &[u8], sheet: &str) -> Result<Extent, OpenError> {
+    let fields = match data.len() {
+        10 => (
+            u16_at(data, 0),
+            u16_at(data, 2),
+            u16_at(data, 4),
+            u16_at(data, 6),
+        ),
+        14 | 16 => (
+            u32_at(data, 0),
+            u32_at(data, 4),
+            u16_at(data, 8),
+            u16_at(data, 10),
+        ),
+        _ => return Ok(Extent::default()), // calamine rejects the record itself
+    };
+    let (Some(first_row), Some(last_row), Some(first_col), Some(last_col)) = fields else {
+        return Ok(Extent::default());
+    };
+    // calamine reads a first column over 0xFF, or after the last one, as 0.
+    let first_col = if first_col > 0xFF || last_col < first_col {
+        0
+    } else {
+        first_col
+    };
+    if last_row == 0 || last_col == 0 {
+        return Ok(Extent { rows: 1, cols: 1 });
+    }
+    if last_row < first_row {
+        return Err(OpenError::Corrupt(format!(
+            "sheet {sheet:?}: the DIMENSIONS record ends at row {last_row}, before its first row {first_row}"
+        )));
+    }
+    Ok(Extent {
+        rows: (last_row - first_row) as u64,
+        cols: (last_col - first_col) as u64,
+    })
+}
+
+/// A BoundSheet8 record's sheet name (ShortXLUnicodeString after six bytes).
+fn sheet_name(data: &[u8], biff8: bool) -> Option<String> {
+    let count = *data.get(6)? as usize;
+    if !biff8 {
+        let bytes = data.get(7..7 + count)?;
+        return Some(bytes.iter().map(|&b| b as char).collect());
+    }
+    let wide = data.get(7)? & 1 == 1;
+    let chars = data.get(8..)?;
+    let name = if wide {
+        let units: Vec<u16> = chars
+            .get(..count * 2)?
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        chars.get(..count)?.iter().map(|&b| b as char).collect()
+    };
+    Some(name.replace('\0', ""))
+}
+
+/// What zlbd reads from an .ods content.xml itself: each table's dense extent (repeats
+/// expanded, up to the last non-empty cell) and its merged regions.
+#[derive(Debug, Default)]
+pub(super) struct OdsLayout {
+    pub extents: Vec<(String, Extent)>,
+    pub merges: BTreeMap<String, Vec<Dimensions>>,
+}
+
+/// Walks content.xml as a stream. Best effort: XML that cannot be walked stops the walk (calamine
+/// reports the error when it opens the file).
+pub(super) fn ods_layout(bytes: &[u8]) -> OdsLayout {
+    use quick_xml::events::{BytesStart, Event};
+    let mut out = OdsLayout::default();
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return out;
+    };
+    let Ok(content) = archive.by_name("content.xml") else {
+        return out;
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let attribute = |element: &BytesStart, name: &str| {
+        element
+            .attributes()
+            .flatten()
+            .find(|attribute| attribute.key.as_ref() == name)
+            .map(|attribute| attribute.value.to_string())
+    };
+    let number = |element: &BytesStart, name: &str| -> u32 {
+        attribute(element, name)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(1)
+    };
+    let (mut table, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
+    // Dense extent of the current table, in u64 so repeats cannot wrap.
+    let (mut rows_used, mut cols_used, mut row_at, mut col_at) = (0u64, 0u64, 0u64, 0u64);
+    let mut buffer = Vec::new();
+    loop {
+        let event = match reader.read_event_into(&mut buffer) {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(event) => event,
+        };
+        let empty = matches!(event, Event::Empty(_));
+        match event {
+            Event::Start(ref element) | Event::Empty(ref element) => {
+                match element.name().as_ref() {
+                    "table:table" => {
+                        table = attribute(element, "table:name").unwrap_or_default();
+                        out.extents.push((table.clone(), Extent::default()));
+                        (row, rows_used, cols_used, row_at) = (0, 0, 0, 0);
+                    }
+                    "table:table-row" => {
+                        (col, col_at) = (0, 0);
+                        row_repeat = number(element, "table:number-rows-repeated");
+                        if empty {
+                            row = row.saturating_add(row_repeat);
+                            row_at = row_at.saturating_add(row_repeat as u64);
+                        }
+                    }
+                    "table:table-cell" | "table:covered-table-cell" => {
+                        let columns = number(element, "table:number-columns-spanned");
+                        let rows = number(element, "table:number-rows-spanned");
+                        if columns > 1 || rows > 1 {
+                            out.merges
+                                .entry(table.clone())
+                                .or_default()
+                                .push(Dimensions::new(
+                                    (row, col),
+                                    (
+                                        row.saturating_add(rows - 1),
+                                        col.saturating_add(columns - 1),
+                                    ),
+                                ));
+                        }
+                        let repeat = number(element, "table:number-columns-repeated");
+                        col = col.saturating_add(repeat);
+                        col_at = col_at.saturating_add(repeat as u64);
+                        // A cell with content, a value type or a formula is laid out by calamine.
+                        let filled = !empty
+                            || attribute(element, "office:value-type").is_some()
+                            || attribute(element, "table:formula").is_some();
+                        if filled {
+                            cols_used = cols_used.max(col_at);
+                            rows_used = rows_used.max(row_at.saturating_add(row_repeat as u64));
+                            if let Some((_, extent)) = out.extents.last_mut() {
+                                *extent = Extent {
+                                    rows: rows_used,
+                                    cols: cols_used,
+                                };
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(ref element) if element.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(row_repeat);
+                row_at = row_at.saturating_add(row_repeat as u64);
+            }
+            _ => {}
+        }
+        buffer.clear();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ole::Compound;
+    use super::*;
+    use calamine::Reader;
+
+    fn limits() -> Limits {
+        Limits {
+            max_uncompressed_bytes: 1 << 20,
+            max_rows: 1000,
+            max_file_bytes: 1 << 20,
+        }
+    }
+
+    fn record(kind: u16, data: &[u8]) -> Vec<u8> {
+        let mut out = kind.to_le_bytes().to_vec();
+        out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        out.extend_from_slice(data);
+        out
+    }
+
+    fn cell(kind: u16, row: u16, col: u16) -> Vec<u8> {
+        let mut data = row.to_le_bytes().to_vec();
+        data.extend_from_slice(&col.to_le_bytes());
+        data.extend_from_slice(&[0; 10]);
+        record(kind, &data)
+    }
+
+    /// A BIFF8 workbook stream with one sheet called "表" whose records are `sheet`.
+    fn workbook(sheet: &[Vec<u8>]) -> Vec<u8> {
+        let bof = record(BOF, &[0x00, 0x06, 0x05, 0x00]);
+        let name: Vec<u8> = "表".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let bound = |offset: u32| {
+            let mut data = offset.to_le_bytes().to_vec();
+            data.extend_from_slice(&[0, 0, 1, 1]);
+            data.extend_from_slice(&name);
+            record(BOUND_SHEET, &data)
+        };
+        let globals_len = bof.len() + bound(0).len() + 4;
+        let mut stream = [bof.clone(), bound(globals_len as u32), record(EOF, &[])].concat();
+        stream.extend(bof);
+        for part in sheet {
+            stream.extend_from_slice(part);
+        }
+        stream.extend(record(EOF, &[]));
+        stream
+    }
+
+    #[test]
+    fn xls_extent_is_the_bounding_box_of_cells_formulas_and_dimensions() {
+        let stream = workbook(&[
+            cell(0x0203, 2, 1),
+            cell(0x00FD, 40, 7),
+            cell(FORMULA, 60, 0),
+        ]);
+        let extents = xls_extents(&stream).expect("sound records");
+        assert_eq!(
+            extents,
+            vec![("表".to_string(), Extent { rows: 59, cols: 8 })]
+        );
+
+        // A DIMENSIONS record reserving 5,000 rows × 200 columns is the largest extent.
+        let mut dims = 0u32.to_le_bytes().to_vec();
+        dims.extend_from_slice(&5000u32.to_le_bytes());
+        dims.extend_from_slice(&[0, 0, 200, 0, 0, 0]);
+        let stream = workbook(&[record(DIMENSIONS, &dims), cell(0x0203, 0, 0)]);
+        let (_, extent) = &xls_extents(&stream).expect("sound")[0];
+        assert_eq!(
+            *extent,
+            Extent {
+                rows: 5000,
+                cols: 200
+            }
+        );
+        assert!(matches!(
+            check_extent("表", *extent, &limits()),
+            Err(OpenError::TooManyRows { limit: 1000, .. })
+        ));
+    }
+
+    #[test]
+    fn cells_far_apart_are_refused_by_area_and_inverted_dimensions_as_corrupt() {
+        // Two cells: 1 row × 65,536 columns = 65,536 cells, over a 1 MB budget.
+        let stream = workbook(&[cell(0x027E, 0, 0), cell(0x027E, 0, 0xFFFF)]);
+        let (sheet, extent) = &xls_extents(&stream).expect("sound")[0];
+        assert!(max_dense_cells(&limits()) < 65_536);
+        match check_extent(sheet, *extent, &limits()) {
+            Err(OpenError::SheetTooLarge {
+                sheet,
+                rows: 1,
+                cols: 65_536,
+                ..
+            }) => {
+                assert_eq!(sheet, "表")
+            }
+            other => panic!("expected SheetTooLarge, got {other:?}"),
+        }
+        let mut dims = 10u32.to_le_bytes().to_vec();
+        dims.extend_from_slice(&3u32.to_le_bytes());
+        dims.extend_from_slice(&[0, 0, 4, 0, 0, 0]);
+        assert!(matches!(
+            xls_extents(&workbook(&[record(DIMENSIONS, &dims)])),
+            Err(OpenError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn a_truncated_record_ends_the_walk_and_nested_substreams_are_skipped() {
+        let mut stream = workbook(&[
+            record(BOF, &[0x00, 0x06, 0x20, 0x00]), // an embedded chart
+            cell(0x0203, 9000, 9000),
+            record(EOF, &[]),
+            cell(0x0203, 3, 3),
+        ]);
+        stream.extend_from_slice(&[0x03, 0x02, 0xFF]); // half a record header
+        let extents = xls_extents(&stream).expect("sound");
+        assert_eq!(extents[0].1, Extent { rows: 1, cols: 1 });
+    }
+
+    #[test]
+    fn real_xls_files_measure_as_calamine_reads_them() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for path in [
+            root.join("../shared/fixtures/inbox/enterprise_libreoffice.xls"),
+            root.join("tests/fixtures/inbox/park_xlwt.xls"),
+        ] {
+            let bytes = std::fs::read(&path).expect("fixture");
+            let compound = Compound::parse(&bytes).expect("a sound container");
+            let stream = compound.workbook_stream().expect("a workbook stream");
+            let extents = xls_extents(&stream).expect("sound records");
+            let mut workbook =
+                calamine::Xls::new(std::io::Cursor::new(&bytes)).expect("calamine opens it");
+            let names: Vec<String> = extents.iter().map(|(name, _)| name.clone()).collect();
+            assert_eq!(names, workbook.sheet_names(), "{path:?}");
+            for (name, extent) in extents {
+                let range = workbook.worksheet_range(&name).expect("sheet");
+                let (height, width) = (range.height() as u64, range.width() as u64);
+                assert!(
+                    extent.rows >= height && extent.cols >= width && extent.rows < 200,
+                    "{path:?} {name}: measured {extent:?}, calamine {height}×{width}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ods_repeats_count_toward_the_extent_only_for_filled_cells() {
+        let content = r#"<office:document-content><office:body><office:spreadsheet>
+            <table:table table:name="数据">
+              <table:table-row><table:table-cell office:value-type="string"><text:p>a</text:p></table:table-cell></table:table-row>
+              <table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-repeated="4" office:value-type="float" office:value="1"/></table:table-row>
+              <table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>
+            </table:table>
+            <table:table table:name="合并"><table:table-row><table:table-cell table:number-columns-spanned="2" table:number-rows-spanned="3"><text:p>x</text:p></table:table-cell></table:table-row></table:table>
+            </office:spreadsheet></office:body></office:document-content>"#;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        std::io::Write::write_all(&mut zip, content.as_bytes()).expect("write");
+        let bytes = zip.finish().expect("zip").into_inner();
+        let layout = ods_layout(&bytes);
+        assert_eq!(
+            layout.extents,
+            vec![
+                ("数据".to_string(), Extent { rows: 4, cols: 6 }),
+                ("合并".to_string(), Extent { rows: 1, cols: 1 }),
+            ]
+        );
+        assert_eq!(layout.merges["合并"], vec![Dimensions::new((0, 0), (2, 1))]);
+    }
+}
