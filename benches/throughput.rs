@@ -5,7 +5,8 @@
 //!   1. bare calamine: open every workbook and read every sheet's range (rayon, all cores);
 //!   2. `zlbd run` cold (empty warehouse and cache): the whole pipeline, published;
 //!   3. `zlbd run` warm (parse cache) on the unchanged inbox;
-//!   4. `zlbd inspect` of a 400 MB-inflating zip bomb.
+//!   4. `zlbd inspect` of each size attack in tests/fixtures/inbox: a 400 MB-inflating zip bomb,
+//!      an .xls with a stray cell at IV65536, an .ods with one cell repeated 90,000 × 1,000 times.
 //! Reports wall time, files per second, peak RSS and the ratios between them.
 
 use calamine::{open_workbook_auto, Reader};
@@ -148,13 +149,23 @@ fn main() {
         cold.code,
         warm.code
     );
-    let bomb = repo.join("tests/fixtures/inbox/bad_zipbomb.xlsx");
-    let bomb_run = measure(&[
-        "inspect",
-        "--pipeline",
-        pipeline.to_str().unwrap_or_default(),
-        bomb.to_str().unwrap_or_default(),
-    ]);
+    let attacks: Vec<(&str, Measured)> = [
+        ("400 MB zip bomb", "bad_zipbomb.xlsx"),
+        ("xls cell at IV65536", "bad_far_cell.xls"),
+        ("ods 90k x 1k repeat", "bad_repeat_bomb.ods"),
+    ]
+    .into_iter()
+    .map(|(label, file)| {
+        let path = repo.join("tests/fixtures/inbox").join(file);
+        let measured = measure(&[
+            "inspect",
+            "--pipeline",
+            pipeline.to_str().unwrap_or_default(),
+            path.to_str().unwrap_or_default(),
+        ]);
+        (label, measured)
+    })
+    .collect();
 
     let rate = |wall: Duration| files.len() as f64 / wall.as_secs_f64();
     println!(
@@ -182,13 +193,15 @@ fn main() {
         rate(warm.wall),
         warm.peak_rss_mb
     );
-    println!(
-        "{:<34} {:>9.2} {:>11} {:>10.0}",
-        "zlbd inspect, 400 MB zip bomb",
-        bomb_run.wall.as_secs_f64(),
-        "-",
-        bomb_run.peak_rss_mb
-    );
+    for (label, measured) in &attacks {
+        println!(
+            "{:<34} {:>9.2} {:>11} {:>10.0}",
+            format!("zlbd inspect, {label}"),
+            measured.wall.as_secs_f64(),
+            "-",
+            measured.peak_rss_mb
+        );
+    }
     println!(
         "ratio cold zlbd / bare calamine: {:.2}",
         cold.wall.as_secs_f64() / bare.as_secs_f64()

@@ -28,8 +28,8 @@ pub enum PipelineError {
     Compute(#[from] PolarsError),
 }
 
-/// The parse cache: one postcard file per (file bytes, config, program version); compact and
-/// faster to read back than the workbook is to parse.
+/// The parse cache: one postcard file per (file bytes, config, program version and source
+/// fingerprint from build.rs); compact and faster to read back than the workbook is to parse.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
@@ -46,7 +46,12 @@ impl Cache {
     pub fn new(dir: PathBuf, plan: &Plan) -> Cache {
         Cache {
             dir,
-            salt: format!("{}:{}", env!("CARGO_PKG_VERSION"), plan.fingerprint),
+            salt: format!(
+                "{}:{}:{}",
+                env!("CARGO_PKG_VERSION"),
+                env!("ZLBD_SOURCE_HASH"),
+                plan.fingerprint
+            ),
         }
     }
 

@@ -4,19 +4,38 @@
 //! bounding box of its cells (and, for .xls, a reservation sized from the DIMENSIONS record).
 //! One .xls cell record at row 65,535 and column 65,535, or one .ods cell repeated over 16,384
 //! columns and a million rows, asks for gigabytes from a file of a few hundred bytes (found by
-//! fuzzing). So before calamine opens such a file, [`xls_extents`] and [`ods_layout`] measure
+//! fuzzing). So before calamine opens such a file, [`xls_layout`] and [`ods_layout`] measure
 //! every sheet's dense extent from the records themselves, and [`check_extent`] refuses a sheet
 //! over the row limit or over the memory the pipeline allows a workbook
 //! (`limits.max_uncompressed_bytes`, the same budget that bounds an inflated .xlsx).
 //!
-//! calamine also does not report merged regions for .ods; [`ods_layout`] reads them in the same
-//! pass.
+//! The same walks collect what calamine does not report for these formats: merged regions of
+//! an .ods, and which numeric cells are shown in a percent format (.xls XF records, .ods
+//! `percentage` cells), so that 0.952 shown as 95.2 % is read as 95.2 (SPEC §3.4 SHOULD).
 
+use super::workbook::is_percent_format;
 use super::workbook::OpenError;
 use crate::config::Limits;
 use calamine::Dimensions;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Cursor;
+
+/// What zlbd reads of one sheet itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct SheetLayout {
+    /// The rows × columns calamine will lay out densely.
+    pub extent: Extent,
+    /// Merged regions (.ods; calamine reports them for .xls).
+    pub merges: Vec<Dimensions>,
+    /// (row, column) of numeric cells shown in a percent format.
+    pub percent: HashSet<(u32, u32)>,
+}
+
+/// Each sheet's layout by name, in workbook order.
+pub(super) type Layouts = Vec<(String, SheetLayout)>;
+
+/// Positions a repeated .ods cell may spread over and still be listed one by one.
+const MAX_LISTED_REPEAT: u64 = 10_000;
 
 /// The rows × columns calamine will hold densely for one sheet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -113,17 +132,24 @@ const DIMENSIONS: u16 = 0x0200;
 const FORMULA: u16 = 0x0006;
 const STRING: u16 = 0x0207;
 const MUL_RK: u16 = 0x00BD;
+const FORMAT: u16 = 0x041E;
+const XF: u16 = 0x00E0;
+/// Cell records holding a number, with their XF index at offset 4: NUMBER, RK.
+const NUMERIC_RECORDS: [u16; 2] = [0x0203, 0x027E];
 /// Records calamine turns into one cell at (row, column) from their first four bytes:
 /// NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST.
 const CELL_RECORDS: [u16; 6] = [0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD];
 
-/// Each sheet of an .xls workbook stream with the largest dense extent calamine would allocate
-/// for it: the bounding box of its cells, of its formulas, or its DIMENSIONS reservation. The
-/// walk mirrors calamine 0.38's `Xls::parse_workbook`: sheets from BoundSheet8 records in the
-/// globals, each read from its offset to its EOF, nested substreams (charts) skipped.
-pub(super) fn xls_extents(stream: &[u8]) -> Result<Vec<(String, Extent)>, OpenError> {
+/// Each sheet of an .xls workbook stream: the largest dense extent calamine would allocate for
+/// it (the bounding box of its cells, of its formulas, or its DIMENSIONS reservation) and its
+/// percent-formatted numbers. The walk mirrors calamine 0.38's `Xls::parse_workbook`: sheets
+/// from BoundSheet8 records in the globals, each read from its offset to its EOF, nested
+/// substreams (charts) skipped.
+pub(super) fn xls_layout(stream: &[u8]) -> Result<Layouts, OpenError> {
     let mut biff8 = true;
     let mut sheets = Vec::new();
+    let mut formats: BTreeMap<u32, String> = BTreeMap::new();
+    let mut xf_formats: Vec<u32> = Vec::new();
     for (kind, data) in records(stream) {
         match kind {
             BOF => biff8 = u16_at(data, 0) == Some(0x0600),
@@ -135,28 +161,42 @@ pub(super) fn xls_extents(stream: &[u8]) -> Result<Vec<(String, Extent)>, OpenEr
                     sheet_name(data, biff8).unwrap_or_else(|| format!("#{}", sheets.len() + 1));
                 sheets.push((offset as usize, name));
             }
+            FORMAT => {
+                if let (Some(id), Some(code)) = (u16_at(data, 0), format_code(data, biff8)) {
+                    formats.insert(id, code);
+                }
+            }
+            XF => xf_formats.push(u16_at(data, 2).unwrap_or(0)),
             EOF => break,
             _ => {}
         }
     }
+    // Built-in formats 9 and 10 are 0% and 0.00%.
+    let percent_xf: Vec<bool> = xf_formats
+        .iter()
+        .map(|id| {
+            matches!(id, 9 | 10) || formats.get(id).is_some_and(|code| is_percent_format(code))
+        })
+        .collect();
     let mut out = Vec::new();
     for (offset, name) in sheets {
         let Some(substream) = stream.get(offset..) else {
             continue;
         };
-        let largest = sheet_extents(substream, &name)?
-            .into_iter()
-            .max_by_key(|extent| (extent.cells(), extent.rows))
-            .unwrap_or_default();
-        out.push((name, largest));
+        let layout = xls_sheet(substream, &name, &percent_xf)?;
+        out.push((name, layout));
     }
     Ok(out)
 }
 
-/// The cells', the formulas' and the DIMENSIONS extents of one sheet substream.
-fn sheet_extents(substream: &[u8], name: &str) -> Result<[Extent; 3], OpenError> {
+/// One sheet substream: the largest of its cells', formulas' and DIMENSIONS extents, and its
+/// percent-formatted numbers.
+fn xls_sheet(substream: &[u8], name: &str, percent_xf: &[bool]) -> Result<SheetLayout, OpenError> {
     let (mut cells, mut formulas) = (Bounds::default(), Bounds::default());
     let mut reserved = Extent::default();
+    let mut percent = HashSet::new();
+    let is_percent =
+        |xf: Option<u32>| xf.is_some_and(|xf| percent_xf.get(xf as usize) == Some(&true));
     let mut formula_at = (0, 0);
     let (mut seen_bof, mut depth) = (false, 0usize);
     for (kind, data) in records(substream) {
@@ -177,6 +217,9 @@ fn sheet_extents(substream: &[u8], name: &str) -> Result<[Extent; 3], OpenError>
             kind if CELL_RECORDS.contains(&kind) => {
                 if let (Some(row), Some(col)) = (at(0), at(2)) {
                     cells.add(row, col);
+                    if NUMERIC_RECORDS.contains(&kind) && is_percent(at(4)) {
+                        percent.insert((row, col));
+                    }
                 }
             }
             MUL_RK => {
@@ -185,6 +228,11 @@ fn sheet_extents(substream: &[u8], name: &str) -> Result<[Extent; 3], OpenError>
                 {
                     cells.add(row, first);
                     cells.add(row, last.max(first));
+                    for (index, col) in (first..=last).enumerate() {
+                        if is_percent(at(4 + 6 * index)) {
+                            percent.insert((row, col));
+                        }
+                    }
                 }
             }
             FORMULA => {
@@ -192,13 +240,49 @@ fn sheet_extents(substream: &[u8], name: &str) -> Result<[Extent; 3], OpenError>
                     formula_at = (row, col);
                     cells.add(row, col);
                     formulas.add(row, col);
+                    if is_percent(at(4)) {
+                        percent.insert((row, col));
+                    }
                 }
             }
             STRING => cells.add(formula_at.0, formula_at.1),
             _ => {}
         }
     }
-    Ok([cells.extent(), formulas.extent(), reserved])
+    let extent = [cells.extent(), formulas.extent(), reserved]
+        .into_iter()
+        .max_by_key(|extent| (extent.cells(), extent.rows))
+        .unwrap_or_default();
+    Ok(SheetLayout {
+        extent,
+        merges: Vec::new(),
+        percent,
+    })
+}
+
+/// A FORMAT record's format code (XLUnicodeString in BIFF8, a byte string before).
+fn format_code(data: &[u8], biff8: bool) -> Option<String> {
+    if !biff8 {
+        let count = *data.get(2)? as usize;
+        return Some(data.get(3..3 + count)?.iter().map(|&b| b as char).collect());
+    }
+    let count = u16_at(data, 2)? as usize;
+    let wide = data.get(4)? & 1 == 1;
+    short_or_wide(data.get(5..)?, count, wide)
+}
+
+/// `count` characters, UTF-16LE when `wide`, else one byte each.
+fn short_or_wide(chars: &[u8], count: usize, wide: bool) -> Option<String> {
+    if wide {
+        let units: Vec<u16> = chars
+            .get(..count * 2)?
+            .chunks_exact(2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .collect();
+        Some(String::from_utf16_lossy(&units))
+    } else {
+        Some(chars.get(..count)?.iter().map(|&b| b as char).collect())
+    }
 }
 
 /// The extent calamine reserves from a DIMENSIONS record (its `parse_dimensions`, then
@@ -246,38 +330,20 @@ fn dimensions(data: &[u8], sheet: &str) -> Result<Extent, OpenError> {
 /// A BoundSheet8 record's sheet name (ShortXLUnicodeString after six bytes).
 fn sheet_name(data: &[u8], biff8: bool) -> Option<String> {
     let count = *data.get(6)? as usize;
-    if !biff8 {
-        let bytes = data.get(7..7 + count)?;
-        return Some(bytes.iter().map(|&b| b as char).collect());
-    }
-    let wide = data.get(7)? & 1 == 1;
-    let chars = data.get(8..)?;
-    let name = if wide {
-        let units: Vec<u16> = chars
-            .get(..count * 2)?
-            .chunks_exact(2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
+    let name = if biff8 {
+        short_or_wide(data.get(8..)?, count, data.get(7)? & 1 == 1)?
     } else {
-        chars.get(..count)?.iter().map(|&b| b as char).collect()
+        short_or_wide(data.get(7..)?, count, false)?
     };
     Some(name.replace('\0', ""))
 }
 
-/// What zlbd reads from an .ods content.xml itself: each table's dense extent (repeats
-/// expanded, up to the last non-empty cell) and its merged regions.
-#[derive(Debug, Default)]
-pub(super) struct OdsLayout {
-    pub extents: Vec<(String, Extent)>,
-    pub merges: BTreeMap<String, Vec<Dimensions>>,
-}
-
-/// Walks content.xml as a stream. Best effort: XML that cannot be walked stops the walk (calamine
-/// reports the error when it opens the file).
-pub(super) fn ods_layout(bytes: &[u8]) -> OdsLayout {
+/// Each table of an .ods: its dense extent (repeats expanded, up to the last non-empty cell), its
+/// merged regions and its `percentage` cells, read from content.xml as a stream. Best effort:
+/// XML that cannot be walked stops the walk (calamine reports the error when it opens the file).
+pub(super) fn ods_layout(bytes: &[u8]) -> Layouts {
     use quick_xml::events::{BytesStart, Event};
-    let mut out = OdsLayout::default();
+    let mut out: Layouts = Vec::new();
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return out;
     };
@@ -297,9 +363,8 @@ pub(super) fn ods_layout(bytes: &[u8]) -> OdsLayout {
             .and_then(|value| value.parse().ok())
             .unwrap_or(1)
     };
-    let (mut table, mut row, mut col, mut row_repeat) = (String::new(), 0u32, 0u32, 1u32);
-    // Dense extent of the current table, in u64 so repeats cannot wrap.
-    let (mut rows_used, mut cols_used, mut row_at, mut col_at) = (0u64, 0u64, 0u64, 0u64);
+    // Position in the current table, in u64 so repeats cannot wrap.
+    let (mut row, mut col, mut row_repeat) = (0u64, 0u64, 1u64);
     let mut buffer = Vec::new();
     loop {
         let event = match reader.read_event_into(&mut buffer) {
@@ -311,49 +376,53 @@ pub(super) fn ods_layout(bytes: &[u8]) -> OdsLayout {
             Event::Start(ref element) | Event::Empty(ref element) => {
                 match element.name().as_ref() {
                     "table:table" => {
-                        table = attribute(element, "table:name").unwrap_or_default();
-                        out.extents.push((table.clone(), Extent::default()));
-                        (row, rows_used, cols_used, row_at) = (0, 0, 0, 0);
+                        let name = attribute(element, "table:name").unwrap_or_default();
+                        out.push((name, SheetLayout::default()));
+                        row = 0;
                     }
                     "table:table-row" => {
-                        (col, col_at) = (0, 0);
-                        row_repeat = number(element, "table:number-rows-repeated");
+                        col = 0;
+                        row_repeat = number(element, "table:number-rows-repeated") as u64;
                         if empty {
                             row = row.saturating_add(row_repeat);
-                            row_at = row_at.saturating_add(row_repeat as u64);
                         }
                     }
                     "table:table-cell" | "table:covered-table-cell" => {
+                        let Some((_, layout)) = out.last_mut() else {
+                            continue;
+                        };
+                        let repeat = number(element, "table:number-columns-repeated") as u64;
+                        let (top, left) = (clamp(row), clamp(col));
                         let columns = number(element, "table:number-columns-spanned");
                         let rows = number(element, "table:number-rows-spanned");
                         if columns > 1 || rows > 1 {
-                            out.merges
-                                .entry(table.clone())
-                                .or_default()
-                                .push(Dimensions::new(
-                                    (row, col),
-                                    (
-                                        row.saturating_add(rows - 1),
-                                        col.saturating_add(columns - 1),
-                                    ),
-                                ));
+                            layout.merges.push(Dimensions::new(
+                                (top, left),
+                                (
+                                    top.saturating_add(rows - 1),
+                                    left.saturating_add(columns - 1),
+                                ),
+                            ));
                         }
-                        let repeat = number(element, "table:number-columns-repeated");
-                        col = col.saturating_add(repeat);
-                        col_at = col_at.saturating_add(repeat as u64);
-                        // A cell with content, a value type or a formula is laid out by calamine.
-                        let filled = !empty
-                            || attribute(element, "office:value-type").is_some()
-                            || attribute(element, "table:formula").is_some();
-                        if filled {
-                            cols_used = cols_used.max(col_at);
-                            rows_used = rows_used.max(row_at.saturating_add(row_repeat as u64));
-                            if let Some((_, extent)) = out.extents.last_mut() {
-                                *extent = Extent {
-                                    rows: rows_used,
-                                    cols: cols_used,
-                                };
+                        let value_type = attribute(element, "office:value-type");
+                        if value_type.as_deref() == Some("percentage")
+                            && repeat.saturating_mul(row_repeat) <= MAX_LISTED_REPEAT
+                        {
+                            for r in row..row + row_repeat {
+                                for c in col..col + repeat {
+                                    layout.percent.insert((clamp(r), clamp(c)));
+                                }
                             }
+                        }
+                        col = col.saturating_add(repeat);
+                        // A cell with content, a value type or a formula is laid out by calamine.
+                        if !empty
+                            || value_type.is_some()
+                            || attribute(element, "table:formula").is_some()
+                        {
+                            let extent = &mut layout.extent;
+                            extent.cols = extent.cols.max(col);
+                            extent.rows = extent.rows.max(row.saturating_add(row_repeat));
                         }
                     }
                     _ => {}
@@ -361,13 +430,16 @@ pub(super) fn ods_layout(bytes: &[u8]) -> OdsLayout {
             }
             Event::End(ref element) if element.name().as_ref() == "table:table-row" => {
                 row = row.saturating_add(row_repeat);
-                row_at = row_at.saturating_add(row_repeat as u64);
             }
             _ => {}
         }
         buffer.clear();
     }
     out
+}
+
+fn clamp(position: u64) -> u32 {
+    u32::try_from(position).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
@@ -425,18 +497,17 @@ mod tests {
             cell(0x00FD, 40, 7),
             cell(FORMULA, 60, 0),
         ]);
-        let extents = xls_extents(&stream).expect("sound records");
-        assert_eq!(
-            extents,
-            vec![("表".to_string(), Extent { rows: 59, cols: 8 })]
-        );
+        let layouts = xls_layout(&stream).expect("sound records");
+        assert_eq!(layouts.len(), 1);
+        assert_eq!(layouts[0].0, "表");
+        assert_eq!(layouts[0].1.extent, Extent { rows: 59, cols: 8 });
 
         // A DIMENSIONS record reserving 5,000 rows × 200 columns is the largest extent.
         let mut dims = 0u32.to_le_bytes().to_vec();
         dims.extend_from_slice(&5000u32.to_le_bytes());
         dims.extend_from_slice(&[0, 0, 200, 0, 0, 0]);
         let stream = workbook(&[record(DIMENSIONS, &dims), cell(0x0203, 0, 0)]);
-        let (_, extent) = &xls_extents(&stream).expect("sound")[0];
+        let extent = &xls_layout(&stream).expect("sound")[0].1.extent;
         assert_eq!(
             *extent,
             Extent {
@@ -454,9 +525,9 @@ mod tests {
     fn cells_far_apart_are_refused_by_area_and_inverted_dimensions_as_corrupt() {
         // Two cells: 1 row × 65,536 columns = 65,536 cells, over a 1 MB budget.
         let stream = workbook(&[cell(0x027E, 0, 0), cell(0x027E, 0, 0xFFFF)]);
-        let (sheet, extent) = &xls_extents(&stream).expect("sound")[0];
+        let (sheet, layout) = &xls_layout(&stream).expect("sound")[0];
         assert!(max_dense_cells(&limits()) < 65_536);
-        match check_extent(sheet, *extent, &limits()) {
+        match check_extent(sheet, layout.extent, &limits()) {
             Err(OpenError::SheetTooLarge {
                 sheet,
                 rows: 1,
@@ -471,7 +542,7 @@ mod tests {
         dims.extend_from_slice(&3u32.to_le_bytes());
         dims.extend_from_slice(&[0, 0, 4, 0, 0, 0]);
         assert!(matches!(
-            xls_extents(&workbook(&[record(DIMENSIONS, &dims)])),
+            xls_layout(&workbook(&[record(DIMENSIONS, &dims)])),
             Err(OpenError::Corrupt(_))
         ));
     }
@@ -485,8 +556,8 @@ mod tests {
             cell(0x0203, 3, 3),
         ]);
         stream.extend_from_slice(&[0x03, 0x02, 0xFF]); // half a record header
-        let extents = xls_extents(&stream).expect("sound");
-        assert_eq!(extents[0].1, Extent { rows: 1, cols: 1 });
+        let layouts = xls_layout(&stream).expect("sound");
+        assert_eq!(layouts[0].1.extent, Extent { rows: 1, cols: 1 });
     }
 
     #[test]
@@ -499,12 +570,13 @@ mod tests {
             let bytes = std::fs::read(&path).expect("fixture");
             let compound = Compound::parse(&bytes).expect("a sound container");
             let stream = compound.workbook_stream().expect("a workbook stream");
-            let extents = xls_extents(&stream).expect("sound records");
+            let layouts = xls_layout(&stream).expect("sound records");
             let mut workbook =
                 calamine::Xls::new(std::io::Cursor::new(&bytes)).expect("calamine opens it");
-            let names: Vec<String> = extents.iter().map(|(name, _)| name.clone()).collect();
+            let names: Vec<String> = layouts.iter().map(|(name, _)| name.clone()).collect();
             assert_eq!(names, workbook.sheet_names(), "{path:?}");
-            for (name, extent) in extents {
+            for (name, layout) in layouts {
+                let extent = layout.extent;
                 let range = workbook.worksheet_range(&name).expect("sheet");
                 let (height, width) = (range.height() as u64, range.width() as u64);
                 assert!(
@@ -520,7 +592,7 @@ mod tests {
         let content = r#"<office:document-content><office:body><office:spreadsheet>
             <table:table table:name="数据">
               <table:table-row><table:table-cell office:value-type="string"><text:p>a</text:p></table:table-cell></table:table-row>
-              <table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-repeated="4" office:value-type="float" office:value="1"/></table:table-row>
+              <table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-repeated="4" office:value-type="percentage" office:value="0.5"/></table:table-row>
               <table:table-row table:number-rows-repeated="1048570"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>
             </table:table>
             <table:table table:name="合并"><table:table-row><table:table-cell table:number-columns-spanned="2" table:number-rows-spanned="3"><text:p>x</text:p></table:table-cell></table:table-row></table:table>
@@ -530,14 +602,21 @@ mod tests {
             .expect("entry");
         std::io::Write::write_all(&mut zip, content.as_bytes()).expect("write");
         let bytes = zip.finish().expect("zip").into_inner();
-        let layout = ods_layout(&bytes);
+        let layouts = ods_layout(&bytes);
+        let extents: Vec<(&str, Extent)> = layouts
+            .iter()
+            .map(|(name, layout)| (name.as_str(), layout.extent))
+            .collect();
         assert_eq!(
-            layout.extents,
+            extents,
             vec![
-                ("数据".to_string(), Extent { rows: 4, cols: 6 }),
-                ("合并".to_string(), Extent { rows: 1, cols: 1 }),
+                ("数据", Extent { rows: 4, cols: 6 }),
+                ("合并", Extent { rows: 1, cols: 1 })
             ]
         );
-        assert_eq!(layout.merges["合并"], vec![Dimensions::new((0, 0), (2, 1))]);
+        assert_eq!(layouts[1].1.merges, vec![Dimensions::new((0, 0), (2, 1))]);
+        // The three rows of four repeated percentage cells are listed one by one.
+        assert_eq!(layouts[0].1.percent.len(), 12);
+        assert!(layouts[0].1.percent.contains(&(3, 5)));
     }
 }

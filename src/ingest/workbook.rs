@@ -8,7 +8,7 @@
 //! ([`super::layout`]), and an .xls container checked for sound sector chains ([`super::ole`]).
 //! Sheets are held sparsely so a stray cell at XFD1048576 costs one entry, not a billion.
 
-use super::layout::{check_extent, ods_layout, xls_extents};
+use super::layout::{check_extent, ods_layout, xls_layout, Layouts};
 use super::ole::Compound;
 use crate::config::Limits;
 use calamine::{Data, DataRef, Dimensions, Ods, Reader, SheetVisible, Xls, Xlsx};
@@ -348,33 +348,23 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
                     "the OLE sector table loops or points outside the file".to_string(),
                 )
             })?;
-            for (sheet, extent) in xls_extents(&compound.workbook_stream().unwrap_or_default())? {
-                check_extent(&sheet, extent, limits)?;
-            }
+            let mut layouts = xls_layout(&compound.workbook_stream().unwrap_or_default())?;
+            check_extents(&layouts, limits)?;
             let mut workbook = Xls::new(Cursor::new(bytes)).map_err(|error| match error {
                 calamine::XlsError::Password => OpenError::Encrypted,
                 other => corrupt(&other),
             })?;
-            let merges: Vec<Vec<Dimensions>> = workbook
-                .sheet_names()
-                .iter()
-                .map(|name| workbook.merge_cells_by_sheet_name(name).unwrap_or_default())
-                .collect();
-            read_ranges(&mut workbook, limits, merges)?
+            for (name, layout) in &mut layouts {
+                layout.merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
+            }
+            read_ranges(&mut workbook, limits, layouts)?
         }
         FileFormat::Ods => {
-            let layout = ods_layout(bytes);
-            for (sheet, extent) in layout.extents {
-                check_extent(&sheet, extent, limits)?;
-            }
+            let layouts = ods_layout(bytes);
+            check_extents(&layouts, limits)?;
             let mut workbook: Ods<_> =
                 Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;
-            let merges = workbook
-                .sheet_names()
-                .iter()
-                .map(|name| layout.merges.get(name).cloned().unwrap_or_default())
-                .collect();
-            read_ranges(&mut workbook, limits, merges)?
+            read_ranges(&mut workbook, limits, layouts)?
         }
     };
     Ok(Workbook { format, sheets })
@@ -472,7 +462,7 @@ fn mark_percent_cells(
 }
 
 /// A number format that shows a fraction as a percentage: `0%`, `0.00%`, not `"%"` literals.
-fn is_percent_format(code: &str) -> bool {
+pub(super) fn is_percent_format(code: &str) -> bool {
     let mut in_quotes = false;
     let mut escaped = false;
     for c in code.chars() {
@@ -487,11 +477,18 @@ fn is_percent_format(code: &str) -> bool {
     false
 }
 
-/// Reads .xls and .ods sheets through calamine's ranges (these formats cap their own size).
+fn check_extents(layouts: &Layouts, limits: &Limits) -> Result<(), OpenError> {
+    layouts
+        .iter()
+        .try_for_each(|(sheet, layout)| check_extent(sheet, layout.extent, limits))
+}
+
+/// Reads .xls and .ods sheets through calamine's ranges (their size checked beforehand), with
+/// what zlbd read of each sheet's layout itself: merged regions and percent-formatted numbers.
 fn read_ranges<RS: std::io::Read + std::io::Seek, R: Reader<RS>>(
     workbook: &mut R,
     limits: &Limits,
-    merges: Vec<Vec<Dimensions>>,
+    layouts: Layouts,
 ) -> Result<Vec<Sheet>, OpenError>
 where
     R::Error: std::fmt::Display,
@@ -502,7 +499,11 @@ where
         .map(|sheet| (sheet.name.clone(), is_hidden(sheet.visible)))
         .collect();
     let mut sheets = Vec::new();
-    for (index, (name, hidden)) in metadata.into_iter().enumerate() {
+    for (name, hidden) in metadata {
+        let layout = layouts
+            .iter()
+            .find(|(sheet, _)| *sheet == name)
+            .map(|(_, layout)| layout);
         let range = workbook
             .worksheet_range(&name)
             .map_err(|error| OpenError::Corrupt(format!("sheet {name:?}: {error}")))?;
@@ -517,7 +518,17 @@ where
         let (top, left) = range.start().unwrap_or((0, 0));
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
-            let value = cell_value(data);
+            let value = match cell_value(data) {
+                CellValue::Number { value, .. }
+                    if layout.is_some_and(|layout| layout.percent.contains(&(row, col))) =>
+                {
+                    CellValue::Number {
+                        value,
+                        percent: true,
+                    }
+                }
+                value => value,
+            };
             if value != CellValue::Empty {
                 sheet.set(row, col, value);
             }
@@ -531,8 +542,8 @@ where
                 }
             }
         }
-        if let Some(regions) = merges.get(index) {
-            sheet.fill_merged(regions);
+        if let Some(layout) = layout {
+            sheet.fill_merged(&layout.merges);
         }
         sheets.push(sheet);
     }
