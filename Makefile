@@ -46,13 +46,15 @@ bench:
 FUZZ_SECONDS ?= 600
 FUZZ_FLAGS = -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
 
-# Both fuzz targets, one after the other; findings land in fuzz/artifacts/<target>/.
+# The three fuzz targets, one after the other; findings land in fuzz/artifacts/<target>/.
 fuzz:
-	mkdir -p fuzz/corpus/file_to_cells fuzz/corpus/sheet_xml_to_cells
+	mkdir -p fuzz/corpus/file_to_cells
 	cp sample_data/*.xls* tests/fixtures/inbox/* tests/fixtures/regressions/* fuzz/corpus/file_to_cells/ 2>/dev/null || true
-	python3 fuzz/seed_sheet_xml.py fuzz/corpus/sheet_xml_to_cells sample_data/*.xlsx tests/fixtures/inbox/*.xlsx
+	python3 fuzz/seed_parts.py xlsx fuzz/corpus/sheet_xml_to_cells sample_data/*.xlsx tests/fixtures/inbox/*.xlsx
+	python3 fuzz/seed_parts.py ods fuzz/corpus/ods_content_to_cells tests/fixtures/inbox/*.ods
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run file_to_cells -- $(FUZZ_FLAGS)
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run sheet_xml_to_cells -- -dict=xlsx.dict $(FUZZ_FLAGS)
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run ods_content_to_cells -- $(FUZZ_FLAGS)
 
 clean:
 	$(CARGO) clean

@@ -1,6 +1,7 @@
 //! What both fuzz targets share: the shipped pipeline with small limits, and the panic policy.
 
 use std::collections::HashSet;
+use std::io::{Cursor, Read, Write};
 use std::sync::{Mutex, Once, OnceLock};
 use zlbd::config::Plan;
 
@@ -48,4 +49,50 @@ pub fn file_to_cells(bytes: &[u8]) {
     let plan = plan();
     let (_, content) = zlbd::ingest::extract(bytes, plan, "fuzz", "fuzz.xlsx");
     let _ = zlbd::normalize::content(content, plan);
+}
+
+/// Separates the parts of a structure-aware input.
+pub const SEPARATOR: &[u8] = b"\n<!--ZLBD-PART-->\n";
+
+/// A template package's entries, in order.
+pub fn entries(template: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(template)).expect("template is a zip");
+    (0..archive.len())
+        .map(|index| {
+            let mut entry = archive.by_index(index).expect("template entry");
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).expect("template entry inflates");
+            (entry.name().expect("template entry name").to_string(), bytes)
+        })
+        .collect()
+}
+
+/// The template's entries with `parts` replaced by the input's pieces (split at [`SEPARATOR`];
+/// a missing or empty piece keeps the template's), stored uncompressed in a valid zip.
+pub fn repack(template: &[(String, Vec<u8>)], parts: &[&str], data: &[u8]) -> Vec<u8> {
+    let mut pieces = Vec::new();
+    let mut rest = data;
+    while pieces.len() + 1 < parts.len() {
+        match rest.windows(SEPARATOR.len()).position(|w| w == SEPARATOR) {
+            Some(at) => {
+                pieces.push(&rest[..at]);
+                rest = &rest[at + SEPARATOR.len()..];
+            }
+            None => break,
+        }
+    }
+    pieces.push(rest);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored);
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, bytes) in template {
+        let replaced = parts
+            .iter()
+            .position(|part| part == name)
+            .and_then(|i| pieces.get(i))
+            .filter(|piece| !piece.is_empty());
+        writer.start_file(name.as_str(), options).expect("zip entry");
+        writer.write_all(replaced.copied().unwrap_or(bytes)).expect("zip write");
+    }
+    writer.finish().expect("zip finish").into_inner()
 }
