@@ -7,6 +7,7 @@
 //!   3. `zlbd run` warm (parse cache) on the unchanged inbox;
 //!   4. `zlbd inspect` of each size attack in tests/fixtures/inbox: a 400 MB-inflating zip bomb,
 //!      an .xls with a stray cell at IV65536, an .ods with one cell repeated 90,000 × 1,000 times.
+//!
 //! Reports wall time, files per second, peak RSS and the ratios between them.
 
 use calamine::{open_workbook_auto, Reader};

@@ -267,7 +267,7 @@ fn comparison(
                     col(c::INDICATOR_CODE),
                     col(c::VALUE).alias(c::FIRST_VALUE),
                 ]),
-            entity_key.to_vec(),
+            &entity_key,
             JoinType::Left,
         )
         .join_on(
@@ -517,7 +517,7 @@ fn scores(
         .agg([col(c::WEIGHT).sum().alias("weight_all")]);
     let detail = with_groups
         .clone()
-        .join_on(usable, pool.to_vec(), JoinType::Inner)
+        .join_on(usable, &pool, JoinType::Inner)
         .with_column(
             ((col(c::VALUE) - col("pool_min")) / (col("pool_max") - col("pool_min")) * lit(100.0))
                 .alias("scaled"),
@@ -536,7 +536,7 @@ fn scores(
             .alias("weighted_sum"),
     ]);
     let detail = detail
-        .join_on(present.clone(), entity_year.to_vec(), JoinType::Left)
+        .join_on(present.clone(), &entity_year, JoinType::Left)
         .select([
             col(c::LEVEL),
             col(c::ENTITY_ID),
@@ -563,7 +563,7 @@ fn scores(
             col(c::YEAR),
         ])
         .unique(None, UniqueKeepStrategy::First)
-        .join_on(present, entity_year.to_vec(), JoinType::Left)
+        .join_on(present, &entity_year, JoinType::Left)
         .join_on(
             total_weight,
             [col(c::LEVEL), col(c::PEER_GROUP)],
@@ -610,7 +610,7 @@ fn scores(
             col(c::SCORE).alias("first_score"),
         ]);
     let scores = scores
-        .join_on(first_scores, entity_key.to_vec(), JoinType::Left)
+        .join_on(first_scores, &entity_key, JoinType::Left)
         .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
         .select(
             [

@@ -193,6 +193,18 @@ pub struct Limits {
     pub max_file_bytes: u64,
 }
 
+#[cfg(test)]
+impl Limits {
+    /// Small limits for unit tests: 1 MB inflated or on disk, 1,000 rows.
+    pub fn small() -> Limits {
+        Limits {
+            max_uncompressed_bytes: 1 << 20,
+            max_rows: 1000,
+            max_file_bytes: 1 << 20,
+        }
+    }
+}
+
 /// The validated pipeline: everything the stages need, checked once.
 #[derive(Debug, Clone)]
 pub struct Plan {

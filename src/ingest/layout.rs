@@ -449,11 +449,7 @@ mod tests {
     use calamine::Reader;
 
     fn limits() -> Limits {
-        Limits {
-            max_uncompressed_bytes: 1 << 20,
-            max_rows: 1000,
-            max_file_bytes: 1 << 20,
-        }
+        Limits::small()
     }
 
     fn record(kind: u16, data: &[u8]) -> Vec<u8> {

@@ -612,11 +612,7 @@ mod tests {
     use super::*;
 
     fn limits() -> Limits {
-        Limits {
-            max_uncompressed_bytes: 1 << 20,
-            max_rows: 1000,
-            max_file_bytes: 1 << 20,
-        }
+        Limits::small()
     }
 
     #[test]

@@ -157,13 +157,13 @@ pub fn write_feedback(
         let written_path = save(path, |workbook| {
             let sheet = workbook.add_worksheet();
             sheet.set_name("问题清单")?;
-            sheet.write_string_with_format(0, 0, &format!("填报反馈：{submitter}"), &bold)?;
+            sheet.write_string_with_format(0, 0, format!("填报反馈：{submitter}"), &bold)?;
             let mut row = 2u32;
             for file in files {
-                sheet.write_string(row, 0, &format!("文件：{}", file.source_file))?;
-                sheet.write_string(row, 1, &format!("状态：{}", status_zh(&file.status)))?;
+                sheet.write_string(row, 0, format!("文件：{}", file.source_file))?;
+                sheet.write_string(row, 1, format!("状态：{}", status_zh(&file.status)))?;
                 if !file.reason.is_empty() {
-                    sheet.write_string(row, 2, &format!("原因：{}", file.reason))?;
+                    sheet.write_string(row, 2, format!("原因：{}", file.reason))?;
                 }
                 row += 1;
             }
