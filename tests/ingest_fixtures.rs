@@ -140,7 +140,7 @@ fn warnings_are_written_beside_loaded_values() {
 
 /// Files the fuzzer found that broke calamine or zlbd: (file, status, words of the reason).
 /// Each gets its outcome, and the run goes on.
-const FUZZER_FINDINGS: [(&str, &str, &str); 7] = [
+const FUZZER_FINDINGS: [(&str, &str, &str); 8] = [
     // An OLE sector table that loops: calamine's buffer grew to gigabytes.
     ("cyclic_fat_oom.xls", "rejected", "损坏"),
     // A truncated last sector: calamine sliced out of bounds.
@@ -157,6 +157,9 @@ const FUZZER_FINDINGS: [(&str, &str, &str); 7] = [
     // A merged region whose last row is above its first: zlbd's own merge fill overflowed.
     // The rest of the file is a good return and is read.
     ("inverted_merge_region.xls", "active", ""),
+    // content.xml that ends inside a table (after a mismatched end tag): calamine waited for
+    // the table's end tag forever.
+    ("ods_ends_inside_table.ods", "rejected", "损坏"),
 ];
 
 #[test]

@@ -339,18 +339,25 @@ fn sheet_name(data: &[u8], biff8: bool) -> Option<String> {
 }
 
 /// Each table of an .ods: its dense extent (repeats expanded, up to the last non-empty cell), its
-/// merged regions and its `percentage` cells, read from content.xml as a stream. Best effort:
-/// XML that cannot be walked stops the walk (calamine reports the error when it opens the file).
-pub(super) fn ods_layout(bytes: &[u8]) -> Layouts {
+/// merged regions and its `percentage` cells, read from content.xml as a stream with the reader
+/// settings calamine uses. XML that cannot be walked stops the walk (calamine reports the error
+/// when it opens the file). Two things calamine 0.38 does not survive are refused here: XML that
+/// ends inside a table or a cell annotation, where calamine waits for the closing tag forever
+/// (found by fuzzing), and `<text:s text:c="…"/>` space runs adding up to more than the inflate
+/// limit, which calamine writes out one space at a time (seen in its code while fixing the
+/// first).
+pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenError> {
     use quick_xml::events::{BytesStart, Event};
     let mut out: Layouts = Vec::new();
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return out;
+        return Ok(out);
     };
     let Ok(content) = archive.by_name("content.xml") else {
-        return out;
+        return Ok(out);
     };
     let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    reader.config_mut().check_end_names = false;
+    reader.config_mut().trim_text(false);
     let attribute = |element: &BytesStart, name: &str| {
         element
             .attributes()
@@ -365,12 +372,45 @@ pub(super) fn ods_layout(bytes: &[u8]) -> Layouts {
     };
     // Position in the current table, in u64 so repeats cannot wrap.
     let (mut row, mut col, mut row_repeat) = (0u64, 0u64, 1u64);
+    // Open elements calamine reads until their end tag, by name (end names are not checked).
+    let (mut in_table, mut in_annotation) = (false, false);
+    let mut spaces = 0u64;
     let mut buffer = Vec::new();
     loop {
         let event = match reader.read_event_into(&mut buffer) {
+            Ok(Event::Eof) if in_table || in_annotation => {
+                return Err(OpenError::Corrupt(
+                    "content.xml ends inside a table".to_string(),
+                ))
+            }
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
         };
+        match &event {
+            Event::Start(element) | Event::Empty(element)
+                if element.name().as_ref() == "text:s" =>
+            {
+                let count = attribute(element, "text:c").and_then(|c| c.parse::<u64>().ok());
+                spaces = spaces.saturating_add(count.unwrap_or(1));
+                if spaces > limits.max_uncompressed_bytes {
+                    return Err(OpenError::Inflates {
+                        uncompressed: spaces,
+                        limit: limits.max_uncompressed_bytes,
+                    });
+                }
+            }
+            Event::Start(element) => match element.name().as_ref() {
+                "table:table" => in_table = true,
+                "office:annotation" => in_annotation = true,
+                _ => {}
+            },
+            Event::End(element) => match element.name().as_ref() {
+                "table:table" => in_table = false,
+                "office:annotation" => in_annotation = false,
+                _ => {}
+            },
+            _ => {}
+        }
         let empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(ref element) | Event::Empty(ref element) => {
@@ -435,7 +475,7 @@ pub(super) fn ods_layout(bytes: &[u8]) -> Layouts {
         }
         buffer.clear();
     }
-    out
+    Ok(out)
 }
 
 fn clamp(position: u64) -> u32 {
@@ -598,7 +638,7 @@ mod tests {
             .expect("entry");
         std::io::Write::write_all(&mut zip, content.as_bytes()).expect("write");
         let bytes = zip.finish().expect("zip").into_inner();
-        let layouts = ods_layout(&bytes);
+        let layouts = ods_layout(&bytes, &limits()).expect("well-formed");
         let extents: Vec<(&str, Extent)> = layouts
             .iter()
             .map(|(name, layout)| (name.as_str(), layout.extent))
@@ -614,5 +654,52 @@ mod tests {
         // The three rows of four repeated percentage cells are listed one by one.
         assert_eq!(layouts[0].1.percent.len(), 12);
         assert!(layouts[0].1.percent.contains(&(3, 5)));
+    }
+
+    fn ods(content: &str) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        std::io::Write::write_all(&mut zip, content.as_bytes()).expect("write");
+        zip.finish().expect("zip").into_inner()
+    }
+
+    #[test]
+    fn ods_that_calamine_would_hang_or_balloon_on_is_refused() {
+        let truncated = ods(
+            r#"<office:body><table:table table:name="t"><table:table-row>
+            <table:table-cell office:value-type="float" office:value="1"/></table:table-row>
+            </table:whatever>"#,
+        );
+        assert!(matches!(
+            ods_layout(&truncated, &limits()),
+            Err(OpenError::Corrupt(_))
+        ));
+        let annotation = ods(
+            r#"<table:table table:name="t"><table:table-row><table:table-cell>
+            <office:annotation><text:p>note"#,
+        );
+        assert!(matches!(
+            ods_layout(&annotation, &limits()),
+            Err(OpenError::Corrupt(_))
+        ));
+        let spaces = ods(
+            r#"<table:table table:name="t"><table:table-row><table:table-cell
+            office:value-type="string"><text:p>a<text:s text:c="4000000000"/></text:p>
+            </table:table-cell></table:table-row></table:table>"#,
+        );
+        assert!(matches!(
+            ods_layout(&spaces, &limits()),
+            Err(OpenError::Inflates {
+                uncompressed: 4_000_000_000,
+                ..
+            })
+        ));
+        let fine = ods(
+            r#"<table:table table:name="t"><table:table-row><table:table-cell
+            office:value-type="string"><text:p>a<text:s text:c="3"/>b</text:p>
+            </table:table-cell></table:table-row></table:table>"#,
+        );
+        assert!(ods_layout(&fine, &limits()).is_ok());
     }
 }

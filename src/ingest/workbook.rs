@@ -360,7 +360,7 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
             read_ranges(&mut workbook, limits, layouts)?
         }
         FileFormat::Ods => {
-            let layouts = ods_layout(bytes);
+            let layouts = ods_layout(bytes, limits)?;
             check_extents(&layouts, limits)?;
             let mut workbook: Ods<_> =
                 Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;

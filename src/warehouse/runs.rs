@@ -35,8 +35,7 @@ pub struct RunRecord {
 }
 
 fn batch(record: &RunRecord) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let schema =
-        Arc::new(columns::schema("runs").unwrap_or_else(arrow::datatypes::Schema::empty));
+    let schema = Arc::new(columns::schema("runs").unwrap_or_else(arrow::datatypes::Schema::empty));
     let text = |value: &str| Arc::new(StringArray::from(vec![Some(value)])) as ArrayRef;
     let optional =
         |value: &Option<String>| Arc::new(StringArray::from(vec![value.as_deref()])) as ArrayRef;
