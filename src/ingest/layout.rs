@@ -439,8 +439,8 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
                             layout.merges.push(Dimensions::new(
                                 (top, left),
                                 (
-                                    top.saturating_add(rows - 1),
-                                    left.saturating_add(columns - 1),
+                                    top.saturating_add(rows.saturating_sub(1)),
+                                    left.saturating_add(columns.saturating_sub(1)),
                                 ),
                             ));
                         }
@@ -448,8 +448,8 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
                         if value_type.as_deref() == Some("percentage")
                             && repeat.saturating_mul(row_repeat) <= MAX_LISTED_REPEAT
                         {
-                            for r in row..row + row_repeat {
-                                for c in col..col + repeat {
+                            for r in row..row.saturating_add(row_repeat) {
+                                for c in col..col.saturating_add(repeat) {
                                     layout.percent.insert((clamp(r), clamp(c)));
                                 }
                             }
@@ -701,5 +701,13 @@ mod tests {
             </table:table-cell></table:table-row></table:table>"#,
         );
         assert!(ods_layout(&fine, &limits()).is_ok());
+        // A span of zero rows (found by fuzzing: the end row underflowed) is no merge.
+        let zero_span = ods(
+            r#"<table:table table:name="t"><table:table-row><table:table-cell
+            table:number-rows-spanned="0" table:number-columns-spanned="2"/></table:table-row>
+            </table:table>"#,
+        );
+        let layouts = ods_layout(&zero_span, &limits()).expect("well-formed");
+        assert_eq!(layouts[0].1.merges, vec![Dimensions::new((0, 0), (0, 1))]);
     }
 }
