@@ -153,7 +153,11 @@ const FUZZER_FINDINGS: [(&str, &str, &str); 9] = [
     // Two cell records 65,536 columns apart: calamine would allocate the dense box (3 GB).
     ("far_apart_cell_records.xls", "rejected", "数据范围过大"),
     // A DIMENSIONS record claiming millions of rows: calamine reserves them up front.
-    ("dimensions_beyond_row_limit.xls", "rejected", "100000行"),
+    (
+        "dimensions_beyond_row_limit.xls",
+        "rejected",
+        "数据范围过大",
+    ),
     // A merged region whose last row is above its first: zlbd's own merge fill overflowed.
     // The rest of the file is a good return and is read.
     ("inverted_merge_region.xls", "active", ""),

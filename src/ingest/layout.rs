@@ -133,6 +133,8 @@ const FORMULA: u16 = 0x0006;
 const STRING: u16 = 0x0207;
 const MUL_RK: u16 = 0x00BD;
 const FORMAT: u16 = 0x041E;
+const BIFF8_ROWS: u64 = 65_536;
+const BIFF8_COLUMNS: u64 = 256;
 const XF: u16 = 0x00E0;
 /// Cell records holding a number, with their XF index at offset 4: NUMBER, RK.
 const NUMERIC_RECORDS: [u16; 2] = [0x0203, 0x027E];
@@ -189,8 +191,10 @@ pub(super) fn xls_layout(stream: &[u8]) -> Result<Layouts, OpenError> {
     Ok(out)
 }
 
-/// One sheet substream: the largest of its cells', formulas' and DIMENSIONS extents, and its
-/// percent-formatted numbers.
+/// One sheet substream: the larger of its cells' and formulas' bounding boxes (which calamine
+/// fills densely), and its percent-formatted numbers. The DIMENSIONS reservation is only
+/// address space until cells are written, so it is held to the BIFF8 grid (65,536 × 256, what
+/// any real writer declares) rather than to the cell budget.
 fn xls_sheet(substream: &[u8], name: &str, percent_xf: &[bool]) -> Result<SheetLayout, OpenError> {
     let (mut cells, mut formulas) = (Bounds::default(), Bounds::default());
     let mut reserved = Extent::default();
@@ -249,7 +253,15 @@ fn xls_sheet(substream: &[u8], name: &str, percent_xf: &[bool]) -> Result<SheetL
             _ => {}
         }
     }
-    let extent = [cells.extent(), formulas.extent(), reserved]
+    if reserved.rows > BIFF8_ROWS || reserved.cols > BIFF8_COLUMNS {
+        return Err(OpenError::SheetTooLarge {
+            sheet: name.to_string(),
+            rows: reserved.rows,
+            cols: reserved.cols,
+            limit: BIFF8_ROWS * BIFF8_COLUMNS,
+        });
+    }
+    let extent = [cells.extent(), formulas.extent()]
         .into_iter()
         .max_by_key(|extent| (extent.cells(), extent.rows))
         .unwrap_or_default();
@@ -538,22 +550,25 @@ mod tests {
         assert_eq!(layouts[0].0, "表");
         assert_eq!(layouts[0].1.extent, Extent { rows: 59, cols: 8 });
 
-        // A DIMENSIONS record reserving 5,000 rows × 200 columns is the largest extent.
-        let mut dims = 0u32.to_le_bytes().to_vec();
-        dims.extend_from_slice(&5000u32.to_le_bytes());
-        dims.extend_from_slice(&[0, 0, 200, 0, 0, 0]);
-        let stream = workbook(&[record(DIMENSIONS, &dims), cell(0x0203, 0, 0)]);
-        let extent = &xls_layout(&stream).expect("sound")[0].1.extent;
-        assert_eq!(
-            *extent,
-            Extent {
-                rows: 5000,
-                cols: 200
-            }
-        );
+        // A DIMENSIONS record within the BIFF8 grid reserves address space only; one beyond it
+        // is refused.
+        let dimensions_record = |rows: u32, cols: u8| {
+            let mut data = 0u32.to_le_bytes().to_vec();
+            data.extend_from_slice(&rows.to_le_bytes());
+            data.extend_from_slice(&[0, 0, cols, 0, 0, 0]);
+            record(DIMENSIONS, &data)
+        };
+        let stream = workbook(&[dimensions_record(65_536, 200), cell(0x0203, 0, 0)]);
+        let extent = xls_layout(&stream).expect("sound")[0].1.extent;
+        assert_eq!(extent, Extent { rows: 1, cols: 1 });
+        let stream = workbook(&[dimensions_record(5_000_000, 200), cell(0x0203, 0, 0)]);
         assert!(matches!(
-            check_extent("表", *extent, &limits()),
-            Err(OpenError::TooManyRows { limit: 1000, .. })
+            xls_layout(&stream),
+            Err(OpenError::SheetTooLarge {
+                rows: 5_000_000,
+                cols: 200,
+                ..
+            })
         ));
     }
 
