@@ -369,6 +369,7 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
     };
     let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
     reader.config_mut().check_end_names = false;
+    reader.config_mut().check_comments = false;
     reader.config_mut().trim_text(false);
     let attribute = |element: &BytesStart, name: &str| {
         element
@@ -398,48 +399,39 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
             Ok(Event::Eof) | Err(_) => break,
             Ok(event) => event,
         };
-        match &event {
-            Event::Start(element) | Event::Empty(element)
-                if element.name().as_ref() == "text:s" =>
-            {
-                let count = attribute(element, "text:c").and_then(|c| c.parse::<u64>().ok());
-                spaces = spaces.saturating_add(count.unwrap_or(1));
-                if spaces > limits.max_uncompressed_bytes {
-                    return Err(OpenError::Inflates {
-                        uncompressed: spaces,
-                        limit: limits.max_uncompressed_bytes,
-                    });
-                }
-            }
-            Event::Start(element) => match element.name().as_ref() {
-                "table:table" => in_table = true,
-                "office:annotation" => in_annotation = true,
-                _ => {}
-            },
-            Event::End(element) => match element.name().as_ref() {
-                "table:table" => in_table = false,
-                "office:annotation" => in_annotation = false,
-                _ => {}
-            },
-            _ => {}
-        }
         let empty = matches!(event, Event::Empty(_));
         match event {
             Event::Start(ref element) | Event::Empty(ref element) => {
                 match element.name().as_ref() {
-                    "table:table" => {
-                        let name = attribute(element, "table:name").unwrap_or_default();
-                        out.push((name, SheetLayout::default()));
-                        row = 0;
+                    "text:s" => {
+                        let count =
+                            attribute(element, "text:c").and_then(|c| c.parse::<u64>().ok());
+                        spaces = spaces.saturating_add(count.unwrap_or(1));
+                        if spaces > limits.max_uncompressed_bytes {
+                            return Err(OpenError::Inflates {
+                                uncompressed: spaces,
+                                limit: limits.max_uncompressed_bytes,
+                            });
+                        }
                     }
-                    "table:table-row" => {
+                    "office:annotation" if !empty => in_annotation = true,
+                    // calamine reads a named table up to the first end tag named table:table, and
+                    // counts every row and cell inside, those of a table started within it too.
+                    "table:table" if !in_table => {
+                        if let Some(name) = attribute(element, "table:name") {
+                            out.push((name, SheetLayout::default()));
+                            row = 0;
+                            in_table = !empty;
+                        }
+                    }
+                    "table:table-row" if in_table => {
                         col = 0;
                         row_repeat = number(element, "table:number-rows-repeated") as u64;
                         if empty {
                             row = row.saturating_add(row_repeat);
                         }
                     }
-                    "table:table-cell" | "table:covered-table-cell" => {
+                    "table:table-cell" | "table:covered-table-cell" if in_table => {
                         let Some((_, layout)) = out.last_mut() else {
                             continue;
                         };
@@ -480,9 +472,12 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
                     _ => {}
                 }
             }
-            Event::End(ref element) if element.name().as_ref() == "table:table-row" => {
-                row = row.saturating_add(row_repeat);
-            }
+            Event::End(ref element) => match element.name().as_ref() {
+                "table:table" => in_table = false,
+                "office:annotation" => in_annotation = false,
+                "table:table-row" if in_table => row = row.saturating_add(row_repeat),
+                _ => {}
+            },
             _ => {}
         }
         buffer.clear();
@@ -724,5 +719,23 @@ mod tests {
         );
         let layouts = ods_layout(&zero_span, &limits()).expect("well-formed");
         assert_eq!(layouts[0].1.merges, vec![Dimensions::new((0, 0), (0, 1))]);
+        // A table closed by a mistyped end tag runs on, as in calamine, through the next
+        // table's rows: one sheet of 2,001 rows, not two.
+        let runs_on = ods(
+            r#"<table:table table:name="a"><table:table-row><table:table-cell
+            office:value-type="float" office:value="1"/></table:table-row></table:tabel>
+            <table:table table:name="b"><table:table-row table:number-rows-repeated="2000">
+            <table:table-cell office:value-type="float" office:value="1"/></table:table-row>
+            </table:table>"#,
+        );
+        let layouts = ods_layout(&runs_on, &limits()).expect("well-formed");
+        assert_eq!(layouts.len(), 1);
+        assert_eq!(
+            layouts[0].1.extent,
+            Extent {
+                rows: 2001,
+                cols: 1
+            }
+        );
     }
 }
