@@ -13,6 +13,7 @@
 //! an .ods, and which numeric cells are shown in a percent format (.xls XF records, .ods
 //! `percentage` cells), so that 0.952 shown as 95.2 % is read as 95.2 (SPEC §3.4 SHOULD).
 
+use super::ole::u32_at;
 use super::workbook::is_percent_format;
 use super::workbook::OpenError;
 use crate::config::Limits;
@@ -102,14 +103,9 @@ impl Bounds {
     }
 }
 
+/// A little-endian u16 widened to u32, the type positions are kept in.
 fn u16_at(data: &[u8], offset: usize) -> Option<u32> {
-    data.get(offset..offset + 2)
-        .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32)
-}
-
-fn u32_at(data: &[u8], offset: usize) -> Option<u32> {
-    data.get(offset..offset + 4)
-        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    super::ole::u16_at(data, offset).map(u32::from)
 }
 
 /// BIFF records of a stream: (type, data). Ends at the first incomplete record, as calamine's
@@ -643,12 +639,7 @@ mod tests {
             </table:table>
             <table:table table:name="合并"><table:table-row><table:table-cell table:number-columns-spanned="2" table:number-rows-spanned="3"><text:p>x</text:p></table:table-cell></table:table-row></table:table>
             </office:spreadsheet></office:body></office:document-content>"#;
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
-            .expect("entry");
-        std::io::Write::write_all(&mut zip, content.as_bytes()).expect("write");
-        let bytes = zip.finish().expect("zip").into_inner();
-        let layouts = ods_layout(&bytes, &limits()).expect("well-formed");
+        let layouts = ods_layout(&ods(content), &limits()).expect("well-formed");
         let extents: Vec<(&str, Extent)> = layouts
             .iter()
             .map(|(name, layout)| (name.as_str(), layout.extent))

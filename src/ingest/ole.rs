@@ -13,13 +13,15 @@ const MINI_SECTOR: usize = 64;
 const MINI_CUTOFF: u64 = 4096;
 const ENTRY: usize = 128;
 
-fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
+/// Little-endian u16 at `offset`, if the bytes reach that far.
+pub(super) fn u16_at(bytes: &[u8], offset: usize) -> Option<u16> {
     bytes
         .get(offset..offset.checked_add(2)?)
         .map(|b| u16::from_le_bytes([b[0], b[1]]))
 }
 
-fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
+/// Little-endian u32 at `offset`, if the bytes reach that far.
+pub(super) fn u32_at(bytes: &[u8], offset: usize) -> Option<u32> {
     bytes
         .get(offset..offset.checked_add(4)?)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))

@@ -129,6 +129,20 @@ impl Sheet {
         self.rows.get(&row).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Marks a numeric cell as shown in a percent format (its value is a fraction).
+    fn mark_percent(&mut self, row: u32, col: u32) {
+        if let CellValue::Number { value, .. } = *self.get(row, col) {
+            self.set(
+                row,
+                col,
+                CellValue::Number {
+                    value,
+                    percent: true,
+                },
+            );
+        }
+    }
+
     pub fn last_row(&self) -> Option<u32> {
         self.rows.keys().next_back().copied()
     }
@@ -447,16 +461,7 @@ fn mark_percent_cells(
     };
     while let Ok(Some((row, col, style))) = reader.next_style_id() {
         if percent_styles.get(style).copied().unwrap_or(false) {
-            if let CellValue::Number { value, .. } = *sheet.get(row, col) {
-                sheet.set(
-                    row,
-                    col,
-                    CellValue::Number {
-                        value,
-                        percent: true,
-                    },
-                );
-            }
+            sheet.mark_percent(row, col);
         }
     }
 }
@@ -518,17 +523,7 @@ where
         let (top, left) = range.start().unwrap_or((0, 0));
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
-            let value = match cell_value(data) {
-                CellValue::Number { value, .. }
-                    if layout.is_some_and(|layout| layout.percent.contains(&(row, col))) =>
-                {
-                    CellValue::Number {
-                        value,
-                        percent: true,
-                    }
-                }
-                value => value,
-            };
+            let value = cell_value(data);
             if value != CellValue::Empty {
                 sheet.set(row, col, value);
             }
@@ -543,6 +538,9 @@ where
             }
         }
         if let Some(layout) = layout {
+            for &(row, col) in &layout.percent {
+                sheet.mark_percent(row, col);
+            }
             sheet.fill_merged(&layout.merges);
         }
         sheets.push(sheet);
