@@ -5,7 +5,9 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-ZLBD_RELEASE := target/release/zlbd
+# Where cargo puts its builds: $CARGO_TARGET_DIR when set, as cargo itself does.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+ZLBD_RELEASE := $(TARGET_DIR)/release/zlbd
 
 .PHONY: all build run test test-rust test-duckdb crash bench fuzz sample clean
 
@@ -30,11 +32,11 @@ test: test-rust test-duckdb
 test-rust:
 	$(CARGO) test
 
-# `cargo test --no-run` builds target/debug/zlbd with the same dependency features as the
+# `cargo test --no-run` builds $(TARGET_DIR)/debug/zlbd with the same dependency features as the
 # Rust tests did, so after test-rust nothing is compiled again.
 test-duckdb: $(VENV)/.installed
 	$(CARGO) test --no-run
-	ZLBD_BIN=target/debug/zlbd $(PY) -m pytest -q tests/python
+	ZLBD_BIN=$(TARGET_DIR)/debug/zlbd $(PY) -m pytest -q tests/python
 
 # Regenerate the committed sample inbox (deterministic for the seed).
 sample:

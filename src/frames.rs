@@ -1,6 +1,8 @@
-//! Small helpers over polars used by normalize and compare, so joins and column reads say
-//! what they mean in one line.
+//! Small helpers over polars used by normalize, compare and report, so joins and column reads
+//! say what they mean in one line.
 
+use crate::domain::columns as c;
+use crate::domain::{Finding, Rule};
 use polars::prelude::*;
 
 /// Joins on columns that have the same names on both sides (every join zlbd makes).
@@ -43,4 +45,69 @@ pub fn integers(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<i64>>>
         .i64()?
         .iter()
         .collect())
+}
+
+/// The location columns of a frame of cells (fact rows with their source), read once so that
+/// each row can become a `rejects` row. Normalize's consistency checks and compare's YOY_JUMP
+/// both turn such frames into findings; this is the one conversion.
+pub struct CellSources {
+    submission_ids: Vec<Option<String>>,
+    files: Vec<Option<String>>,
+    sheets: Vec<Option<String>>,
+    cells: Vec<Option<String>>,
+    raw_values: Vec<Option<String>>,
+    levels: Vec<Option<String>>,
+    entity_ids: Vec<Option<String>>,
+    codes: Vec<Option<String>>,
+    years: Vec<Option<i64>>,
+}
+
+impl CellSources {
+    pub fn read(frame: &DataFrame) -> PolarsResult<CellSources> {
+        let text = |name: &str| strings(frame, name);
+        Ok(CellSources {
+            submission_ids: text(c::SUBMISSION_ID)?,
+            files: text(c::SOURCE_FILE)?,
+            sheets: text(c::SOURCE_SHEET)?,
+            cells: text(c::SOURCE_CELL)?,
+            raw_values: text(c::RAW_VALUE)?,
+            levels: text(c::LEVEL)?,
+            entity_ids: text(c::ENTITY_ID)?,
+            codes: text(c::INDICATOR_CODE)?,
+            years: integers(frame, c::YEAR)?,
+        })
+    }
+
+    /// Row `row`'s (sheet, A1 cell, raw value), empty where unknown, for messages.
+    pub fn place(&self, row: usize) -> (String, String, String) {
+        let text = |column: &[Option<String>]| column[row].clone().unwrap_or_default();
+        (
+            text(&self.sheets),
+            text(&self.cells),
+            text(&self.raw_values),
+        )
+    }
+
+    /// Row `row`'s indicator code.
+    pub fn code(&self, row: usize) -> String {
+        self.codes[row].clone().unwrap_or_default()
+    }
+
+    /// Row `row` as a `rejects` row of `rule`.
+    pub fn finding(&self, row: usize, rule: Rule, message: String) -> Finding {
+        let (sheet, cell, raw) = self.place(row);
+        Finding {
+            submission_id: self.submission_ids[row].clone().unwrap_or_default(),
+            source_file: self.files[row].clone().unwrap_or_default(),
+            source_sheet: Some(sheet),
+            source_cell: Some(cell),
+            level: self.levels[row].clone(),
+            entity_id: self.entity_ids[row].clone(),
+            indicator_code: self.codes[row].clone(),
+            year: self.years[row].map(|year| year as i32),
+            rule,
+            message,
+            raw_value: Some(raw),
+        }
+    }
 }

@@ -7,14 +7,14 @@ pub mod cli;
 pub mod cmd;
 pub mod compare;
 pub mod config;
+pub mod domain;
+pub mod failpoint;
 pub mod frames;
 pub mod ingest;
-pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;
 pub mod sample;
-pub mod text;
 pub mod warehouse;
 
 /// Exit codes of SPEC §9.

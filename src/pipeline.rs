@@ -3,10 +3,13 @@
 
 use crate::compare::{self, Compared};
 use crate::config::Plan;
-use crate::ingest::{self, InboxFile};
-use crate::model::{Finding, Severity};
+use crate::domain::address::reading_order;
+use crate::domain::columns::{self as c, table};
+use crate::domain::{Finding, Severity, SubmissionStatus};
+use crate::ingest::workbook::check_file_size;
+use crate::ingest::{self, FileContent, InboxFile};
 use crate::normalize::{self, Content, FileResult, Normalized};
-use crate::warehouse::{columns as c, Tables};
+use crate::warehouse::Tables;
 use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -56,7 +59,8 @@ impl Cache {
     }
 
     fn path(&self, submission_id: &str) -> PathBuf {
-        let key = crate::config::hex(&Sha256::digest(format!("{}:{submission_id}", self.salt)));
+        let key =
+            crate::domain::text::hex(&Sha256::digest(format!("{}:{submission_id}", self.salt)));
         self.dir.join(&key[..2]).join(format!("{key}.bin"))
     }
 
@@ -119,6 +123,56 @@ pub fn ingest_inbox(
     })
 }
 
+/// A file's extension, lower case: the `file_format` of a file that is never opened.
+fn extension(relative: &str) -> String {
+    relative
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// A file that was not read as a workbook: its id and why.
+pub struct NotRead<T> {
+    pub submission_id: String,
+    pub content: FileContent<T>,
+}
+
+/// Reads one inbox file's bytes and fingerprints them, or says why it is not read: too large
+/// (checked before reading), unreadable, or ignored by name. Shared by `run`, `validate` and
+/// `inspect`, so each judges a file the same way.
+pub fn load<T>(plan: &Plan, file: &InboxFile) -> Result<(String, Vec<u8>), NotRead<T>> {
+    let bytes = match check_file_size(file.size, &plan.limits) {
+        Err(too_large) => Err(too_large.to_string()),
+        Ok(()) => std::fs::read(&file.path)
+            .map_err(|error| format!("文件无法读取 (cannot read the file: {error})")),
+    };
+    let ignored = ingest::ignore_reason(&file.relative).map(|reason| FileContent::Ignored {
+        reason: reason.to_string(),
+    });
+    match bytes {
+        Ok(bytes) => {
+            let submission_id = ingest::fingerprint(&bytes);
+            match ignored {
+                Some(content) => Err(NotRead {
+                    submission_id,
+                    content,
+                }),
+                None => Ok((submission_id, bytes)),
+            }
+        }
+        Err(reason) => Err(NotRead {
+            // No bytes to hash: the path names the row instead.
+            submission_id: crate::domain::text::hex(&Sha256::digest(file.relative.as_bytes())),
+            content: ignored.unwrap_or(FileContent::Rejected {
+                reason,
+                form: None,
+                submitter: None,
+                finding: None,
+            }),
+        }),
+    }
+}
+
 /// One file: fingerprint, then the cache or a full read. Returns whether the cache answered.
 pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (FileResult, bool) {
     let result = |submission_id: String, file_format: String, content: Content| FileResult {
@@ -129,51 +183,16 @@ pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (Fi
         file_format,
         content,
     };
-    let extension = file
-        .relative
-        .rsplit_once('.')
-        .map(|(_, ext)| ext.to_ascii_lowercase())
-        .unwrap_or_default();
-    let bytes = if file.size > plan.limits.max_file_bytes {
-        Err(format!(
-            "文件过大({}字节，上限{}字节)，请删除无关内容后重新报送 (file exceeds the size limit)",
-            file.size, plan.limits.max_file_bytes
-        ))
-    } else {
-        std::fs::read(&file.path)
-            .map_err(|error| format!("文件无法读取 (cannot read the file: {error})"))
-    };
-    let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(reason) => {
-            let content = match ingest::ignore_reason(&file.relative) {
-                Some(ignored) => Content::Ignored {
-                    reason: ignored.to_string(),
-                },
-                None => Content::Rejected {
-                    reason,
-                    form: None,
-                    submitter: None,
-                    finding: None,
-                },
-            };
-            let id = crate::config::hex(&Sha256::digest(file.relative.as_bytes()));
-            return (result(id, extension, content), false);
+    let (submission_id, bytes) = match load(plan, file) {
+        Ok(loaded) => loaded,
+        Err(not_read) => {
+            let format = extension(&file.relative);
+            return (
+                result(not_read.submission_id, format, not_read.content),
+                false,
+            );
         }
     };
-    let submission_id = ingest::fingerprint(&bytes);
-    if let Some(reason) = ingest::ignore_reason(&file.relative) {
-        return (
-            result(
-                submission_id,
-                extension,
-                Content::Ignored {
-                    reason: reason.to_string(),
-                },
-            ),
-            false,
-        );
-    }
     if let Some(entry) = cache.and_then(|cache| cache.get(&submission_id)) {
         return (
             result(submission_id, entry.file_format, entry.content),
@@ -185,7 +204,7 @@ pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (Fi
     let entry = CacheEntry {
         file_format: format
             .map(|format| format.as_str().to_string())
-            .unwrap_or(extension),
+            .unwrap_or_else(|| extension(&file.relative)),
         content,
     };
     if let Some(cache) = cache {
@@ -220,7 +239,7 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
         let statuses = normalized.submissions.column(c::STATUS)?.str()?;
         ids.iter()
             .zip(statuses.iter())
-            .filter(|(_, status)| *status == Some("active"))
+            .filter(|(_, status)| *status == Some(SubmissionStatus::Active.as_str()))
             .filter_map(|(id, _)| id.map(str::to_string))
             .collect()
     };
@@ -244,7 +263,7 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
         (
             &a.source_file,
             &a.source_sheet,
-            cell_order(&a.source_cell),
+            reading_order(a.source_cell.as_deref()),
             a.rule,
             &a.indicator_code,
             a.year,
@@ -252,7 +271,7 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
             .cmp(&(
                 &b.source_file,
                 &b.source_sheet,
-                cell_order(&b.source_cell),
+                reading_order(b.source_cell.as_deref()),
                 b.rule,
                 &b.indicator_code,
                 b.year,
@@ -260,16 +279,16 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
     });
     findings.dedup();
     let mut tables: Tables = BTreeMap::new();
-    tables.insert("submissions", normalized.submissions.clone());
-    tables.insert("dim_entity", compared.dim_entity.clone());
-    tables.insert("dim_indicator", compared.dim_indicator.clone());
-    tables.insert("fact_indicator", compared.facts.clone());
-    tables.insert("fact_comparison", compared.comparison.clone());
-    tables.insert("entity_score", compared.scores.clone());
-    tables.insert("entity_score_detail", compared.score_detail.clone());
-    tables.insert("rejects", findings_frame(&findings)?);
-    tables.insert("corrections", normalized.corrections.clone());
-    tables.insert("roster_status", compared.roster_status.clone());
+    tables.insert(table::SUBMISSIONS, normalized.submissions.clone());
+    tables.insert(table::DIM_ENTITY, compared.dim_entity.clone());
+    tables.insert(table::DIM_INDICATOR, compared.dim_indicator.clone());
+    tables.insert(table::FACT_INDICATOR, compared.facts.clone());
+    tables.insert(table::FACT_COMPARISON, compared.comparison.clone());
+    tables.insert(table::ENTITY_SCORE, compared.scores.clone());
+    tables.insert(table::ENTITY_SCORE_DETAIL, compared.score_detail.clone());
+    tables.insert(table::REJECTS, findings_frame(&findings)?);
+    tables.insert(table::CORRECTIONS, normalized.corrections.clone());
+    tables.insert(table::ROSTER_STATUS, compared.roster_status.clone());
     Ok(Built {
         normalized,
         compared,
@@ -290,19 +309,6 @@ pub fn peak_rss_mb() -> f64 {
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
-}
-
-/// A1 addresses ordered as a reader scans a sheet: by row, then column.
-fn cell_order(cell: &Option<String>) -> (u32, usize, String) {
-    let Some(cell) = cell else {
-        return (0, 0, String::new());
-    };
-    let letters: String = cell
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect();
-    let row: u32 = cell[letters.len()..].parse().unwrap_or(0);
-    (row, letters.len(), letters)
 }
 
 /// The `rejects` table.
@@ -384,13 +390,16 @@ impl Summary {
         Ok(summary)
     }
 
-    pub fn files(&self, status: &str) -> i64 {
-        self.files_by_status.get(status).copied().unwrap_or(0)
+    pub fn files(&self, status: SubmissionStatus) -> i64 {
+        self.files_by_status
+            .get(status.as_str())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// SPEC §9: 3 when anything was rejected, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.errors > 0 || self.files("rejected") > 0 {
+        if self.errors > 0 || self.files(SubmissionStatus::Rejected) > 0 {
             3
         } else {
             0

@@ -8,8 +8,8 @@
 //! The same seed gives the same files, byte for byte.
 
 use crate::config::Plan;
-use crate::ingest::uscc;
-use crate::model::{CatalogSection, Kind, Rule};
+use crate::domain::uscc;
+use crate::domain::{CatalogSection, Kind, Rule};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rust_xlsxwriter::{
@@ -1185,7 +1185,7 @@ fn write_form(form: &FormPlan, truth: &mut Truth) -> Result<Vec<u8>, XlsxError> 
                 truth.cells.push(TruthCell {
                     file: form.file.clone(),
                     sheet: plan.name.clone(),
-                    cell: crate::model::a1(row_index, col as u32),
+                    cell: crate::domain::a1(row_index, col as u32),
                     level: row.level.to_string(),
                     entity_id: row.entity_id.clone(),
                     indicator: row.code.clone(),

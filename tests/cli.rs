@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::process::Command;
 
 #[test]
 fn inspect_explains_a_workbook_cell_by_cell() {
@@ -202,4 +203,32 @@ fn bad_usage_exits_2() {
         "/no/such/inbox",
     ]);
     assert_eq!(ran.code, 2);
+}
+
+/// SPEC v2 §9: without `--pipeline`, zlbd reads `$ZLBD_PIPELINE`, else `./pipelines/shandong`
+/// under the working folder — never the checkout the binary was built from.
+#[test]
+fn the_default_pipeline_is_never_the_build_checkout() {
+    let work = Workdir::new();
+    let inbox = work.inbox();
+    let ran = work.zlbd(&["validate", "--inbox", inbox.to_str().unwrap()]);
+    assert_eq!(ran.code, 2, "no pipeline under the working folder: {ran:?}");
+    assert!(
+        ran.stderr.contains("pipelines/shandong"),
+        "the error names the folder it looked for: {}",
+        ran.stderr
+    );
+
+    let ran = Command::new(env!("CARGO_BIN_EXE_zlbd"))
+        .args(["validate", "--inbox", inbox.to_str().unwrap()])
+        .env("ZLBD_PIPELINE", pipeline())
+        .current_dir(work.dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        ran.status.code(),
+        Some(0),
+        "ZLBD_PIPELINE names the pipeline: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
 }

@@ -285,7 +285,7 @@ fn assert_current_is_complete(work: &Workdir, reference: &BTreeMap<String, Vec<u
             current.display()
         );
     }
-    for table in zlbd::warehouse::columns::TABLES {
+    for table in zlbd::domain::columns::TABLES {
         let _ = read_table(&current, table);
     }
 }

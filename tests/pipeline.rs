@@ -165,7 +165,7 @@ fn tables_have_the_contracted_parquet_types() {
     let (work, _) = sample_work();
     assert_eq!(work.run().code, 3);
     let mut report = String::new();
-    for table in zlbd::warehouse::columns::TABLES {
+    for table in zlbd::domain::columns::TABLES {
         let read = work.table(table);
         assert!(!read.rows.is_empty(), "{table} is empty");
         report.push_str(&format!("{table} ({} columns)\n", read.columns.len()));
@@ -204,7 +204,7 @@ fn a_summary_of_each_table_on_the_sample() {
         }
     }
     let mut summary = String::new();
-    for table in zlbd::warehouse::columns::TABLES {
+    for table in zlbd::domain::columns::TABLES {
         summary.push_str(&format!("{table}: {} rows\n", work.table(table).rows.len()));
     }
     summary.push_str(&format!("submissions by status: {by_status:?}\nrejects by rule: {by_rule:?}\ntypical by level: {typical:?}\n"));

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use zlbd::ingest::workbook::CellValue;
-use zlbd::model::Kind;
+use zlbd::domain::Kind;
 use zlbd::normalize::value::{parse, parse_number, Parsed};
 
 fn thousands(integer: u64) -> String {

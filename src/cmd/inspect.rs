@@ -3,11 +3,13 @@
 //! Exit 0 when the file is accepted without errors, 3 when it or any cell is rejected.
 
 use crate::cli::InspectArgs;
+use crate::domain::{CellOutcome, Finding, Form, SubmissionStatus};
 use crate::exit;
 use crate::ingest::{self, RowMatch, Submitter, TableMatch};
-use crate::model::{Finding, Form};
 use crate::normalize::{self, value::Outcome, Content};
+use crate::pipeline;
 use serde::Serialize;
+use std::path::Path;
 
 #[derive(Serialize)]
 struct Report {
@@ -36,7 +38,7 @@ struct CellReport {
     indicator_code: String,
     year: i32,
     raw_value: Option<String>,
-    outcome: &'static str,
+    outcome: CellOutcome,
     value: Option<f64>,
     rule: Option<String>,
     message: Option<String>,
@@ -47,27 +49,19 @@ pub fn run(args: InspectArgs) -> i32 {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    let bytes = match std::fs::read(&args.file) {
-        Ok(bytes) => bytes,
+    let file = match ingest::inbox_file(&args.file, Path::new("")) {
+        Ok(file) => file,
         Err(error) => {
             eprintln!("zlbd: cannot read {}: {error}", args.file.display());
             return exit::USAGE;
         }
     };
-    let name = args
-        .file
-        .file_name()
-        .map(|name| name.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let submission_id = ingest::fingerprint(&bytes);
-    let (format, ingested) = match ingest::ignore_reason(&name) {
-        Some(reason) => (
-            None,
-            ingest::FileContent::Ignored {
-                reason: reason.to_string(),
-            },
-        ),
-        None => ingest::extract(&bytes, &plan, &submission_id, &name),
+    let (submission_id, format, ingested) = match pipeline::load(&plan, &file) {
+        Ok((submission_id, bytes)) => {
+            let (format, content) = ingest::extract(&bytes, &plan, &submission_id, &file.relative);
+            (submission_id, format, content)
+        }
+        Err(not_read) => (not_read.submission_id, None, not_read.content),
     };
     // The table and row mapping is ingest's; keep it before normalize consumes the cells.
     let (tables, rows) = match &ingested {
@@ -95,7 +89,7 @@ pub fn run(args: InspectArgs) -> i32 {
     let mut errors = 0;
     match normalize::content(ingested, &plan) {
         Content::Ignored { reason } => {
-            report.status = "ignored";
+            report.status = SubmissionStatus::Ignored.as_str();
             report.reason = Some(reason);
         }
         Content::Rejected {
@@ -104,7 +98,7 @@ pub fn run(args: InspectArgs) -> i32 {
             submitter,
             finding,
         } => {
-            report.status = "rejected";
+            report.status = SubmissionStatus::Rejected.as_str();
             report.reason = Some(reason);
             report.form = form;
             report.submitter = submitter;
@@ -120,12 +114,12 @@ pub fn run(args: InspectArgs) -> i32 {
             report.findings = submission.findings.clone();
             for cell in &submission.cells {
                 let (outcome, value, rule, message) = match &cell.outcome {
-                    Outcome::Value(value) => ("fact", Some(*value), None, None),
-                    Outcome::Missing => ("missing", None, None, None),
+                    Outcome::Value(value) => (CellOutcome::Fact, Some(*value), None, None),
+                    Outcome::Missing => (CellOutcome::Missing, None, None, None),
                     Outcome::Rejected { rule, message } => {
                         errors += 1;
                         (
-                            "reject",
+                            CellOutcome::Reject,
                             None,
                             Some(rule.as_str().to_string()),
                             Some(message.clone()),
@@ -188,7 +182,7 @@ fn render(report: &Report) -> String {
     if let Some(submitter) = &report.submitter {
         line(format!(
             "submitter:   {} {} ({}){}",
-            submitter.level,
+            submitter.form.submitter_level(),
             submitter.entity_id,
             submitter.entity_name,
             if submitter.in_roster {
@@ -243,18 +237,18 @@ fn render(report: &Report) -> String {
     }
     for cell in &report.cells {
         let result = match cell.outcome {
-            "fact" => format!(
+            CellOutcome::Fact => format!(
                 "fact {}",
                 cell.value
-                    .map(crate::ingest::workbook::format_number)
+                    .map(crate::domain::text::format_number)
                     .unwrap_or_default()
             ),
-            "reject" => format!(
+            CellOutcome::Reject => format!(
                 "REJECT {}: {}",
                 cell.rule.as_deref().unwrap_or(""),
                 cell.message.as_deref().unwrap_or("")
             ),
-            other => other.to_string(),
+            CellOutcome::Missing => CellOutcome::Missing.as_str().to_string(),
         };
         line(format!(
             "cell:        {}!{} {} {} {:?} → {result}",

@@ -1,6 +1,7 @@
 //! `zlbd run`: build the warehouse from the inbox and publish it atomically.
 
 use crate::cli::RunArgs;
+use crate::domain::SubmissionStatus;
 use crate::exit;
 use crate::pipeline::{self, Cache, Summary};
 use crate::warehouse::{self, lock::WarehouseLock, runs};
@@ -118,8 +119,8 @@ fn build_and_publish(
     );
     record.status = "published".to_string();
     record.files = ingested.files.len() as i64;
-    record.files_active = summary.files("active");
-    record.files_rejected = summary.files("rejected");
+    record.files_active = summary.files(SubmissionStatus::Active);
+    record.files_rejected = summary.files(SubmissionStatus::Rejected);
     record.files_from_cache = ingested.from_cache as i64;
     record.facts = summary.facts_loaded + summary.facts_derived;
     record.rejects_error = summary.errors;

@@ -2,9 +2,9 @@
 //! with its peer group), `dim_indicator`, and the roster completeness matrix `roster_status`.
 
 use crate::config::Plan;
-use crate::ingest::EntityRef;
-use crate::model::{CatalogSection, Level};
-use crate::warehouse::columns as c;
+use crate::domain::columns as c;
+use crate::domain::EntityRef;
+use crate::domain::{CatalogSection, Level, RosterStatus};
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -270,11 +270,12 @@ pub fn roster_status(
         let is_submitted = submitted.contains(&(row.level, row.entity_id.as_str())) || loaded > 0;
         let expected_cells = per_section.get(&row.level.catalog()).copied().unwrap_or(0) * years;
         let status = match (row.in_roster, is_submitted) {
-            (false, _) => "unexpected",
-            (true, false) => "missing",
-            (true, true) if loaded >= expected_cells => "complete",
-            (true, true) => "partial",
-        };
+            (false, _) => RosterStatus::Unexpected,
+            (true, false) => RosterStatus::Missing,
+            (true, true) if loaded >= expected_cells => RosterStatus::Complete,
+            (true, true) => RosterStatus::Partial,
+        }
+        .as_str();
         out[0].push(row.level.as_str().to_string());
         out[1].push(row.entity_id.clone());
         out[2].push(row.entity_name.clone());

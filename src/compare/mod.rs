@@ -8,10 +8,10 @@
 pub mod entities;
 
 use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::domain::EntityRef;
+use crate::domain::{Aggregation, Direction, Finding, Level, Rule};
 use crate::frames::{self, JoinOn};
-use crate::ingest::EntityRef;
-use crate::model::{Aggregation, Direction, Finding, Level, Rule};
-use crate::warehouse::columns as c;
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
@@ -208,6 +208,50 @@ fn comparison(
     dim_entity: &DataFrame,
     indicators: &DataFrame,
 ) -> PolarsResult<DataFrame> {
+    let frame = over_time(plan, facts, dim_entity, indicators)?;
+    peer_standing(frame)?
+        .select(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::INDICATOR_CODE,
+                c::YEAR,
+                c::VALUE,
+                c::PREV_VALUE,
+                c::YOY_ABS,
+                c::YOY_PCT,
+                c::FIRST_VALUE,
+                c::CHANGE_ABS,
+                c::CHANGE_PCT,
+                c::CAGR_PCT,
+                c::IMPROVED,
+                c::PEER_GROUP,
+                c::PEER_N,
+                c::RANK,
+                c::PERCENTILE,
+                c::PEER_MEDIAN,
+                c::PEER_BEST,
+                c::GAP_TO_BEST,
+                c::ROBUST_Z,
+                c::ANOMALY,
+            ]
+            .map(col),
+        )
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+}
+
+/// Each fact beside its previous and first year's value, its peer group and direction, with
+/// the changes over time (yoy, change since the first year, CAGR, improved).
+fn over_time(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+    indicators: &DataFrame,
+) -> PolarsResult<LazyFrame> {
     let first_year = plan.first_year();
     let previous: Vec<Option<i32>> = plan
         .years
@@ -232,19 +276,13 @@ fn comparison(
         keys.push(col(key));
         keys
     };
-    let group = [
-        col(c::LEVEL),
-        col(c::PEER_GROUP),
-        col(c::INDICATOR_CODE),
-        col(c::YEAR),
-    ];
     let value = || col(c::VALUE);
     let pct_against = |base: Expr| {
         when(base.clone().is_not_null().and(base.clone().neq(lit(0.0))))
             .then((value() - base.clone()) / base.abs() * lit(100.0))
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
-    let frame = base
+    Ok(base
         .clone()
         .join_on(years.lazy(), [col(c::YEAR)], JoinType::Inner)
         .join_on(
@@ -318,7 +356,19 @@ fn comparison(
                 .then(-value())
                 .otherwise(value())
                 .alias("badness"),
-        ])
+        ]))
+}
+
+/// Rank, percentile, median, best, gap and robust z within the peer group of each fact.
+fn peer_standing(frame: LazyFrame) -> PolarsResult<LazyFrame> {
+    let value = || col(c::VALUE);
+    let group = [
+        col(c::LEVEL),
+        col(c::PEER_GROUP),
+        col(c::INDICATOR_CODE),
+        col(c::YEAR),
+    ];
+    Ok(frame
         .with_columns([
             value()
                 .count()
@@ -361,40 +411,7 @@ fn comparison(
                 .gt(lit(3.5))
                 .fill_null(lit(false))
                 .alias(c::ANOMALY),
-        )
-        .select(
-            [
-                c::LEVEL,
-                c::ENTITY_ID,
-                c::INDICATOR_CODE,
-                c::YEAR,
-                c::VALUE,
-                c::PREV_VALUE,
-                c::YOY_ABS,
-                c::YOY_PCT,
-                c::FIRST_VALUE,
-                c::CHANGE_ABS,
-                c::CHANGE_PCT,
-                c::CAGR_PCT,
-                c::IMPROVED,
-                c::PEER_GROUP,
-                c::PEER_N,
-                c::RANK,
-                c::PERCENTILE,
-                c::PEER_MEDIAN,
-                c::PEER_BEST,
-                c::GAP_TO_BEST,
-                c::ROBUST_Z,
-                c::ANOMALY,
-            ]
-            .map(col),
-        )
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    Ok(frame)
+        ))
 }
 
 /// YOY_JUMP warnings for loaded (not derived) values whose |yoy_pct| exceeds the threshold.
@@ -416,46 +433,22 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let text = |name: &str| frames::strings(&jumps, name);
-    let (submissions, files, sheets, cells, raws, levels, entity_ids, codes) = (
-        text(c::SUBMISSION_ID)?,
-        text(c::SOURCE_FILE)?,
-        text(c::SOURCE_SHEET)?,
-        text(c::SOURCE_CELL)?,
-        text(c::RAW_VALUE)?,
-        text(c::LEVEL)?,
-        text(c::ENTITY_ID)?,
-        text(c::INDICATOR_CODE)?,
-    );
-    let years = frames::integers(&jumps, c::YEAR)?;
+    let sources = frames::CellSources::read(&jumps)?;
     let pcts = frames::floats(&jumps, c::YOY_PCT)?;
     let mut out = Vec::new();
     for row in 0..jumps.height() {
-        let sheet = sheets[row].clone().unwrap_or_default();
-        let cell = cells[row].clone().unwrap_or_default();
-        let raw = raws[row].clone().unwrap_or_default();
-        let name = codes[row]
-            .as_deref()
-            .and_then(|code| plan.catalog.get(code))
+        let (sheet, cell, raw) = sources.place(row);
+        let name = plan
+            .catalog
+            .get(&sources.code(row))
             .map(|indicator| indicator.name.clone())
             .unwrap_or_default();
-        out.push(Finding {
-            submission_id: submissions[row].clone().unwrap_or_default(),
-            source_file: files[row].clone().unwrap_or_default(),
-            source_sheet: Some(sheet.clone()),
-            source_cell: Some(cell.clone()),
-            level: levels[row].clone(),
-            entity_id: entity_ids[row].clone(),
-            indicator_code: codes[row].clone(),
-            year: years[row].map(|year| year as i32),
-            rule: Rule::YoyJump,
-            message: format!(
-                "{sheet}!{cell} {name}“{raw}”同比变化{:.1}%，超过{}%，请核实 (YOY_JUMP)",
-                pcts[row].unwrap_or_default(),
-                plan.yoy_jump_pct
-            ),
-            raw_value: Some(raw),
-        });
+        let message = format!(
+            "{sheet}!{cell} {name}“{raw}”同比变化{:.1}%，超过{}%，请核实 (YOY_JUMP)",
+            pcts[row].unwrap_or_default(),
+            plan.yoy_jump_pct
+        );
+        out.push(sources.finding(row, Rule::YoyJump, message));
     }
     Ok(out)
 }
@@ -468,9 +461,25 @@ fn scores(
     indicators: &DataFrame,
     error_entities: &HashSet<(String, String)>,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
+    let with_groups = grouped_facts(facts, dim_entity);
+    let (detail, total_weight) = normalized(with_groups.clone(), indicators);
+    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
+    let present = detail.clone().group_by(entity_year.clone()).agg([
+        col(c::WEIGHT).sum().alias("weight_present"),
+        (col(c::WEIGHT) * col(c::NORMALIZED))
+            .sum()
+            .alias("weighted_sum"),
+    ]);
+    let detail = score_detail(detail, present.clone())?;
+    let scores = entity_scores(plan, with_groups, present, total_weight)?;
+    let scores = typical(plan, scores, error_entities)?;
+    Ok((scores, detail))
+}
+
+/// Facts with their entity's peer group.
+fn grouped_facts(facts: &DataFrame, dim_entity: &DataFrame) -> LazyFrame {
     let entity_key = [col(c::LEVEL), col(c::ENTITY_ID)];
-    let pool = [col(c::LEVEL), col(c::PEER_GROUP), col(c::INDICATOR_CODE)];
-    let with_groups = facts
+    facts
         .clone()
         .lazy()
         .select([
@@ -489,7 +498,13 @@ fn scores(
             entity_key.clone(),
             JoinType::Left,
         )
-        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
+        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)))
+}
+
+/// Each usable fact normalised to 0–100 over its group's pooled values, and each group's
+/// total weight of usable indicators.
+fn normalized(with_groups: LazyFrame, indicators: &DataFrame) -> (LazyFrame, LazyFrame) {
+    let pool = [col(c::LEVEL), col(c::PEER_GROUP), col(c::INDICATOR_CODE)];
     // Pooled over all comparison years, per peer group and indicator.
     let pooled = with_groups.clone().group_by(pool.clone()).agg([
         col(c::VALUE).min().alias("pool_min"),
@@ -516,7 +531,6 @@ fn scores(
         .group_by([col(c::LEVEL), col(c::PEER_GROUP)])
         .agg([col(c::WEIGHT).sum().alias("weight_all")]);
     let detail = with_groups
-        .clone()
         .join_on(usable, &pool, JoinType::Inner)
         .with_column(
             ((col(c::VALUE) - col("pool_min")) / (col("pool_max") - col("pool_min")) * lit(100.0))
@@ -528,14 +542,13 @@ fn scores(
                 .otherwise(lit(100.0) - col("scaled"))
                 .alias(c::NORMALIZED),
         );
+    (detail, total_weight)
+}
+
+/// `entity_score_detail`: each indicator's normalised value and share of the score.
+fn score_detail(detail: LazyFrame, present: LazyFrame) -> PolarsResult<DataFrame> {
     let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
-    let present = detail.clone().group_by(entity_year.clone()).agg([
-        col(c::WEIGHT).sum().alias("weight_present"),
-        (col(c::WEIGHT) * col(c::NORMALIZED))
-            .sum()
-            .alias("weighted_sum"),
-    ]);
-    let detail = detail
+    detail
         .join_on(present.clone(), &entity_year, JoinType::Left)
         .select([
             col(c::LEVEL),
@@ -550,8 +563,18 @@ fn scores(
             [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
             SortMultipleOptions::default(),
         )
-        .collect()?;
+        .collect()
+}
 
+/// `entity_score` before the typical picks: score, completeness, rank and change per year.
+fn entity_scores(
+    plan: &Plan,
+    with_groups: LazyFrame,
+    present: LazyFrame,
+    total_weight: LazyFrame,
+) -> PolarsResult<DataFrame> {
+    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID)];
+    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
     let min_completeness = plan.score_min_completeness;
     let first_year = plan.first_year();
     let score_group = [col(c::LEVEL), col(c::PEER_GROUP), col(c::YEAR)];
@@ -609,7 +632,7 @@ fn scores(
             col(c::ENTITY_ID),
             col(c::SCORE).alias("first_score"),
         ]);
-    let scores = scores
+    scores
         .join_on(first_scores, &entity_key, JoinType::Left)
         .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
         .select(
@@ -629,9 +652,7 @@ fn scores(
             [c::LEVEL, c::ENTITY_ID, c::YEAR],
             SortMultipleOptions::default(),
         )
-        .collect()?;
-    let scores = typical(plan, scores, error_entities)?;
-    Ok((scores, detail))
+        .collect()
 }
 
 /// Marks the typical demonstrations: at the last year, per level, the largest score changes

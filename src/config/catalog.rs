@@ -2,8 +2,8 @@
 //! kinds, range checks, cross-indicator checks, score weights and roll-up rules.
 
 use super::ConfigProblem;
-use crate::model::{Aggregation, CatalogSection, Direction, Kind};
-use crate::text;
+use crate::domain::text;
+use crate::domain::{Aggregation, CatalogSection, Direction, Kind};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -10,7 +10,7 @@ mod roster;
 pub use catalog::{Catalog, Indicator, RatioCheck};
 pub use roster::{City, Enterprise, Industry, Park, Roster};
 
-use crate::model::Level;
+use crate::domain::Level;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -185,6 +185,77 @@ impl Default for WarehouseConfig {
     }
 }
 
+impl PipelineConfig {
+    /// Checks the settings of `pipeline.toml` (not the catalog or roster), reporting each
+    /// problem; returns the sorted years and the typical quota per level.
+    fn check(&self, report: &mut dyn FnMut(&str, String)) -> (Vec<i32>, BTreeMap<Level, usize>) {
+        let mut years = self.years.clone();
+        years.sort_unstable();
+        years.dedup();
+        if years.len() < 2 || years.len() != self.years.len() {
+            report(
+                "years",
+                format!("needs at least two distinct years, got {:?}", self.years),
+            );
+        }
+        if years.iter().any(|year| !(1900..=2100).contains(year)) {
+            report(
+                "years",
+                format!("years must lie in 1900..=2100, got {:?}", self.years),
+            );
+        }
+        if !(self.checks.yoy_jump_pct > 0.0) {
+            report(
+                "checks.yoy_jump_pct",
+                format!("must be positive, got {}", self.checks.yoy_jump_pct),
+            );
+        }
+        if self.limits.max_rows == 0 || self.limits.max_uncompressed_bytes == 0 {
+            report("limits", "limits must be positive".to_string());
+        }
+        if self.peers.enterprise_industry_prefix == 0 {
+            report(
+                "peers.enterprise_industry_prefix",
+                "must be at least 1".to_string(),
+            );
+        }
+        for (key, value) in [
+            ("score.min_completeness", self.score.min_completeness),
+            ("typical.min_completeness", self.typical.min_completeness),
+        ] {
+            if !(0.0..=100.0).contains(&value) {
+                report(key, format!("must lie in 0..=100, got {value}"));
+            }
+        }
+        let mut typical_quota = BTreeMap::new();
+        for (level_name, quota) in &self.typical.quota {
+            let key = format!("typical.quota.{level_name}");
+            match Level::parse(level_name) {
+            Some(Level::ProvinceIndustryCity) | None => report(
+                &key,
+                format!(
+                    "unknown level {level_name:?}; use enterprise, park, city_industry or province_industry"
+                ),
+            ),
+            Some(level) if *quota < 0 => {
+                report(&key, format!("must not be negative, got {quota}"));
+                typical_quota.insert(level, 0);
+            }
+            Some(level) => {
+                typical_quota.insert(level, *quota as usize);
+            }
+        }
+        }
+        if self.warehouse.keep_snapshots < 1 {
+            report(
+                "warehouse.keep_snapshots",
+                format!("must be at least 1, got {}", self.warehouse.keep_snapshots),
+            );
+        }
+        (years, typical_quota)
+    }
+}
+
 /// Limits applied to each file before and while it is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Limits {
@@ -260,69 +331,8 @@ impl Plan {
             }
         };
 
-        let mut years = raw.years.clone();
-        years.sort_unstable();
-        years.dedup();
-        if years.len() < 2 || years.len() != raw.years.len() {
-            problems.push(problem(
-                "years",
-                format!("needs at least two distinct years, got {:?}", raw.years),
-            ));
-        }
-        if years.iter().any(|year| !(1900..=2100).contains(year)) {
-            problems.push(problem(
-                "years",
-                format!("years must lie in 1900..=2100, got {:?}", raw.years),
-            ));
-        }
-        if !(raw.checks.yoy_jump_pct > 0.0) {
-            problems.push(problem(
-                "checks.yoy_jump_pct",
-                format!("must be positive, got {}", raw.checks.yoy_jump_pct),
-            ));
-        }
-        if raw.limits.max_rows == 0 || raw.limits.max_uncompressed_bytes == 0 {
-            problems.push(problem("limits", "limits must be positive".to_string()));
-        }
-        if raw.peers.enterprise_industry_prefix == 0 {
-            problems.push(problem(
-                "peers.enterprise_industry_prefix",
-                "must be at least 1".to_string(),
-            ));
-        }
-        for (key, value) in [
-            ("score.min_completeness", raw.score.min_completeness),
-            ("typical.min_completeness", raw.typical.min_completeness),
-        ] {
-            if !(0.0..=100.0).contains(&value) {
-                problems.push(problem(key, format!("must lie in 0..=100, got {value}")));
-            }
-        }
-        let mut typical_quota = BTreeMap::new();
-        for (level_name, quota) in &raw.typical.quota {
-            let key = format!("typical.quota.{level_name}");
-            match Level::parse(level_name) {
-                Some(Level::ProvinceIndustryCity) | None => problems.push(problem(
-                    &key,
-                    format!(
-                        "unknown level {level_name:?}; use enterprise, park, city_industry or province_industry"
-                    ),
-                )),
-                Some(level) if *quota < 0 => {
-                    problems.push(problem(&key, format!("must not be negative, got {quota}")));
-                    typical_quota.insert(level, 0);
-                }
-                Some(level) => {
-                    typical_quota.insert(level, *quota as usize);
-                }
-            }
-        }
-        if raw.warehouse.keep_snapshots < 1 {
-            problems.push(problem(
-                "warehouse.keep_snapshots",
-                format!("must be at least 1, got {}", raw.warehouse.keep_snapshots),
-            ));
-        }
+        let (years, typical_quota) =
+            raw.check(&mut |key, message| problems.push(problem(key, message)));
 
         let catalog_file = pipeline_dir.join(&raw.catalog);
         let catalog = match std::fs::read_to_string(&catalog_file) {
@@ -359,7 +369,7 @@ impl Plan {
                 typical_min_completeness: raw.typical.min_completeness,
                 typical_quota,
                 keep_snapshots: raw.warehouse.keep_snapshots as usize,
-                fingerprint: hex(&hasher.finalize()),
+                fingerprint: crate::domain::text::hex(&hasher.finalize()),
             }),
             _ => Err(ConfigError(problems)),
         }
@@ -385,24 +395,14 @@ impl Plan {
     }
 }
 
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
-
-/// The pipeline folder used when `--pipeline` is not given: `pipelines/shandong` under the
-/// current folder, else the one this binary was built from.
+/// The pipeline folder used when `--pipeline` is not given (SPEC §9): `$ZLBD_PIPELINE` when
+/// set, else `pipelines/shandong` under the current folder. Never a path baked in at build time:
+/// an installed binary must not silently read the checkout it was built from.
 pub fn default_pipeline_dir() -> PathBuf {
-    let local = PathBuf::from("pipelines/shandong");
-    if local.join("pipeline.toml").exists() {
-        return local;
+    match std::env::var_os("ZLBD_PIPELINE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("pipelines/shandong"),
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong")
 }
 
 #[cfg(test)]

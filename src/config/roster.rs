@@ -4,7 +4,7 @@
 //! with stray spaces still finds its id.
 
 use super::ConfigProblem;
-use crate::text;
+use crate::domain::text;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -171,7 +171,7 @@ impl Roster {
             }
         }
         for enterprise in &roster.enterprises {
-            if let Err(reason) = crate::ingest::uscc::validate(&enterprise.uscc) {
+            if let Err(reason) = crate::domain::uscc::validate(&enterprise.uscc) {
                 problem(
                     "enterprises.csv",
                     enterprise.uscc.clone(),

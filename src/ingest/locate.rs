@@ -3,8 +3,8 @@
 //! data rows down to the notes).
 
 use super::workbook::{CellValue, Sheet};
-use crate::model::a1;
-use crate::text;
+use crate::domain::a1;
+use crate::domain::text;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -5,15 +5,13 @@
 //! Guarantees: every file found gets exactly one [`FileContent`]; a file that cannot be read is
 //! `Rejected` with a reason for the submitter, never an error that stops the run.
 
-mod layout;
 pub mod locate;
-mod ole;
-pub mod uscc;
 pub mod workbook;
 
 use crate::config::Plan;
-use crate::model::{a1, Finding, Form, Level, Rule};
-use crate::text;
+use crate::domain::text;
+use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
+pub use crate::domain::{EntityRef, Submitter};
 use locate::{InfoKey, InfoValue, Table};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -39,39 +37,48 @@ pub fn discover(inbox: &Path) -> std::io::Result<Vec<InboxFile>> {
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir)? {
             let entry = entry?;
-            let file_type = entry.file_type()?;
             let path = entry.path();
-            if file_type.is_dir() {
+            if entry.file_type()?.is_dir() {
                 pending.push(path);
                 continue;
             }
-            let metadata = match std::fs::metadata(&path) {
-                Ok(metadata) if metadata.is_file() => metadata,
-                _ => continue,
-            };
-            let relative = path
-                .strip_prefix(inbox)
-                .unwrap_or(&path)
-                .components()
-                .map(|part| part.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            let modified_ns = metadata
-                .modified()
-                .ok()
-                .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|duration| duration.as_nanos() as i64)
-                .unwrap_or(0);
-            files.push(InboxFile {
-                path,
-                relative,
-                size: metadata.len(),
-                modified_ns,
-            });
+            if let Ok(file) = inbox_file(&path, inbox) {
+                files.push(file);
+            }
         }
     }
     files.sort_by(|a, b| a.relative.cmp(&b.relative));
     Ok(files)
+}
+
+/// One regular file, named relative to `base` (the inbox; for a lone file, the empty path
+/// names it by its file name).
+pub fn inbox_file(path: &Path, base: &Path) -> std::io::Result<InboxFile> {
+    let metadata = std::fs::metadata(path)?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let relative = match path.strip_prefix(base) {
+        Ok(inside) if !base.as_os_str().is_empty() => inside,
+        _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
+    };
+    let relative = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+    let modified_ns = metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|duration| duration.as_nanos() as i64)
+        .unwrap_or(0);
+    Ok(InboxFile {
+        path: path.to_path_buf(),
+        relative,
+        size: metadata.len(),
+        modified_ns,
+    })
 }
 
 /// Why a file is passed over without being read (status `ignored`), if it is.
@@ -94,28 +101,7 @@ pub fn ignore_reason(relative: &str) -> Option<&'static str> {
 
 /// Lower-case hex SHA-256 of a file's bytes: the `submission_id`.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    crate::config::hex(&Sha256::digest(bytes))
-}
-
-/// Who sent a form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Submitter {
-    /// `submissions.level`: enterprise, park or city.
-    pub level: String,
-    pub entity_id: String,
-    pub entity_name: String,
-    pub city_code: Option<String>,
-    pub in_roster: bool,
-}
-
-/// An entity a form reports on; for a city form, each of its industries.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct EntityRef {
-    pub level: Level,
-    pub entity_id: String,
-    pub entity_name: String,
-    pub city_code: Option<String>,
-    pub in_roster: bool,
+    text::hex(&Sha256::digest(bytes))
 }
 
 /// One indicator cell of a comparison year, as found.
@@ -278,6 +264,16 @@ fn rejected(reason: String, form: Option<Form>) -> FileContent {
     }
 }
 
+/// A form whose 基本信息 does not say who sent it.
+fn no_identity(form: Form, what: &str) -> Result<Submitter, FileContent> {
+    Err(rejected(
+        format!(
+            "未找到填报单位身份：请在基本信息表填写{what} (no submitter identity: {what} missing)"
+        ),
+        Some(form),
+    ))
+}
+
 fn info_text(info: &BTreeMap<InfoKey, InfoValue>, key: InfoKey) -> Option<String> {
     info.get(&key)
         .map(|value| value.value.display().trim().to_string())
@@ -358,7 +354,7 @@ impl FormReader<'_> {
                 ),
                 Some(extracted.submitter.entity_id.clone()),
             );
-            finding.level = Some(extracted.submitter.level.clone());
+            finding.level = Some(extracted.submitter.form.submitter_level().to_string());
             finding.entity_id = Some(extracted.submitter.entity_id.clone());
             extracted.findings.push(finding);
         }
@@ -379,7 +375,7 @@ impl FormReader<'_> {
         info: &BTreeMap<InfoKey, InfoValue>,
         tables: &'t [Table],
     ) -> Option<(Form, Vec<&'t Table>)> {
-        use crate::model::CatalogSection;
+        use crate::domain::CatalogSection;
         let catalog = &self.plan.catalog;
         let matches = |table: &Table, section: CatalogSection| -> usize {
             let codes: HashSet<&str> = table
@@ -434,112 +430,128 @@ impl FormReader<'_> {
         form: Form,
         info: &BTreeMap<InfoKey, InfoValue>,
     ) -> Result<Submitter, FileContent> {
-        let roster = &self.plan.roster;
-        let city_from_info = || -> Option<String> {
-            if let Some(code) = info_text(info, InfoKey::RegionCode) {
-                let code = code.trim_end_matches(".0").to_string();
-                if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
-                    return Some(code);
-                }
-            }
-            info_text(info, InfoKey::City)
-                .and_then(|name| roster.city_by_name(&name))
-                .map(|city| city.city_code.clone())
-        };
-        let no_identity = |what: &str| {
-            Err(rejected(
-                format!("未找到填报单位身份：请在基本信息表填写{what} (no submitter identity: {what} missing)"),
-                Some(form),
-            ))
-        };
         match form {
-            Form::Enterprise => {
-                let Some(value) = info.get(&InfoKey::Uscc) else {
-                    return no_identity("统一社会信用代码");
-                };
-                let raw = value.value.display();
-                let code = uscc::canonical(&raw);
-                if let Err(reason) = uscc::validate(&code) {
-                    let message = format!("{}!{} 统一社会信用代码“{}”有误：{reason}，整份报表未载入，请更正后重新报送", value.sheet, value.cell, raw);
-                    let mut finding = self.finding(
-                        Rule::BadUscc,
-                        &value.sheet,
-                        &value.cell,
-                        message.clone(),
-                        Some(raw.clone()),
-                    );
-                    finding.level = Some(Level::Enterprise.as_str().to_string());
-                    finding.entity_id = Some(code.clone());
-                    return Err(FileContent::Rejected {
-                        reason: format!("{message} (BAD_USCC: {reason})"),
-                        form: Some(form),
-                        submitter: Some(Submitter {
-                            level: form.submitter_level().to_string(),
-                            entity_id: code,
-                            entity_name: info_text(info, InfoKey::EnterpriseName)
-                                .unwrap_or_default(),
-                            city_code: city_from_info(),
-                            in_roster: false,
-                        }),
-                        finding: Some(finding),
-                    });
-                }
-                let listed = roster.enterprise(&code);
-                Ok(Submitter {
-                    level: form.submitter_level().to_string(),
-                    entity_name: listed
-                        .map(|enterprise| enterprise.enterprise_name.clone())
-                        .or_else(|| info_text(info, InfoKey::EnterpriseName))
-                        .unwrap_or_else(|| code.clone()),
-                    city_code: listed
-                        .map(|enterprise| enterprise.city_code.clone())
-                        .or_else(city_from_info),
-                    in_roster: listed.is_some(),
-                    entity_id: code,
-                })
-            }
-            Form::Park => {
-                let by_code = info_text(info, InfoKey::ParkCode)
-                    .and_then(|code| roster.park(&text::fold(&code).to_ascii_uppercase()));
-                let name = info_text(info, InfoKey::ParkName);
-                let listed =
-                    by_code.or_else(|| name.as_deref().and_then(|name| roster.park_by_name(name)));
-                match (listed, name) {
-                    (Some(park), _) => Ok(Submitter {
-                        level: form.submitter_level().to_string(),
-                        entity_id: park.park_id.clone(),
-                        entity_name: park.park_name.clone(),
-                        city_code: Some(park.city_code.clone()),
-                        in_roster: true,
-                    }),
-                    (None, Some(name)) => Ok(Submitter {
-                        level: form.submitter_level().to_string(),
-                        entity_id: info_text(info, InfoKey::ParkCode)
-                            .unwrap_or_else(|| name.clone()),
-                        entity_name: name,
-                        city_code: city_from_info(),
-                        in_roster: false,
-                    }),
-                    (None, None) => no_identity("园区名称"),
-                }
-            }
-            Form::City => {
-                let Some(code) = city_from_info() else {
-                    return no_identity("填报地市或行政区划代码");
-                };
-                let listed = roster.city(&code);
-                Ok(Submitter {
-                    level: form.submitter_level().to_string(),
-                    entity_name: listed
-                        .map(|city| city.city_name.clone())
-                        .or_else(|| info_text(info, InfoKey::City))
-                        .unwrap_or_else(|| code.clone()),
-                    city_code: Some(code.clone()),
-                    in_roster: listed.is_some(),
-                    entity_id: code,
-                })
+            Form::Enterprise => self.enterprise_submitter(info),
+            Form::Park => self.park_submitter(info),
+            Form::City => self.city_submitter(info),
+        }
+    }
+
+    /// The city a form names: its 行政区划代码, else its 地市 name looked up in the roster.
+    fn city_from_info(&self, info: &BTreeMap<InfoKey, InfoValue>) -> Option<String> {
+        if let Some(code) = info_text(info, InfoKey::RegionCode) {
+            let code = code.trim_end_matches(".0").to_string();
+            if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
+                return Some(code);
             }
         }
+        info_text(info, InfoKey::City)
+            .and_then(|name| self.plan.roster.city_by_name(&name))
+            .map(|city| city.city_code.clone())
+    }
+
+    fn enterprise_submitter(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+    ) -> Result<Submitter, FileContent> {
+        let (form, roster) = (Form::Enterprise, &self.plan.roster);
+        let city_from_info = || self.city_from_info(info);
+        let Some(value) = info.get(&InfoKey::Uscc) else {
+            return no_identity(form, "统一社会信用代码");
+        };
+        let raw = value.value.display();
+        let code = uscc::canonical(&raw);
+        if let Err(reason) = uscc::validate(&code) {
+            let message = format!(
+                "{}!{} 统一社会信用代码“{}”有误：{reason}，整份报表未载入，请更正后重新报送",
+                value.sheet, value.cell, raw
+            );
+            let mut finding = self.finding(
+                Rule::BadUscc,
+                &value.sheet,
+                &value.cell,
+                message.clone(),
+                Some(raw.clone()),
+            );
+            finding.level = Some(Level::Enterprise.as_str().to_string());
+            finding.entity_id = Some(code.clone());
+            return Err(FileContent::Rejected {
+                reason: format!("{message} (BAD_USCC: {reason})"),
+                form: Some(form),
+                submitter: Some(Submitter {
+                    form,
+                    entity_id: code,
+                    entity_name: info_text(info, InfoKey::EnterpriseName).unwrap_or_default(),
+                    city_code: city_from_info(),
+                    in_roster: false,
+                }),
+                finding: Some(finding),
+            });
+        }
+        let listed = roster.enterprise(&code);
+        Ok(Submitter {
+            form,
+            entity_name: listed
+                .map(|enterprise| enterprise.enterprise_name.clone())
+                .or_else(|| info_text(info, InfoKey::EnterpriseName))
+                .unwrap_or_else(|| code.clone()),
+            city_code: listed
+                .map(|enterprise| enterprise.city_code.clone())
+                .or_else(city_from_info),
+            in_roster: listed.is_some(),
+            entity_id: code,
+        })
+    }
+
+    fn park_submitter(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+    ) -> Result<Submitter, FileContent> {
+        let (form, roster) = (Form::Park, &self.plan.roster);
+        let city_from_info = || self.city_from_info(info);
+        let by_code = info_text(info, InfoKey::ParkCode)
+            .and_then(|code| roster.park(&text::fold(&code).to_ascii_uppercase()));
+        let name = info_text(info, InfoKey::ParkName);
+        let listed = by_code.or_else(|| name.as_deref().and_then(|name| roster.park_by_name(name)));
+        match (listed, name) {
+            (Some(park), _) => Ok(Submitter {
+                form,
+                entity_id: park.park_id.clone(),
+                entity_name: park.park_name.clone(),
+                city_code: Some(park.city_code.clone()),
+                in_roster: true,
+            }),
+            (None, Some(name)) => Ok(Submitter {
+                form,
+                entity_id: info_text(info, InfoKey::ParkCode).unwrap_or_else(|| name.clone()),
+                entity_name: name,
+                city_code: city_from_info(),
+                in_roster: false,
+            }),
+            (None, None) => no_identity(form, "园区名称"),
+        }
+    }
+
+    fn city_submitter(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+    ) -> Result<Submitter, FileContent> {
+        let (form, roster) = (Form::City, &self.plan.roster);
+        let city_from_info = || self.city_from_info(info);
+        let Some(code) = city_from_info() else {
+            return no_identity(form, "填报地市或行政区划代码");
+        };
+        let listed = roster.city(&code);
+        Ok(Submitter {
+            form,
+            entity_name: listed
+                .map(|city| city.city_name.clone())
+                .or_else(|| info_text(info, InfoKey::City))
+                .unwrap_or_else(|| code.clone()),
+            city_code: Some(code.clone()),
+            in_roster: listed.is_some(),
+            entity_id: code,
+        })
     }
 
     /// The entity a table row reports on.
@@ -618,22 +630,32 @@ impl FormReader<'_> {
         seen: &mut HashSet<(Level, String, String)>,
         entities: &mut BTreeMap<(Level, String), EntityRef>,
     ) {
+        extracted.tables.push(table_match(table, &self.plan.years));
+        let read_columns = self.year_columns(table, extracted, years);
+        let section = extracted.form.catalog_section();
+        for row in &table.rows {
+            let matched = self.read_row(
+                table,
+                row,
+                section,
+                &read_columns,
+                extracted,
+                seen,
+                entities,
+            );
+            extracted.rows.push(matched);
+        }
+    }
+
+    /// Which year columns are read: inside the window, the first column of a year wins; a
+    /// column outside the window is a YEAR_OUTSIDE_WINDOW warning.
+    fn year_columns(
+        &self,
+        table: &Table,
+        extracted: &mut Extracted,
+        years: &mut BTreeSet<i32>,
+    ) -> Vec<usize> {
         let plan = self.plan;
-        let letter = |col: u32| a1(0, col).trim_end_matches('1').to_string();
-        extracted.tables.push(TableMatch {
-            sheet: table.sheet.clone(),
-            hidden: table.hidden,
-            header_cell: a1(table.header_row, table.name_col),
-            name_column: letter(table.name_col),
-            unit_column: table.unit_col.map(letter),
-            industry_column: table.industry_col.map(letter),
-            year_columns: table
-                .years
-                .iter()
-                .map(|year| (letter(year.col), year.year, plan.years.contains(&year.year)))
-                .collect(),
-        });
-        // Which year columns are read: inside the window, first column of a year wins.
         let mut used_years = HashSet::new();
         let mut read_columns = Vec::new();
         for (index, year) in table.years.iter().enumerate() {
@@ -656,117 +678,141 @@ impl FormReader<'_> {
                 years.insert(year.year);
             }
         }
-        let section = match extracted.form {
-            Form::Enterprise => crate::model::CatalogSection::Enterprise,
-            Form::Park => crate::model::CatalogSection::Park,
-            Form::City => crate::model::CatalogSection::Industry,
+        read_columns
+    }
+
+    /// One indicator row: its cells, or why it is skipped, with any warning it raises.
+    #[allow(clippy::too_many_arguments)]
+    fn read_row(
+        &self,
+        table: &Table,
+        row: &locate::TableRow,
+        section: CatalogSection,
+        read_columns: &[usize],
+        extracted: &mut Extracted,
+        seen: &mut HashSet<(Level, String, String)>,
+        entities: &mut BTreeMap<(Level, String), EntityRef>,
+    ) -> RowMatch {
+        let plan = self.plan;
+        let (folded, suffix_unit) = text::split_indicator_name(&row.name);
+        let mut matched = RowMatch {
+            sheet: table.sheet.clone(),
+            cell: row.name_cell.clone(),
+            name: row.name.clone(),
+            level: None,
+            entity_id: None,
+            indicator_code: None,
+            skipped: None,
         };
-        for row in &table.rows {
-            let (folded, suffix_unit) = text::split_indicator_name(&row.name);
-            let mut matched = RowMatch {
-                sheet: table.sheet.clone(),
-                cell: row.name_cell.clone(),
-                name: row.name.clone(),
-                level: None,
-                entity_id: None,
-                indicator_code: None,
-                skipped: None,
-            };
-            let has_values = row.values.iter().any(|value| !value.is_empty());
-            let Some(indicator) = plan.catalog.lookup(section, &folded) else {
-                if has_values || row.unit.is_some() {
-                    extracted.findings.push(self.finding(
-                        Rule::UnknownIndicator,
-                        &table.sheet,
-                        &row.name_cell,
-                        format!(
-                            "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
-                            table.sheet, row.name_cell, row.name
-                        ),
-                        Some(row.name.clone()),
-                    ));
-                    matched.skipped = Some("UNKNOWN_INDICATOR".to_string());
-                } else {
-                    matched.skipped = Some("no values".to_string());
-                }
-                extracted.rows.push(matched);
-                continue;
-            };
-            let Some(entity) = self.row_entity(
-                extracted.form,
-                &extracted.submitter,
-                table,
-                row.industry.as_deref(),
-            ) else {
-                matched.skipped = Some("no industry name".to_string());
-                extracted.rows.push(matched);
-                continue;
-            };
-            matched.level = Some(entity.level);
-            matched.entity_id = Some(entity.entity_id.clone());
-            matched.indicator_code = Some(indicator.code.clone());
-            if !seen.insert((
-                entity.level,
-                entity.entity_id.clone(),
-                indicator.code.clone(),
-            )) {
-                let mut finding = self.finding(
-                    Rule::DuplicateValue,
+        let has_values = row.values.iter().any(|value| !value.is_empty());
+        let Some(indicator) = plan.catalog.lookup(section, &folded) else {
+            if has_values || row.unit.is_some() {
+                extracted.findings.push(self.finding(
+                    Rule::UnknownIndicator,
                     &table.sheet,
                     &row.name_cell,
                     format!(
-                        "{}!{} 指标“{}”在本表中重复出现，以第一行为准，本行未载入 (indicator repeated; the first row wins)",
+                        "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
                         table.sheet, row.name_cell, row.name
                     ),
                     Some(row.name.clone()),
-                );
-                finding.level = Some(entity.level.as_str().to_string());
-                finding.entity_id = Some(entity.entity_id.clone());
-                finding.indicator_code = Some(indicator.code.clone());
-                extracted.findings.push(finding);
-                matched.skipped = Some("DUPLICATE_VALUE".to_string());
-                extracted.rows.push(matched);
-                continue;
+                ));
+                matched.skipped = Some("UNKNOWN_INDICATOR".to_string());
+            } else {
+                matched.skipped = Some("no values".to_string());
             }
-            if !entity.in_roster
-                && extracted.submitter.in_roster
-                && !entities.contains_key(&(entity.level, entity.entity_id.clone()))
-            {
-                let mut finding = self.finding(
-                    Rule::NotInRoster,
-                    &table.sheet,
-                    &row.name_cell,
-                    format!(
-                        "{}!{} 行业“{}”不在本市重点行业名单中，数据已载入，请核实 (industry not in the roster)",
-                        table.sheet,
-                        row.name_cell,
-                        row.industry.as_deref().unwrap_or_default()
-                    ),
-                    row.industry.clone(),
-                );
-                finding.level = Some(entity.level.as_str().to_string());
-                finding.entity_id = Some(entity.entity_id.clone());
-                extracted.findings.push(finding);
-            }
-            let unit = row.unit.clone().or(suffix_unit);
-            for &index in &read_columns {
-                let year = &table.years[index];
-                extracted.cells.push(RawCell {
-                    level: entity.level,
-                    entity_id: entity.entity_id.clone(),
-                    indicator_code: indicator.code.clone(),
-                    year: year.year,
-                    sheet: table.sheet.clone(),
-                    cell: a1(row.row, year.col),
-                    value: row.values[index].clone(),
-                    unit: unit.clone(),
-                });
-            }
-            entities
-                .entry((entity.level, entity.entity_id.clone()))
-                .or_insert(entity);
-            extracted.rows.push(matched);
+            return matched;
+        };
+        let Some(entity) = self.row_entity(
+            extracted.form,
+            &extracted.submitter,
+            table,
+            row.industry.as_deref(),
+        ) else {
+            matched.skipped = Some("no industry name".to_string());
+            return matched;
+        };
+        matched.level = Some(entity.level);
+        matched.entity_id = Some(entity.entity_id.clone());
+        matched.indicator_code = Some(indicator.code.clone());
+        if !seen.insert((
+            entity.level,
+            entity.entity_id.clone(),
+            indicator.code.clone(),
+        )) {
+            let mut finding = self.finding(
+                Rule::DuplicateValue,
+                &table.sheet,
+                &row.name_cell,
+                format!(
+                    "{}!{} 指标“{}”在本表中重复出现，以第一行为准，本行未载入 (indicator repeated; the first row wins)",
+                    table.sheet, row.name_cell, row.name
+                ),
+                Some(row.name.clone()),
+            );
+            finding.level = Some(entity.level.as_str().to_string());
+            finding.entity_id = Some(entity.entity_id.clone());
+            finding.indicator_code = Some(indicator.code.clone());
+            extracted.findings.push(finding);
+            matched.skipped = Some("DUPLICATE_VALUE".to_string());
+            return matched;
         }
+        if !entity.in_roster
+            && extracted.submitter.in_roster
+            && !entities.contains_key(&(entity.level, entity.entity_id.clone()))
+        {
+            let mut finding = self.finding(
+                Rule::NotInRoster,
+                &table.sheet,
+                &row.name_cell,
+                format!(
+                    "{}!{} 行业“{}”不在本市重点行业名单中，数据已载入，请核实 (industry not in the roster)",
+                    table.sheet,
+                    row.name_cell,
+                    row.industry.as_deref().unwrap_or_default()
+                ),
+                row.industry.clone(),
+            );
+            finding.level = Some(entity.level.as_str().to_string());
+            finding.entity_id = Some(entity.entity_id.clone());
+            extracted.findings.push(finding);
+        }
+        let unit = row.unit.clone().or(suffix_unit);
+        for &index in read_columns {
+            let year = &table.years[index];
+            extracted.cells.push(RawCell {
+                level: entity.level,
+                entity_id: entity.entity_id.clone(),
+                indicator_code: indicator.code.clone(),
+                year: year.year,
+                sheet: table.sheet.clone(),
+                cell: a1(row.row, year.col),
+                value: row.values[index].clone(),
+                unit: unit.clone(),
+            });
+        }
+        entities
+            .entry((entity.level, entity.entity_id.clone()))
+            .or_insert(entity);
+        matched
+    }
+}
+
+/// How a table's columns were understood, for `zlbd inspect`.
+fn table_match(table: &Table, window: &[i32]) -> TableMatch {
+    let letter = crate::domain::address::column_letters;
+    TableMatch {
+        sheet: table.sheet.clone(),
+        hidden: table.hidden,
+        header_cell: a1(table.header_row, table.name_col),
+        name_column: letter(table.name_col),
+        unit_column: table.unit_col.map(letter),
+        industry_column: table.industry_col.map(letter),
+        year_columns: table
+            .years
+            .iter()
+            .map(|year| (letter(year.col), year.year, window.contains(&year.year)))
+            .collect(),
     }
 }
 

@@ -11,10 +11,11 @@
 pub mod value;
 
 use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::domain::{CellOutcome, EntityRef, SubmissionStatus, Submitter};
+use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
-use crate::ingest::{EntityRef, Extracted, FileContent, Submitter};
-use crate::model::{Finding, Form, Level, Rule};
-use crate::warehouse::columns as c;
+use crate::ingest::{Extracted, FileContent};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -122,11 +123,11 @@ pub struct Normalized {
     pub entities: Vec<EntityRef>,
 }
 
-const STATUS_ACTIVE: &str = "active";
-const STATUS_SUPERSEDED: &str = "superseded";
-const STATUS_DUPLICATE: &str = "duplicate";
-const STATUS_REJECTED: &str = "rejected";
-const STATUS_IGNORED: &str = "ignored";
+const STATUS_ACTIVE: &str = SubmissionStatus::Active.as_str();
+const STATUS_SUPERSEDED: &str = SubmissionStatus::Superseded.as_str();
+const STATUS_DUPLICATE: &str = SubmissionStatus::Duplicate.as_str();
+const STATUS_REJECTED: &str = SubmissionStatus::Rejected.as_str();
+const STATUS_IGNORED: &str = SubmissionStatus::Ignored.as_str();
 
 /// Per-submission facts needed to order competing submissions.
 struct Ranking {
@@ -138,11 +139,12 @@ struct Ranking {
     modified_ns: i64,
 }
 
-/// Works across all files: duplicates, consistency, winners, counts. The files' cells are
-/// moved into one frame as they are read, so each cell is held once.
-pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
-    // Same bytes under two paths: the earliest modified (then smallest path) carries them.
-    let mut carrier: HashMap<String, (i64, String)> = HashMap::new();
+/// Same bytes under two paths: per submission id, the (modification time, path) of the copy
+/// that carries it, the earliest modified (then smallest path). Other paths are duplicates.
+type Carriers = HashMap<String, (i64, String)>;
+
+fn carriers(files: &[FileResult]) -> Carriers {
+    let mut carrier: Carriers = HashMap::new();
     for file in files
         .iter()
         .filter(|file| !matches!(file.content, Content::Ignored { .. }))
@@ -157,13 +159,27 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
             })
             .or_insert(key);
     }
-    let is_duplicate = |file: &FileResult| {
-        !matches!(file.content, Content::Ignored { .. })
-            && carrier
-                .get(file.submission_id.as_str())
-                .is_some_and(|(_, path)| *path != file.source_file)
-    };
+    carrier
+}
 
+fn is_duplicate(carrier: &Carriers, file: &FileResult) -> bool {
+    !matches!(file.content, Content::Ignored { .. })
+        && carrier
+            .get(file.submission_id.as_str())
+            .is_some_and(|(_, path)| *path != file.source_file)
+}
+
+/// What the accepted, non-duplicate files hold, gathered in one pass.
+struct Gathered {
+    cells: DataFrame,
+    rankings: Vec<Ranking>,
+    findings: Vec<Finding>,
+    entities: BTreeMap<(Level, String), EntityRef>,
+}
+
+/// Moves every file's cells into one frame (each cell held once) and collects their rankings,
+/// findings and entities.
+fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsResult<Gathered> {
     let mut findings = Vec::new();
     let capacity = files
         .iter()
@@ -176,7 +192,7 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
     let mut rankings = Vec::new();
     let mut entities = BTreeMap::new();
     for file in files.iter_mut() {
-        if is_duplicate(file) {
+        if is_duplicate(carrier, file) {
             continue;
         }
         let (id, path) = (file.submission_id.as_str(), file.source_file.as_str());
@@ -211,13 +227,20 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
             _ => {}
         }
     }
-    let cells = cells.frame()?;
-    let ranking = ranking_frame(&rankings)?;
+    Ok(Gathered {
+        cells: cells.frame()?,
+        rankings,
+        findings,
+        entities,
+    })
+}
 
-    findings.extend(consistency_findings(&cells, plan)?);
+/// The key a winner is chosen for: one (level, entity, year).
+const WINNER_KEY: [&str; 3] = [c::LEVEL, c::ENTITY_ID, c::YEAR];
 
-    // Winners: per (level, entity, year), the best submission that has that year's column.
-    let key = [c::LEVEL, c::ENTITY_ID, c::YEAR];
+/// Per (level, entity, year), the best submission that has that year's column (SPEC §6).
+fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
+    let key = WINNER_KEY;
     let presence = cells
         .clone()
         .lazy()
@@ -229,7 +252,7 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         ])
         .unique(None, UniqueKeepStrategy::First)
         .join_on(ranking.lazy(), [col(c::SUBMISSION_ID)], JoinType::Inner);
-    let winners = presence
+    presence
         .sort(
             [
                 c::LEVEL,
@@ -250,12 +273,16 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
             col(c::SUBMISSION_ID).first().alias("winner_id"),
             col(c::SOURCE_FILE).first().alias("winner_file"),
         ])
-        .collect()?;
+        .collect()
+}
 
+/// Every fact cell with its winner (`won`), and the winning facts: the `fact_indicator` rows.
+fn winning_facts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+    let key = WINNER_KEY;
     let loaded = cells
         .clone()
         .lazy()
-        .filter(col("outcome").eq(lit("fact")))
+        .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())))
         .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .with_column(col("winner_id").eq(col(c::SUBMISSION_ID)).alias("won"))
         .collect()?;
@@ -282,8 +309,13 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
             SortMultipleOptions::default(),
         )
         .collect()?;
+    Ok((loaded, facts))
+}
+
+/// Every superseded value that the winner changed or dropped: the `corrections` rows.
+fn corrections(loaded: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFrame> {
     let superseded = loaded.clone().lazy().filter(col("won").not());
-    let corrections = superseded
+    superseded
         .clone()
         .join_on(
             facts.clone().lazy().select([
@@ -328,9 +360,12 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
             ],
             SortMultipleOptions::default(),
         )
-        .collect()?;
+        .collect()
+}
 
-    // Counts per submission, and which submissions still win something.
+/// Cells per outcome for each submission, and which submissions still win something.
+fn submission_counts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<CountsBySubmission> {
+    let key = WINNER_KEY;
     let counts = cells
         .clone()
         .lazy()
@@ -338,21 +373,21 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         .group_by([col(c::SUBMISSION_ID)])
         .agg([
             col("outcome")
-                .eq(lit("fact"))
+                .eq(lit(CellOutcome::Fact.as_str()))
                 .and(col("winner_id").eq(col(c::SUBMISSION_ID)))
                 .sum()
                 .alias(c::CELLS_LOADED),
             col("outcome")
-                .eq(lit("fact"))
+                .eq(lit(CellOutcome::Fact.as_str()))
                 .and(col("winner_id").neq(col(c::SUBMISSION_ID)))
                 .sum()
                 .alias(c::CELLS_SUPERSEDED),
             col("outcome")
-                .eq(lit("reject"))
+                .eq(lit(CellOutcome::Reject.as_str()))
                 .sum()
                 .alias(c::CELLS_REJECTED),
             col("outcome")
-                .eq(lit("missing"))
+                .eq(lit(CellOutcome::Missing.as_str()))
                 .sum()
                 .alias(c::CELLS_MISSING),
             col("winner_id")
@@ -366,9 +401,26 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
                 .alias("beaten_by"),
         ])
         .collect()?;
-    let counts = CountsBySubmission::from_frame(&counts)?;
+    CountsBySubmission::from_frame(&counts)
+}
 
-    let submissions = submissions_frame(files, &counts, &is_duplicate, &carrier)?;
+/// Works across all files: duplicates, consistency, winners, counts. The files' cells are
+/// moved into one frame as they are read, so each cell is held once.
+pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
+    let carrier = carriers(files);
+    let Gathered {
+        cells,
+        rankings,
+        mut findings,
+        entities,
+    } = gather(files, &carrier, plan)?;
+    findings.extend(consistency_findings(&cells, plan)?);
+    let winners = winners(&cells, ranking_frame(&rankings)?)?;
+    let (loaded, facts) = winning_facts(&cells, &winners)?;
+    let corrections = corrections(&loaded, &facts)?;
+    let counts = submission_counts(&cells, &winners)?;
+    let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
+    let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
     Ok(Normalized {
         submissions,
         facts,
@@ -438,8 +490,8 @@ impl CellColumns {
         findings: &mut Vec<Finding>,
     ) {
         let (value, outcome) = match cell.outcome {
-            Outcome::Value(value) => (Some(value), "fact"),
-            Outcome::Missing => (None, "missing"),
+            Outcome::Value(value) => (Some(value), CellOutcome::Fact.as_str()),
+            Outcome::Missing => (None, CellOutcome::Missing.as_str()),
             Outcome::Rejected { rule, message } => {
                 findings.push(Finding {
                     submission_id: submission_id.to_string(),
@@ -454,7 +506,7 @@ impl CellColumns {
                     message,
                     raw_value: cell.raw_value.clone(),
                 });
-                (None, "reject")
+                (None, CellOutcome::Reject.as_str())
             }
         };
         let unit = plan
@@ -528,7 +580,10 @@ fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
 /// INCONSISTENT warnings: a value above its `not_above` bound, or a rate that disagrees with
 /// its numerator / denominator, within one submission, entity and year.
 fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Finding>> {
-    let facts = cells.clone().lazy().filter(col("outcome").eq(lit("fact")));
+    let facts = cells
+        .clone()
+        .lazy()
+        .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())));
     let same = [c::SUBMISSION_ID, c::LEVEL, c::ENTITY_ID, c::YEAR];
     let partner = |code_alias: &str, value_alias: &str| {
         facts.clone().select([
@@ -602,60 +657,53 @@ fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Find
         ])
         .collect()?;
 
+    inconsistency_findings(&[above, off_ratio], plan)
+}
+
+/// Rows of the consistency frames (with `bound_code`, `bound_value`, `expected`) as
+/// INCONSISTENT warnings whose message names both indicators.
+fn inconsistency_findings(frames_found: &[DataFrame], plan: &Plan) -> PolarsResult<Vec<Finding>> {
     let mut out = Vec::new();
-    for frame in [&above, &off_ratio] {
-        let text = |name: &str| frames::strings(frame, name);
-        let submission_ids = text(c::SUBMISSION_ID)?;
-        let files = text(c::SOURCE_FILE)?;
-        let levels = text(c::LEVEL)?;
-        let entity_ids = text(c::ENTITY_ID)?;
-        let codes = text(c::INDICATOR_CODE)?;
-        let bound_codes = text("bound_code")?;
-        let sheets = text(c::SOURCE_SHEET)?;
-        let cells_a1 = text(c::SOURCE_CELL)?;
-        let raws = text(c::RAW_VALUE)?;
-        let years = frames::integers(frame, c::YEAR)?;
+    for frame in frames_found {
+        let sources = frames::CellSources::read(frame)?;
+        let bound_codes = frames::strings(frame, "bound_code")?;
         let bound_values = frames::floats(frame, "bound_value")?;
         let expected = frames::floats(frame, "expected")?;
+        let name = |code: &str| {
+            plan.catalog
+                .get(code)
+                .map(|indicator| indicator.name.clone())
+                .unwrap_or_default()
+        };
         for row in 0..frame.height() {
-            let code = codes[row].clone().unwrap_or_default();
+            let code = sources.code(row);
             let bound = bound_codes[row].clone().unwrap_or_default();
-            let name = |code: &str| {
-                plan.catalog
-                    .get(code)
-                    .map(|i| i.name.clone())
-                    .unwrap_or_default()
-            };
-            let sheet = sheets[row].clone().unwrap_or_default();
-            let cell = cells_a1[row].clone().unwrap_or_default();
-            let raw = raws[row].clone().unwrap_or_default();
+            let (sheet, cell, raw) = sources.place(row);
             let message = match expected[row] {
-                Some(expected) => format!(
-                    "{sheet}!{cell} {}“{raw}”与按{}/{}计算的{expected:.2}相差超过允许误差，请核实 (INCONSISTENT: {code} ≠ ratio)",
-                    name(&code),
-                    name(plan.catalog.get(&code).and_then(|i| i.ratio_of.as_ref()).map(|r| r.numerator.as_str()).unwrap_or("")),
-                    name(&bound),
-                ),
-                None => format!(
+                Some(expected) => {
+                    let numerator = plan
+                        .catalog
+                        .get(&code)
+                        .and_then(|indicator| indicator.ratio_of.as_ref())
+                        .map(|ratio| ratio.numerator.as_str())
+                        .unwrap_or("");
+                    format!(
+                        "{sheet}!{cell} {}“{raw}”与按{}/{}计算的{expected:.2}相差超过允许误差，请核实 (INCONSISTENT: {code} ≠ ratio)",
+                        name(&code),
+                        name(numerator),
+                        name(&bound),
+                    )
+                }
+                None => {
+                    format!(
                     "{sheet}!{cell} {}“{raw}”大于{}（{}），请核实 (INCONSISTENT: {code} > {bound})",
                     name(&code),
                     name(&bound),
-                    bound_values[row].map(crate::ingest::workbook::format_number).unwrap_or_default(),
-                ),
+                    bound_values[row].map(crate::domain::text::format_number).unwrap_or_default(),
+                )
+                }
             };
-            out.push(Finding {
-                submission_id: submission_ids[row].clone().unwrap_or_default(),
-                source_file: files[row].clone().unwrap_or_default(),
-                source_sheet: Some(sheet),
-                source_cell: Some(cell),
-                level: levels[row].clone(),
-                entity_id: entity_ids[row].clone(),
-                indicator_code: Some(code),
-                year: years[row].map(|year| year as i32),
-                rule: Rule::Inconsistent,
-                message,
-                raw_value: Some(raw),
-            });
+            out.push(sources.finding(row, Rule::Inconsistent, message));
         }
     }
     Ok(out)
@@ -843,7 +891,8 @@ impl SubmissionColumns {
         self.file_format.push(file.file_format.clone());
         self.size_bytes.push(file.size_bytes as i64);
         self.form.push(form.map(Form::as_str));
-        self.level.push(submitter.map(|s| s.level.clone()));
+        self.level
+            .push(submitter.map(|s| s.form.submitter_level().to_string()));
         self.entity_id.push(submitter.map(|s| s.entity_id.clone()));
         self.entity_name
             .push(submitter.map(|s| s.entity_name.clone()));

@@ -4,9 +4,10 @@
 //! `tests/value_parsing.rs`.
 
 use crate::config::Indicator;
-use crate::ingest::workbook::{format_number, CellValue};
-use crate::model::{Kind, Rule};
-use crate::text;
+use crate::domain::text;
+use crate::domain::text::format_number;
+use crate::domain::{Kind, Rule};
+use crate::ingest::workbook::CellValue;
 use serde::{Deserialize, Serialize};
 
 /// What a cell holds once read, before units and ranges.
@@ -264,7 +265,7 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{CatalogSection, Direction};
+    use crate::domain::{CatalogSection, Direction};
 
     fn indicator(kind: Kind, unit: &str, min: Option<f64>, max: Option<f64>) -> Indicator {
         Indicator {

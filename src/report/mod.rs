@@ -2,9 +2,10 @@
 //! (sheet, A1 address, raw value, rule, Chinese message) and one summary across submitters.
 //! Written with rust_xlsxwriter, so submitters open it in the tool they filled the form with.
 
+
 use crate::frames;
-use crate::model::{Finding, Severity};
-use crate::warehouse::columns as c;
+use crate::domain::{Finding, Severity, SubmissionStatus};
+use crate::domain::columns as c;
 use polars::prelude::*;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::collections::BTreeMap;
@@ -76,14 +77,7 @@ fn file_rows(submissions: &DataFrame) -> PolarsResult<Vec<FileRow>> {
 }
 
 fn status_zh(status: &str) -> &'static str {
-    match status {
-        "active" => "已载入",
-        "superseded" => "已被更正取代",
-        "duplicate" => "重复文件",
-        "rejected" => "未通过",
-        "ignored" => "已忽略",
-        _ => "未知",
-    }
+    SubmissionStatus::parse(status).map_or("未知", SubmissionStatus::label_zh)
 }
 
 /// A file name safe on Windows and Linux.
@@ -125,16 +119,32 @@ pub fn write_feedback(
         source,
     })?;
     let rows = file_rows(submissions)?;
-    let mut by_file: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    let mut by_file: ByFile = BTreeMap::new();
     for finding in findings {
         by_file
             .entry(finding.source_file.as_str())
             .or_default()
             .push(finding);
     }
-    // One workbook per submitter: files grouped by entity, or alone when nobody is known.
+    let mut written = Vec::new();
+    for (submitter, files) in &by_submitter(&rows) {
+        let path = out.join(format!("{}_反馈.xlsx", safe_name(submitter)));
+        written.push(save(path, |workbook| {
+            submitter_sheet(workbook, submitter, files, &by_file)
+        })?);
+    }
+    let path = out.join("汇总.xlsx");
+    written.push(save(path, |workbook| summary_sheet(workbook, &rows, &by_file))?);
+    Ok(written)
+}
+
+/// Each file's findings, by `source_file`.
+type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
+
+/// One workbook per submitter: files grouped by entity, or alone when nobody is known.
+fn by_submitter(rows: &[FileRow]) -> BTreeMap<String, Vec<&FileRow>> {
     let mut by_submitter: BTreeMap<String, Vec<&FileRow>> = BTreeMap::new();
-    for row in rows.iter().filter(|row| row.status != "ignored") {
+    for row in rows.iter().filter(|row| row.status != SubmissionStatus::Ignored.as_str()) {
         let key = if row.entity_id.is_empty() {
             format!(
                 "文件_{}",
@@ -150,104 +160,107 @@ pub fn write_feedback(
         };
         by_submitter.entry(key).or_default().push(row);
     }
+    by_submitter
+}
+
+/// A submitter's feedback: its files with their status, then every finding of those files.
+fn submitter_sheet(
+    workbook: &mut Workbook,
+    submitter: &str,
+    files: &[&FileRow],
+    by_file: &ByFile,
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
-    let mut written = Vec::new();
-    for (submitter, files) in &by_submitter {
-        let path = out.join(format!("{}_反馈.xlsx", safe_name(submitter)));
-        let written_path = save(path, |workbook| {
-            let sheet = workbook.add_worksheet();
-            sheet.set_name("问题清单")?;
-            sheet.write_string_with_format(0, 0, format!("填报反馈：{submitter}"), &bold)?;
-            let mut row = 2u32;
-            for file in files {
-                sheet.write_string(row, 0, format!("文件：{}", file.source_file))?;
-                sheet.write_string(row, 1, format!("状态：{}", status_zh(&file.status)))?;
-                if !file.reason.is_empty() {
-                    sheet.write_string(row, 2, format!("原因：{}", file.reason))?;
-                }
-                row += 1;
-            }
-            row += 1;
-            let headers = ["文件", "工作表", "单元格", "原始值", "规则", "级别", "说明"];
-            for (col, header) in headers.iter().enumerate() {
-                sheet.write_string_with_format(row, col as u16, *header, &bold)?;
-            }
-            row += 1;
-            let mut problems = 0;
-            for file in files {
-                for finding in by_file.get(file.source_file.as_str()).into_iter().flatten() {
-                    let severity = match finding.rule.severity() {
-                        Severity::Error => "错误（未载入）",
-                        Severity::Warning => "警告（已载入，请核实）",
-                    };
-                    let cells = [
-                        finding.source_file.as_str(),
-                        finding.source_sheet.as_deref().unwrap_or(""),
-                        finding.source_cell.as_deref().unwrap_or(""),
-                        finding.raw_value.as_deref().unwrap_or(""),
-                        finding.rule.as_str(),
-                        severity,
-                        finding.message.as_str(),
-                    ];
-                    for (col, text) in cells.iter().enumerate() {
-                        sheet.write_string(row, col as u16, *text)?;
-                    }
-                    row += 1;
-                    problems += 1;
-                }
-            }
-            if problems == 0 {
-                sheet.write_string(row, 0, "未发现问题，感谢配合。")?;
-            }
-            sheet.set_column_width(0, 36)?;
-            sheet.set_column_width(6, 90)?;
-            Ok(())
-        })?;
-        written.push(written_path);
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("问题清单")?;
+    sheet.write_string_with_format(0, 0, format!("填报反馈：{submitter}"), &bold)?;
+    let mut row = 2u32;
+    for file in files {
+        sheet.write_string(row, 0, format!("文件：{}", file.source_file))?;
+        sheet.write_string(row, 1, format!("状态：{}", status_zh(&file.status)))?;
+        if !file.reason.is_empty() {
+            sheet.write_string(row, 2, format!("原因：{}", file.reason))?;
+        }
+        row += 1;
     }
-    let path = out.join("汇总.xlsx");
-    let summary = save(path, |workbook| {
-        let sheet = workbook.add_worksheet();
-        sheet.set_name("汇总")?;
-        let headers = [
-            "文件",
-            "报表类型",
-            "填报单位",
-            "状态",
-            "原因",
-            "载入",
-            "被取代",
-            "错误",
-            "缺失",
-            "警告",
-        ];
-        for (col, header) in headers.iter().enumerate() {
-            sheet.write_string_with_format(0, col as u16, *header, &bold)?;
-        }
-        for (index, file) in rows.iter().enumerate() {
-            let row = index as u32 + 1;
-            let warnings = by_file
-                .get(file.source_file.as_str())
-                .map(|list| {
-                    list.iter()
-                        .filter(|f| f.rule.severity() == Severity::Warning)
-                        .count()
-                })
-                .unwrap_or(0);
-            sheet.write_string(row, 0, &file.source_file)?;
-            sheet.write_string(row, 1, &file.form)?;
-            sheet.write_string(row, 2, &file.entity_name)?;
-            sheet.write_string(row, 3, status_zh(&file.status))?;
-            sheet.write_string(row, 4, &file.reason)?;
-            for (offset, count) in file.counts.iter().enumerate() {
-                sheet.write_number(row, 5 + offset as u16, *count as f64)?;
+    row += 1;
+    let headers = ["文件", "工作表", "单元格", "原始值", "规则", "级别", "说明"];
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *header, &bold)?;
+    }
+    row += 1;
+    let mut problems = 0;
+    for file in files {
+        for finding in by_file.get(file.source_file.as_str()).into_iter().flatten() {
+            let severity = match finding.rule.severity() {
+                Severity::Error => "错误（未载入）",
+                Severity::Warning => "警告（已载入，请核实）",
+            };
+            let cells = [
+                finding.source_file.as_str(),
+                finding.source_sheet.as_deref().unwrap_or(""),
+                finding.source_cell.as_deref().unwrap_or(""),
+                finding.raw_value.as_deref().unwrap_or(""),
+                finding.rule.as_str(),
+                severity,
+                finding.message.as_str(),
+            ];
+            for (col, text) in cells.iter().enumerate() {
+                sheet.write_string(row, col as u16, *text)?;
             }
-            sheet.write_number(row, 9, warnings as f64)?;
+            row += 1;
+            problems += 1;
         }
-        sheet.set_column_width(0, 40)?;
-        sheet.set_column_width(4, 60)?;
-        Ok(())
-    })?;
-    written.push(summary);
-    Ok(written)
+    }
+    if problems == 0 {
+        sheet.write_string(row, 0, "未发现问题，感谢配合。")?;
+    }
+    sheet.set_column_width(0, 36)?;
+    sheet.set_column_width(6, 90)?;
+    Ok(())
+}
+
+/// `汇总.xlsx`: one row per file with its status and counts.
+fn summary_sheet(workbook: &mut Workbook, rows: &[FileRow], by_file: &ByFile) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("汇总")?;
+    let headers = [
+        "文件",
+        "报表类型",
+        "填报单位",
+        "状态",
+        "原因",
+        "载入",
+        "被取代",
+        "错误",
+        "缺失",
+        "警告",
+    ];
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+    }
+    for (index, file) in rows.iter().enumerate() {
+        let row = index as u32 + 1;
+        let warnings = by_file
+            .get(file.source_file.as_str())
+            .map(|list| {
+                list.iter()
+                    .filter(|f| f.rule.severity() == Severity::Warning)
+                    .count()
+            })
+            .unwrap_or(0);
+        sheet.write_string(row, 0, &file.source_file)?;
+        sheet.write_string(row, 1, &file.form)?;
+        sheet.write_string(row, 2, &file.entity_name)?;
+        sheet.write_string(row, 3, status_zh(&file.status))?;
+        sheet.write_string(row, 4, &file.reason)?;
+        for (offset, count) in file.counts.iter().enumerate() {
+            sheet.write_number(row, 5 + offset as u16, *count as f64)?;
+        }
+        sheet.write_number(row, 9, warnings as f64)?;
+    }
+    sheet.set_column_width(0, 40)?;
+    sheet.set_column_width(4, 60)?;
+    Ok(())
 }

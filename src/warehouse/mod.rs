@@ -3,12 +3,12 @@
 //! leaves the previous one in place. Also: views.sql, the runs log, retention, rollback and the
 //! lock that keeps a second run out.
 
-pub mod columns;
 pub mod lock;
 pub mod parquet_io;
 pub mod runs;
+pub mod schema;
 
-use columns as c;
+use crate::domain::columns as c;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::fs;
@@ -51,7 +51,7 @@ fn io<'a>(
     }
 }
 
-/// The tables of one snapshot, by name (see [`columns::TABLES`]).
+/// The tables of one snapshot, by name (see [`crate::domain::columns::TABLES`]).
 pub type Tables = BTreeMap<&'static str, DataFrame>;
 
 pub const SNAPSHOTS: &str = "snapshots";
@@ -84,8 +84,7 @@ pub fn publish(
         write_table(&staging, table, &frame)?;
     }
     sync_dir(&staging)?;
-    if std::env::var("ZLBD_FAILPOINT").as_deref() == Ok("before-switch") {
-        // Fault injection for the crash-safety tests: fail after writing, before publishing.
+    if crate::failpoint::active("before-switch") {
         return Err(WarehouseError::Injected);
     }
     let snapshot = snapshots.join(run_id);
@@ -98,7 +97,8 @@ pub fn publish(
 }
 
 fn write_table(staging: &Path, table: &str, frame: &DataFrame) -> Result<(), WarehouseError> {
-    let schema = c::schema(table).ok_or_else(|| WarehouseError::NoSnapshot(table.to_string()))?;
+    let schema =
+        schema::schema(table).ok_or_else(|| WarehouseError::NoSnapshot(table.to_string()))?;
     let dir = staging.join(table);
     fs::create_dir(&dir).map_err(io("create", &dir))?;
     let table_error = |source| WarehouseError::Table {
@@ -289,7 +289,7 @@ pub fn views_sql(warehouse: &Path) -> String {
     for table in c::TABLES {
         let path = sql_path(&current.join(table));
         if table == c::PARTITIONED_TABLE {
-            let columns: Vec<String> = c::schema(table)
+            let columns: Vec<String> = schema::schema(table)
                 .map(|schema| {
                     schema
                         .fields()

@@ -1,8 +1,8 @@
 //! `runs.parquet`: one row per run, appended by rewriting the file beside it and renaming, so a
 //! kill mid-write leaves the previous log intact. The only table with timestamps.
 
-use super::columns;
 use super::parquet_io;
+use super::schema;
 use arrow::array::{
     ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
@@ -35,7 +35,7 @@ pub struct RunRecord {
 }
 
 fn batch(record: &RunRecord) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let schema = Arc::new(columns::schema("runs").unwrap_or_else(arrow::datatypes::Schema::empty));
+    let schema = Arc::new(schema::schema("runs").unwrap_or_else(arrow::datatypes::Schema::empty));
     let text = |value: &str| Arc::new(StringArray::from(vec![Some(value)])) as ArrayRef;
     let optional =
         |value: &Option<String>| Arc::new(StringArray::from(vec![value.as_deref()])) as ArrayRef;

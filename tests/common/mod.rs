@@ -15,8 +15,10 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The fixtures written by other programs (LibreOffice, openpyxl, an old system), copied from
+/// the province's shared folder: the project's own test data now, so a clone tests itself.
 pub fn shared_fixtures() -> PathBuf {
-    repo().join("../shared/fixtures")
+    repo().join("tests/fixtures/shared")
 }
 
 pub fn pipeline() -> PathBuf {

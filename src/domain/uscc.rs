@@ -24,7 +24,7 @@ pub enum UsccError {
 
 /// The canonical form of a code as typed: trimmed, half-width, upper case.
 pub fn canonical(raw: &str) -> String {
-    crate::text::to_half_width(raw)
+    super::text::to_half_width(raw)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()

@@ -1,4 +1,4 @@
-//! The domain's vocabulary, shared by every stage: levels, forms, indicator kinds, rule codes.
+//! The domain's vocabulary, shared by every stage: levels, forms, indicator kinds.
 //!
 //! Each enum has exactly one string spelling, the one the warehouse stores and the pipeline
 //! config uses, so a value read back from Parquet or TOML always maps to the same variant.
@@ -78,12 +78,18 @@ impl Form {
         }
     }
 
-    /// The `submissions.level` of a form's submitter.
+    /// The `submissions.level` of a form's submitter: the form's own name (a city sends the
+    /// city form; its rows are industries at other levels).
     pub fn submitter_level(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// The catalog section whose indicators the form's tables hold.
+    pub fn catalog_section(self) -> CatalogSection {
         match self {
-            Form::Enterprise => "enterprise",
-            Form::Park => "park",
-            Form::City => "city",
+            Form::Enterprise => CatalogSection::Enterprise,
+            Form::Park => CatalogSection::Park,
+            Form::City => CatalogSection::Industry,
         }
     }
 }
@@ -145,122 +151,9 @@ impl Aggregation {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// The stable, machine-readable rule codes of SPEC §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Rule {
-    NotANumber,
-    OutOfRange,
-    NotInteger,
-    UnknownUnit,
-    CellError,
-    FormulaNoValue,
-    UnknownIndicator,
-    YearOutsideWindow,
-    Inconsistent,
-    YoyJump,
-    BadUscc,
-    NotInRoster,
-    DuplicateValue,
-}
-
-impl Rule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rule::NotANumber => "NOT_A_NUMBER",
-            Rule::OutOfRange => "OUT_OF_RANGE",
-            Rule::NotInteger => "NOT_INTEGER",
-            Rule::UnknownUnit => "UNKNOWN_UNIT",
-            Rule::CellError => "CELL_ERROR",
-            Rule::FormulaNoValue => "FORMULA_NO_VALUE",
-            Rule::UnknownIndicator => "UNKNOWN_INDICATOR",
-            Rule::YearOutsideWindow => "YEAR_OUTSIDE_WINDOW",
-            Rule::Inconsistent => "INCONSISTENT",
-            Rule::YoyJump => "YOY_JUMP",
-            Rule::BadUscc => "BAD_USCC",
-            Rule::NotInRoster => "NOT_IN_ROSTER",
-            Rule::DuplicateValue => "DUPLICATE_VALUE",
-        }
-    }
-
-    pub fn severity(self) -> Severity {
-        match self {
-            Rule::NotANumber
-            | Rule::OutOfRange
-            | Rule::NotInteger
-            | Rule::UnknownUnit
-            | Rule::CellError
-            | Rule::FormulaNoValue
-            | Rule::BadUscc => Severity::Error,
-            Rule::UnknownIndicator
-            | Rule::YearOutsideWindow
-            | Rule::Inconsistent
-            | Rule::YoyJump
-            | Rule::NotInRoster
-            | Rule::DuplicateValue => Severity::Warning,
-        }
-    }
-}
-
-/// One row of the `rejects` table: an error that kept a value out, or a warning beside a value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub submission_id: String,
-    pub source_file: String,
-    pub source_sheet: Option<String>,
-    pub source_cell: Option<String>,
-    pub level: Option<String>,
-    pub entity_id: Option<String>,
-    pub indicator_code: Option<String>,
-    pub year: Option<i32>,
-    pub rule: Rule,
-    pub message: String,
-    pub raw_value: Option<String>,
-}
-
-/// Zero-based (row, column) to an A1 address: (0, 0) → "A1", (11, 3) → "D12".
-pub fn a1(row: u32, col: u32) -> String {
-    let mut letters = Vec::new();
-    let mut n = col as u64 + 1;
-    while n > 0 {
-        let rem = ((n - 1) % 26) as u8;
-        letters.push(b'A' + rem);
-        n = (n - 1) / 26;
-    }
-    letters.reverse();
-    let mut out = String::from_utf8(letters).unwrap_or_default();
-    out.push_str(&(row as u64 + 1).to_string());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a1_addresses() {
-        assert_eq!(a1(0, 0), "A1");
-        assert_eq!(a1(11, 3), "D12");
-        assert_eq!(a1(0, 25), "Z1");
-        assert_eq!(a1(0, 26), "AA1");
-        assert_eq!(a1(9, 701), "ZZ10");
-        assert_eq!(a1(0, 702), "AAA1");
-    }
 
     #[test]
     fn level_strings_round_trip() {

@@ -13,9 +13,9 @@
 //! an .ods, and which numeric cells are shown in a percent format (.xls XF records, .ods
 //! `percentage` cells), so that 0.952 shown as 95.2 % is read as 95.2 (SPEC §3.4 SHOULD).
 
+use super::cells::is_percent_format;
+use super::error::OpenError;
 use super::ole::u32_at;
-use super::workbook::is_percent_format;
-use super::workbook::OpenError;
 use crate::config::Limits;
 use calamine::Dimensions;
 use std::collections::{BTreeMap, HashSet};

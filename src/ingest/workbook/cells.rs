@@ -1,0 +1,210 @@
+//! The cell and sheet types every reader produces: a [`CellValue`] per cell, a sparse
+//! [`Sheet`] so a stray cell at XFD1048576 costs one entry, not a billion.
+
+use crate::domain::text::format_number;
+use calamine::Dimensions;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A cell as the rest of zlbd sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum CellValue {
+    Empty,
+    /// A numeric cell; `percent` when its number format shows it as a percentage.
+    Number {
+        value: f64,
+        percent: bool,
+    },
+    Text(String),
+    Bool(bool),
+    /// A date cell, as an Excel serial day number.
+    Date(f64),
+    /// An Excel error value such as `#DIV/0!`.
+    Error(String),
+    /// A formula whose cached value is absent; carries the formula text.
+    FormulaNoValue(String),
+}
+
+impl CellValue {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            CellValue::Empty => true,
+            CellValue::Text(text) => text.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, for labels and for `raw_value` columns.
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Empty => String::new(),
+            CellValue::Number { value, .. } => format_number(*value),
+            CellValue::Text(text) => text.clone(),
+            CellValue::Bool(value) => if *value { "TRUE" } else { "FALSE" }.to_string(),
+            CellValue::Date(serial) => excel_date(*serial)
+                .map(|date| date.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| format_number(*serial)),
+            CellValue::Error(error) => error.clone(),
+            CellValue::FormulaNoValue(formula) => format!("={formula}"),
+        }
+    }
+}
+
+/// An Excel serial day (1900 system) as a date.
+pub fn excel_date(serial: f64) -> Option<chrono::NaiveDate> {
+    if !(1.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_signed(chrono::Duration::days(serial.floor() as i64))
+}
+
+/// One sheet, held sparsely: rows → cells sorted by column.
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    pub name: String,
+    pub hidden: bool,
+    rows: BTreeMap<u32, Vec<(u32, CellValue)>>,
+}
+
+static EMPTY: CellValue = CellValue::Empty;
+
+impl Sheet {
+    pub fn new(name: &str, hidden: bool) -> Sheet {
+        Sheet {
+            name: name.to_string(),
+            hidden,
+            rows: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a cell; cells must arrive in any order, later writes win.
+    pub fn set(&mut self, row: u32, col: u32, value: CellValue) {
+        let cells = self.rows.entry(row).or_default();
+        match cells.binary_search_by_key(&col, |(c, _)| *c) {
+            Ok(index) => cells[index].1 = value,
+            Err(index) => cells.insert(index, (col, value)),
+        }
+    }
+
+    pub fn get(&self, row: u32, col: u32) -> &CellValue {
+        self.rows
+            .get(&row)
+            .and_then(|cells| {
+                cells
+                    .binary_search_by_key(&col, |(c, _)| *c)
+                    .ok()
+                    .map(|index| &cells[index].1)
+            })
+            .unwrap_or(&EMPTY)
+    }
+
+    /// Non-empty rows in order, each with its cells sorted by column.
+    pub fn rows(&self) -> impl Iterator<Item = (u32, &[(u32, CellValue)])> {
+        self.rows
+            .iter()
+            .map(|(row, cells)| (*row, cells.as_slice()))
+    }
+
+    pub fn row(&self, row: u32) -> &[(u32, CellValue)] {
+        self.rows.get(&row).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Marks a numeric cell as shown in a percent format (its value is a fraction).
+    pub(super) fn mark_percent(&mut self, row: u32, col: u32) {
+        if let CellValue::Number { value, .. } = *self.get(row, col) {
+            self.set(
+                row,
+                col,
+                CellValue::Number {
+                    value,
+                    percent: true,
+                },
+            );
+        }
+    }
+
+    pub fn last_row(&self) -> Option<u32> {
+        self.rows.keys().next_back().copied()
+    }
+
+    /// Copies each merged region's top-left value into its other (empty) cells, so a merged
+    /// cell reads the same wherever it is addressed. Regions are capped in area so a
+    /// pathological merge cannot inflate memory.
+    pub(super) fn fill_merged(&mut self, regions: &[Dimensions]) {
+        const MAX_REGION_CELLS: u64 = 10_000;
+        for region in regions {
+            let (top, left) = region.start;
+            let (bottom, right) = region.end;
+            // An inverted region (bottom above top, as a corrupt .xls can declare) is no merge.
+            let (Some(height), Some(width)) = (bottom.checked_sub(top), right.checked_sub(left))
+            else {
+                continue;
+            };
+            let area = (height as u64 + 1) * (width as u64 + 1);
+            if area > MAX_REGION_CELLS || area <= 1 {
+                continue;
+            }
+            let value = self.get(top, left).clone();
+            if value.is_empty() {
+                continue;
+            }
+            for row in top..=bottom {
+                for col in left..=right {
+                    if (row, col) != (top, left) && self.get(row, col).is_empty() {
+                        self.set(row, col, value.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A number format that shows a fraction as a percentage: `0%`, `0.00%`, not `"%"` literals.
+pub(super) fn is_percent_format(code: &str) -> bool {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for c in code.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            '%' if !in_quotes => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_formats() {
+        assert!(is_percent_format("0.00%"));
+        assert!(is_percent_format("0%"));
+        assert!(!is_percent_format("0.00\"%\""));
+        assert!(!is_percent_format("0.00\\%"));
+        assert!(!is_percent_format("General"));
+    }
+
+    #[test]
+    fn sparse_sheet_costs_what_it_holds() {
+        let mut sheet = Sheet::new("s", false);
+        sheet.set(1_000_000, 16_000, CellValue::Bool(true));
+        sheet.set(0, 0, CellValue::Text("a".into()));
+        assert_eq!(sheet.rows().count(), 2);
+        assert_eq!(sheet.get(1_000_000, 16_000), &CellValue::Bool(true));
+        assert_eq!(sheet.get(5, 5), &CellValue::Empty);
+    }
+
+    #[test]
+    fn merged_regions_read_their_top_left_value() {
+        let mut sheet = Sheet::new("s", false);
+        sheet.set(2, 0, CellValue::Text("纺织".into()));
+        sheet.fill_merged(&[Dimensions::new((2, 0), (5, 0))]);
+        assert_eq!(sheet.get(5, 0), &CellValue::Text("纺织".into()));
+        assert_eq!(sheet.get(6, 0), &CellValue::Empty);
+    }
+}

@@ -1,0 +1,265 @@
+//! Reads every sheet through calamine after the safety checks: the container sniffed
+//! ([`super::sniff`]), an .xls container's sector chains checked ([`super::ole`]), .xls and .ods
+//! sheets measured from their own records ([`super::layout`]), xlsx sheets streamed and refused
+//! at the row limit. calamine's `Data` becomes [`CellValue`] in exactly one function.
+
+use super::cells::{is_percent_format, CellValue, Sheet};
+use super::error::{FileFormat, OpenError};
+use super::layout::{check_extent, ods_layout, xls_layout, Layouts};
+use super::ole::Compound;
+use super::sniff::sniff;
+use crate::config::Limits;
+use calamine::{Data, DataRef, Ods, Reader, SheetVisible, Xls, Xlsx};
+use std::io::Cursor;
+
+/// An opened workbook: its format and every sheet, hidden ones included.
+#[derive(Debug, Clone)]
+pub struct Workbook {
+    pub format: FileFormat,
+    pub sheets: Vec<Sheet>,
+}
+
+/// Opens a workbook from its bytes, reading every sheet within the limits.
+pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
+    let format = sniff(bytes, limits)?;
+    let corrupt = |error: &dyn std::fmt::Display| OpenError::Corrupt(error.to_string());
+    let sheets = match format {
+        FileFormat::Xlsx | FileFormat::Xlsm => {
+            let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|error| match error {
+                calamine::XlsxError::Password => OpenError::Encrypted,
+                other => corrupt(&other),
+            })?;
+            read_xlsx(&mut workbook, limits)?
+        }
+        FileFormat::Xls => {
+            let compound = Compound::parse(bytes).ok_or_else(|| {
+                OpenError::Corrupt(
+                    "the OLE sector table loops or points outside the file".to_string(),
+                )
+            })?;
+            let mut layouts = xls_layout(&compound.workbook_stream().unwrap_or_default())?;
+            check_extents(&layouts, limits)?;
+            let mut workbook = Xls::new(Cursor::new(bytes)).map_err(|error| match error {
+                calamine::XlsError::Password => OpenError::Encrypted,
+                other => corrupt(&other),
+            })?;
+            for (name, layout) in &mut layouts {
+                layout.merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
+            }
+            read_ranges(&mut workbook, limits, layouts)?
+        }
+        FileFormat::Ods => {
+            let layouts = ods_layout(bytes, limits)?;
+            check_extents(&layouts, limits)?;
+            let mut workbook: Ods<_> =
+                Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;
+            read_ranges(&mut workbook, limits, layouts)?
+        }
+    };
+    Ok(Workbook { format, sheets })
+}
+
+fn is_hidden(visible: SheetVisible) -> bool {
+    !matches!(visible, SheetVisible::Visible)
+}
+
+/// Streams each xlsx worksheet, refusing it at the row limit, with formula and percent
+/// information taken in the same pass.
+fn read_xlsx(workbook: &mut Xlsx<Cursor<&[u8]>>, limits: &Limits) -> Result<Vec<Sheet>, OpenError> {
+    let metadata: Vec<(String, bool, calamine::SheetType)> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|sheet| (sheet.name.clone(), is_hidden(sheet.visible), sheet.typ))
+        .collect();
+    let mut sheets = Vec::new();
+    for (name, hidden, typ) in metadata {
+        if typ != calamine::SheetType::WorkSheet {
+            continue;
+        }
+        let mut sheet = Sheet::new(&name, hidden);
+        let percent_styles: Vec<bool>;
+        {
+            let mut reader = match workbook.worksheet_cells_reader(&name) {
+                Ok(reader) => reader,
+                Err(error) => return Err(OpenError::Corrupt(format!("sheet {name:?}: {error}"))),
+            };
+            percent_styles = reader
+                .styles()
+                .iter()
+                .map(|style| {
+                    style
+                        .number_format
+                        .as_ref()
+                        .is_some_and(|format| is_percent_format(&format.format_code))
+                })
+                .collect();
+            while let Some(record) = reader
+                .next_cell_with_formula()
+                .map_err(|error| OpenError::Corrupt(format!("sheet {name:?}: {error}")))?
+            {
+                let (row, col) = record.pos;
+                if row >= limits.max_rows {
+                    return Err(OpenError::TooManyRows {
+                        sheet: name.clone(),
+                        limit: limits.max_rows,
+                    });
+                }
+                let value = cell_value_ref(&record.value);
+                match (value, record.formula) {
+                    (CellValue::Empty, Some(formula)) if !formula.is_empty() => {
+                        sheet.set(row, col, CellValue::FormulaNoValue(formula));
+                    }
+                    (CellValue::Empty, _) => {}
+                    (value, _) => sheet.set(row, col, value),
+                }
+            }
+        }
+        if percent_styles.iter().any(|&percent| percent) {
+            mark_percent_cells(workbook, &mut sheet, &percent_styles);
+        }
+        if let Ok(regions) = workbook.merge_cells_by_sheet_name(&name) {
+            sheet.fill_merged(&regions);
+        }
+        sheets.push(sheet);
+    }
+    Ok(sheets)
+}
+
+/// A second, style-only pass over a sheet that uses a percent format somewhere.
+fn mark_percent_cells(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    sheet: &mut Sheet,
+    percent_styles: &[bool],
+) {
+    let Ok(mut reader) = workbook.worksheet_cells_reader(&sheet.name) else {
+        return;
+    };
+    while let Ok(Some((row, col, style))) = reader.next_style_id() {
+        if percent_styles.get(style).copied().unwrap_or(false) {
+            sheet.mark_percent(row, col);
+        }
+    }
+}
+
+fn check_extents(layouts: &Layouts, limits: &Limits) -> Result<(), OpenError> {
+    layouts
+        .iter()
+        .try_for_each(|(sheet, layout)| check_extent(sheet, layout.extent, limits))
+}
+
+/// Reads .xls and .ods sheets through calamine's ranges (their size checked beforehand), with
+/// what zlbd read of each sheet's layout itself: merged regions and percent-formatted numbers.
+fn read_ranges<RS: std::io::Read + std::io::Seek, R: Reader<RS>>(
+    workbook: &mut R,
+    limits: &Limits,
+    layouts: Layouts,
+) -> Result<Vec<Sheet>, OpenError>
+where
+    R::Error: std::fmt::Display,
+{
+    let metadata: Vec<(String, bool)> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|sheet| (sheet.name.clone(), is_hidden(sheet.visible)))
+        .collect();
+    let mut sheets = Vec::new();
+    for (name, hidden) in metadata {
+        let layout = layouts
+            .iter()
+            .find(|(sheet, _)| *sheet == name)
+            .map(|(_, layout)| layout);
+        let range = workbook
+            .worksheet_range(&name)
+            .map_err(|error| OpenError::Corrupt(format!("sheet {name:?}: {error}")))?;
+        if range.height() as u64 > limits.max_rows as u64 {
+            return Err(OpenError::TooManyRows {
+                sheet: name,
+                limit: limits.max_rows,
+            });
+        }
+        let formulas = workbook.worksheet_formula(&name).ok();
+        let mut sheet = Sheet::new(&name, hidden);
+        let (top, left) = range.start().unwrap_or((0, 0));
+        for (row, col, data) in range.used_cells() {
+            let (row, col) = (top + row as u32, left + col as u32);
+            let value = cell_value(data);
+            if value != CellValue::Empty {
+                sheet.set(row, col, value);
+            }
+        }
+        if let Some(formulas) = formulas {
+            for (row, col, formula) in formulas.used_cells() {
+                let (start_row, start_col) = formulas.start().unwrap_or((0, 0));
+                let (row, col) = (start_row + row as u32, start_col + col as u32);
+                if !formula.is_empty() && *sheet.get(row, col) == CellValue::Empty {
+                    sheet.set(row, col, CellValue::FormulaNoValue(formula.clone()));
+                }
+            }
+        }
+        if let Some(layout) = layout {
+            for &(row, col) in &layout.percent {
+                sheet.mark_percent(row, col);
+            }
+            sheet.fill_merged(&layout.merges);
+        }
+        sheets.push(sheet);
+    }
+    Ok(sheets)
+}
+
+/// The one conversion from calamine's owned cell type.
+pub(super) fn cell_value(data: &Data) -> CellValue {
+    match data {
+        Data::Int(value) => CellValue::Number {
+            value: *value as f64,
+            percent: false,
+        },
+        Data::Float(value) => CellValue::Number {
+            value: *value,
+            percent: false,
+        },
+        Data::String(text) => text_value(text),
+        Data::Bool(value) => CellValue::Bool(*value),
+        Data::DateTime(date) => CellValue::Date(date.as_f64()),
+        Data::DateTimeIso(text) | Data::DurationIso(text) => CellValue::Text(text.clone()),
+        Data::Error(error) => CellValue::Error(error.to_string()),
+        Data::Empty => CellValue::Empty,
+    }
+}
+
+/// The same conversion for the streaming reader's borrowed cells.
+fn cell_value_ref(data: &DataRef<'_>) -> CellValue {
+    match data {
+        DataRef::SharedString(text) => text_value(text),
+        DataRef::Int(value) => cell_value(&Data::Int(*value)),
+        DataRef::Float(value) => cell_value(&Data::Float(*value)),
+        DataRef::String(text) => text_value(text),
+        DataRef::Bool(value) => CellValue::Bool(*value),
+        DataRef::DateTime(date) => CellValue::Date(date.as_f64()),
+        DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => CellValue::Text(text.clone()),
+        DataRef::Error(error) => CellValue::Error(error.to_string()),
+        DataRef::Empty => CellValue::Empty,
+    }
+}
+
+/// Text cells that hold an Excel error literal (as LibreOffice writes some) stay errors.
+fn text_value(text: &str) -> CellValue {
+    const ERRORS: [&str; 8] = [
+        "#DIV/0!",
+        "#N/A",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#NULL!",
+        "#GETTING_DATA",
+    ];
+    let trimmed = text.trim();
+    if ERRORS.contains(&trimmed) {
+        return CellValue::Error(trimmed.to_string());
+    }
+    if trimmed.is_empty() {
+        return CellValue::Empty;
+    }
+    CellValue::Text(text.to_string())
+}
