@@ -99,6 +99,43 @@ pub struct Catalog {
     by_name: HashMap<(CatalogSection, String), usize>,
 }
 
+/// How an indicator rolls up (industry indicators only), reporting a bad `agg`/`agg_weight`.
+fn aggregation(
+    raw: &RawIndicator,
+    same_section: &dyn Fn(&str, CatalogSection) -> bool,
+    problem: &mut dyn FnMut(&str, String),
+) -> Option<Aggregation> {
+    match (raw.section, raw.agg.as_deref(), &raw.agg_weight) {
+        (CatalogSection::Industry, Some("sum"), None) => Some(Aggregation::Sum),
+        (CatalogSection::Industry, Some("weighted_mean"), Some(weight)) => {
+            if !same_section(weight, CatalogSection::Industry) {
+                problem(
+                    "agg_weight",
+                    format!("{weight:?} is not an industry indicator"),
+                );
+            }
+            Some(Aggregation::WeightedMean(weight.clone()))
+        }
+        (CatalogSection::Industry, other, weight) => {
+            problem(
+                "agg",
+                format!(
+                    "industry indicators need agg = \"sum\", or agg = \"weighted_mean\" with agg_weight; got agg = {other:?}, agg_weight = {weight:?}"
+                ),
+            );
+            None
+        }
+        (_, None, None) => None,
+        (_, agg, _) => {
+            problem(
+                "agg",
+                format!("only industry indicators roll up; got {agg:?}"),
+            );
+            None
+        }
+    }
+}
+
 impl Catalog {
     pub(super) fn parse(
         file: &Path,
@@ -172,35 +209,9 @@ impl Catalog {
                     }
                 }
             }
-            let agg = match (raw.section, raw.agg.as_deref(), &raw.agg_weight) {
-                (CatalogSection::Industry, Some("sum"), None) => Some(Aggregation::Sum),
-                (CatalogSection::Industry, Some("weighted_mean"), Some(weight)) => {
-                    if !same_section(weight, CatalogSection::Industry) {
-                        problem(
-                            key("agg_weight"),
-                            format!("{weight:?} is not an industry indicator"),
-                        );
-                    }
-                    Some(Aggregation::WeightedMean(weight.clone()))
-                }
-                (CatalogSection::Industry, other, weight) => {
-                    problem(
-                        key("agg"),
-                        format!(
-                            "industry indicators need agg = \"sum\", or agg = \"weighted_mean\" with agg_weight; got agg = {other:?}, agg_weight = {weight:?}"
-                        ),
-                    );
-                    None
-                }
-                (_, None, None) => None,
-                (_, agg, _) => {
-                    problem(
-                        key("agg"),
-                        format!("only industry indicators roll up; got {agg:?}"),
-                    );
-                    None
-                }
-            };
+            let agg = aggregation(raw, &same_section, &mut |field, message| {
+                problem(key(field), message)
+            });
             indicators.push(Indicator {
                 code: raw.code.clone(),
                 section: raw.section,
