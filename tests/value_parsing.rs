@@ -2,8 +2,8 @@
 //! text either parses, is a missing marker, or is rejected with a rule — never a panic.
 
 use proptest::prelude::*;
-use zlbd::ingest::workbook::CellValue;
 use zlbd::domain::Kind;
+use zlbd::ingest::workbook::CellValue;
 use zlbd::normalize::value::{parse, parse_number, Parsed};
 
 fn thousands(integer: u64) -> String {

@@ -2,13 +2,14 @@
 
 use crate::cli::TemplateArgs;
 use crate::exit;
+use crate::report::template::write_templates;
 
 pub fn run(args: TemplateArgs) -> i32 {
     let plan = match super::load_plan(&args.pipeline) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    match crate::sample::write_templates(&plan, &args.out) {
+    match write_templates(&plan, &args.out) {
         Ok(files) => {
             println!(
                 "wrote {} blank forms to {}",

@@ -2,10 +2,12 @@
 //! (sheet, A1 address, raw value, rule, Chinese message) and one summary across submitters.
 //! Written with rust_xlsxwriter, so submitters open it in the tool they filled the form with.
 
+pub mod form_writer;
+pub mod template;
 
-use crate::frames;
-use crate::domain::{Finding, Severity, SubmissionStatus};
 use crate::domain::columns as c;
+use crate::domain::{Finding, Severity, SubmissionStatus};
+use crate::frames;
 use polars::prelude::*;
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::collections::BTreeMap;
@@ -134,7 +136,9 @@ pub fn write_feedback(
         })?);
     }
     let path = out.join("汇总.xlsx");
-    written.push(save(path, |workbook| summary_sheet(workbook, &rows, &by_file))?);
+    written.push(save(path, |workbook| {
+        summary_sheet(workbook, &rows, &by_file)
+    })?);
     Ok(written)
 }
 
@@ -144,7 +148,10 @@ type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
 /// One workbook per submitter: files grouped by entity, or alone when nobody is known.
 fn by_submitter(rows: &[FileRow]) -> BTreeMap<String, Vec<&FileRow>> {
     let mut by_submitter: BTreeMap<String, Vec<&FileRow>> = BTreeMap::new();
-    for row in rows.iter().filter(|row| row.status != SubmissionStatus::Ignored.as_str()) {
+    for row in rows
+        .iter()
+        .filter(|row| row.status != SubmissionStatus::Ignored.as_str())
+    {
         let key = if row.entity_id.is_empty() {
             format!(
                 "文件_{}",
@@ -221,7 +228,11 @@ fn submitter_sheet(
 }
 
 /// `汇总.xlsx`: one row per file with its status and counts.
-fn summary_sheet(workbook: &mut Workbook, rows: &[FileRow], by_file: &ByFile) -> Result<(), XlsxError> {
+fn summary_sheet(
+    workbook: &mut Workbook,
+    rows: &[FileRow],
+    by_file: &ByFile,
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let sheet = workbook.add_worksheet();
     sheet.set_name("汇总")?;

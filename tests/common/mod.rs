@@ -502,3 +502,70 @@ pub fn truth_mismatches(work: &Workdir, truth: &Truth) -> Vec<String> {
     }
     problems
 }
+
+/// Copies a pipeline folder — pipeline.toml, catalog.toml and roster/ — into `to`.
+pub fn copy_pipeline(from: &Path, to: &Path) {
+    fs::create_dir_all(to.join("roster")).unwrap();
+    for file in ["pipeline.toml", "catalog.toml"] {
+        fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+    for entry in fs::read_dir(from.join("roster")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join("roster").join(entry.file_name())).unwrap();
+    }
+}
+
+/// Sets the comparison years of a pipeline folder (its `years = [...]` line).
+pub fn set_years(pipeline: &Path, years: &[i32]) {
+    let path = pipeline.join("pipeline.toml");
+    let line = format!("years = {years:?}");
+    let text: Vec<String> = fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|old| {
+            if old.trim_start().starts_with("years") {
+                line.clone()
+            } else {
+                old.to_string()
+            }
+        })
+        .collect();
+    assert!(text.contains(&line), "no years line in {}", path.display());
+    fs::write(&path, text.join("\n") + "\n").unwrap();
+}
+
+impl Workdir {
+    /// `zlbd sample --pipeline P --out <inbox>` with `extra` arguments; every file then gets
+    /// the fixed mtime, so tie-breaks fall to the path as on any machine.
+    pub fn sample(&self, pipeline: &Path, extra: &[&str]) -> Ran {
+        let inbox = self.inbox();
+        let mut args = vec![
+            "sample",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+            "--out",
+            inbox.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let ran = self.zlbd(&args);
+        for entry in fs::read_dir(&inbox).unwrap() {
+            set_mtime(&entry.unwrap().path(), FIXED_MTIME);
+        }
+        ran
+    }
+
+    /// `zlbd run` of another pipeline than the province's on this inbox and warehouse.
+    pub fn run_pipeline(&self, pipeline: &Path) -> Ran {
+        let inbox = self.inbox();
+        let warehouse = self.warehouse();
+        self.zlbd(&[
+            "run",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+            "--inbox",
+            inbox.to_str().unwrap(),
+            "--warehouse",
+            warehouse.to_str().unwrap(),
+        ])
+    }
+}

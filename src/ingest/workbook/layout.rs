@@ -606,7 +606,7 @@ mod tests {
     fn real_xls_files_measure_as_calamine_reads_them() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         for path in [
-            root.join("../shared/fixtures/inbox/enterprise_libreoffice.xls"),
+            root.join("tests/fixtures/shared/inbox/enterprise_libreoffice.xls"),
             root.join("tests/fixtures/inbox/park_xlwt.xls"),
         ] {
             let bytes = std::fs::read(&path).expect("fixture");
