@@ -121,6 +121,26 @@ fn every_year(plan: &Plan) -> Vec<usize> {
     (0..plan.years.len()).collect()
 }
 
+/// A fresh synthetic series for one entity, and its clean rows over every comparison year.
+fn drawn_rows<'a>(
+    plan: &'a Plan,
+    rng: &mut ChaCha8Rng,
+    section: CatalogSection,
+    entity: (Level, &str),
+    industry: Option<&str>,
+) -> (Series, Vec<forms::RowPlan<'a>>) {
+    let series = values::draw(rng, &plan.catalog, section, plan.years.len());
+    let rows = forms::rows_for(
+        &plan.catalog,
+        section,
+        &series,
+        entity,
+        industry,
+        &every_year(plan),
+    );
+    (series, rows)
+}
+
 /// One form per roster enterprise (with its variations), then the enterprises beyond the
 /// roster; a copy with a misspelt USCC goes with one of them.
 fn enterprise_forms(
@@ -139,16 +159,8 @@ fn enterprise_forms(
     let mut filed = Vec::with_capacity(cards.len());
     for (position, card) in cards.into_iter().enumerate() {
         let section = CatalogSection::Enterprise;
-        let series = values::draw(rng, &plan.catalog, section, plan.years.len());
         let entity = (Level::Enterprise, card.uscc.as_str());
-        let rows = forms::rows_for(
-            &plan.catalog,
-            section,
-            &series,
-            entity,
-            None,
-            &every_year(plan),
-        );
+        let (series, rows) = drawn_rows(plan, rng, section, entity, None);
         let filed_on = Return {
             version: 1,
             date: "2022-01-15",
@@ -271,16 +283,8 @@ fn park_forms(plan: &Plan, rng: &mut ChaCha8Rng, inbox: &mut Inbox) -> Result<()
         return Ok(());
     }
     for park in &plan.roster.parks {
-        let series = values::draw(rng, &plan.catalog, section, plan.years.len());
         let entity = (Level::Park, park.park_id.as_str());
-        let rows = forms::rows_for(
-            &plan.catalog,
-            section,
-            &series,
-            entity,
-            None,
-            &every_year(plan),
-        );
+        let (_, rows) = drawn_rows(plan, rng, section, entity, None);
         inbox.add_form(
             &forms::park_form(plan, park, rows),
             SubmissionStatus::Active,
@@ -301,23 +305,14 @@ fn city_forms(
     if !has_section(plan, section) {
         return Ok(files);
     }
-    let years = every_year(plan);
     for (index, city) in plan.roster.cities.iter().enumerate() {
         let (own, province) = forms::city_entities(&plan.roster, city);
         let mut rows = |level: Level, entities: forms::Reported| {
             let mut rows = Vec::new();
             for (industry, entity) in entities {
-                let series = values::draw(rng, &plan.catalog, section, years.len());
                 let name = Some(industry.industry_name.as_str());
                 let entity = (level, entity.as_str());
-                rows.extend(forms::rows_for(
-                    &plan.catalog,
-                    section,
-                    &series,
-                    entity,
-                    name,
-                    &years,
-                ));
+                rows.extend(drawn_rows(plan, rng, section, entity, name).1);
             }
             rows
         };
