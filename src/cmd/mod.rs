@@ -1,12 +1,12 @@
 //! One file per subcommand, each with its `run()`; this module dispatches and holds what they
 //! share (loading the plan, the worker pool, the progress bar).
 
-pub mod inspect;
-pub mod rollback;
-pub mod run;
-pub mod sample;
-pub mod template;
-pub mod validate;
+pub(crate) mod inspect;
+pub(crate) mod rollback;
+pub(crate) mod run;
+pub(crate) mod sample;
+pub(crate) mod template;
+pub(crate) mod validate;
 
 use crate::cli::{Command, PipelineArgs};
 use crate::config::{default_pipeline_dir, Plan};

@@ -5,7 +5,7 @@
 //! dimension tables, `roster_status` and YOY_JUMP warnings. Every output is sorted by its key,
 //! so results do not depend on file or thread order.
 
-pub mod entities;
+pub(crate) mod entities;
 
 use crate::config::Plan;
 use crate::domain::columns as c;

@@ -5,7 +5,7 @@
 //! Guarantees: every file found gets exactly one [`FileContent`]; a file that cannot be read is
 //! `Rejected` with a reason for the submitter, never an error that stops the run.
 
-pub mod locate;
+pub(crate) mod locate;
 pub mod workbook;
 
 use crate::config::Plan;

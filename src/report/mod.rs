@@ -2,8 +2,8 @@
 //! (sheet, A1 address, raw value, rule, Chinese message) and one summary across submitters.
 //! Written with rust_xlsxwriter, so submitters open it in the tool they filled the form with.
 
-pub mod form_writer;
-pub mod template;
+pub(crate) mod form_writer;
+pub(crate) mod template;
 
 use crate::domain::columns as c;
 use crate::domain::{Finding, Severity, SubmissionStatus};

@@ -96,7 +96,10 @@ impl Look {
                 layout.numbered_names = true;
                 layout.unit_in_name = true;
             }
-            Look::OtherUnits => other_units(&mut sheet.rows),
+            Look::OtherUnits => {
+                layout.year_style = YearStyle::Spaced;
+                other_units(&mut sheet.rows);
+            }
             Look::NumbersAsText => numbers_as_text(&mut sheet.rows, catalog),
             Look::RenamedWithFormulas => {
                 sheet.name = "Sheet2".to_string();

@@ -3,10 +3,10 @@
 //! leaves the previous one in place. Also: views.sql, the runs log, retention, rollback and the
 //! lock that keeps a second run out.
 
-pub mod lock;
+pub(crate) mod lock;
 pub mod parquet_io;
-pub mod runs;
-pub mod schema;
+pub(crate) mod runs;
+pub(crate) mod schema;
 
 use crate::domain::columns as c;
 use polars::prelude::*;
