@@ -7,7 +7,7 @@ use crate::domain::address::reading_order;
 use crate::domain::columns::{self as c, table};
 use crate::domain::{Finding, Severity, SubmissionStatus};
 use crate::ingest::workbook::check_file_size;
-use crate::ingest::{self, FileContent, InboxFile};
+use crate::ingest::{self, EntryProblem, FileContent, InboxFile};
 use crate::normalize::{self, Content, FileResult, Normalized};
 use crate::warehouse::Tables;
 use polars::prelude::*;
@@ -33,6 +33,9 @@ pub enum PipelineError {
 
 /// The parse cache: one postcard file per (file bytes, config, program version and source
 /// fingerprint from build.rs); compact and faster to read back than the workbook is to parse.
+///
+/// Each entry is `CACHE_MAGIC`, the SHA-256 of the payload, then the payload: a flipped bit, a
+/// truncated or foreign file is detected, logged, re-parsed and overwritten, never served.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
@@ -43,6 +46,51 @@ pub struct Cache {
 struct CacheEntry {
     file_format: String,
     content: Content,
+}
+
+/// The first bytes of every cache entry (format version 2: checksummed).
+const CACHE_MAGIC: &[u8; 8] = b"ZLBDC\x002\n";
+const CACHE_HEADER: usize = CACHE_MAGIC.len() + 32;
+
+/// A cache entry that was there but could not be used.
+#[derive(Debug, PartialEq)]
+enum CacheDamage {
+    Header,
+    Checksum,
+    Decode(String),
+}
+
+impl std::fmt::Display for CacheDamage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheDamage::Header => {
+                write!(f, "no cache header (truncated or not a zlbd cache entry)")
+            }
+            CacheDamage::Checksum => write!(f, "checksum mismatch (the entry was altered on disk)"),
+            CacheDamage::Decode(error) => write!(f, "cannot be decoded: {error}"),
+        }
+    }
+}
+
+/// The bytes of a cache entry file: header with checksum, then the payload.
+fn seal(payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(CACHE_HEADER + payload.len());
+    bytes.extend_from_slice(CACHE_MAGIC);
+    bytes.extend_from_slice(&Sha256::digest(payload));
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+/// The entry in a cache file, if its checksum holds.
+fn unseal(bytes: &[u8]) -> Result<CacheEntry, CacheDamage> {
+    if bytes.len() < CACHE_HEADER || !bytes.starts_with(CACHE_MAGIC) {
+        return Err(CacheDamage::Header);
+    }
+    let (checksum, payload) = bytes[CACHE_MAGIC.len()..].split_at(32);
+    if Sha256::digest(payload).as_slice() != checksum {
+        return Err(CacheDamage::Checksum);
+    }
+    postcard::from_bytes(payload).map_err(|error| CacheDamage::Decode(error.to_string()))
 }
 
 impl Cache {
@@ -64,9 +112,24 @@ impl Cache {
         self.dir.join(&key[..2]).join(format!("{key}.bin"))
     }
 
-    fn get(&self, submission_id: &str) -> Option<CacheEntry> {
-        let bytes = std::fs::read(self.path(submission_id)).ok()?;
-        postcard::from_bytes(&bytes).ok()
+    /// The cached result for these bytes, if there is a sound one. A damaged entry is logged
+    /// (naming the inbox file and the entry) and treated as absent: the file is parsed again
+    /// and the entry overwritten.
+    fn get(&self, submission_id: &str, source_file: &str) -> Option<CacheEntry> {
+        let path = self.path(submission_id);
+        let bytes = std::fs::read(&path).ok()?;
+        match unseal(&bytes) {
+            Ok(entry) => Some(entry),
+            Err(damage) => {
+                tracing::warn!(
+                    file = %source_file,
+                    cache_entry = %path.display(),
+                    problem = %damage,
+                    "Damaged parse-cache entry ignored; the file is read again and the entry rewritten."
+                );
+                None
+            }
+        }
     }
 
     /// Best effort: a cache that cannot be written only costs time.
@@ -76,11 +139,17 @@ impl Cache {
         if std::fs::create_dir_all(parent).is_err() {
             return;
         }
-        let Ok(bytes) = postcard::to_stdvec(entry) else {
+        let Ok(payload) = postcard::to_stdvec(entry) else {
             return;
         };
-        let staging = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&staging, bytes).is_ok() {
+        // Unique per process and write: two copies of one file may be read at the same time.
+        static WRITES: AtomicUsize = AtomicUsize::new(0);
+        let staging = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
+        if std::fs::write(&staging, seal(&payload)).is_ok() {
             let _ = std::fs::rename(&staging, &path);
         }
     }
@@ -92,14 +161,17 @@ pub struct Ingested {
     pub from_cache: usize,
 }
 
-/// Reads every inbox file in parallel. Never fails on a file; only on an unreadable inbox.
+/// Reads every inbox file in parallel. Never fails on a file or a sub-folder (each unreadable
+/// one is a rejected row); only on an unreadable inbox. `exclude` names this command's own
+/// output folders (warehouse, feedback), never read as input even when inside the inbox.
 pub fn ingest_inbox(
     plan: &Plan,
     inbox: &Path,
+    exclude: &[PathBuf],
     cache: Option<&Cache>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Ingested, PipelineError> {
-    let found = ingest::discover(inbox).map_err(|source| PipelineError::Inbox {
+    let found = ingest::discover(inbox, exclude).map_err(|source| PipelineError::Inbox {
         path: inbox.to_path_buf(),
         source,
     })?;
@@ -125,8 +197,8 @@ pub fn ingest_inbox(
 
 /// A file's extension, lower case: the `file_format` of a file that is never opened.
 fn extension(relative: &str) -> String {
-    relative
-        .rsplit_once('.')
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    name.rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
         .unwrap_or_default()
 }
@@ -137,14 +209,22 @@ pub struct NotRead<T> {
     pub content: FileContent<T>,
 }
 
-/// Reads one inbox file's bytes and fingerprints them, or says why it is not read: too large
-/// (checked before reading), unreadable, or ignored by name. Shared by `run`, `validate` and
-/// `inspect`, so each judges a file the same way.
+/// Reads one inbox file's bytes and fingerprints them, or says why it is not read: found not
+/// readable or not a file by discovery, too large (checked before reading, and again while
+/// reading), unreadable, or ignored by name. Shared by `run`, `validate` and `inspect`, so each
+/// judges a file the same way.
 pub fn load<T>(plan: &Plan, file: &InboxFile) -> Result<(String, Vec<u8>), NotRead<T>> {
+    // No bytes to hash: the path names the row instead.
+    let by_path = || crate::domain::text::hex(&Sha256::digest(file.relative.as_bytes()));
+    if let Some(problem) = &file.problem {
+        return Err(NotRead {
+            submission_id: by_path(),
+            content: not_read(problem.clone()),
+        });
+    }
     let bytes = match check_file_size(file.size, &plan.limits) {
-        Err(too_large) => Err(too_large.to_string()),
-        Ok(()) => std::fs::read(&file.path)
-            .map_err(|error| format!("文件无法读取 (cannot read the file: {error})")),
+        Err(too_large) => Err(EntryProblem::Unreadable(too_large.to_string())),
+        Ok(()) => ingest::read_limited(file, &plan.limits),
     };
     let ignored = ingest::ignore_reason(&file.relative).map(|reason| FileContent::Ignored {
         reason: reason.to_string(),
@@ -160,16 +240,26 @@ pub fn load<T>(plan: &Plan, file: &InboxFile) -> Result<(String, Vec<u8>), NotRe
                 None => Ok((submission_id, bytes)),
             }
         }
-        Err(reason) => Err(NotRead {
-            // No bytes to hash: the path names the row instead.
-            submission_id: crate::domain::text::hex(&Sha256::digest(file.relative.as_bytes())),
-            content: ignored.unwrap_or(FileContent::Rejected {
-                reason,
-                form: None,
-                submitter: None,
-                finding: None,
-            }),
+        Err(problem) => Err(NotRead {
+            submission_id: by_path(),
+            content: match problem {
+                EntryProblem::Unreadable(_) => ignored.unwrap_or_else(|| not_read(problem)),
+                EntryProblem::Ignored(_) => not_read(problem),
+            },
         }),
+    }
+}
+
+/// The row of an entry that is not read: rejected (cannot be read) or ignored (not a form).
+fn not_read<T>(problem: EntryProblem) -> FileContent<T> {
+    match problem {
+        EntryProblem::Unreadable(reason) => FileContent::Rejected {
+            reason,
+            form: None,
+            submitter: None,
+            finding: None,
+        },
+        EntryProblem::Ignored(reason) => FileContent::Ignored { reason },
     }
 }
 
@@ -193,7 +283,7 @@ pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (Fi
             );
         }
     };
-    if let Some(entry) = cache.and_then(|cache| cache.get(&submission_id)) {
+    if let Some(entry) = cache.and_then(|cache| cache.get(&submission_id, &file.relative)) {
         return (
             result(submission_id, entry.file_format, entry.content),
             true,
@@ -428,5 +518,34 @@ impl Summary {
             self.warnings,
             if by_rule.is_empty() { String::new() } else { format!("\nby rule: {by_rule}") }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flipped_bit_in_a_cache_entry_is_detected() {
+        let entry = CacheEntry {
+            file_format: "xlsx".to_string(),
+            content: Content::Ignored {
+                reason: "x".to_string(),
+            },
+        };
+        let sealed = seal(&postcard::to_stdvec(&entry).unwrap());
+        assert!(unseal(&sealed).is_ok());
+        for at in 0..sealed.len() {
+            for bit in 0..8 {
+                let mut damaged = sealed.clone();
+                damaged[at] ^= 1 << bit;
+                assert!(unseal(&damaged).is_err(), "byte {at} bit {bit}");
+            }
+        }
+        assert_eq!(
+            unseal(&sealed[..sealed.len() - 1]).err(),
+            Some(CacheDamage::Checksum)
+        );
+        assert_eq!(unseal(b"short").err(), Some(CacheDamage::Header));
     }
 }

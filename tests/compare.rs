@@ -219,9 +219,10 @@ fn ties_share_the_lowest_rank_and_percentiles_follow() {
         Some(4)
     );
     assert_eq!(get(E[0], "robust_z"), None, "fewer than 5 peers");
+    // SPEC v2 §7: anomaly is null where robust_z is null (it was false).
     assert_eq!(
         comparison(&r, "enterprise", E[0], "E01", 2021, "anomaly"),
-        AnyValue::Boolean(false)
+        AnyValue::Null
     );
 }
 
@@ -268,22 +269,23 @@ fn robust_z_flags_an_outlier_among_five() {
     let rows: Vec<Fact> = values
         .iter()
         .enumerate()
-        .map(|(i, v)| ("enterprise", E[i], "E01", 2021, *v))
+        .map(|(i, v)| ("enterprise", E[i], "E08", 2021, *v))
         .collect();
     let r = run(&rows);
+    // A rate (E08): robust z on the values themselves (amounts use ln, see below).
     // median 3, absolute deviations 2 1 0 1 97 → MAD 1.
-    let z = float(comparison(&r, "enterprise", E[4], "E01", 2021, "robust_z"));
+    let z = float(comparison(&r, "enterprise", E[4], "E08", 2021, "robust_z"));
     close(z, 97.0 / 1.4826);
     assert_eq!(
-        comparison(&r, "enterprise", E[4], "E01", 2021, "anomaly"),
+        comparison(&r, "enterprise", E[4], "E08", 2021, "anomaly"),
         AnyValue::Boolean(true)
     );
     close(
-        float(comparison(&r, "enterprise", E[0], "E01", 2021, "robust_z")),
+        float(comparison(&r, "enterprise", E[0], "E08", 2021, "robust_z")),
         -2.0 / 1.4826,
     );
     assert_eq!(
-        comparison(&r, "enterprise", E[0], "E01", 2021, "anomaly"),
+        comparison(&r, "enterprise", E[0], "E08", 2021, "anomaly"),
         AnyValue::Boolean(false)
     );
 }
@@ -561,4 +563,180 @@ proptest! {
         prop_assert!(a.scores.equals_missing(&b.scores));
         prop_assert!(sorted(&a.score_detail, &["entity_id", "year", "indicator_code"]).equals_missing(&sorted(&b.score_detail, &["entity_id", "year", "indicator_code"])));
     }
+}
+
+// ---- SPEC v2 §5, §7: score groups, winsorised scaling, YOY_JUMP by kind, anomaly on ln(v).
+
+#[test]
+fn a_lone_enterprise_is_scored_in_its_section_not_against_itself() {
+    // E0–E5 are textile (C17, six reporting); E6 is alone in C36. It improves 10 → 11 while
+    // the textile firms span 0–100: scaled against itself it would read 0 → 100.
+    let mut rows = Vec::new();
+    for (index, entity) in E[..6].iter().enumerate() {
+        rows.push(("enterprise", *entity, "E01", 2019, index as f64 * 20.0));
+        rows.push(("enterprise", *entity, "E01", 2021, index as f64 * 20.0));
+    }
+    rows.push(("enterprise", E[6], "E01", 2019, 10.0));
+    rows.push(("enterprise", E[6], "E01", 2021, 11.0));
+    let r = run(&rows);
+    assert_eq!(
+        text(score(&r, E[0], 2021, "score_group")).as_deref(),
+        Some("C17")
+    );
+    assert_eq!(
+        text(score(&r, E[6], 2021, "score_group")).as_deref(),
+        Some("section:C")
+    );
+    let change = float(score(&r, E[6], 2021, "score_change")).unwrap();
+    assert!(change > 0.0 && change < 5.0, "score change {change}");
+
+    // Alone at its level (no section of five either): the whole level, `all`.
+    let r = run(&[
+        ("enterprise", E[6], "E01", 2019, 10.0),
+        ("enterprise", E[6], "E01", 2021, 11.0),
+    ]);
+    assert_eq!(
+        text(score(&r, E[6], 2021, "score_group")).as_deref(),
+        Some("all")
+    );
+}
+
+#[test]
+fn one_absurd_value_does_not_flatten_everyone_elses_normalised_value() {
+    // Thirty firms outside the roster (one peer group), E01 from 100 to 390; one typed 1e9.
+    let ids: Vec<String> = (0..30).map(|i| format!("91370100ZZZZ{i:06}")).collect();
+    let mut rows: Vec<Fact> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            (
+                "enterprise",
+                id.as_str(),
+                "E01",
+                2021,
+                100.0 + 10.0 * i as f64,
+            )
+        })
+        .collect();
+    rows[29].4 = 1e9;
+    let r = run(&rows);
+    let normalised = |id: &str| {
+        float(cell(
+            &r.score_detail,
+            &[
+                ("entity_id", AnyValue::String(id)),
+                ("indicator_code", AnyValue::String("E01")),
+            ],
+            "normalized",
+        ))
+        .unwrap()
+    };
+    // Clipped to the 5th and 95th percentiles (numpy's linear rule): 114.5 and 375.5.
+    let (low, high) = (114.5, 375.5);
+    for (i, id) in ids.iter().enumerate().take(29) {
+        let value = (100.0 + 10.0 * i as f64).clamp(low, high);
+        close(Some(normalised(id)), (value - low) / (high - low) * 100.0);
+    }
+    close(Some(normalised(&ids[29])), 100.0);
+    assert!(
+        normalised(&ids[28]) > 99.0,
+        "the largest plain value still scores high"
+    );
+}
+
+#[test]
+fn yoy_jump_fires_by_kind() {
+    use zlbd::compare::is_yoy_jump;
+    use zlbd::domain::Kind::{Amount, Count, Flag, Rate, Score};
+    let plan = plan();
+    // (kind, prev, value, expected)
+    let cases = [
+        (Amount, 100.0, 401.0, true),
+        (Amount, 100.0, 399.0, false),
+        (Amount, 100.0, -301.0, true),
+        (Amount, -50.0, 500.0, false), // a loss turning into a profit: no percent basis
+        (Amount, 0.0, 500.0, false),
+        (Count, 1.0, 5.0, false), // +400 % but only 4 more
+        (Count, 3.0, 13.0, true), // +333 % and 10 more
+        (Count, 20.0, 70.0, false),
+        (Rate, 0.22, 3.0, false), // +1,264 % but 2.78 points
+        (Rate, 90.0, 55.0, true), // −35 points
+        (Score, 60.0, 91.0, true),
+        (Score, 60.0, 89.0, false),
+        (Flag, 0.0, 1.0, false),
+    ];
+    for (kind, prev, value, expected) in cases {
+        let change = value - prev;
+        let pct = (prev != 0.0).then(|| change / f64::abs(prev) * 100.0);
+        assert_eq!(
+            is_yoy_jump(&plan, kind, prev, change, pct),
+            expected,
+            "{kind:?} {prev} → {value}"
+        );
+    }
+}
+
+#[test]
+fn anomaly_is_judged_on_a_log_scale_for_amounts_and_null_where_not_computed() {
+    // Amounts 100 … 10,000: skewed, but on ln(v) the largest is within 3.5 robust z.
+    let amounts = [100.0, 200.0, 400.0, 800.0, 10000.0];
+    let mut rows: Vec<Fact> = amounts
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ("enterprise", E[i], "E01", 2021, *v))
+        .collect();
+    rows.push(("enterprise", E[5], "E01", 2021, 0.0));
+    let r = run(&rows);
+    let z = float(comparison(&r, "enterprise", E[4], "E01", 2021, "robust_z"));
+    // ln values: median ln 400, MAD ln 2.
+    close(z, (10000.0f64 / 400.0).ln() / (1.4826 * 2f64.ln()));
+    assert_eq!(
+        comparison(&r, "enterprise", E[4], "E01", 2021, "anomaly"),
+        AnyValue::Boolean(false)
+    );
+    // v ≤ 0 has no logarithm: robust_z and anomaly are null, not false.
+    assert_eq!(
+        comparison(&r, "enterprise", E[5], "E01", 2021, "robust_z"),
+        AnyValue::Null
+    );
+    assert_eq!(
+        comparison(&r, "enterprise", E[5], "E01", 2021, "anomaly"),
+        AnyValue::Null
+    );
+    // A value a thousand times its peers' is an anomaly on any scale.
+    rows[4].4 = 5e7;
+    let r = run(&rows);
+    assert_eq!(
+        comparison(&r, "enterprise", E[4], "E01", 2021, "anomaly"),
+        AnyValue::Boolean(true)
+    );
+}
+
+#[test]
+fn typical_picks_come_only_from_the_roster() {
+    // An outsider improves the most; quota 2 goes to the roster's best two.
+    let outsider = "91370100ZZZZ000001";
+    let mut rows = Vec::new();
+    for (entity, first, last) in [
+        (outsider, 0.0, 10.0),
+        (E[0], 1.0, 9.0),
+        (E[1], 2.0, 8.0),
+        (E[2], 3.0, 4.0),
+    ] {
+        rows.push(("enterprise", entity, "E01", 2019, first));
+        rows.push(("enterprise", entity, "E01", 2021, last));
+    }
+    let r = run(&rows);
+    assert_eq!(
+        score(&r, outsider, 2021, "typical"),
+        AnyValue::Boolean(false)
+    );
+    assert_eq!(
+        score(&r, E[0], 2021, "typical_rank").extract::<i64>(),
+        Some(1)
+    );
+    assert_eq!(
+        score(&r, E[1], 2021, "typical_rank").extract::<i64>(),
+        Some(2)
+    );
 }

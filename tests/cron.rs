@@ -152,7 +152,7 @@ fn a_correction_of_one_year_replaces_only_that_year() {
         .iter()
         .find(|row| {
             submissions.get(row, "years").str() == Some("2021")
-                && submissions.get(row, "version").int() == Some(2)
+                && submissions.get(row, "version").float() == Some(2.0)
         })
         .expect("the sample has a correction covering only 2021");
     let entity = submissions.get(partial, "entity_id").str().unwrap();

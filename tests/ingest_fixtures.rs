@@ -120,13 +120,24 @@ fn warnings_are_written_beside_loaded_values() {
         ("enterprise_openpyxl_variations.xlsx", "UNKNOWN_INDICATOR"),
         ("park_xlwt.xls", "INCONSISTENT"),
         ("city_qingdao.ods", "YEAR_OUTSIDE_WINDOW"),
-        ("city_qingdao.ods", "NOT_IN_ROSTER"),
     ] {
         assert!(
             rules.contains(&(file.to_string(), rule.to_string())),
             "{file} {rule} in {rules:?}"
         );
     }
+    // SPEC v2 §3.3: Qingdao's row for an industry that is none of its own was loaded with a
+    // NOT_IN_ROSTER warning; now each of its cells is an UNKNOWN_INDUSTRY error.
+    let unknown_industry = rejects
+        .rows
+        .iter()
+        .filter(|row| {
+            rejects.get(row, "source_file").str() == Some("city_qingdao.ods")
+                && rejects.get(row, "rule").str() == Some("UNKNOWN_INDUSTRY")
+                && rejects.get(row, "severity").str() == Some("error")
+        })
+        .count();
+    assert_eq!(unknown_industry, 9);
     // The park's P03 > P02 in 2021 is loaded all the same.
     let facts = work.table("fact_indicator");
     assert!(facts

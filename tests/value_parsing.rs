@@ -2,9 +2,10 @@
 //! text either parses, is a missing marker, or is rejected with a rule — never a panic.
 
 use proptest::prelude::*;
+use zlbd::config::Plan;
 use zlbd::domain::Kind;
 use zlbd::ingest::workbook::CellValue;
-use zlbd::normalize::value::{parse, parse_number, Parsed};
+use zlbd::normalize::value::{classify, parse, parse_number, Outcome, Parsed, Place};
 
 fn thousands(integer: u64) -> String {
     let digits = integer.to_string();
@@ -63,5 +64,37 @@ proptest! {
     #[test]
     fn parse_number_never_accepts_letters(text in "[0-9]{0,4}[a-zA-Z][0-9a-zA-Z.]{0,4}") {
         prop_assert_eq!(parse_number(&text), None);
+    }
+
+    /// SPEC v2 §5: whatever number a cell holds and whatever unit its row names, a loaded value
+    /// is finite and within limits.max_abs_value; NaN, ±∞ and overflow are rejects.
+    #[test]
+    fn no_cell_ever_becomes_a_non_finite_or_absurd_fact(
+        bits in any::<u64>(),
+        special in 0u8..6,
+        unit in prop_oneof![Just(None), Just(Some("元")), Just(Some("万元")), Just(Some("亿元")), Just(Some("%"))],
+        code in 0usize..38,
+        percent in any::<bool>(),
+        as_text in any::<bool>(),
+    ) {
+        let plan = Plan::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong")).unwrap();
+        let indicator = &plan.catalog.indicators()[code % plan.catalog.indicators().len()];
+        let value = match special {
+            0 => f64::INFINITY,
+            1 => f64::NEG_INFINITY,
+            2 => f64::NAN,
+            3 => 1e306,
+            _ => f64::from_bits(bits),
+        };
+        let cell = if as_text {
+            CellValue::Text(format!("{value}"))
+        } else {
+            CellValue::Number { value, percent }
+        };
+        let place = Place { sheet: "质量指标", cell: "D5", max_abs: plan.max_abs_value };
+        if let Outcome::Value(loaded) = classify(&cell, unit, indicator, &place) {
+            prop_assert!(loaded.is_finite(), "{cell:?} {unit:?} → {loaded}");
+            prop_assert!(loaded.abs() <= plan.max_abs_value, "{cell:?} {unit:?} → {loaded}");
+        }
     }
 }

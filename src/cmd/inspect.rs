@@ -20,7 +20,7 @@ struct Report {
     reason: Option<String>,
     form: Option<Form>,
     submitter: Option<Submitter>,
-    version: Option<i64>,
+    version: Option<f64>,
     filled_date: Option<String>,
     years: Vec<i32>,
     tables: Vec<TableMatch>,

@@ -92,8 +92,11 @@ fn build_and_publish(
 ) -> Result<Summary, String> {
     let cache = (!args.no_cache).then(|| Cache::new(args.warehouse.join("cache"), plan));
     let progress = super::progress_bar();
-    let mut ingested = pipeline::ingest_inbox(plan, &args.inbox, cache.as_ref(), &progress)
-        .map_err(|error| error.to_string())?;
+    // The warehouse (and so its cache) is never input, even when placed inside the inbox.
+    let exclude = [args.warehouse.clone()];
+    let mut ingested =
+        pipeline::ingest_inbox(plan, &args.inbox, &exclude, cache.as_ref(), &progress)
+            .map_err(|error| error.to_string())?;
     let clock = std::time::Instant::now();
     let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
     info!(

@@ -11,7 +11,9 @@ pub fn run(args: ValidateArgs) -> i32 {
         Err(code) => return code,
     };
     let progress = super::progress_bar();
-    let outcome = pipeline::ingest_inbox(&plan, &args.inbox, None, &progress)
+    // The feedback folder is never input, even when placed inside the inbox.
+    let exclude = [args.out.clone()];
+    let outcome = pipeline::ingest_inbox(&plan, &args.inbox, &exclude, None, &progress)
         .map_err(|error| error.to_string())
         .and_then(|mut ingested| {
             pipeline::build(&plan, &mut ingested.files).map_err(|error| error.to_string())
@@ -24,6 +26,11 @@ pub fn run(args: ValidateArgs) -> i32 {
                 &built.findings,
             )
             .map_err(|error| error.to_string())?;
+            // Marks the folder as zlbd's, so a later run never reads it as forms.
+            let marker = args.out.join(crate::ingest::FEEDBACK_MARKER);
+            if let Err(error) = std::fs::write(&marker, "written by zlbd validate\n") {
+                tracing::warn!(path = %marker.display(), error = %error, "Could not mark the feedback folder.");
+            }
             Ok((summary, written.len()))
         });
     match outcome {

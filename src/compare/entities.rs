@@ -293,7 +293,7 @@ pub fn roster_status(
         Column::new(c::EXPECTED.into(), expected),
         Column::new(c::SUBMITTED.into(), was_submitted),
         Column::new(c::STATUS.into(), status),
-        Column::new(c::INDICATORS_EXPECTED.into(), n_expected),
-        Column::new(c::INDICATORS_LOADED.into(), n_loaded),
+        Column::new(c::CELLS_EXPECTED.into(), n_expected),
+        Column::new(c::CELLS_LOADED.into(), n_loaded),
     ])
 }

@@ -6,11 +6,13 @@
 //! so results do not depend on file or thread order.
 
 pub(crate) mod entities;
+mod robust;
+mod score;
 
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::EntityRef;
-use crate::domain::{Aggregation, Direction, Finding, Level, Rule};
+use crate::domain::{Aggregation, Direction, Finding, Kind, Level, Rule};
 use crate::frames::{self, JoinOn};
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashSet};
@@ -209,7 +211,7 @@ fn comparison(
     indicators: &DataFrame,
 ) -> PolarsResult<DataFrame> {
     let frame = over_time(plan, facts, dim_entity, indicators)?;
-    peer_standing(frame)?
+    let frame = peer_standing(frame)?
         .select(
             [
                 c::LEVEL,
@@ -241,7 +243,8 @@ fn comparison(
             [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
             SortMultipleOptions::default(),
         )
-        .collect()
+        .collect()?;
+    robust::with_robust_z(plan, frame)
 }
 
 /// Each fact beside its previous and first year's value, its peer group and direction, with
@@ -393,34 +396,41 @@ fn peer_standing(frame: LazyFrame) -> PolarsResult<LazyFrame> {
                 )
                 .alias(c::PERCENTILE),
             (col(c::PEER_BEST) - value()).abs().alias(c::GAP_TO_BEST),
-            (value() - col(c::PEER_MEDIAN))
-                .abs()
-                .median()
-                .over(group)?
-                .alias("mad"),
-        ])
-        .with_column(
-            when(col(c::PEER_N).gt_eq(lit(5)).and(col("mad").gt(lit(0.0))))
-                .then((value() - col(c::PEER_MEDIAN)) / (lit(1.4826) * col("mad")))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias(c::ROBUST_Z),
-        )
-        .with_column(
-            col(c::ROBUST_Z)
-                .abs()
-                .gt(lit(3.5))
-                .fill_null(lit(false))
-                .alias(c::ANOMALY),
-        ))
+            // Filled by `robust::with_robust_z` once the frame is collected.
+            lit(NULL).cast(DataType::Float64).alias(c::ROBUST_Z),
+            lit(NULL).cast(DataType::Boolean).alias(c::ANOMALY),
+        ]))
 }
 
-/// YOY_JUMP warnings for loaded (not derived) values whose |yoy_pct| exceeds the threshold.
+/// Whether a year-over-year change is a YOY_JUMP for an indicator of this kind (SPEC v2 §5):
+/// amounts by percent from a positive previous value, counts by percent and absolute size,
+/// rates and scores by points, flags never.
+pub fn is_yoy_jump(plan: &Plan, kind: Kind, prev: f64, yoy_abs: f64, yoy_pct: Option<f64>) -> bool {
+    let pct_above = yoy_pct.is_some_and(|pct| pct.abs() > plan.yoy_jump_pct);
+    match kind {
+        Kind::Amount => prev > 0.0 && pct_above,
+        Kind::Count => pct_above && yoy_abs.abs() >= plan.yoy_count_min_abs,
+        Kind::Rate | Kind::Score => yoy_abs.abs() > plan.yoy_points,
+        Kind::Flag => false,
+    }
+}
+
+/// YOY_JUMP warnings for loaded (not derived) values.
 fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
-    let jumps = comparison
+    let changes = comparison
         .clone()
         .lazy()
-        .filter(col(c::YOY_PCT).abs().gt(lit(plan.yoy_jump_pct)))
+        .filter(col(c::YOY_ABS).is_not_null())
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::PREV_VALUE),
+            col(c::YOY_ABS),
+            col(c::YOY_PCT),
+        ])
         .join(
             facts.clone().lazy(),
             key.clone(),
@@ -433,27 +443,40 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let sources = frames::CellSources::read(&jumps)?;
-    let pcts = frames::floats(&jumps, c::YOY_PCT)?;
+    let sources = frames::CellSources::read(&changes)?;
+    let prevs = frames::floats(&changes, c::PREV_VALUE)?;
+    let absolute = frames::floats(&changes, c::YOY_ABS)?;
+    let pcts = frames::floats(&changes, c::YOY_PCT)?;
     let mut out = Vec::new();
-    for row in 0..jumps.height() {
+    for row in 0..changes.height() {
+        let Some(indicator) = plan.catalog.get(&sources.code(row)) else {
+            continue;
+        };
+        let (Some(prev), Some(change)) = (prevs[row], absolute[row]) else {
+            continue;
+        };
+        if !is_yoy_jump(plan, indicator.kind, prev, change, pcts[row]) {
+            continue;
+        }
         let (sheet, cell, raw) = sources.place(row);
-        let name = plan
-            .catalog
-            .get(&sources.code(row))
-            .map(|indicator| indicator.name.clone())
-            .unwrap_or_default();
+        let name = &indicator.name;
+        let unit = &indicator.unit;
+        let sign = if change >= 0.0 { "+" } else { "-" };
+        let size = crate::domain::text::format_number((change.abs() * 100.0).round() / 100.0);
+        let how = match (indicator.kind, pcts[row]) {
+            (Kind::Rate | Kind::Score, _) | (_, None) => format!("变化{sign}{size}{unit}"),
+            (_, Some(pct)) => format!("同比变化{pct:+.1}%（{sign}{size}{unit}）"),
+        };
         let message = format!(
-            "{sheet}!{cell} {name}“{raw}”同比变化{:.1}%，超过{}%，请核实 (YOY_JUMP)",
-            pcts[row].unwrap_or_default(),
-            plan.yoy_jump_pct
+            "{sheet}!{cell} {name}“{raw}”较上年（{}）{how}，变化异常，请核实 (YOY_JUMP)",
+            crate::domain::text::format_number(prev)
         );
         out.push(sources.finding(row, Rule::YoyJump, message));
     }
     Ok(out)
 }
 
-/// `entity_score` and `entity_score_detail` (SPEC §7 composite score and typical picks).
+/// `entity_score` and `entity_score_detail` (SPEC v2 §7 composite score and typical picks).
 fn scores(
     plan: &Plan,
     facts: &DataFrame,
@@ -461,206 +484,31 @@ fn scores(
     indicators: &DataFrame,
     error_entities: &HashSet<(String, String)>,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
-    let with_groups = grouped_facts(facts, dim_entity);
-    let (detail, total_weight) = normalized(with_groups.clone(), indicators);
-    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
-    let present = detail.clone().group_by(entity_year.clone()).agg([
-        col(c::WEIGHT).sum().alias("weight_present"),
-        (col(c::WEIGHT) * col(c::NORMALIZED))
-            .sum()
-            .alias("weighted_sum"),
-    ]);
-    let detail = score_detail(detail, present.clone())?;
-    let scores = entity_scores(plan, with_groups, present, total_weight)?;
-    let scores = typical(plan, scores, error_entities)?;
-    Ok((scores, detail))
+    let scored = score::scores(plan, facts, dim_entity, indicators)?;
+    let listed = listed(dim_entity)?;
+    let scores = typical(plan, scored.scores, error_entities, &listed)?;
+    Ok((scores, scored.detail))
 }
 
-/// Facts with their entity's peer group.
-fn grouped_facts(facts: &DataFrame, dim_entity: &DataFrame) -> LazyFrame {
-    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID)];
-    facts
-        .clone()
-        .lazy()
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::INDICATOR_CODE),
-            col(c::YEAR),
-            col(c::VALUE),
-        ])
-        .join_on(
-            dim_entity.clone().lazy().select([
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::PEER_GROUP),
-            ]),
-            entity_key.clone(),
-            JoinType::Left,
-        )
-        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)))
-}
-
-/// Each usable fact normalised to 0–100 over its group's pooled values, and each group's
-/// total weight of usable indicators.
-fn normalized(with_groups: LazyFrame, indicators: &DataFrame) -> (LazyFrame, LazyFrame) {
-    let pool = [col(c::LEVEL), col(c::PEER_GROUP), col(c::INDICATOR_CODE)];
-    // Pooled over all comparison years, per peer group and indicator.
-    let pooled = with_groups.clone().group_by(pool.clone()).agg([
-        col(c::VALUE).min().alias("pool_min"),
-        col(c::VALUE).max().alias("pool_max"),
-        col(c::VALUE).n_unique().alias("pool_distinct"),
-    ]);
-    let usable = pooled
-        .join_on(
-            indicators.clone().lazy().select([
-                col(c::INDICATOR_CODE),
-                col("higher"),
-                col(c::WEIGHT),
-            ]),
-            [col(c::INDICATOR_CODE)],
-            JoinType::Inner,
-        )
-        .filter(
-            col(c::WEIGHT)
-                .gt(lit(0.0))
-                .and(col("pool_distinct").gt_eq(lit(2))),
-        );
-    let total_weight = usable
-        .clone()
-        .group_by([col(c::LEVEL), col(c::PEER_GROUP)])
-        .agg([col(c::WEIGHT).sum().alias("weight_all")]);
-    let detail = with_groups
-        .join_on(usable, &pool, JoinType::Inner)
-        .with_column(
-            ((col(c::VALUE) - col("pool_min")) / (col("pool_max") - col("pool_min")) * lit(100.0))
-                .alias("scaled"),
-        )
-        .with_column(
-            when(col("higher"))
-                .then(col("scaled"))
-                .otherwise(lit(100.0) - col("scaled"))
-                .alias(c::NORMALIZED),
-        );
-    (detail, total_weight)
-}
-
-/// `entity_score_detail`: each indicator's normalised value and share of the score.
-fn score_detail(detail: LazyFrame, present: LazyFrame) -> PolarsResult<DataFrame> {
-    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
-    detail
-        .join_on(present.clone(), &entity_year, JoinType::Left)
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::YEAR),
-            col(c::INDICATOR_CODE),
-            col(c::NORMALIZED),
-            col(c::WEIGHT),
-            (col(c::WEIGHT) * col(c::NORMALIZED) / col("weight_present")).alias(c::CONTRIBUTION),
-        ])
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
-            SortMultipleOptions::default(),
-        )
-        .collect()
-}
-
-/// `entity_score` before the typical picks: score, completeness, rank and change per year.
-fn entity_scores(
-    plan: &Plan,
-    with_groups: LazyFrame,
-    present: LazyFrame,
-    total_weight: LazyFrame,
-) -> PolarsResult<DataFrame> {
-    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID)];
-    let entity_year = [col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)];
-    let min_completeness = plan.score_min_completeness;
-    let first_year = plan.first_year();
-    let score_group = [col(c::LEVEL), col(c::PEER_GROUP), col(c::YEAR)];
-    let scores = with_groups
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::PEER_GROUP),
-            col(c::YEAR),
-        ])
-        .unique(None, UniqueKeepStrategy::First)
-        .join_on(present, &entity_year, JoinType::Left)
-        .join_on(
-            total_weight,
-            [col(c::LEVEL), col(c::PEER_GROUP)],
-            JoinType::Left,
-        )
-        .with_column(
-            when(col("weight_all").gt(lit(0.0)))
-                .then(col("weight_present").fill_null(lit(0.0)) * lit(100.0) / col("weight_all"))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias(c::COMPLETENESS),
-        )
-        .with_column(
-            when(
-                col(c::COMPLETENESS)
-                    .gt_eq(lit(min_completeness))
-                    .and(col("weight_present").gt(lit(0.0))),
-            )
-            .then(col("weighted_sum") / col("weight_present"))
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias(c::SCORE),
-        )
-        .with_columns([
-            competition_rank(-col(c::SCORE))
-                .over(score_group.clone())?
-                .alias(c::SCORE_RANK),
-            col(c::SCORE)
-                .count()
-                .over(score_group)?
-                .cast(DataType::Int64)
-                .alias(c::PEER_N),
-        ])
-        .with_column(
-            when(col(c::SCORE).is_null())
-                .then(lit(NULL).cast(DataType::Int64))
-                .otherwise(col(c::SCORE_RANK))
-                .alias(c::SCORE_RANK),
-        );
-    let first_scores = scores
-        .clone()
-        .filter(col(c::YEAR).eq(lit(first_year)))
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::SCORE).alias("first_score"),
-        ]);
-    scores
-        .join_on(first_scores, &entity_key, JoinType::Left)
-        .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
-        .select(
-            [
-                c::LEVEL,
-                c::ENTITY_ID,
-                c::YEAR,
-                c::SCORE,
-                c::COMPLETENESS,
-                c::SCORE_RANK,
-                c::PEER_N,
-                c::SCORE_CHANGE,
-            ]
-            .map(col),
-        )
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::YEAR],
-            SortMultipleOptions::default(),
-        )
-        .collect()
+/// (level, entity_id) of the roster's entities: only they can be typical demonstrations.
+fn listed(dim_entity: &DataFrame) -> PolarsResult<HashSet<(String, String)>> {
+    let levels = frames::strings(dim_entity, c::LEVEL)?;
+    let ids = frames::strings(dim_entity, c::ENTITY_ID)?;
+    let listed = dim_entity.column(c::IN_ROSTER)?.bool()?;
+    Ok((0..dim_entity.height())
+        .filter(|&row| listed.get(row) == Some(true))
+        .filter_map(|row| Some((levels[row].clone()?, ids[row].clone()?)))
+        .collect())
 }
 
 /// Marks the typical demonstrations: at the last year, per level, the largest score changes
-/// among entities complete enough and without error rejects; ties by score, then entity_id.
+/// among roster entities complete enough and without error rejects; ties by score, then
+/// entity_id.
 fn typical(
     plan: &Plan,
     scores: DataFrame,
     error_entities: &HashSet<(String, String)>,
+    listed: &HashSet<(String, String)>,
 ) -> PolarsResult<DataFrame> {
     let last = scores
         .clone()
@@ -688,7 +536,8 @@ fn typical(
             .and_then(|level| plan.typical_quota.get(&level))
             .copied()
             .unwrap_or(0) as i64;
-        if error_entities.contains(&(level.to_string(), id.to_string())) {
+        let key = (level.to_string(), id.to_string());
+        if error_entities.contains(&key) || !listed.contains(&key) {
             continue;
         }
         let count = taken.entry(level.to_string()).or_insert(0);

@@ -152,11 +152,10 @@ impl Catalog {
         let file_content: CatalogFile = match toml::from_str(text) {
             Ok(raw) => raw,
             Err(error) => {
-                let key = error
-                    .span()
-                    .map(|span| format!("at byte {}", span.start))
-                    .unwrap_or_else(|| "(file)".to_string());
-                problem(key, error.message().to_string());
+                problem(
+                    super::toml_position(text, error.span()),
+                    error.message().trim_end().to_string(),
+                );
                 return None;
             }
         };
@@ -200,6 +199,12 @@ impl Catalog {
                 }
             }
             if let Some(ratio) = &raw.ratio_of {
+                if !(ratio.tolerance.is_finite() && ratio.tolerance >= 0.0) {
+                    problem(
+                        key("ratio_of.tolerance"),
+                        format!("must be ≥ 0 percentage points, got {}", ratio.tolerance),
+                    );
+                }
                 for code in [&ratio.numerator, &ratio.denominator] {
                     if !same_section(code, raw.section) {
                         problem(

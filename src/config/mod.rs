@@ -79,14 +79,20 @@ struct PipelineConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct ChecksConfig {
-    /// |yoy_pct| above this raises YOY_JUMP.
+    /// YOY_JUMP for amounts (previous value > 0) and counts: |yoy_pct| above this.
     yoy_jump_pct: f64,
+    /// YOY_JUMP for counts also needs |yoy_abs| at least this (1 → 5 complaints is no jump).
+    yoy_count_min_abs: f64,
+    /// YOY_JUMP for rates and scores: |yoy_abs| above this many points.
+    yoy_points: f64,
 }
 
 impl Default for ChecksConfig {
     fn default() -> Self {
         ChecksConfig {
             yoy_jump_pct: 300.0,
+            yoy_count_min_abs: 10.0,
+            yoy_points: 30.0,
         }
     }
 }
@@ -100,6 +106,9 @@ struct LimitsConfig {
     max_rows: u32,
     /// Largest file on disk.
     max_file_bytes: u64,
+    /// Largest absolute value a cell may hold, in the indicator's catalog unit; above it (or
+    /// not finite) a value is OUT_OF_RANGE: a unit slip must not reach the comparison.
+    max_abs_value: f64,
 }
 
 impl Default for LimitsConfig {
@@ -108,6 +117,7 @@ impl Default for LimitsConfig {
             max_uncompressed_bytes: 50 * 1024 * 1024,
             max_rows: 100_000,
             max_file_bytes: 50 * 1024 * 1024,
+            max_abs_value: 1e12,
         }
     }
 }
@@ -132,12 +142,20 @@ impl Default for PeersConfig {
 struct ScoreConfig {
     /// Below this completeness (percent of weight) the score is null.
     min_completeness: f64,
+    /// A peer group with fewer entities (with a fact at its level) than this is too small to
+    /// scale against: its entities are scored in their GB/T 4754 section, else in `all`.
+    min_group_size: i64,
+    /// Pooled values are clipped to the p and 100 − p percentiles before min-max scaling, so
+    /// one extreme cell cannot flatten a group; 0 is plain min-max.
+    winsor_pct: f64,
 }
 
 impl Default for ScoreConfig {
     fn default() -> Self {
         ScoreConfig {
             min_completeness: 60.0,
+            min_group_size: 5,
+            winsor_pct: 5.0,
         }
     }
 }
@@ -204,14 +222,50 @@ impl PipelineConfig {
                 format!("years must lie in 1900..=2100, got {:?}", self.years),
             );
         }
-        if !(self.checks.yoy_jump_pct > 0.0) {
+        if !(0.0..50.0).contains(&self.score.winsor_pct) {
+            report(
+                "score.winsor_pct",
+                format!("must lie in 0..50, got {}", self.score.winsor_pct),
+            );
+        }
+        if self.score.min_group_size < 1 {
+            report(
+                "score.min_group_size",
+                format!("must be at least 1, got {}", self.score.min_group_size),
+            );
+        }
+        if self.checks.yoy_count_min_abs.is_nan() || self.checks.yoy_count_min_abs < 0.0 {
+            report(
+                "checks.yoy_count_min_abs",
+                format!(
+                    "must not be negative, got {}",
+                    self.checks.yoy_count_min_abs
+                ),
+            );
+        }
+        if self.checks.yoy_jump_pct.is_nan() || self.checks.yoy_jump_pct <= 0.0 {
             report(
                 "checks.yoy_jump_pct",
                 format!("must be positive, got {}", self.checks.yoy_jump_pct),
             );
         }
+        if !(self.limits.max_abs_value.is_finite() && self.limits.max_abs_value > 0.0) {
+            report(
+                "limits.max_abs_value",
+                format!(
+                    "must be a positive number, got {}",
+                    self.limits.max_abs_value
+                ),
+            );
+        }
         if self.limits.max_rows == 0 || self.limits.max_uncompressed_bytes == 0 {
             report("limits", "limits must be positive".to_string());
+        }
+        if self.limits.max_file_bytes == 0 {
+            report(
+                "limits.max_file_bytes",
+                "must be at least 1: 0 would refuse every file".to_string(),
+            );
         }
         if self.peers.enterprise_industry_prefix == 0 {
             report(
@@ -221,6 +275,7 @@ impl PipelineConfig {
         }
         for (key, value) in [
             ("score.min_completeness", self.score.min_completeness),
+            ("checks.yoy_points", self.checks.yoy_points),
             ("typical.min_completeness", self.typical.min_completeness),
         ] {
             if !(0.0..=100.0).contains(&value) {
@@ -286,7 +341,13 @@ pub struct Plan {
     pub catalog: Catalog,
     pub roster: Roster,
     pub limits: Limits,
+    /// `limits.max_abs_value`: the largest absolute value of a fact, in its catalog unit.
+    pub max_abs_value: f64,
     pub yoy_jump_pct: f64,
+    pub yoy_count_min_abs: f64,
+    pub yoy_points: f64,
+    pub score_min_group_size: usize,
+    pub score_winsor_pct: f64,
     pub enterprise_industry_prefix: usize,
     pub score_min_completeness: f64,
     pub typical_min_completeness: f64,
@@ -317,24 +378,28 @@ impl Plan {
             }
         };
         hasher.update(text.as_bytes());
-        let raw: PipelineConfig = match toml::from_str(&text) {
-            Ok(raw) => raw,
+        // A syntax error or an unknown key is one problem among others: the catalog and the
+        // roster are still read and checked, so every problem is listed in one pass.
+        let raw: Option<PipelineConfig> = match toml::from_str(&text) {
+            Ok(raw) => Some(raw),
             Err(error) => {
-                let key = error
-                    .span()
-                    .map(|span| format!("at byte {}", span.start))
-                    .unwrap_or_else(|| "(file)".to_string());
-                return Err(ConfigError(vec![problem(
-                    &key,
-                    error.message().to_string(),
-                )]));
+                problems.push(problem(
+                    &toml_position(&text, error.span()),
+                    error.message().trim_end().to_string(),
+                ));
+                None
             }
         };
+        let (years, typical_quota) = match &raw {
+            Some(raw) => raw.check(&mut |key, message| problems.push(problem(key, message))),
+            None => (Vec::new(), BTreeMap::new()),
+        };
+        let (catalog_path, roster_path) = match &raw {
+            Some(raw) => (raw.catalog.clone(), raw.roster.clone()),
+            None => fallback_paths(&text),
+        };
 
-        let (years, typical_quota) =
-            raw.check(&mut |key, message| problems.push(problem(key, message)));
-
-        let catalog_file = pipeline_dir.join(&raw.catalog);
+        let catalog_file = pipeline_dir.join(&catalog_path);
         let catalog = match std::fs::read_to_string(&catalog_file) {
             Ok(text) => {
                 hasher.update(text.as_bytes());
@@ -348,11 +413,11 @@ impl Plan {
                 None
             }
         };
-        let roster_dir = pipeline_dir.join(&raw.roster);
+        let roster_dir = pipeline_dir.join(&roster_path);
         let roster = Roster::load(&roster_dir, &mut hasher, &mut problems);
 
-        match (catalog, roster) {
-            (Some(catalog), Some(roster)) if problems.is_empty() => Ok(Plan {
+        match (raw, catalog, roster) {
+            (Some(raw), Some(catalog), Some(roster)) if problems.is_empty() => Ok(Plan {
                 name: raw.name,
                 pipeline_dir: pipeline_dir.to_path_buf(),
                 years,
@@ -363,7 +428,12 @@ impl Plan {
                     max_rows: raw.limits.max_rows,
                     max_file_bytes: raw.limits.max_file_bytes,
                 },
+                max_abs_value: raw.limits.max_abs_value,
                 yoy_jump_pct: raw.checks.yoy_jump_pct,
+                yoy_count_min_abs: raw.checks.yoy_count_min_abs,
+                yoy_points: raw.checks.yoy_points,
+                score_min_group_size: raw.score.min_group_size.max(1) as usize,
+                score_winsor_pct: raw.score.winsor_pct,
                 enterprise_industry_prefix: raw.peers.enterprise_industry_prefix,
                 score_min_completeness: raw.score.min_completeness,
                 typical_min_completeness: raw.typical.min_completeness,
@@ -393,6 +463,37 @@ impl Plan {
             .collect::<Vec<_>>()
             .join(",")
     }
+}
+
+/// Where a TOML error is, as `line L, column C` (1-based; columns count characters), from the
+/// byte span the parser gives; `(file)` when it gives none.
+pub(crate) fn toml_position(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span else {
+        return "(file)".to_string();
+    };
+    let mut at = span.start.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let column = before[line_start..].chars().count() + 1;
+    format!("line {line}, column {column}")
+}
+
+/// The catalog and roster paths of a `pipeline.toml` that does not deserialize: its own
+/// `catalog`/`roster` strings when it is at least valid TOML, else the usual names.
+fn fallback_paths(text: &str) -> (PathBuf, PathBuf) {
+    let table = toml::from_str::<toml::Table>(text).ok();
+    let path = |key: &str, default: &str| {
+        table
+            .as_ref()
+            .and_then(|table| table.get(key))
+            .and_then(toml::Value::as_str)
+            .map_or_else(|| PathBuf::from(default), PathBuf::from)
+    };
+    (path("catalog", "catalog.toml"), path("roster", "roster"))
 }
 
 /// The pipeline folder used when `--pipeline` is not given (SPEC §9): `$ZLBD_PIPELINE` when
@@ -472,5 +573,155 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let error = Plan::load(dir.path()).unwrap_err();
         assert!(error.to_string().contains("extra"), "{error}");
+    }
+
+    fn edit(dir: &Path, file: &str, edit: impl FnOnce(String) -> String) {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, edit(text)).unwrap();
+    }
+
+    fn keys(error: &ConfigError) -> Vec<String> {
+        error.0.iter().map(|problem| problem.key.clone()).collect()
+    }
+
+    #[test]
+    fn an_empty_or_header_only_roster_file_is_refused() {
+        // An empty enterprises.csv (a failed export) and a header-only cities.csv.
+        let dir = pipeline_copy();
+        std::fs::write(dir.path().join("roster/enterprises.csv"), "").unwrap();
+        std::fs::write(
+            dir.path().join("roster/cities.csv"),
+            "city_code,city_name\n",
+        )
+        .unwrap();
+        let error = Plan::load(dir.path()).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("enterprises.csv: (file): is empty"), "{text}");
+        assert!(
+            text.contains("cities.csv: (rows): has a header but no rows"),
+            "{text}"
+        );
+        // A header-only parks.csv is a programme without parks: still loads.
+        let dir = pipeline_copy();
+        std::fs::write(
+            dir.path().join("roster/parks.csv"),
+            "park_id,park_name,city_code\n",
+        )
+        .unwrap();
+        edit(dir.path(), "roster/enterprises.csv", |text| {
+            text.lines()
+                .map(|line| {
+                    let mut fields: Vec<&str> = line.split(',').collect();
+                    if fields[3] != "park_id" {
+                        fields[3] = "";
+                    }
+                    fields.join(",")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+        assert!(Plan::load(dir.path()).is_ok());
+        // A header that lacks a column, with no rows to fail on.
+        let dir = pipeline_copy();
+        std::fs::write(dir.path().join("roster/parks.csv"), "park_id,park_name\n").unwrap();
+        let text = Plan::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("parks.csv: line 1: the header lacks column(s) [\"city_code\"]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_toml_error_gives_line_and_column_and_the_other_files_are_still_checked() {
+        let dir = pipeline_copy();
+        // An unknown key in pipeline.toml, a negative tolerance in the catalog, an enterprise
+        // in a city that cities.csv does not list: all three in one pass.
+        edit(dir.path(), "pipeline.toml", |text| {
+            text.replace("max_rows = 100000", "max_rows = 100000\nmax_filebytes = 1")
+        });
+        edit(dir.path(), "catalog.toml", |text| {
+            text.replace("tolerance = 0.5", "tolerance = -0.5")
+        });
+        edit(dir.path(), "roster/enterprises.csv", |text| {
+            text.replacen(",370100,,O8010", ",379900,,O8010", 1)
+        });
+        let error = Plan::load(dir.path()).unwrap_err();
+        let text = error.to_string();
+        let toml = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap();
+        let line = toml
+            .lines()
+            .position(|line| line.starts_with("max_filebytes"))
+            .unwrap()
+            + 1;
+        assert!(
+            keys(&error).contains(&format!("line {line}, column 1")),
+            "{text}"
+        );
+        assert!(text.contains("max_filebytes"), "{text}");
+        assert!(!text.contains("at byte"), "{text}");
+        assert!(
+            text.contains("ratio_of.tolerance: must be ≥ 0 percentage points, got -0.5"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "enterprises.csv: line 2 (913701002DG83HG909): city_code \"379900\" of 济南博宇家政服务有限公司 is not in cities.csv"
+            ),
+            "{text}"
+        );
+        // A syntax error (not only an unknown key) also leaves the other files checked.
+        edit(dir.path(), "pipeline.toml", |text| {
+            text.replace("max_filebytes = 1", "max_rows = = 3")
+        });
+        let error = Plan::load(dir.path()).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            keys(&error)
+                .iter()
+                .any(|key| key.starts_with(&format!("line {line}, column "))),
+            "{text}"
+        );
+        assert!(text.contains("tolerance"), "{text}");
+        assert!(text.contains("379900"), "{text}");
+    }
+
+    #[test]
+    fn toml_positions_count_lines_and_characters() {
+        let text = "a = 1\n名称 = x\n";
+        let at = text.find('x').unwrap();
+        assert_eq!(toml_position(text, Some(at..at + 1)), "line 2, column 6");
+        assert_eq!(toml_position(text, Some(0..1)), "line 1, column 1");
+        assert_eq!(toml_position(text, None), "(file)");
+    }
+
+    #[test]
+    fn max_file_bytes_zero_is_refused() {
+        let dir = pipeline_copy();
+        edit(dir.path(), "pipeline.toml", |text| {
+            text.replace("max_file_bytes = 52428800", "max_file_bytes = 0")
+        });
+        let error = Plan::load(dir.path()).unwrap_err();
+        assert!(
+            keys(&error).contains(&"limits.max_file_bytes".to_string()),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn park_city_codes_missing_from_cities_are_refused_naming_the_row() {
+        let dir = pipeline_copy();
+        edit(dir.path(), "roster/parks.csv", |text| {
+            text.replacen(
+                "P01,淄博优质建筑陶瓷产业园,370300",
+                "P01,淄博优质建筑陶瓷产业园,379999",
+                1,
+            )
+        });
+        let text = Plan::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("parks.csv: line 2 (P01): city_code \"379999\" is not in cities.csv"),
+            "{text}"
+        );
     }
 }

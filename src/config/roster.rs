@@ -61,38 +61,106 @@ pub struct Roster {
     industry_by_name: HashMap<(String, String), usize>,
 }
 
+/// The rows of one roster CSV. A file without its header line (empty, or only blank lines) or
+/// whose header lacks a column is a problem; so is every row that does not parse. A header with
+/// no rows is an empty list (the caller decides whether that may be).
 fn read_csv<T: for<'de> Deserialize<'de>>(
     path: &Path,
+    columns: &[&str],
     hasher: &mut Sha256,
     problems: &mut Vec<ConfigProblem>,
-) -> Vec<T> {
+) -> Option<Vec<(u64, T)>> {
+    let mut problem = |key: String, message: String| {
+        problems.push(ConfigProblem {
+            file: path.to_path_buf(),
+            key,
+            message,
+        })
+    };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {
-            problems.push(ConfigProblem {
-                file: path.to_path_buf(),
-                key: "(file)".to_string(),
-                message: format!("cannot be read: {error}"),
-            });
-            return Vec::new();
+            problem("(file)".to_string(), format!("cannot be read: {error}"));
+            return None;
         }
     };
     hasher.update(&bytes);
+    let header = columns.join(",");
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        problem(
+            "(file)".to_string(),
+            format!("is empty: it needs the header line `{header}` and one line per row"),
+        );
+        return None;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes.as_slice());
-    let mut rows = Vec::new();
-    for (index, row) in reader.deserialize::<T>().enumerate() {
-        match row {
-            Ok(row) => rows.push(row),
-            Err(error) => problems.push(ConfigProblem {
-                file: path.to_path_buf(),
-                key: format!("line {}", index + 2),
-                message: error.to_string(),
-            }),
+    match reader.headers() {
+        Ok(found) => {
+            let missing: Vec<&str> = columns
+                .iter()
+                .copied()
+                .filter(|column| {
+                    !found
+                        .iter()
+                        .any(|name| name.trim_start_matches('\u{feff}') == *column)
+                })
+                .collect();
+            if !missing.is_empty() {
+                problem(
+                    "line 1".to_string(),
+                    format!(
+                        "the header lacks column(s) {missing:?}; expected `{header}`, found `{}`",
+                        found.iter().collect::<Vec<_>>().join(",")
+                    ),
+                );
+                return None;
+            }
+        }
+        Err(error) => {
+            problem("line 1".to_string(), error.to_string());
+            return None;
         }
     }
-    rows
+    let headers = reader.headers().cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        // The line in the file (line 1 is the header), for the messages.
+        let line = record
+            .as_ref()
+            .ok()
+            .and_then(|record| record.position())
+            .map_or(index as u64 + 2, |position| {
+                line_at(&bytes, position.byte())
+            });
+        match record.and_then(|record| record.deserialize::<T>(Some(&headers))) {
+            Ok(row) => rows.push((line, row)),
+            Err(error) => problem(format!("line {line}"), error.to_string()),
+        }
+    }
+    Some(rows)
+}
+
+/// The 1-based line of the record that starts at `byte` (csv gives the offset where the
+/// record's reading began, before any blank lines it skipped).
+fn line_at(bytes: &[u8], byte: u64) -> u64 {
+    let mut at = (byte as usize).min(bytes.len());
+    let mut line = bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+        if bytes[at] == b'\n' {
+            line += 1;
+        }
+        at += 1;
+    }
+    line
+}
+
+/// Lines and rows of a roster file; none when the file itself is unusable (already reported).
+fn split<T>(rows: Option<Vec<(u64, T)>>) -> (bool, Vec<u64>, Vec<T>) {
+    let usable = rows.is_some();
+    let (lines, rows) = rows.unwrap_or_default().into_iter().unzip();
+    (usable, lines, rows)
 }
 
 fn empty_to_none(value: &mut Option<String>) {
@@ -117,11 +185,57 @@ impl Roster {
         problems: &mut Vec<ConfigProblem>,
     ) -> Option<Roster> {
         let before = problems.len();
-        let cities: Vec<City> = read_csv(&dir.join("cities.csv"), hasher, problems);
-        let mut industries: Vec<Industry> = read_csv(&dir.join("industries.csv"), hasher, problems);
-        let parks: Vec<Park> = read_csv(&dir.join("parks.csv"), hasher, problems);
-        let mut enterprises: Vec<Enterprise> =
-            read_csv(&dir.join("enterprises.csv"), hasher, problems);
+        let (cities_usable, _, cities): (_, _, Vec<City>) = split(read_csv(
+            &dir.join("cities.csv"),
+            &["city_code", "city_name"],
+            hasher,
+            problems,
+        ));
+        let (industries_usable, _, mut industries): (_, _, Vec<Industry>) = split(read_csv(
+            &dir.join("industries.csv"),
+            &[
+                "industry_id",
+                "level",
+                "city_code",
+                "industry_name",
+                "industry_code",
+            ],
+            hasher,
+            problems,
+        ));
+        let (parks_usable, park_lines, parks): (_, _, Vec<Park>) = split(read_csv(
+            &dir.join("parks.csv"),
+            &["park_id", "park_name", "city_code"],
+            hasher,
+            problems,
+        ));
+        let (enterprises_usable, enterprise_lines, mut enterprises): (_, _, Vec<Enterprise>) =
+            split(read_csv(
+                &dir.join("enterprises.csv"),
+                &[
+                    "uscc",
+                    "enterprise_name",
+                    "city_code",
+                    "park_id",
+                    "industry_code",
+                ],
+                hasher,
+                problems,
+            ));
+        // A usable cities.csv without rows: a roster needs its cities. (The other files may be
+        // header-only: a programme without parks, or a roster without enterprises yet.)
+        let no_cities = cities_usable && cities.is_empty();
+        for (file, usable, rows) in [
+            ("industries.csv", industries_usable, industries.len()),
+            ("parks.csv", parks_usable, parks.len()),
+            ("enterprises.csv", enterprises_usable, enterprises.len()),
+        ] {
+            if usable && rows == 0 {
+                tracing::warn!(file = %dir.join(file).display(), "Roster file has a header but no rows: nobody of that level is in the roster.");
+            }
+        }
+        // Without a usable city list every city code would be reported; that one problem says it.
+        let check_cities = cities_usable && !cities.is_empty();
         for industry in &mut industries {
             empty_to_none(&mut industry.city_code);
         }
@@ -152,7 +266,7 @@ impl Roster {
                 && industry
                     .city_code
                     .as_deref()
-                    .is_none_or(|code| roster.city(code).is_none())
+                    .is_none_or(|code| check_cities && roster.city(code).is_none())
             {
                 problem(
                     "industries.csv",
@@ -161,12 +275,31 @@ impl Roster {
                 );
             }
         }
-        for park in &roster.parks {
-            if roster.city(&park.city_code).is_none() {
+        if no_cities {
+            problem(
+                "cities.csv",
+                "(rows)".to_string(),
+                "has a header but no rows: the roster needs at least one city".to_string(),
+            );
+        }
+        for (index, park) in roster.parks.iter().enumerate() {
+            if check_cities && roster.city(&park.city_code).is_none() {
                 problem(
                     "parks.csv",
-                    park.park_id.clone(),
+                    format!("line {} ({})", park_lines[index], park.park_id),
                     format!("city_code {:?} is not in cities.csv", park.city_code),
+                );
+            }
+        }
+        for (index, enterprise) in roster.enterprises.iter().enumerate() {
+            if check_cities && roster.city(&enterprise.city_code).is_none() {
+                problem(
+                    "enterprises.csv",
+                    format!("line {} ({})", enterprise_lines[index], enterprise.uscc),
+                    format!(
+                        "city_code {:?} of {} is not in cities.csv",
+                        enterprise.city_code, enterprise.enterprise_name
+                    ),
                 );
             }
         }

@@ -25,6 +25,8 @@ pub const CELLS_LOADED: &str = "cells_loaded";
 pub const CELLS_SUPERSEDED: &str = "cells_superseded";
 pub const CELLS_REJECTED: &str = "cells_rejected";
 pub const CELLS_MISSING: &str = "cells_missing";
+pub const CONTACT_NAME: &str = "contact_name";
+pub const CONTACT_PHONE: &str = "contact_phone";
 pub const INDICATOR_CODE: &str = "indicator_code";
 pub const INDICATOR_NAME: &str = "indicator_name";
 pub const UNIT: &str = "unit";
@@ -58,6 +60,7 @@ pub const SCORE: &str = "score";
 pub const COMPLETENESS: &str = "completeness";
 pub const SCORE_RANK: &str = "score_rank";
 pub const SCORE_CHANGE: &str = "score_change";
+pub const SCORE_GROUP: &str = "score_group";
 pub const TYPICAL: &str = "typical";
 pub const TYPICAL_RANK: &str = "typical_rank";
 pub const NORMALIZED: &str = "normalized";
@@ -73,8 +76,9 @@ pub const OLD_SOURCE_FILE: &str = "old_source_file";
 pub const NEW_SOURCE_FILE: &str = "new_source_file";
 pub const EXPECTED: &str = "expected";
 pub const SUBMITTED: &str = "submitted";
-pub const INDICATORS_EXPECTED: &str = "indicators_expected";
-pub const INDICATORS_LOADED: &str = "indicators_loaded";
+/// `roster_status`: indicator × year cells expected of an entity (its loaded ones are
+/// `cells_loaded`, as in `submissions`).
+pub const CELLS_EXPECTED: &str = "cells_expected";
 
 /// The snapshot tables, in the order they are written and listed in views.sql.
 pub const TABLES: [&str; 10] = [

@@ -35,6 +35,10 @@ pub enum Rule {
     BadUscc,
     NotInRoster,
     DuplicateValue,
+    UnknownIndustry,
+    BadVersion,
+    BadDate,
+    NameMismatch,
 }
 
 impl Rule {
@@ -53,6 +57,10 @@ impl Rule {
             Rule::BadUscc => "BAD_USCC",
             Rule::NotInRoster => "NOT_IN_ROSTER",
             Rule::DuplicateValue => "DUPLICATE_VALUE",
+            Rule::UnknownIndustry => "UNKNOWN_INDUSTRY",
+            Rule::BadVersion => "BAD_VERSION",
+            Rule::BadDate => "BAD_DATE",
+            Rule::NameMismatch => "NAME_MISMATCH",
         }
     }
 
@@ -71,7 +79,11 @@ impl Rule {
             Rule::YoyJump => "同比变化异常",
             Rule::BadUscc => "统一社会信用代码有误",
             Rule::NotInRoster => "不在全省名单中",
-            Rule::DuplicateValue => "指标重复填报",
+            Rule::DuplicateValue => "同一指标同一年份重复填报",
+            Rule::UnknownIndustry => "无法确定所属行业",
+            Rule::BadVersion => "报表版本无法识别",
+            Rule::BadDate => "填报日期无法识别",
+            Rule::NameMismatch => "名称与名单不符",
         }
     }
 
@@ -83,13 +95,17 @@ impl Rule {
             | Rule::UnknownUnit
             | Rule::CellError
             | Rule::FormulaNoValue
-            | Rule::BadUscc => Severity::Error,
+            | Rule::BadUscc
+            | Rule::DuplicateValue
+            | Rule::UnknownIndustry => Severity::Error,
             Rule::UnknownIndicator
             | Rule::YearOutsideWindow
             | Rule::Inconsistent
             | Rule::YoyJump
             | Rule::NotInRoster
-            | Rule::DuplicateValue => Severity::Warning,
+            | Rule::BadVersion
+            | Rule::BadDate
+            | Rule::NameMismatch => Severity::Warning,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Finds what a workbook holds by content, never by file or sheet name: the label/value pairs
 //! of 基本信息 and every indicator table (header row, year columns, unit and industry columns,
-//! data rows down to the notes).
+//! every data row to the last used row of the sheet).
 
 use super::workbook::{CellValue, Sheet};
 use crate::domain::a1;
@@ -27,6 +27,8 @@ pub enum InfoKey {
     IndustryCode,
     FilledDate,
     Version,
+    ContactName,
+    ContactPhone,
 }
 
 /// Folded labels and the field each names (SPEC §3.1 with aliases).
@@ -50,10 +52,14 @@ const LABELS: &[(&str, InfoKey)] = &[
     ("报表版本", InfoKey::Version),
     ("版本号", InfoKey::Version),
     ("版本", InfoKey::Version),
+    ("填报人", InfoKey::ContactName),
+    ("联系人", InfoKey::ContactName),
+    ("联系电话", InfoKey::ContactPhone),
+    ("电话", InfoKey::ContactPhone),
 ];
 
 /// Labels that are not fields but must not be taken as a field's value either.
-const OTHER_LABELS: &[&str] = &["填报人", "联系电话", "填报单位", "序号", "指标名称"];
+const OTHER_LABELS: &[&str] = &["填报单位", "审核人", "序号", "指标名称"];
 
 fn label_key(folded: &str) -> Option<InfoKey> {
     LABELS
@@ -199,7 +205,7 @@ fn year_of(value: &CellValue) -> Option<i32> {
     }
 }
 
-/// Notes and signature lines below a table end it.
+/// Notes and signature lines, inside or below a table: never indicator rows.
 fn is_note(name: &str) -> bool {
     let folded = text::fold(name);
     [
@@ -263,9 +269,15 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
         };
         let mut years = years_in(header_row);
         let mut data_start = header_row + 1;
-        let below = years_in(header_row + 1);
-        if years.len() < below.len() {
-            years = below;
+        // The row under is a second header row only when the header row names no year and
+        // the row under has no indicator name of its own (a merged 指标名称 repeats the
+        // label): a data row's 2015 revenue or 2021 备注 never makes a header.
+        let name_below = header_text(sheet.get(header_row + 1, name_col));
+        let second_header = name_below.is_none()
+            || name_below == header_text(sheet.get(header_row, name_col))
+            || sheet.get(header_row + 1, name_col).is_empty();
+        if years.is_empty() && second_header {
+            years = years_in(header_row + 1);
             data_start = header_row + 2;
         }
         if years.is_empty() {
@@ -287,8 +299,10 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 CellValue::Text(text) => Some(text.as_str()),
                 _ => None,
             });
+            // Blank rows, notes, signatures and section rows are skipped, never the end of the
+            // table: the table runs to the last used row of the sheet (SPEC v2 §3.2).
             if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
-                break;
+                continue;
             }
             if name.is_empty() {
                 continue;
@@ -364,6 +378,55 @@ mod tests {
         assert_eq!(table.rows.len(), 1);
         assert_eq!(table.rows[0].name_cell, "B5");
         assert_eq!(table.rows[0].values, vec![number(3.0), number(1.0)]);
+    }
+
+    #[test]
+    fn years_in_the_first_data_row_never_make_a_header() {
+        let mut sheet = Sheet::new("质量指标", false);
+        for (col, label) in [
+            "序号",
+            "指标名称",
+            "计量单位",
+            "2019年",
+            "2020年",
+            "2021年",
+            "备注",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.set(0, col as u32, text(label));
+        }
+        sheet.set(1, 1, text("营业收入"));
+        for (col, value) in [(3, 2015.0), (4, 2016.0), (5, 2020.0), (6, 2021.0)] {
+            sheet.set(1, col, number(value));
+        }
+        let table = table(&sheet).unwrap();
+        assert_eq!(table.header_row, 0);
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows[0].values[0], number(2015.0));
+    }
+
+    #[test]
+    fn blank_and_note_rows_inside_a_table_do_not_end_it() {
+        let mut sheet = Sheet::new("质量指标", false);
+        sheet.set(0, 1, text("指标名称"));
+        sheet.set(0, 2, number(2021.0));
+        sheet.set(1, 1, text("营业收入"));
+        sheet.set(1, 2, number(1.0));
+        sheet.set(3, 0, text("注：以下为质量指标"));
+        sheet.set(4, 1, text("利润总额"));
+        sheet.set(4, 2, number(2.0));
+        sheet.set(6, 0, text("填表人：王芳"));
+        sheet.set(7, 1, text("质量投诉次数"));
+        sheet.set(7, 2, number(3.0));
+        let names: Vec<String> = table(&sheet)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|row| row.name)
+            .collect();
+        assert_eq!(names, ["营业收入", "利润总额", "质量投诉次数"]);
     }
 
     #[test]

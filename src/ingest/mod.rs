@@ -5,6 +5,7 @@
 //! Guarantees: every file found gets exactly one [`FileContent`]; a file that cannot be read is
 //! `Rejected` with a reason for the submitter, never an error that stops the run.
 
+mod inbox;
 pub(crate) mod locate;
 pub mod workbook;
 
@@ -12,97 +13,14 @@ use crate::config::Plan;
 use crate::domain::text;
 use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
+pub use inbox::{
+    discover, escape_name, fingerprint, ignore_reason, inbox_file, read_limited, EntryProblem,
+    InboxFile, FEEDBACK_MARKER,
+};
 use locate::{InfoKey, InfoValue, Table};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use workbook::{CellValue, FileFormat};
-
-/// A file found in the inbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboxFile {
-    pub path: PathBuf,
-    /// Path relative to the inbox, with `/` separators (the `source_file` column).
-    pub relative: String,
-    pub size: u64,
-    /// Modification time in nanoseconds since the epoch; orders corrections and duplicates.
-    pub modified_ns: i64,
-}
-
-/// Every regular file below the inbox, sorted by relative path.
-pub fn discover(inbox: &Path) -> std::io::Result<Vec<InboxFile>> {
-    let mut files = Vec::new();
-    let mut pending = vec![inbox.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            if entry.file_type()?.is_dir() {
-                pending.push(path);
-                continue;
-            }
-            if let Ok(file) = inbox_file(&path, inbox) {
-                files.push(file);
-            }
-        }
-    }
-    files.sort_by(|a, b| a.relative.cmp(&b.relative));
-    Ok(files)
-}
-
-/// One regular file, named relative to `base` (the inbox; for a lone file, the empty path
-/// names it by its file name).
-pub fn inbox_file(path: &Path, base: &Path) -> std::io::Result<InboxFile> {
-    let metadata = std::fs::metadata(path)?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    let relative = match path.strip_prefix(base) {
-        Ok(inside) if !base.as_os_str().is_empty() => inside,
-        _ => Path::new(path.file_name().unwrap_or(path.as_os_str())),
-    };
-    let relative = relative
-        .components()
-        .map(|part| part.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
-    let modified_ns = metadata
-        .modified()
-        .ok()
-        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|duration| duration.as_nanos() as i64)
-        .unwrap_or(0);
-    Ok(InboxFile {
-        path: path.to_path_buf(),
-        relative,
-        size: metadata.len(),
-        modified_ns,
-    })
-}
-
-/// Why a file is passed over without being read (status `ignored`), if it is.
-pub fn ignore_reason(relative: &str) -> Option<&'static str> {
-    let name = relative.rsplit('/').next().unwrap_or(relative);
-    if name.starts_with("~$") {
-        return Some("Office临时锁文件，已忽略 (Office lock file, ignored)");
-    }
-    if name.starts_with('.') || relative.split('/').any(|part| part.starts_with('.')) {
-        return Some("隐藏文件，已忽略 (hidden file, ignored)");
-    }
-    let extension = name
-        .rsplit_once('.')
-        .map(|(_, ext)| ext.to_ascii_lowercase());
-    match extension.as_deref() {
-        Some("xlsx" | "xlsm" | "xls" | "ods") => None,
-        _ => Some("非电子表格文件，已忽略 (not a spreadsheet, ignored)"),
-    }
-}
-
-/// Lower-case hex SHA-256 of a file's bytes: the `submission_id`.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    text::hex(&Sha256::digest(bytes))
-}
 
 /// One indicator cell of a comparison year, as found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +34,21 @@ pub struct RawCell {
     pub value: CellValue,
     /// The row's unit: the 计量单位 cell, else a unit in the name's brackets.
     pub unit: Option<String>,
+    /// Why this cell is refused whatever it holds (SPEC v2 §3.2, §3.3), if it is.
+    pub refused: Option<Refusal>,
+}
+
+/// A cell that is an error reject because of where it stands, not what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// A second non-empty cell for the same (entity, indicator, year): the first one, in
+    /// reading order, is used.
+    Duplicate {
+        used_cell: String,
+        used_value: CellValue,
+    },
+    /// A city-form row whose industry cannot be determined.
+    UnknownIndustry { industry: Option<String> },
 }
 
 /// How a table row was understood, for `zlbd inspect`.
@@ -149,9 +82,13 @@ pub struct TableMatch {
 pub struct Extracted {
     pub form: Form,
     pub submitter: Submitter,
-    pub version: i64,
+    /// 报表版本 as a number (1.1 < 2); 1 when absent or unreadable.
+    pub version: f64,
     pub filled_date: Option<chrono::NaiveDate>,
-    /// Comparison years present as columns.
+    /// 填报人 and 联系电话, for the feedback.
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    /// Comparison years with at least one non-empty indicator cell.
     pub years: Vec<i32>,
     pub entities: Vec<EntityRef>,
     pub cells: Vec<RawCell>,
@@ -319,10 +256,10 @@ impl FormReader<'_> {
         };
         let mut extracted = Extracted {
             form,
-            version: version(&info),
-            filled_date: info
-                .get(&InfoKey::FilledDate)
-                .and_then(|value| parse_date(&value.value)),
+            version: 1.0,
+            filled_date: None,
+            contact_name: info_text(&info, InfoKey::ContactName),
+            contact_phone: info_text(&info, InfoKey::ContactPhone),
             submitter,
             years: Vec::new(),
             entities: Vec::new(),
@@ -331,6 +268,46 @@ impl FormReader<'_> {
             tables: Vec::new(),
             rows: Vec::new(),
         };
+        self.read_identity(&info, &mut extracted);
+        let mut reading = Reading::default();
+        for table in chosen {
+            self.read_table(table, &mut extracted, &mut reading);
+        }
+        extracted.years = reading.years.into_iter().collect();
+        extracted.entities = reading.entities.into_values().collect();
+        // Every rejects row names the submitter once its identity is read (SPEC v2 §5).
+        for finding in &mut extracted.findings {
+            if finding.entity_id.is_none() {
+                finding.level = Some(extracted.submitter.form.submitter_level().to_string());
+                finding.entity_id = Some(extracted.submitter.entity_id.clone());
+            }
+        }
+        FileContent::Accepted(Box::new(extracted))
+    }
+
+    /// 报表版本, 填报日期 and the submitter's standing against the roster, each with the
+    /// warning it raises: BAD_VERSION, BAD_DATE, NOT_IN_ROSTER, NAME_MISMATCH.
+    fn read_identity(&self, info: &BTreeMap<InfoKey, InfoValue>, extracted: &mut Extracted) {
+        if let Some(value) = info.get(&InfoKey::Version) {
+            match parse_version(&value.value) {
+                Some(version) => extracted.version = version,
+                None => extracted.findings.push(self.info_finding(
+                    Rule::BadVersion,
+                    value,
+                    "报表版本无法识别，按版本1处理；更正报表请填写更大的版本号，如2 (unreadable version; counted as 1)",
+                )),
+            }
+        }
+        if let Some(value) = info.get(&InfoKey::FilledDate) {
+            extracted.filled_date = parse_date(&value.value);
+            if extracted.filled_date.is_none() {
+                extracted.findings.push(self.info_finding(
+                    Rule::BadDate,
+                    value,
+                    "填报日期无法识别，请填写如2022-01-15的日期 (unreadable date; treated as absent)",
+                ));
+            }
+        }
         if !extracted.submitter.in_roster {
             let identity = [
                 InfoKey::Uscc,
@@ -344,7 +321,7 @@ impl FormReader<'_> {
             let (sheet, cell) = identity
                 .map(|value| (value.sheet.clone(), value.cell.clone()))
                 .unwrap_or_default();
-            let mut finding = self.finding(
+            extracted.findings.push(self.finding(
                 Rule::NotInRoster,
                 &sheet,
                 &cell,
@@ -353,29 +330,61 @@ impl FormReader<'_> {
                     sheet, cell, extracted.submitter.entity_name, extracted.submitter.entity_id
                 ),
                 Some(extracted.submitter.entity_id.clone()),
-            );
-            finding.level = Some(extracted.submitter.form.submitter_level().to_string());
-            finding.entity_id = Some(extracted.submitter.entity_id.clone());
+            ));
+        }
+        if let Some(finding) = self.name_mismatch(info, &extracted.submitter) {
             extracted.findings.push(finding);
         }
-        let mut years = BTreeSet::new();
-        let mut seen = HashSet::new();
-        let mut entities = BTreeMap::new();
-        for table in chosen {
-            self.read_table(table, &mut extracted, &mut years, &mut seen, &mut entities);
-        }
-        extracted.years = years.into_iter().collect();
-        extracted.entities = entities.into_values().collect();
-        FileContent::Accepted(Box::new(extracted))
     }
 
-    /// Decides the form from the tables' indicator names (and labels on a tie).
+    /// NAME_MISMATCH: the form's own name differs from the roster's name for the identity it
+    /// carries (a copied form with a stale USCC or park code must be visible).
+    fn name_mismatch(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+        submitter: &Submitter,
+    ) -> Option<Finding> {
+        let key = match submitter.form {
+            Form::Enterprise => InfoKey::EnterpriseName,
+            Form::Park => InfoKey::ParkName,
+            Form::City => return None,
+        };
+        let written = info.get(&key)?;
+        let name = written.value.display();
+        let same = |a: &str, b: &str| name_key(a) == name_key(b);
+        if !submitter.in_roster || same(&name, &submitter.entity_name) {
+            return None;
+        }
+        Some(self.info_finding(
+            Rule::NameMismatch,
+            written,
+            &format!(
+                "名称与全省名单中{}的名称“{}”不一致，数据已按{}载入，请核实是否填错代码 (name differs from the roster's for this identity)",
+                submitter.entity_id, submitter.entity_name, submitter.entity_id
+            ),
+        ))
+    }
+
+    /// A warning about a 基本信息 value, naming its cell and raw value.
+    fn info_finding(&self, rule: Rule, value: &InfoValue, detail: &str) -> Finding {
+        let raw = value.value.display();
+        self.finding(
+            rule,
+            &value.sheet,
+            &value.cell,
+            format!("{}!{} “{raw}”{detail}", value.sheet, value.cell),
+            Some(raw.clone()),
+        )
+    }
+
+    /// Decides the form from the tables' indicator names (and labels on a tie), and which
+    /// tables it is read from (SPEC v2 §3.2): every visible table of that form that holds a
+    /// value, else every hidden one that does, else the best-matching table alone.
     fn recognise<'t>(
         &self,
         info: &BTreeMap<InfoKey, InfoValue>,
         tables: &'t [Table],
     ) -> Option<(Form, Vec<&'t Table>)> {
-        use crate::domain::CatalogSection;
         let catalog = &self.plan.catalog;
         let matches = |table: &Table, section: CatalogSection| -> usize {
             let codes: HashSet<&str> = table
@@ -386,43 +395,74 @@ impl FormReader<'_> {
                 .collect();
             codes.len()
         };
-        let city_tables: Vec<&Table> = tables
-            .iter()
-            .filter(|table| {
-                table.industry_col.is_some() && matches(table, CatalogSection::Industry) > 0
-            })
-            .collect();
-        if !city_tables.is_empty() {
-            return Some((Form::City, city_tables));
-        }
-        let best = |section: CatalogSection| -> Option<(usize, &'t Table)> {
+        let of_form = |form: Form| -> Vec<&'t Table> {
             tables
                 .iter()
-                .map(|table| (matches(table, section), table))
-                .filter(|(count, _)| *count > 0)
-                // Most matches wins; a visible sheet before a hidden one; then sheet order.
-                .max_by(|(a, ta), (b, tb)| {
-                    a.cmp(b)
-                        .then(tb.hidden.cmp(&ta.hidden))
-                        .then(std::cmp::Ordering::Greater)
+                .filter(|table| {
+                    (form != Form::City || table.industry_col.is_some())
+                        && matches(table, form.catalog_section()) > 0
                 })
+                .collect()
         };
-        let enterprise = best(CatalogSection::Enterprise);
-        let park = best(CatalogSection::Park);
-        match (enterprise, park) {
-            (None, None) => None,
-            (Some((_, table)), None) => Some((Form::Enterprise, vec![table])),
-            (None, Some((_, table))) => Some((Form::Park, vec![table])),
-            (Some((e, enterprise_table)), Some((p, park_table))) => {
-                let park_labels =
-                    info.contains_key(&InfoKey::ParkName) && !info.contains_key(&InfoKey::Uscc);
-                if p > e || (p == e && park_labels) {
-                    Some((Form::Park, vec![park_table]))
-                } else {
-                    Some((Form::Enterprise, vec![enterprise_table]))
+        let city_tables = of_form(Form::City);
+        let form = if !city_tables.is_empty() {
+            Form::City
+        } else {
+            let best = |form: Form| {
+                of_form(form)
+                    .iter()
+                    .map(|t| matches(t, form.catalog_section()))
+                    .max()
+            };
+            match (best(Form::Enterprise), best(Form::Park)) {
+                (None, None) => return None,
+                (Some(_), None) => Form::Enterprise,
+                (None, Some(_)) => Form::Park,
+                (Some(e), Some(p)) => {
+                    let park_labels =
+                        info.contains_key(&InfoKey::ParkName) && !info.contains_key(&InfoKey::Uscc);
+                    if p > e || (p == e && park_labels) {
+                        Form::Park
+                    } else {
+                        Form::Enterprise
+                    }
                 }
             }
+        };
+        let candidates = of_form(form);
+        let section = form.catalog_section();
+        let holds_values = |table: &&Table| {
+            table.rows.iter().any(|row| {
+                catalog
+                    .lookup(section, &text::split_indicator_name(&row.name).0)
+                    .is_some()
+                    && row.values.iter().any(|value| !value.is_empty())
+            })
+        };
+        let with_values = |hidden: bool| -> Vec<&'t Table> {
+            candidates
+                .iter()
+                .copied()
+                .filter(|table| table.hidden == hidden)
+                .filter(holds_values)
+                .collect()
+        };
+        let visible = with_values(false);
+        if !visible.is_empty() {
+            return Some((form, visible));
         }
+        let hidden = with_values(true);
+        if !hidden.is_empty() {
+            return Some((form, hidden));
+        }
+        // A blank form: read its best table so every cell is counted as missing.
+        let best = candidates.iter().copied().max_by(|a, b| {
+            matches(a, section)
+                .cmp(&matches(b, section))
+                .then(b.hidden.cmp(&a.hidden))
+                .then(std::cmp::Ordering::Greater)
+        })?;
+        Some((form, vec![best]))
     }
 
     fn submitter(
@@ -606,6 +646,11 @@ impl FormReader<'_> {
                         in_roster: submitter.in_roster,
                     });
                 }
+                // A listed city's row that matches none of its industries: UNKNOWN_INDUSTRY
+                // (SPEC v2 §3.3). An unlisted city's industries are loaded, NOT_IN_ROSTER.
+                if submitter.in_roster {
+                    return None;
+                }
                 let level = if province_sheet {
                     Level::ProvinceIndustryCity
                 } else {
@@ -622,67 +667,45 @@ impl FormReader<'_> {
         }
     }
 
-    fn read_table(
-        &self,
-        table: &Table,
-        extracted: &mut Extracted,
-        years: &mut BTreeSet<i32>,
-        seen: &mut HashSet<(Level, String, String)>,
-        entities: &mut BTreeMap<(Level, String), EntityRef>,
-    ) {
+    fn read_table(&self, table: &Table, extracted: &mut Extracted, reading: &mut Reading) {
         extracted.tables.push(table_match(table, &self.plan.years));
-        let read_columns = self.year_columns(table, extracted, years);
+        let read_columns = self.year_columns(table, extracted);
         let section = extracted.form.catalog_section();
         for row in &table.rows {
-            let matched = self.read_row(
-                table,
-                row,
-                section,
-                &read_columns,
-                extracted,
-                seen,
-                entities,
-            );
+            let matched = self.read_row(table, row, section, &read_columns, extracted, reading);
             extracted.rows.push(matched);
         }
     }
 
-    /// Which year columns are read: inside the window, the first column of a year wins; a
-    /// column outside the window is a YEAR_OUTSIDE_WINDOW warning.
-    fn year_columns(
-        &self,
-        table: &Table,
-        extracted: &mut Extracted,
-        years: &mut BTreeSet<i32>,
-    ) -> Vec<usize> {
+    /// Which year columns are read: every column of a comparison year (a second column of the
+    /// same year yields DUPLICATE_VALUE rejects, never silence); a column outside the window
+    /// is a YEAR_OUTSIDE_WINDOW warning.
+    fn year_columns(&self, table: &Table, extracted: &mut Extracted) -> Vec<usize> {
         let plan = self.plan;
-        let mut used_years = HashSet::new();
         let mut read_columns = Vec::new();
         for (index, year) in table.years.iter().enumerate() {
-            if !plan.years.contains(&year.year) {
-                extracted.findings.push(self.finding(
-                    Rule::YearOutsideWindow,
-                    &table.sheet,
-                    &year.header_cell,
-                    format!(
-                        "{}!{} 年份“{}”不在比对年份({})内，该列数据未载入 (year column outside the comparison years)",
-                        table.sheet,
-                        year.header_cell,
-                        year.label,
-                        Plan::years_text(&plan.years)
-                    ),
-                    Some(year.label.clone()),
-                ));
-            } else if used_years.insert(year.year) {
+            if plan.years.contains(&year.year) {
                 read_columns.push(index);
-                years.insert(year.year);
+                continue;
             }
+            extracted.findings.push(self.finding(
+                Rule::YearOutsideWindow,
+                &table.sheet,
+                &year.header_cell,
+                format!(
+                    "{}!{} 年份“{}”不在比对年份({})内，该列数据未载入 (year column outside the comparison years)",
+                    table.sheet,
+                    year.header_cell,
+                    year.label,
+                    Plan::years_text(&plan.years)
+                ),
+                Some(year.label.clone()),
+            ));
         }
         read_columns
     }
 
     /// One indicator row: its cells, or why it is skipped, with any warning it raises.
-    #[allow(clippy::too_many_arguments)]
     fn read_row(
         &self,
         table: &Table,
@@ -690,8 +713,7 @@ impl FormReader<'_> {
         section: CatalogSection,
         read_columns: &[usize],
         extracted: &mut Extracted,
-        seen: &mut HashSet<(Level, String, String)>,
-        entities: &mut BTreeMap<(Level, String), EntityRef>,
+        reading: &mut Reading,
     ) -> RowMatch {
         let plan = self.plan;
         let (folded, suffix_unit) = text::split_indicator_name(&row.name);
@@ -717,85 +739,156 @@ impl FormReader<'_> {
                     ),
                     Some(row.name.clone()),
                 ));
-                matched.skipped = Some("UNKNOWN_INDICATOR".to_string());
+                matched.skipped = Some(Rule::UnknownIndicator.as_str().to_string());
             } else {
                 matched.skipped = Some("no values".to_string());
             }
             return matched;
         };
-        let Some(entity) = self.row_entity(
+        let (entity, refused) = match self.row_entity(
             extracted.form,
             &extracted.submitter,
             table,
             row.industry.as_deref(),
-        ) else {
-            matched.skipped = Some("no industry name".to_string());
-            return matched;
+        ) {
+            Some(entity) => (entity, None),
+            None => {
+                matched.skipped = Some(Rule::UnknownIndustry.as_str().to_string());
+                let refusal = Refusal::UnknownIndustry {
+                    industry: row.industry.clone(),
+                };
+                let entity = unknown_industry(table, row, &extracted.submitter);
+                (entity, Some(refusal))
+            }
         };
         matched.level = Some(entity.level);
         matched.entity_id = Some(entity.entity_id.clone());
         matched.indicator_code = Some(indicator.code.clone());
-        if !seen.insert((
-            entity.level,
-            entity.entity_id.clone(),
-            indicator.code.clone(),
-        )) {
-            let mut finding = self.finding(
-                Rule::DuplicateValue,
-                &table.sheet,
-                &row.name_cell,
-                format!(
-                    "{}!{} 指标“{}”在本表中重复出现，以第一行为准，本行未载入 (indicator repeated; the first row wins)",
-                    table.sheet, row.name_cell, row.name
-                ),
-                Some(row.name.clone()),
-            );
-            finding.level = Some(entity.level.as_str().to_string());
-            finding.entity_id = Some(entity.entity_id.clone());
-            finding.indicator_code = Some(indicator.code.clone());
-            extracted.findings.push(finding);
-            matched.skipped = Some("DUPLICATE_VALUE".to_string());
-            return matched;
-        }
-        if !entity.in_roster
-            && extracted.submitter.in_roster
-            && !entities.contains_key(&(entity.level, entity.entity_id.clone()))
-        {
-            let mut finding = self.finding(
-                Rule::NotInRoster,
-                &table.sheet,
-                &row.name_cell,
-                format!(
-                    "{}!{} 行业“{}”不在本市重点行业名单中，数据已载入，请核实 (industry not in the roster)",
-                    table.sheet,
-                    row.name_cell,
-                    row.industry.as_deref().unwrap_or_default()
-                ),
-                row.industry.clone(),
-            );
-            finding.level = Some(entity.level.as_str().to_string());
-            finding.entity_id = Some(entity.entity_id.clone());
-            extracted.findings.push(finding);
+        if refused.is_none() {
+            self.warn_unlisted_industry(table, row, &entity, extracted, reading);
         }
         let unit = row.unit.clone().or(suffix_unit);
         for &index in read_columns {
             let year = &table.years[index];
+            let cell = a1(row.row, year.col);
+            let value = &row.values[index];
+            let mut refusal = refused.clone();
+            if !value.is_empty() {
+                reading.years.insert(year.year);
+                let key = (
+                    entity.level,
+                    entity.entity_id.clone(),
+                    indicator.code.clone(),
+                    year.year,
+                );
+                match reading.first_cells.get(&key) {
+                    Some((used_cell, used_value)) if refusal.is_none() => {
+                        refusal = Some(Refusal::Duplicate {
+                            used_cell: used_cell.clone(),
+                            used_value: used_value.clone(),
+                        });
+                    }
+                    Some(_) => {}
+                    None if refusal.is_none() => {
+                        let place = format!("{}!{cell}", table.sheet);
+                        reading.first_cells.insert(key, (place, value.clone()));
+                    }
+                    None => {}
+                }
+            }
             extracted.cells.push(RawCell {
                 level: entity.level,
                 entity_id: entity.entity_id.clone(),
                 indicator_code: indicator.code.clone(),
                 year: year.year,
                 sheet: table.sheet.clone(),
-                cell: a1(row.row, year.col),
-                value: row.values[index].clone(),
+                cell,
+                value: value.clone(),
                 unit: unit.clone(),
+                refused: refusal,
             });
         }
-        entities
-            .entry((entity.level, entity.entity_id.clone()))
-            .or_insert(entity);
+        if refused.is_none() {
+            reading
+                .entities
+                .entry((entity.level, entity.entity_id.clone()))
+                .or_insert(entity);
+        }
         matched
     }
+
+    /// NOT_IN_ROSTER for a city industry outside the roster, once per industry.
+    fn warn_unlisted_industry(
+        &self,
+        table: &Table,
+        row: &locate::TableRow,
+        entity: &EntityRef,
+        extracted: &mut Extracted,
+        reading: &Reading,
+    ) {
+        if entity.in_roster
+            || !extracted.submitter.in_roster
+            || reading
+                .entities
+                .contains_key(&(entity.level, entity.entity_id.clone()))
+        {
+            return;
+        }
+        let mut finding = self.finding(
+            Rule::NotInRoster,
+            &table.sheet,
+            &row.name_cell,
+            format!(
+                "{}!{} 行业“{}”不在本市重点行业名单中，数据已载入，请核实 (industry not in the roster)",
+                table.sheet,
+                row.name_cell,
+                row.industry.as_deref().unwrap_or_default()
+            ),
+            row.industry.clone(),
+        );
+        finding.level = Some(entity.level.as_str().to_string());
+        finding.entity_id = Some(entity.entity_id.clone());
+        extracted.findings.push(finding);
+    }
+}
+
+/// Where the cells of a city-form row with no determinable industry are recorded: the city's
+/// part of an unnamed industry, never a fact.
+fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter) -> EntityRef {
+    let city = submitter.entity_id.clone();
+    let name = row
+        .industry
+        .clone()
+        .unwrap_or_else(|| "未知行业".to_string());
+    EntityRef {
+        level: if table.sheet.contains("全省") {
+            Level::ProvinceIndustryCity
+        } else {
+            Level::CityIndustry
+        },
+        entity_id: format!("{city}-{}", text::fold(&name)),
+        entity_name: name,
+        city_code: Some(city),
+        in_roster: false,
+    }
+}
+
+/// What reading a form's tables has gathered so far.
+#[derive(Default)]
+struct Reading {
+    /// Comparison years with a non-empty indicator cell.
+    years: BTreeSet<i32>,
+    /// The first non-empty cell of each (level, entity, indicator, year), as `sheet!A1`.
+    first_cells: HashMap<(Level, String, String, i32), (String, CellValue)>,
+    entities: BTreeMap<(Level, String), EntityRef>,
+}
+
+/// A name as compared with the roster: folded, without brackets of any width.
+fn name_key(name: &str) -> String {
+    text::fold(name)
+        .chars()
+        .filter(|c| !"()[]【】（）〔〕".contains(*c))
+        .collect()
 }
 
 /// How a table's columns were understood, for `zlbd inspect`.
@@ -816,25 +909,33 @@ fn table_match(table: &Table, window: &[i32]) -> TableMatch {
     }
 }
 
-/// 报表版本: an integer, also as text ("2", "V2", "第2版"); 1 when absent or unreadable.
-fn version(info: &BTreeMap<InfoKey, InfoValue>) -> i64 {
-    match info.get(&InfoKey::Version).map(|value| &value.value) {
-        Some(CellValue::Number { value, .. }) if *value >= 1.0 && value.fract() == 0.0 => {
-            *value as i64
+/// 报表版本 as a number (SPEC v2 §3.1): `2`, `2.0`, `V2`, `v2.0`, `第2版`, `2版`, `版本2` read
+/// as 2; `1.1` and `V1.1` as 1.1. None for anything else (`abc`, `-1`, `0`, a date).
+pub fn parse_version(value: &CellValue) -> Option<f64> {
+    let number = match value {
+        CellValue::Number { value, .. } => *value,
+        CellValue::Text(raw) => {
+            let folded = text::fold(raw);
+            let mut core = folded.as_str();
+            for prefix in ["版本号", "版本", "第", "v"] {
+                core = core.strip_prefix(prefix).unwrap_or(core);
+            }
+            for suffix in ["版本", "版"] {
+                core = core.strip_suffix(suffix).unwrap_or(core);
+            }
+            let well_formed = !core.is_empty()
+                && core.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && core.matches('.').count() <= 1
+                && !core.starts_with('.')
+                && !core.ends_with('.');
+            if !well_formed {
+                return None;
+            }
+            core.parse().ok()?
         }
-        Some(CellValue::Text(text)) => {
-            let digits: String = text::to_half_width(text)
-                .chars()
-                .filter(|c| c.is_ascii_digit())
-                .collect();
-            digits
-                .parse()
-                .ok()
-                .filter(|&version| version >= 1)
-                .unwrap_or(1)
-        }
-        _ => 1,
-    }
+        _ => return None,
+    };
+    (number.is_finite() && number > 0.0 && number < 1e6).then_some(number)
 }
 
 /// 填报日期 from a date cell, a serial number, or text like 2022-01-15, 2022/1/15, 2022年1月15日.
@@ -870,6 +971,176 @@ pub fn parse_date(value: &CellValue) -> Option<chrono::NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use workbook::Sheet;
+
+    fn shandong() -> Plan {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong");
+        Plan::load(&dir).expect("the shipped pipeline loads")
+    }
+
+    fn text(value: &str) -> CellValue {
+        CellValue::Text(value.to_string())
+    }
+
+    /// One generated layout row: an indicator (index into the enterprise catalog) with a value
+    /// or blank per year, a blank row, or a note row.
+    #[derive(Debug, Clone)]
+    enum LayoutRow {
+        Indicator(usize, [Option<u16>; 3]),
+        Blank,
+        Note,
+    }
+
+    fn layout_row() -> impl Strategy<Value = LayoutRow> {
+        prop_oneof![
+            6 => (0usize..18, proptest::array::uniform3(proptest::option::of(0u16..500)))
+                .prop_map(|(code, values)| LayoutRow::Indicator(code, values)),
+            1 => Just(LayoutRow::Blank),
+            1 => Just(LayoutRow::Note),
+        ]
+    }
+
+    /// An indicator sheet: header in row 2 (after a title), then the rows; returns the A1
+    /// addresses of the non-empty indicator cells written.
+    fn indicator_sheet(
+        name: &str,
+        rows: &[LayoutRow],
+        names: &[String],
+        hidden: bool,
+        with_values: bool,
+    ) -> (Sheet, Vec<(String, String)>) {
+        let mut sheet = Sheet::new(name, hidden);
+        let mut written = Vec::new();
+        sheet.set(0, 0, text("2019—2021年质量提升比对指标"));
+        for (col, label) in ["序号", "指标名称", "计量单位", "2019年", "2020年", "2021年"]
+            .iter()
+            .enumerate()
+        {
+            sheet.set(1, col as u32, text(label));
+        }
+        for (offset, row) in rows.iter().enumerate() {
+            let at = offset as u32 + 2;
+            match row {
+                LayoutRow::Indicator(code, values) => {
+                    sheet.set(at, 1, text(&names[*code]));
+                    for (index, value) in values.iter().enumerate() {
+                        if let (Some(value), true) = (value, with_values) {
+                            let col = 3 + index as u32;
+                            let value = CellValue::Number {
+                                value: *value as f64,
+                                percent: false,
+                            };
+                            sheet.set(at, col, value);
+                            written.push((name.to_string(), a1(at, col)));
+                        }
+                    }
+                }
+                LayoutRow::Blank => {}
+                LayoutRow::Note => sheet.set(at, 0, text("注：本表金额单位为万元")),
+            }
+        }
+        (sheet, written)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// SPEC v2 §3.2 and §5: whatever blank rows, notes, splits across sheets, repeated
+        /// rows, instruction or hidden template sheets a form has, every non-empty indicator
+        /// cell it holds becomes exactly one cell — and repeats are DUPLICATE_VALUE rejects.
+        #[test]
+        fn every_non_empty_indicator_cell_is_read_once(
+            rows in proptest::collection::vec(layout_row(), 1..30),
+            split in 0usize..30,
+            instructions in any::<bool>(),
+            hidden_template in any::<bool>(),
+        ) {
+            // A form needs one indicator row to be recognised at all.
+            prop_assume!(rows.iter().any(|row| matches!(row, LayoutRow::Indicator(..))));
+            let plan = shandong();
+            let names: Vec<String> = plan
+                .catalog
+                .section(CatalogSection::Enterprise)
+                .map(|indicator| indicator.name.clone())
+                .collect();
+            let enterprise = &plan.roster.enterprises[0];
+            let mut info = Sheet::new("基本信息", false);
+            info.set(0, 0, text("企业名称"));
+            info.set(0, 1, text(&enterprise.enterprise_name));
+            info.set(1, 0, text("统一社会信用代码"));
+            info.set(1, 1, text(&enterprise.uscc));
+            let mut sheets = vec![info];
+            let listing: Vec<LayoutRow> =
+                (0..names.len()).map(|code| LayoutRow::Indicator(code, [None; 3])).collect();
+            if instructions {
+                sheets.push(indicator_sheet("填表说明", &listing, &names, false, false).0);
+            }
+            if hidden_template {
+                sheets.push(indicator_sheet("模板", &listing, &names, true, false).0);
+            }
+            let split = split.min(rows.len());
+            let mut written = Vec::new();
+            for (index, part) in [&rows[..split], &rows[split..]].into_iter().enumerate() {
+                if !part.is_empty() {
+                    let (sheet, cells) =
+                        indicator_sheet(&format!("质量指标{index}"), part, &names, false, true);
+                    sheets.push(sheet);
+                    written.extend(cells);
+                }
+            }
+            let reader = FormReader { plan: &plan, submission_id: "id", source_file: "form.xlsx" };
+            let FileContent::Accepted(extracted) = reader.read(&sheets) else {
+                return Err(TestCaseError::fail("the form is not accepted"));
+            };
+            let mut read: Vec<(String, String)> = extracted
+                .cells
+                .iter()
+                .filter(|cell| !cell.value.is_empty())
+                .map(|cell| (cell.sheet.clone(), cell.cell.clone()))
+                .collect();
+            read.sort();
+            written.sort();
+            prop_assert_eq!(&read, &written);
+            let mut first = HashSet::new();
+            for cell in extracted.cells.iter().filter(|cell| !cell.value.is_empty()) {
+                let repeated = !first.insert((cell.indicator_code.clone(), cell.year));
+                let refused = matches!(cell.refused, Some(Refusal::Duplicate { .. }));
+                prop_assert_eq!(repeated, refused, "{}!{}", cell.sheet, cell.cell);
+            }
+        }
+    }
+
+    #[test]
+    fn versions_read_as_numbers() {
+        let text = |raw: &str| parse_version(&CellValue::Text(raw.to_string()));
+        for (raw, expected) in [
+            ("2", Some(2.0)),
+            ("2.0", Some(2.0)),
+            ("V2", Some(2.0)),
+            ("v2.0", Some(2.0)),
+            ("第2版", Some(2.0)),
+            ("2版", Some(2.0)),
+            ("版本2", Some(2.0)),
+            ("１.１", Some(1.1)),
+            ("V1.1", Some(1.1)),
+            ("abc", None),
+            ("-1", None),
+            ("0", None),
+            ("2022-01-15", None),
+            ("1.2.3", None),
+        ] {
+            assert_eq!(text(raw), expected, "{raw}");
+        }
+        let number = |value: f64| CellValue::Number {
+            value,
+            percent: false,
+        };
+        assert_eq!(parse_version(&number(3.0)), Some(3.0));
+        assert_eq!(parse_version(&number(0.0)), None);
+        assert_eq!(parse_version(&CellValue::Date(44576.0)), None);
+        assert!(text("V1.1") < text("2.0"));
+    }
 
     #[test]
     fn ignores_lock_hidden_and_other_files() {

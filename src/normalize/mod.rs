@@ -15,7 +15,8 @@ use crate::domain::columns as c;
 use crate::domain::{CellOutcome, EntityRef, SubmissionStatus, Submitter};
 use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
-use crate::ingest::{Extracted, FileContent};
+use crate::ingest::workbook::CellValue;
+use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -40,8 +41,10 @@ pub struct Cell {
 pub struct Submission {
     pub form: Form,
     pub submitter: Submitter,
-    pub version: i64,
+    pub version: f64,
     pub filled_date: Option<chrono::NaiveDate>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
     pub years: Vec<i32>,
     pub entities: Vec<EntityRef>,
     pub cells: Vec<Cell>,
@@ -70,15 +73,17 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
         .into_iter()
         .filter_map(|raw| {
             let indicator = plan.catalog.get(&raw.indicator_code)?;
-            let outcome = value::classify(
-                &raw.value,
-                raw.unit.as_deref(),
-                indicator,
-                &Place {
-                    sheet: &raw.sheet,
-                    cell: &raw.cell,
-                },
-            );
+            let place = Place {
+                sheet: &raw.sheet,
+                cell: &raw.cell,
+                max_abs: plan.max_abs_value,
+            };
+            let classify =
+                |value: &CellValue| value::classify(value, raw.unit.as_deref(), indicator, &place);
+            let outcome = match (&raw.refused, raw.value.is_empty()) {
+                (Some(refusal), false) => refused(refusal, &raw, indicator, &classify),
+                _ => classify(&raw.value),
+            };
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
             Some(Cell {
                 level: raw.level,
@@ -97,10 +102,59 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
         submitter: extracted.submitter,
         version: extracted.version,
         filled_date: extracted.filled_date,
+        contact_name: extracted.contact_name,
+        contact_phone: extracted.contact_phone,
         years: extracted.years,
         entities: extracted.entities,
         cells,
         findings: extracted.findings,
+    }
+}
+
+/// The error reject of a non-empty cell refused for where it stands (SPEC v2 §3.2, §3.3).
+fn refused(
+    refusal: &Refusal,
+    raw: &RawCell,
+    indicator: &crate::config::Indicator,
+    classify: &dyn Fn(&CellValue) -> Outcome,
+) -> Outcome {
+    let at = format!("{}!{}", raw.sheet, raw.cell);
+    let written = raw.value.display();
+    match refusal {
+        Refusal::Duplicate {
+            used_cell,
+            used_value,
+        } => {
+            let agree = match (classify(&raw.value), classify(used_value)) {
+                (Outcome::Value(this), Outcome::Value(used)) => this == used,
+                (this, used) => this == used,
+            };
+            let agreement = if agree {
+                "两处数值一致"
+            } else {
+                "两处数值不一致，请核实"
+            };
+            Outcome::Rejected {
+                rule: Rule::DuplicateValue,
+                message: format!(
+                    "{at} 的值“{written}”与{used_cell}重复填报{}({})，已采用{used_cell}“{}”，本格未载入；{agreement} (DUPLICATE_VALUE: {used_cell} is used)",
+                    indicator.name,
+                    raw.year,
+                    used_value.display()
+                ),
+            }
+        }
+        Refusal::UnknownIndustry { industry } => Outcome::Rejected {
+            rule: Rule::UnknownIndustry,
+            message: match industry {
+                Some(name) => format!(
+                    "{at} 的值“{written}”所在行业“{name}”不是本市名单中的重点行业，未载入，请填写名单中的行业名称 (UNKNOWN_INDUSTRY)"
+                ),
+                None => format!(
+                    "{at} 的值“{written}”所在行没有行业名称，未载入，请在行业名称列填写所属行业 (UNKNOWN_INDUSTRY)"
+                ),
+            },
+        },
     }
 }
 
@@ -133,7 +187,7 @@ const STATUS_IGNORED: &str = SubmissionStatus::Ignored.as_str();
 struct Ranking {
     submission_id: String,
     source_file: String,
-    version: i64,
+    version: f64,
     /// Days since the epoch; None sorts last.
     filled_date: Option<i32>,
     modified_ns: i64,
@@ -238,12 +292,15 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
 /// The key a winner is chosen for: one (level, entity, year).
 const WINNER_KEY: [&str; 3] = [c::LEVEL, c::ENTITY_ID, c::YEAR];
 
-/// Per (level, entity, year), the best submission that has that year's column (SPEC §6).
+/// Per (level, entity, year), the best submission that has that year's column (SPEC §6). A
+/// column counts only where it holds a non-empty cell (SPEC v2): a correction that keeps
+/// blank 2019/2020 columns replaces only 2021.
 fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
     let key = WINNER_KEY;
     let presence = cells
         .clone()
         .lazy()
+        .filter(col(c::RAW_VALUE).is_not_null())
         .select([
             col(c::SUBMISSION_ID),
             col(c::LEVEL),
@@ -814,7 +871,7 @@ fn submissions_frame(
                     // A submission with cells has a counts row; one without wins nothing and
                     // loses nothing, so it stays active.
                     let has_cells = counts.rows.contains_key(&file.submission_id);
-                    if has_cells && !count.wins {
+                    if has_cells && !count.wins && count.beaten_by.is_some() {
                         row.status = STATUS_SUPERSEDED;
                         row.superseded_by = count.beaten_by.clone();
                         row.reason =
@@ -869,8 +926,10 @@ struct SubmissionColumns {
     entity_id: Vec<Option<String>>,
     entity_name: Vec<Option<String>>,
     city_code: Vec<Option<String>>,
-    version: Vec<Option<i64>>,
+    version: Vec<Option<f64>>,
     filled_date: Vec<Option<i32>>,
+    contact_name: Vec<Option<String>>,
+    contact_phone: Vec<Option<String>>,
     years: Vec<Option<String>>,
     status: Vec<&'static str>,
     superseded_by: Vec<Option<String>>,
@@ -904,6 +963,10 @@ impl SubmissionColumns {
                 .and_then(|s| s.filled_date)
                 .map(days_since_epoch),
         );
+        self.contact_name
+            .push(row.submission.and_then(|s| s.contact_name.clone()));
+        self.contact_phone
+            .push(row.submission.and_then(|s| s.contact_phone.clone()));
         self.years
             .push(row.submission.map(|s| Plan::years_text(&s.years)));
         self.status.push(row.status);
@@ -936,6 +999,8 @@ impl SubmissionColumns {
             Column::new(c::CELLS_SUPERSEDED.into(), self.superseded),
             Column::new(c::CELLS_REJECTED.into(), self.rejected),
             Column::new(c::CELLS_MISSING.into(), self.missing),
+            Column::new(c::CONTACT_NAME.into(), self.contact_name),
+            Column::new(c::CONTACT_PHONE.into(), self.contact_phone),
         ])?;
         frame.sort([c::SOURCE_FILE], SortMultipleOptions::default())
     }

@@ -41,6 +41,7 @@ const NO: &[&str] = &["否", "无", "n", "no", "×", "false", "未设立"];
 pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
     match value {
         CellValue::Empty => Parsed::Missing,
+        CellValue::Number { value, .. } if !value.is_finite() => Parsed::Reject(Rule::OutOfRange),
         CellValue::Number { value, percent } => {
             if *percent && kind == Kind::Rate {
                 Parsed::Number(round(value * 100.0))
@@ -83,7 +84,11 @@ fn parse_text(raw: &str, kind: Kind) -> Parsed {
     }
     match parse_number(digits) {
         Some(number) => Parsed::Number(number),
-        None => Parsed::Reject(Rule::NotANumber),
+        // NaN and ±∞ written out are numbers no range holds (SPEC v2 §5).
+        None => match digits.trim_start_matches(['+', '-']) {
+            "inf" | "infinity" | "∞" | "nan" => Parsed::Reject(Rule::OutOfRange),
+            _ => Parsed::Reject(Rule::NotANumber),
+        },
     }
 }
 
@@ -179,10 +184,12 @@ pub enum Outcome {
     },
 }
 
-/// Where a cell sits, for messages.
+/// Where a cell sits, for messages, and the largest absolute value a fact may have.
 pub struct Place<'a> {
     pub sheet: &'a str,
     pub cell: &'a str,
+    /// `limits.max_abs_value`, in the indicator's catalog unit.
+    pub max_abs: f64,
 }
 
 /// Classifies one cell: parse, convert units, check kind and range.
@@ -210,6 +217,7 @@ pub fn classify(
         Parsed::Reject(rule) => {
             let detail = match rule {
                 Rule::CellError => "是Excel错误值，请修正公式或直接填写数值".to_string(),
+                Rule::OutOfRange => "不是有限数值（无穷大或非数），请填写实际数值".to_string(),
                 Rule::FormulaNoValue => {
                     "是没有计算结果的公式，请在Excel中重新计算并保存后报送".to_string()
                 }
@@ -242,6 +250,17 @@ pub fn classify(
         Kind::Flag => (Some(0.0), Some(1.0)),
         _ => (indicator.min, indicator.max),
     };
+    if !value.is_finite() || value.abs() > place.max_abs {
+        // NaN, ±∞, 1e400, or a value that overflows once converted (1e306 亿元): never a fact.
+        return reject(
+            Rule::OutOfRange,
+            format!(
+                "不是有效的有限数值或绝对值超过{}{}，请核实计量单位",
+                format_number(place.max_abs),
+                indicator.unit
+            ),
+        );
+    }
     let below = min.is_some_and(|min| value < min);
     let above = max.is_some_and(|max| value > max);
     if below || above {
@@ -293,6 +312,7 @@ mod tests {
         Place {
             sheet: "质量指标",
             cell: "D12",
+            max_abs: 1e12,
         }
     }
 

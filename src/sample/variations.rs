@@ -499,7 +499,8 @@ pub(super) fn add_outside_year(sheet: &mut SheetPlan, first_year: i32) {
     sheet.subtitle = Some(SUBTITLE.to_string());
 }
 
-/// A second copy of the first row whose cells are all values (DUPLICATE_VALUE, not loaded).
+/// A second copy of the first row whose cells are all values: each cell is a DUPLICATE_VALUE
+/// error, the first copy's values are loaded (SPEC v2 §3.2).
 pub(super) fn add_duplicate_row(sheet: &mut SheetPlan) {
     let original = sheet
         .rows
@@ -508,7 +509,7 @@ pub(super) fn add_duplicate_row(sheet: &mut SheetPlan) {
     if let Some(original) = original {
         let mut copy = original.clone();
         for cell in &mut copy.cells {
-            cell.expected = None;
+            cell.expected = Some(Expected::Reject(Rule::DuplicateValue));
         }
         sheet.rows.push(copy);
     }

@@ -43,7 +43,7 @@ fn read_tables(table: &str) -> Option<Vec<Field>> {
             utf8(ENTITY_ID),
             utf8(ENTITY_NAME),
             utf8(CITY_CODE),
-            int64(VERSION),
+            float64(VERSION),
             Field::new(FILLED_DATE, DataType::Date32, true),
             utf8(YEARS),
             utf8(STATUS),
@@ -53,6 +53,8 @@ fn read_tables(table: &str) -> Option<Vec<Field>> {
             int64(CELLS_SUPERSEDED),
             int64(CELLS_REJECTED),
             int64(CELLS_MISSING),
+            utf8(CONTACT_NAME),
+            utf8(CONTACT_PHONE),
         ],
         "dim_entity" => vec![
             utf8(LEVEL),
@@ -156,6 +158,7 @@ fn computed_tables(table: &str) -> Option<Vec<Field>> {
             float64(SCORE_CHANGE),
             boolean(TYPICAL),
             int64(TYPICAL_RANK),
+            utf8(SCORE_GROUP),
         ],
         "entity_score_detail" => vec![
             utf8(LEVEL),
@@ -173,8 +176,8 @@ fn computed_tables(table: &str) -> Option<Vec<Field>> {
             boolean(EXPECTED),
             boolean(SUBMITTED),
             utf8(STATUS),
-            int64(INDICATORS_EXPECTED),
-            int64(INDICATORS_LOADED),
+            int64(CELLS_EXPECTED),
+            int64(CELLS_LOADED),
         ],
         _ => return None,
     })

@@ -569,3 +569,65 @@ impl Workdir {
         ])
     }
 }
+
+/// Runs a command, killing it when it has not ended within `limit`: `None` then (a hang).
+pub fn output_within(command: &mut Command, limit: std::time::Duration) -> Option<Ran> {
+    use std::io::Read;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drained while it runs, so a full pipe never blocks it.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).to_string()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Some(Ran {
+        code: status.code().unwrap_or(-1),
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    })
+}
+
+/// Whether this process runs as root (permissions then do not stop it reading a folder).
+pub fn is_root() -> bool {
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Gives a whole tree (links themselves, not their targets) to `uid`:`gid`.
+pub fn chown_tree(root: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::lchown(root, Some(uid), Some(gid)).unwrap();
+    if fs::symlink_metadata(root).unwrap().is_dir() {
+        for entry in fs::read_dir(root).unwrap() {
+            chown_tree(&entry.unwrap().path(), uid, gid);
+        }
+    }
+}
+
+impl Workdir {
+    /// Each submissions row's file → status.
+    pub fn statuses(&self) -> BTreeMap<String, String> {
+        file_outcomes(self)
+            .into_iter()
+            .map(|(file, (status, _))| (file, status))
+            .collect()
+    }
+}

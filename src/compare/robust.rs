@@ -1,0 +1,77 @@
+//! `robust_z` and `anomaly` of SPEC v2 §7: (v − median) / (1.4826 × MAD) within the peer
+//! group, indicator and year. Amounts are skewed — the largest firms are not errors — so for
+//! kind `amount` the same is computed on ln(v) over the peers with v > 0 (null for v ≤ 0).
+//! Null under `MIN_PEERS` values or when MAD is 0; `anomaly` is null wherever robust_z is.
+
+use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::domain::Kind;
+use crate::frames;
+use polars::prelude::*;
+use std::collections::BTreeMap;
+
+/// Fewest peer values a robust z needs.
+const MIN_PEERS: usize = 5;
+/// |robust_z| above this is an anomaly.
+const ANOMALY_Z: f64 = 3.5;
+
+fn median(sorted: &[f64]) -> f64 {
+    let middle = sorted.len() / 2;
+    if sorted.len().is_multiple_of(2) {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    } else {
+        sorted[middle]
+    }
+}
+
+/// Replaces the frame's `robust_z` and `anomaly` columns with their values.
+pub(super) fn with_robust_z(plan: &Plan, mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    let text = |name: &str| frames::strings(&frame, name);
+    let (levels, groups, codes) = (
+        text(c::LEVEL)?,
+        text(c::PEER_GROUP)?,
+        text(c::INDICATOR_CODE)?,
+    );
+    let years = frames::integers(&frame, c::YEAR)?;
+    let values = frames::floats(&frame, c::VALUE)?;
+    // The value each row is judged on: ln(v) for amounts (none for v ≤ 0), else v.
+    let basis: Vec<Option<f64>> = (0..frame.height())
+        .map(|row| {
+            let value = values[row].filter(|value| value.is_finite())?;
+            let amount = codes[row]
+                .as_deref()
+                .and_then(|code| plan.catalog.get(code))
+                .is_some_and(|indicator| indicator.kind == Kind::Amount);
+            match amount {
+                true if value > 0.0 => Some(value.ln()),
+                true => None,
+                false => Some(value),
+            }
+        })
+        .collect();
+    let mut members: BTreeMap<_, Vec<usize>> = BTreeMap::new();
+    for row in 0..frame.height() {
+        if basis[row].is_some() {
+            let key = (&levels[row], &groups[row], &codes[row], years[row]);
+            members.entry(key).or_default().push(row);
+        }
+    }
+    let mut z = vec![None; frame.height()];
+    for rows in members.values().filter(|rows| rows.len() >= MIN_PEERS) {
+        let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
+        sample.sort_by(f64::total_cmp);
+        let center = median(&sample);
+        let mut distances: Vec<f64> = sample.iter().map(|v| (v - center).abs()).collect();
+        distances.sort_by(f64::total_cmp);
+        let mad = median(&distances);
+        if mad > 0.0 {
+            for &row in rows {
+                z[row] = basis[row].map(|v| (v - center) / (1.4826 * mad));
+            }
+        }
+    }
+    let anomaly: Vec<Option<bool>> = z.iter().map(|z| z.map(|z| z.abs() > ANOMALY_Z)).collect();
+    frame.with_column(Column::new(c::ROBUST_Z.into(), z))?;
+    frame.with_column(Column::new(c::ANOMALY.into(), anomaly))?;
+    Ok(frame)
+}

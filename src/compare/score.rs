@@ -1,0 +1,432 @@
+//! The composite score of SPEC v2 §7: score groups with a minimum size, winsorised min-max
+//! normalisation over every comparison year pooled, completeness, ranks and score change.
+//!
+//! Guarantees: an entity is never scaled against a group smaller than `score.min_group_size`
+//! (a lone enterprise falls back to its GB/T 4754 section, else to `all`); one extreme cell
+//! moves nobody's normalised value beyond the clipping; every number is finite or null.
+//! Plain Rust over the facts (a few values per entity), sorted, so results do not depend on
+//! input order.
+
+use super::entities::ALL_PEERS;
+use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::frames;
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// (level, entity_id)
+type EntityKey = (String, String);
+
+/// What the score needs of one entity.
+struct Member {
+    peer_group: String,
+    /// The GB/T 4754 section (first letter of the industry code), enterprises only.
+    section: Option<String>,
+}
+
+/// One usable indicator of one score group: its clipping bounds and direction.
+struct Scale {
+    low: f64,
+    high: f64,
+    higher: bool,
+    weight: f64,
+}
+
+impl Scale {
+    fn normalise(&self, value: f64) -> f64 {
+        let scaled = (value.clamp(self.low, self.high) - self.low) / (self.high - self.low) * 100.0;
+        if self.higher {
+            scaled
+        } else {
+            100.0 - scaled
+        }
+    }
+}
+
+/// The p-th percentile with linear interpolation between closest ranks (numpy's default).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let position = (sorted.len() - 1) as f64 * p / 100.0;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(sorted.len() - 1);
+    sorted[below] + (position - below as f64) * (sorted[above] - sorted[below])
+}
+
+/// The score tables: `entity_score` (without the typical picks) and `entity_score_detail`.
+pub struct Scored {
+    pub scores: DataFrame,
+    pub detail: DataFrame,
+}
+
+pub fn scores(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+    indicators: &DataFrame,
+) -> PolarsResult<Scored> {
+    let members = members(dim_entity)?;
+    let facts = fact_rows(facts)?;
+    let groups = score_groups(plan, &members, &facts);
+    let scales = scales(plan, indicators, &members, &groups, &facts)?;
+    let mut rows = ScoreRows::default();
+    let mut detail = DetailRows::default();
+    // Per entity and year, the usable indicators it reports.
+    let mut by_entity_year: BTreeMap<(EntityKey, i32), Vec<(String, f64)>> = BTreeMap::new();
+    for (key, code, year, value) in &facts {
+        by_entity_year
+            .entry((key.clone(), *year))
+            .or_default()
+            .push((code.clone(), *value));
+    }
+    for ((key, year), values) in &by_entity_year {
+        let group = &groups[key];
+        let usable = scales.get(&(key.0.clone(), group.clone()));
+        let weight_all: f64 = usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
+        let mut present = Vec::new();
+        for (code, value) in values {
+            if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
+                present.push((code.clone(), scale.normalise(*value), scale.weight));
+            }
+        }
+        let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
+        let weighted: f64 = present.iter().map(|(_, n, weight)| n * weight).sum();
+        let completeness = (weight_all > 0.0).then(|| weight_present * 100.0 / weight_all);
+        let score = completeness
+            .filter(|&done| done >= plan.score_min_completeness && weight_present > 0.0)
+            .map(|_| weighted / weight_present);
+        for (code, normalized, weight) in present {
+            detail.push(key, *year, &code, normalized, weight, weight_present);
+        }
+        rows.push(key, *year, group, score, completeness);
+    }
+    Ok(Scored {
+        scores: rows.frame(plan.first_year())?,
+        detail: detail.frame()?,
+    })
+}
+
+fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey, Member>> {
+    let levels = frames::strings(dim_entity, c::LEVEL)?;
+    let ids = frames::strings(dim_entity, c::ENTITY_ID)?;
+    let peers = frames::strings(dim_entity, c::PEER_GROUP)?;
+    let industries = frames::strings(dim_entity, c::INDUSTRY_CODE)?;
+    let mut out = BTreeMap::new();
+    for row in 0..dim_entity.height() {
+        let (Some(level), Some(id)) = (&levels[row], &ids[row]) else {
+            continue;
+        };
+        let section = (level == "enterprise")
+            .then(|| industries[row].as_deref().and_then(|code| code.get(..1)))
+            .flatten()
+            .map(str::to_string);
+        out.insert(
+            (level.clone(), id.clone()),
+            Member {
+                peer_group: peers[row].clone().unwrap_or_else(|| ALL_PEERS.to_string()),
+                section,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Every fact as (entity, indicator, year, value).
+fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<(EntityKey, String, i32, f64)>> {
+    let levels = frames::strings(facts, c::LEVEL)?;
+    let ids = frames::strings(facts, c::ENTITY_ID)?;
+    let codes = frames::strings(facts, c::INDICATOR_CODE)?;
+    let years = frames::integers(facts, c::YEAR)?;
+    let values = frames::floats(facts, c::VALUE)?;
+    Ok((0..facts.height())
+        .filter_map(|row| {
+            let value = values[row].filter(|value| value.is_finite())?;
+            Some((
+                (levels[row].clone()?, ids[row].clone()?),
+                codes[row].clone()?,
+                years[row]? as i32,
+                value,
+            ))
+        })
+        .collect())
+}
+
+/// The group whose pool an entity is scaled against, by the label stored in
+/// `entity_score.score_group`: its peer group, else its section, else `all`.
+fn score_groups(
+    plan: &Plan,
+    members: &BTreeMap<EntityKey, Member>,
+    facts: &[(EntityKey, String, i32, f64)],
+) -> BTreeMap<EntityKey, String> {
+    let reporting: BTreeSet<&EntityKey> = facts.iter().map(|(key, ..)| key).collect();
+    let mut size: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for key in &reporting {
+        if let Some(member) = members.get(*key) {
+            *size
+                .entry((key.0.clone(), member.peer_group.clone()))
+                .or_default() += 1;
+            if let Some(section) = &member.section {
+                *size
+                    .entry((key.0.clone(), section_label(section)))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let enough = |level: &str, group: &str| {
+        size.get(&(level.to_string(), group.to_string()))
+            .copied()
+            .unwrap_or(0)
+            >= plan.score_min_group_size
+    };
+    reporting
+        .into_iter()
+        .map(|key| {
+            let member = members.get(key);
+            let peer = member.map_or(ALL_PEERS.to_string(), |m| m.peer_group.clone());
+            let group = if enough(&key.0, &peer) {
+                peer
+            } else {
+                match member
+                    .and_then(|m| m.section.as_ref())
+                    .map(|s| section_label(s))
+                {
+                    Some(section) if enough(&key.0, &section) => section,
+                    _ => ALL_PEERS.to_string(),
+                }
+            };
+            (key.clone(), group)
+        })
+        .collect()
+}
+
+/// A section's score-group label: `section:C`, so it never collides with a peer group.
+fn section_label(section: &str) -> String {
+    format!("section:{section}")
+}
+
+/// Whether an entity's values belong in a group's pool: the peer group's own members; for a
+/// section, every enterprise of that section; for `all`, every entity of the level.
+fn in_pool(member: Option<&Member>, group: &str) -> bool {
+    if group == ALL_PEERS {
+        return true;
+    }
+    let Some(member) = member else {
+        return false;
+    };
+    match group.strip_prefix("section:") {
+        Some(section) => member.section.as_deref() == Some(section),
+        None => member.peer_group == group,
+    }
+}
+
+/// Per (level, score group): the usable indicators (weight > 0, at least two distinct pooled
+/// values, a clipped range above zero) with their bounds.
+fn scales(
+    plan: &Plan,
+    indicators: &DataFrame,
+    members: &BTreeMap<EntityKey, Member>,
+    groups: &BTreeMap<EntityKey, String>,
+    facts: &[(EntityKey, String, i32, f64)],
+) -> PolarsResult<BTreeMap<(String, String), BTreeMap<String, Scale>>> {
+    let codes = frames::strings(indicators, c::INDICATOR_CODE)?;
+    let weights = frames::floats(indicators, c::WEIGHT)?;
+    let higher = indicators.column("higher")?.bool()?;
+    let mut direction = BTreeMap::new();
+    for row in 0..indicators.height() {
+        if let (Some(code), Some(weight)) = (&codes[row], weights[row]) {
+            direction.insert(code.clone(), (higher.get(row).unwrap_or(true), weight));
+        }
+    }
+    let wanted: BTreeSet<(String, String)> = groups
+        .iter()
+        .map(|(key, group)| (key.0.clone(), group.clone()))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (level, group) in wanted {
+        let mut pools: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        for (key, code, _, value) in facts {
+            if key.0 == level && in_pool(members.get(key), &group) {
+                pools.entry(code.as_str()).or_default().push(*value);
+            }
+        }
+        let mut usable = BTreeMap::new();
+        for (code, mut pool) in pools {
+            let Some(&(higher, weight)) = direction.get(code) else {
+                continue;
+            };
+            pool.sort_by(f64::total_cmp);
+            let low = percentile(&pool, plan.score_winsor_pct);
+            let high = percentile(&pool, 100.0 - plan.score_winsor_pct);
+            if weight > 0.0 && high - low > 0.0 && high.is_finite() && low.is_finite() {
+                usable.insert(
+                    code.to_string(),
+                    Scale {
+                        low,
+                        high,
+                        higher,
+                        weight,
+                    },
+                );
+            }
+        }
+        out.insert((level, group), usable);
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct ScoreRows {
+    levels: Vec<String>,
+    ids: Vec<String>,
+    years: Vec<i32>,
+    groups: Vec<String>,
+    scores: Vec<Option<f64>>,
+    completeness: Vec<Option<f64>>,
+}
+
+impl ScoreRows {
+    fn push(
+        &mut self,
+        key: &EntityKey,
+        year: i32,
+        group: &str,
+        score: Option<f64>,
+        completeness: Option<f64>,
+    ) {
+        self.levels.push(key.0.clone());
+        self.ids.push(key.1.clone());
+        self.years.push(year);
+        self.groups.push(group.to_string());
+        self.scores.push(score);
+        self.completeness.push(completeness);
+    }
+
+    /// Adds rank and peer count within (level, score group, year) and the change since the
+    /// first year, sorted by (level, entity, year).
+    fn frame(self, first_year: i32) -> PolarsResult<DataFrame> {
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), self.levels),
+            Column::new(c::ENTITY_ID.into(), self.ids),
+            Column::new(c::YEAR.into(), self.years),
+            Column::new(c::SCORE.into(), self.scores),
+            Column::new(c::COMPLETENESS.into(), self.completeness),
+            Column::new(c::SCORE_GROUP.into(), self.groups),
+        ])?;
+        let group = [col(c::LEVEL), col(c::SCORE_GROUP), col(c::YEAR)];
+        let first = frame
+            .clone()
+            .lazy()
+            .filter(col(c::YEAR).eq(lit(first_year)))
+            .select([
+                col(c::LEVEL),
+                col(c::ENTITY_ID),
+                col(c::SCORE).alias("first_score"),
+            ]);
+        frame
+            .lazy()
+            .with_columns([
+                super::competition_rank(-col(c::SCORE))
+                    .over(group.clone())?
+                    .alias(c::SCORE_RANK),
+                col(c::SCORE)
+                    .count()
+                    .over(group)?
+                    .cast(DataType::Int64)
+                    .alias(c::PEER_N),
+            ])
+            .with_column(
+                when(col(c::SCORE).is_null())
+                    .then(lit(NULL).cast(DataType::Int64))
+                    .otherwise(col(c::SCORE_RANK))
+                    .alias(c::SCORE_RANK),
+            )
+            .join(
+                first,
+                [col(c::LEVEL), col(c::ENTITY_ID)],
+                [col(c::LEVEL), col(c::ENTITY_ID)],
+                JoinArgs::new(JoinType::Left),
+            )
+            .with_column((col(c::SCORE) - col("first_score")).alias(c::SCORE_CHANGE))
+            .select(
+                [
+                    c::LEVEL,
+                    c::ENTITY_ID,
+                    c::YEAR,
+                    c::SCORE,
+                    c::COMPLETENESS,
+                    c::SCORE_RANK,
+                    c::PEER_N,
+                    c::SCORE_CHANGE,
+                    c::SCORE_GROUP,
+                ]
+                .map(col),
+            )
+            .sort(
+                [c::LEVEL, c::ENTITY_ID, c::YEAR],
+                SortMultipleOptions::default(),
+            )
+            .collect()
+    }
+}
+
+#[derive(Default)]
+struct DetailRows {
+    levels: Vec<String>,
+    ids: Vec<String>,
+    years: Vec<i32>,
+    codes: Vec<String>,
+    normalized: Vec<f64>,
+    weights: Vec<f64>,
+    contributions: Vec<f64>,
+}
+
+impl DetailRows {
+    fn push(
+        &mut self,
+        key: &EntityKey,
+        year: i32,
+        code: &str,
+        normalized: f64,
+        weight: f64,
+        weight_present: f64,
+    ) {
+        self.levels.push(key.0.clone());
+        self.ids.push(key.1.clone());
+        self.years.push(year);
+        self.codes.push(code.to_string());
+        self.normalized.push(normalized);
+        self.weights.push(weight);
+        self.contributions
+            .push(weight * normalized / weight_present);
+    }
+
+    fn frame(self) -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), self.levels),
+            Column::new(c::ENTITY_ID.into(), self.ids),
+            Column::new(c::YEAR.into(), self.years),
+            Column::new(c::INDICATOR_CODE.into(), self.codes),
+            Column::new(c::NORMALIZED.into(), self.normalized),
+            Column::new(c::WEIGHT.into(), self.weights),
+            Column::new(c::CONTRIBUTION.into(), self.contributions),
+        ])?
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
+            SortMultipleOptions::default(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_as_numpy_does() {
+        let values = [1.0, 2.0, 3.0, 4.0, 100.0];
+        assert_eq!(percentile(&values, 0.0), 1.0);
+        assert_eq!(percentile(&values, 100.0), 100.0);
+        assert_eq!(percentile(&values, 50.0), 3.0);
+        // numpy.percentile([1, 2, 3, 4, 100], 95) == 80.8
+        assert!((percentile(&values, 95.0) - 80.8).abs() < 1e-9);
+        assert!((percentile(&values, 5.0) - 1.2).abs() < 1e-9);
+    }
+}

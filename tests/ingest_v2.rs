@@ -1,0 +1,174 @@
+//! SPEC v2 ingestion rules on workbooks written by openpyxl (tests/fixtures/v2, see
+//! make_v2_fixtures.py): one file per layout or value that once lost a number silently or
+//! published it wrong, each checked cell by cell against truth.json, plus the warnings,
+//! contacts and counts the rules promise.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+
+fn fixtures() -> std::path::PathBuf {
+    repo().join("tests/fixtures/v2")
+}
+
+fn run_v2() -> Workdir {
+    let work = Workdir::new();
+    work.add_all(&fixtures());
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "error rejects mean exit 3: {ran:?}");
+    work
+}
+
+/// (file, rule) → messages of that file's rejects rows.
+fn rejects_by_file(work: &Workdir) -> BTreeMap<(String, String), Vec<(String, String)>> {
+    let rejects = work.table("rejects");
+    let mut out: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
+    for row in &rejects.rows {
+        let text = |column: &str| rejects.get(row, column).str().unwrap_or("").to_string();
+        out.entry((text("source_file"), text("rule")))
+            .or_default()
+            .push((text("source_cell"), text("message")));
+    }
+    out
+}
+
+#[test]
+fn every_cell_of_the_v2_layouts_gets_its_expected_outcome() {
+    let work = run_v2();
+    assert_matches_truth(&work, &fixtures().join("truth.json"));
+}
+
+#[test]
+fn submission_counts_add_up_to_the_cells_of_each_file() {
+    let work = run_v2();
+    let truth = load_truth(&fixtures().join("truth.json"));
+    let mut cells_per_file: BTreeMap<String, i64> = BTreeMap::new();
+    for cell in &truth.cells {
+        *cells_per_file.entry(cell.file.clone()).or_default() += 1;
+    }
+    let submissions = work.table("submissions");
+    for row in &submissions.rows {
+        let file = submissions.get(row, "source_file").str().unwrap();
+        let count = |column: &str| submissions.get(row, column).int().unwrap_or(0);
+        let total = count("cells_loaded")
+            + count("cells_superseded")
+            + count("cells_rejected")
+            + count("cells_missing");
+        assert_eq!(
+            total,
+            cells_per_file.get(file).copied().unwrap_or(0),
+            "{file}: loaded + superseded + rejected + missing"
+        );
+    }
+}
+
+#[test]
+fn duplicate_cells_name_the_cell_that_was_used_and_whether_they_agree() {
+    let work = run_v2();
+    let rejects = rejects_by_file(&work);
+    let file = "indicator_repeated_first_copy_empty.xlsx";
+    let duplicates = &rejects[&(file.to_string(), "DUPLICATE_VALUE".to_string())];
+    assert_eq!(duplicates.len(), 3, "{duplicates:?}");
+    let by_cell: BTreeMap<&str, &str> = duplicates
+        .iter()
+        .map(|(cell, message)| (cell.as_str(), message.as_str()))
+        .collect();
+    assert!(by_cell["D5"].contains("质量指标!D3") && by_cell["D5"].contains("一致"));
+    assert!(by_cell["E5"].contains("质量指标!E3") && by_cell["E5"].contains("不一致"));
+}
+
+#[test]
+fn unreadable_version_and_date_and_a_stale_name_are_warnings_that_name_the_cell() {
+    let work = run_v2();
+    let rejects = rejects_by_file(&work);
+    let version = &rejects[&(
+        "bad_version_and_date.xlsx".to_string(),
+        "BAD_VERSION".to_string(),
+    )];
+    assert_eq!(version[0].0, "B4");
+    assert!(version[0].1.contains("abc"), "{version:?}");
+    let date = &rejects[&(
+        "bad_version_and_date.xlsx".to_string(),
+        "BAD_DATE".to_string(),
+    )];
+    assert_eq!(date[0].0, "B7");
+    let mismatch = &rejects[&(
+        "name_mismatch_copied_uscc.xlsx".to_string(),
+        "NAME_MISMATCH".to_string(),
+    )];
+    assert!(mismatch[0].1.contains("另一家不相干的公司"), "{mismatch:?}");
+
+    // Every rejects row names its submitter once the identity was read.
+    let table = work.table("rejects");
+    for row in &table.rows {
+        let file = table.get(row, "source_file").str().unwrap();
+        assert!(
+            table.get(row, "entity_id").str().is_some(),
+            "{file}: a rejects row without its submitter"
+        );
+    }
+}
+
+#[test]
+fn versions_compare_as_numbers_and_contacts_are_kept() {
+    let work = run_v2();
+    let submissions = work.table("submissions");
+    let mut versions = BTreeMap::new();
+    for row in &submissions.rows {
+        let file = submissions
+            .get(row, "source_file")
+            .str()
+            .unwrap()
+            .to_string();
+        versions.insert(file.clone(), submissions.get(row, "version").float());
+        let enterprise = submissions.get(row, "form").str() == Some("enterprise");
+        if enterprise && submissions.get(row, "status").str() == Some("active") {
+            assert_eq!(
+                submissions.get(row, "contact_name").str(),
+                Some("王芳"),
+                "{file}"
+            );
+            assert_eq!(
+                submissions.get(row, "contact_phone").str(),
+                Some("0531-86001234"),
+                "{file}"
+            );
+        }
+    }
+    assert_eq!(versions["version_text_V1.1.xlsx"], Some(1.1));
+    assert_eq!(versions["version_text_2.0.xlsx"], Some(2.0));
+    assert_eq!(versions["bad_version_and_date.xlsx"], Some(1.0));
+}
+
+#[test]
+fn no_published_number_is_nan_or_infinite() {
+    let work = run_v2();
+    for (table, columns) in [
+        ("fact_indicator", &["value"][..]),
+        (
+            "fact_comparison",
+            &[
+                "value",
+                "yoy_pct",
+                "change_pct",
+                "cagr_pct",
+                "percentile",
+                "robust_z",
+            ][..],
+        ),
+        (
+            "entity_score",
+            &["score", "completeness", "score_change"][..],
+        ),
+    ] {
+        let frame = work.table(table);
+        for row in &frame.rows {
+            for column in columns {
+                if let Some(value) = frame.get(row, column).float() {
+                    assert!(value.is_finite(), "{table}.{column} = {value}");
+                }
+            }
+        }
+    }
+}
