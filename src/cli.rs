@@ -37,6 +37,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Switch `current` back to an earlier snapshot.
     Rollback(RollbackArgs),
+    /// Print the data dictionary (docs/tables.md): every table and column, with units and codes.
+    Dictionary,
 }
 
 #[derive(Debug, Args, Clone)]

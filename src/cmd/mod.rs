@@ -1,6 +1,7 @@
 //! One file per subcommand, each with its `run()`; this module dispatches and holds what they
 //! share (loading the plan, the worker pool, the progress bar).
 
+pub(crate) mod dictionary;
 pub(crate) mod inspect;
 pub(crate) mod rollback;
 pub(crate) mod run;
@@ -21,6 +22,7 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Template(args) => template::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Dictionary => dictionary::run(),
     }
 }
 

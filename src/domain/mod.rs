@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod columns;
+pub mod dictionary;
 pub mod entity;
 pub mod rule;
 pub mod status;

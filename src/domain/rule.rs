@@ -42,6 +42,26 @@ pub enum Rule {
 }
 
 impl Rule {
+    pub const ALL: [Rule; 17] = [
+        Rule::NotANumber,
+        Rule::OutOfRange,
+        Rule::NotInteger,
+        Rule::UnknownUnit,
+        Rule::CellError,
+        Rule::FormulaNoValue,
+        Rule::DuplicateValue,
+        Rule::UnknownIndustry,
+        Rule::UnknownIndicator,
+        Rule::YearOutsideWindow,
+        Rule::Inconsistent,
+        Rule::YoyJump,
+        Rule::BadUscc,
+        Rule::NotInRoster,
+        Rule::BadVersion,
+        Rule::BadDate,
+        Rule::NameMismatch,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::NotANumber => "NOT_A_NUMBER",
