@@ -108,5 +108,4 @@ pub mod table {
     pub const ROSTER_STATUS: &str = "roster_status";
 }
 
-/// The table partitioned by year (hive style, `year=2021/`); its files hold no year column.
-pub const PARTITIONED_TABLE: &str = table::FACT_INDICATOR;
+

@@ -105,56 +105,24 @@ fn write_table(staging: &Path, table: &str, frame: &DataFrame) -> Result<(), War
         table: table.to_string(),
         source,
     };
-    if table == c::PARTITIONED_TABLE {
-        let years: Vec<i32> = if frame.height() == 0 {
-            Vec::new()
-        } else {
-            let mut years: Vec<i32> = frame
-                .column(c::YEAR)
-                .and_then(|column| column.cast(&DataType::Int32))
-                .and_then(|column| Ok(column.i32()?.iter().flatten().collect()))
-                .map_err(|source| WarehouseError::Frame {
-                    table: table.to_string(),
-                    source,
-                })?;
-            years.sort_unstable();
-            years.dedup();
-            years
-        };
-        if years.is_empty() {
-            // DuckDB cannot glob an empty folder: an empty table is one empty file.
-            let part = dir.join("year=0");
-            fs::create_dir(&part).map_err(io("create", &part))?;
-            let empty = DataFrame::empty_with_schema(&polars_schema(&schema));
-            let batch = parquet_io::record_batch(&empty, &schema).map_err(table_error)?;
-            parquet_io::write(&part.join("part-0.parquet"), &batch).map_err(table_error)?;
-            sync_dir(&part)?;
-        }
-        for year in years {
-            let part = dir.join(format!("year={year}"));
-            fs::create_dir(&part).map_err(io("create", &part))?;
-            let rows = frame
-                .clone()
-                .lazy()
-                .filter(col(c::YEAR).cast(DataType::Int32).eq(lit(year)))
-                .collect()
-                .map_err(|source| WarehouseError::Frame {
-                    table: table.to_string(),
-                    source,
-                })?;
-            let batch = parquet_io::record_batch(&rows, &schema).map_err(table_error)?;
-            parquet_io::write(&part.join("part-0.parquet"), &batch).map_err(table_error)?;
-            sync_dir(&part)?;
-        }
+    let frame = if frame.width() == 0 {
+        DataFrame::empty_with_schema(&polars_schema(&schema))
     } else {
-        let frame = if frame.width() == 0 {
-            DataFrame::empty_with_schema(&polars_schema(&schema))
-        } else {
-            frame.clone()
-        };
-        let batch = parquet_io::record_batch(&frame, &schema).map_err(table_error)?;
-        parquet_io::write(&dir.join("part-0.parquet"), &batch).map_err(table_error)?;
-    }
+        frame.clone()
+    };
+    // Tables with a year are written sorted by year, one row group per year, so readers
+    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning).
+    let groups = year_groups(&frame).map_err(|source| WarehouseError::Frame {
+        table: table.to_string(),
+        source,
+    })?;
+    let batches = groups
+        .iter()
+        .map(|group| parquet_io::record_batch(group, &schema))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(table_error)?;
+    parquet_io::write_groups(&dir.join("part-0.parquet"), &schema, &batches)
+        .map_err(table_error)?;
     sync_dir(&dir)
 }
 
@@ -277,6 +245,37 @@ fn sql_path(path: &Path) -> String {
     path.display().to_string().replace('\'', "''")
 }
 
+/// A frame split by year, in year order, each part in its original row order; one part when
+/// the frame has no year column.
+fn year_groups(frame: &DataFrame) -> PolarsResult<Vec<DataFrame>> {
+    if frame.column(c::YEAR).is_err() || frame.height() == 0 {
+        return Ok(vec![frame.clone()]);
+    }
+    let mut years: Vec<i32> = frame
+        .column(c::YEAR)?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .iter()
+        .flatten()
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    let mut groups = Vec::with_capacity(years.len() + 1);
+    for year in years {
+        let mask = frame
+            .column(c::YEAR)?
+            .cast(&DataType::Int32)?
+            .i32()?
+            .equal(year);
+        groups.push(frame.filter(&mask)?);
+    }
+    let nulls = frame.column(c::YEAR)?.is_null();
+    if nulls.any() {
+        groups.push(frame.filter(&nulls)?);
+    }
+    Ok(groups)
+}
+
 /// views.sql: one view per table over `current`, so `duckdb -init views.sql` works from any
 /// folder and always reads the published snapshot.
 pub fn views_sql(warehouse: &Path) -> String {
@@ -288,25 +287,9 @@ pub fn views_sql(warehouse: &Path) -> String {
     );
     for table in c::TABLES {
         let path = sql_path(&current.join(table));
-        if table == c::PARTITIONED_TABLE {
-            let columns: Vec<String> = schema::schema(table)
-                .map(|schema| {
-                    schema
-                        .fields()
-                        .iter()
-                        .map(|field| field.name().clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            let (before, after) = columns.split_at(3.min(columns.len()));
-            sql.push_str(&format!(
-                "CREATE OR REPLACE VIEW {table} AS SELECT {}, CAST(year AS INTEGER) AS year, {} FROM read_parquet('{path}/*/*.parquet', hive_partitioning = true) WHERE year <> 0;\n",
-                before.join(", "),
-                after.join(", ")
-            ));
-        } else {
-            sql.push_str(&format!("CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{path}/*.parquet');\n"));
-        }
+        sql.push_str(&format!(
+            "CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{path}/*.parquet');\n"
+        ));
     }
     let runs = sql_path(&root.join(runs::RUNS_FILE));
     sql.push_str(&format!(

@@ -113,6 +113,29 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
     Ok(())
 }
 
+/// Writes batches to `path`, each as its own row group, and fsyncs it. No batch writes an
+/// empty file with the schema.
+pub fn write_groups(
+    path: &Path,
+    schema: &Schema,
+    batches: &[RecordBatch],
+) -> Result<(), ParquetError> {
+    let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    let file = File::create(path).map_err(|error| fail(&error))?;
+    let mut writer = ArrowWriter::try_new(file, Arc::new(schema.clone()), Some(properties()))
+        .map_err(|error| fail(&error))?;
+    for batch in batches {
+        writer.write(batch).map_err(|error| fail(&error))?;
+        writer.flush().map_err(|error| fail(&error))?;
+    }
+    let file = writer.into_inner().map_err(|error| fail(&error))?;
+    file.sync_all().map_err(|error| fail(&error))?;
+    Ok(())
+}
+
 /// Reads every batch of a Parquet file (used for runs.parquet and by tests).
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
     let fail = |error: &dyn std::fmt::Display| ParquetError::Write {

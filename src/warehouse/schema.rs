@@ -20,7 +20,7 @@ fn boolean(name: &str) -> Field {
     Field::new(name, DataType::Boolean, true)
 }
 
-/// The Parquet schema of a snapshot table (for fact_indicator: of each partition file), or of
+/// The Parquet schema of a snapshot table, or of
 /// `runs`.
 pub fn schema(table: &str) -> Option<Schema> {
     let fields = match table {
@@ -81,6 +81,7 @@ fn read_tables(table: &str) -> Option<Vec<Field>> {
             utf8(LEVEL),
             utf8(ENTITY_ID),
             utf8(INDICATOR_CODE),
+            int32(YEAR),
             float64(VALUE),
             utf8(UNIT),
             utf8(RAW_VALUE),
