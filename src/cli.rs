@@ -37,6 +37,12 @@ pub enum Command {
     Sample(SampleArgs),
     /// Switch `current` back to an earlier snapshot.
     Rollback(RollbackArgs),
+    /// List the snapshots of a warehouse: run id, published at, row counts, which is current.
+    Snapshots(SnapshotsArgs),
+    /// Print DuckDB views over a snapshot with absolute paths of the warehouse where it is now.
+    Views(ViewsArgs),
+    /// Write the results for people: an HTML report with charts and Excel result packs.
+    Report(ReportArgs),
     /// Print the data dictionary (docs/tables.md): every table and column, with units and codes.
     Dictionary,
 }
@@ -67,6 +73,10 @@ pub struct RunArgs {
     /// Read every file again instead of using the parse cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Publish even when the run has fewer active submissions than guard.min_active_ratio ×
+    /// those of the current snapshot (the shrink guard otherwise refuses with exit 1).
+    #[arg(long)]
+    pub allow_shrink: bool,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +109,27 @@ pub struct TemplateArgs {
     /// Folder for the blank forms.
     #[arg(long, default_value = "templates")]
     pub out: PathBuf,
+    /// Also one form per roster entity, pre-filled with its identity (enterprises too).
+    #[arg(long, conflicts_with = "entity")]
+    pub all: bool,
+    /// Only the form of this roster entity (USCC, park id, city code, or its exact name).
+    #[arg(long)]
+    pub entity: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Warehouse folder.
+    #[arg(long, default_value = "warehouse")]
+    pub warehouse: PathBuf,
+    /// Snapshot (run id) to report on; default: the current one.
+    #[arg(long)]
+    pub snapshot: Option<String>,
+    /// Folder for index.html and the Excel result packs.
+    #[arg(long, default_value = "report")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -126,4 +157,49 @@ pub struct RollbackArgs {
     pub warehouse: PathBuf,
     /// Snapshot (run id) to switch to; default: the one before current.
     pub run_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotsArgs {
+    /// Warehouse folder.
+    #[arg(long, default_value = "warehouse")]
+    pub warehouse: PathBuf,
+    /// Print JSON (one array) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewsArgs {
+    /// Warehouse folder (wherever it is now: a copied or moved folder reads its own files).
+    #[arg(long, default_value = "warehouse")]
+    pub warehouse: PathBuf,
+    /// Snapshot (run id) to read, for as-of questions; default: the current one.
+    #[arg(long)]
+    pub snapshot: Option<String>,
+}
+
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Remembers the log format, for messages printed outside tracing (see [`print_error`]).
+pub fn set_log_format(format: LogFormat) {
+    JSON_LOGS.store(
+        format == LogFormat::Json,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Whether stderr carries JSON lines only.
+pub fn json_logs() -> bool {
+    JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// An error for the operator on stderr: `zlbd: …` for people, an ERROR event (one JSON object)
+/// with `--log-format json`, so that every stderr line of a JSON run parses.
+pub fn print_error(message: &dyn std::fmt::Display) {
+    if json_logs() {
+        tracing::error!("{message}");
+    } else {
+        eprintln!("zlbd: {message}");
+    }
 }

@@ -1,4 +1,7 @@
 //! Thin entry point: parse arguments, start logging, run the subcommand, exit with its code.
+//!
+//! With `--log-format json` every line on stderr is one JSON object: usage errors, errors of
+//! the subcommands (through `cli::print_error`) and panics go through tracing too.
 
 use clap::Parser;
 use std::io::IsTerminal;
@@ -13,7 +16,12 @@ fn main() {
             } else {
                 zlbd::exit::OK
             };
-            let _ = error.print();
+            if error.use_stderr() && json_requested() {
+                init_logging(LogFormat::Json, 0);
+                zlbd::cli::print_error(&error.render());
+            } else {
+                let _ = error.print();
+            }
             std::process::exit(code);
         }
     };
@@ -22,8 +30,18 @@ fn main() {
     std::process::exit(code);
 }
 
+/// Whether the arguments ask for JSON logs, for a usage error found before they are parsed.
+fn json_requested() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|arg| arg == "--log-format=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--log-format" && pair[1] == "json")
+}
+
 fn init_logging(format: LogFormat, verbose: u8) {
     use tracing_subscriber::EnvFilter;
+    zlbd::cli::set_log_format(format);
     let default = match (format, verbose) {
         (_, 2..) => "debug",
         (_, 1) | (LogFormat::Json, _) => "info",
@@ -34,11 +52,27 @@ fn init_logging(format: LogFormat, verbose: u8) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match format {
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
+        LogFormat::Json => {
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .init();
+            // A panic (a reader bug caught per file, or a crash) is an event, not a plain line.
+            std::panic::set_hook(Box::new(|panic| {
+                let location = panic
+                    .location()
+                    .map(|at| format!("{}:{}", at.file(), at.line()))
+                    .unwrap_or_default();
+                let message = panic
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|text| text.to_string())
+                    .or_else(|| panic.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".to_string());
+                tracing::error!(location = %location, "panicked: {message}");
+            }));
+        }
         LogFormat::Pretty => builder
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)

@@ -420,7 +420,15 @@ fn old_snapshots_are_pruned_and_rollback_switches_back() {
             warehouse.to_str().unwrap(),
         ])
     };
-    for _ in 0..5 {
+    // SPEC v2: an identical rerun adds no snapshot, so each run gets one more file (a byte copy:
+    // a `duplicate` row), and retention keeps a snapshot for an hour after it stopped being
+    // current (a reader may still use it), so the earlier ones are made to look two hours old.
+    for run_index in 0..5 {
+        work.add(
+            &shared_fixtures().join("inbox/city_370100.xlsx"),
+            &format!("copy-{run_index}.xlsx"),
+        );
+        age_snapshots(&warehouse, chrono::TimeDelta::hours(2));
         assert_eq!(run().code, 3);
     }
     let snapshots = zlbd::warehouse::snapshots(&warehouse);
@@ -451,6 +459,22 @@ fn old_snapshots_are_pruned_and_rollback_switches_back() {
         "nope",
     ]);
     assert_ne!(ran.code, 0);
+}
+
+/// Moves every snapshot's `published_at` back by `age`, as if published that long ago.
+fn age_snapshots(warehouse: &Path, age: chrono::TimeDelta) {
+    for run_id in zlbd::warehouse::snapshots(warehouse) {
+        let path = warehouse
+            .join("snapshots")
+            .join(&run_id)
+            .join(zlbd::warehouse::snapshot::MANIFEST);
+        let mut manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let published: chrono::DateTime<chrono::Utc> =
+            manifest["published_at"].as_str().unwrap().parse().unwrap();
+        manifest["published_at"] = serde_json::Value::String((published - age).to_rfc3339());
+        std::fs::write(&path, manifest.to_string()).unwrap();
+    }
 }
 
 #[test]

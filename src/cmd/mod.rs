@@ -3,11 +3,14 @@
 
 pub(crate) mod dictionary;
 pub(crate) mod inspect;
+pub(crate) mod report;
 pub(crate) mod rollback;
 pub(crate) mod run;
 pub(crate) mod sample;
+pub(crate) mod snapshots;
 pub(crate) mod template;
 pub(crate) mod validate;
+pub(crate) mod views;
 
 use crate::cli::{Command, PipelineArgs};
 use crate::config::{default_pipeline_dir, Plan};
@@ -22,6 +25,9 @@ pub fn dispatch(command: Command) -> i32 {
         Command::Template(args) => template::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Snapshots(args) => snapshots::run(args),
+        Command::Views(args) => views::run(args),
+        Command::Report(args) => report::run(args),
         Command::Dictionary => dictionary::run(),
     }
 }
@@ -30,7 +36,7 @@ pub fn dispatch(command: Command) -> i32 {
 pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
     let dir = args.pipeline.clone().unwrap_or_else(default_pipeline_dir);
     Plan::load(&dir).map_err(|error| {
-        eprintln!("zlbd: {error}");
+        crate::cli::print_error(&error);
         exit::USAGE
     })
 }
@@ -39,7 +45,10 @@ pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
 pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32> {
     let plan = load_plan(args)?;
     if !inbox.is_dir() {
-        eprintln!("zlbd: the inbox {} is not a folder", inbox.display());
+        crate::cli::print_error(&format_args!(
+            "the inbox {} is not a folder",
+            inbox.display()
+        ));
         return Err(exit::USAGE);
     }
     init_workers(args.jobs);

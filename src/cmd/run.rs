@@ -1,16 +1,49 @@
 //! `zlbd run`: build the warehouse from the inbox and publish it atomically.
+//!
+//! Exit codes (SPEC §9) say what happened to `current`:
+//! - 0 / 3: published (3 with error rejects or rejected files, or with a problem after the
+//!   switch such as a failed prune: the publish stands and the warning says so). A run whose
+//!   tables are byte-identical to `current` records itself and adds no snapshot.
+//! - 1: nothing published, `current` untouched: a failure before the switch, the shrink guard,
+//!   a lock error other than "held", or a lock file deleted or replaced during the run.
+//! - 4: another run holds the lock.
 
-use crate::cli::RunArgs;
+use crate::cli::{print_error, RunArgs};
+use crate::domain::columns as c;
 use crate::domain::SubmissionStatus;
 use crate::exit;
 use crate::pipeline::{self, Cache, Summary};
-use crate::warehouse::{self, lock::WarehouseLock, runs};
-use std::path::Path;
-use tracing::{error, info, info_span, warn};
+use crate::warehouse::{
+    self,
+    lock::{LockError, WarehouseLock},
+    marker::{self, MarkerInfo, MarkerOutcome, RunMarker},
+    runs, Published, ShrinkRefused, WarehouseError,
+};
+use std::path::{Path, PathBuf};
+use tracing::{info, info_span, warn};
 
 /// A run id that sorts by time: 20261121T051200123456Z.
 pub fn new_run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("%Y%m%dT%H%M%S%6fZ").to_string()
+}
+
+/// How a run ended.
+enum Outcome {
+    /// `current` points at the published (or the identical, unchanged) snapshot.
+    Published {
+        summary: Box<Summary>,
+        published: Published,
+    },
+    /// The shrink guard refused: nothing published.
+    Refused {
+        summary: Box<Summary>,
+        refused: ShrinkRefused,
+    },
+    /// Nothing published; the previous snapshot is untouched.
+    Failed(String),
+    /// The lock file was deleted or replaced during the run: nothing published, and this run
+    /// may not write the runs log (another run may be writing it).
+    LockLost(String),
 }
 
 pub fn run(args: RunArgs) -> i32 {
@@ -22,6 +55,8 @@ pub fn run(args: RunArgs) -> i32 {
     let run_id = new_run_id(started);
     let span = info_span!("run", run_id = %run_id);
     let _entered = span.enter();
+    let pipeline_dir =
+        std::fs::canonicalize(&plan.pipeline_dir).unwrap_or_else(|_| plan.pipeline_dir.clone());
     let holder = format!(
         "pid {} run {run_id} started {}",
         std::process::id(),
@@ -29,19 +64,45 @@ pub fn run(args: RunArgs) -> i32 {
     );
     let lock = match WarehouseLock::acquire(&args.warehouse, &holder) {
         Ok(lock) => lock,
-        Err(error @ warehouse::lock::LockError::Held { .. }) => {
-            eprintln!("zlbd: {error}");
+        Err(error @ LockError::Held { .. }) => {
+            print_error(&error);
             return exit::LOCKED;
         }
         Err(error) => {
-            eprintln!("zlbd: {error}");
+            print_error(&format_args!(
+                "run failed; nothing was published and the previous snapshot is untouched: {error}"
+            ));
             return exit::FAILED;
         }
     };
     if let Some(previous) = &lock.recovered_from {
         warn!(previous = %previous, "Recovered a stale warehouse lock left by a run that did not finish.");
     }
-    warehouse::clean_leftovers(&args.warehouse);
+    let mut marker = match RunMarker::create(
+        &args.warehouse,
+        MarkerInfo {
+            run_id: run_id.clone(),
+            pid: std::process::id(),
+            command: "run".to_string(),
+            started_at: started,
+            phase: "starting".to_string(),
+            outcome: None,
+        },
+    ) {
+        Ok(marker) => marker,
+        Err(error) => {
+            print_error(&format_args!(
+                "run failed; nothing was published: cannot write the run marker in {}: {error}",
+                args.warehouse.display()
+            ));
+            return exit::FAILED;
+        }
+    };
+    record_runs_that_did_not_finish(&args.warehouse, &run_id);
+    let cleaned = warehouse::clean_leftovers(&args.warehouse);
+    if !cleaned.is_empty() {
+        info!(removed = ?cleaned, "Removed what runs that did not finish left behind.");
+    }
     let mut record = runs::RunRecord {
         run_id: run_id.clone(),
         started_at: started,
@@ -50,53 +111,155 @@ pub fn run(args: RunArgs) -> i32 {
         program_version: env!("CARGO_PKG_VERSION").to_string(),
         ..Default::default()
     };
-    let outcome = build_and_publish(&plan, &args, &run_id, &mut record);
+    let outcome = build_and_publish(&plan, &args, &run_id, &lock, &mut marker, &mut record);
     record.finished_at = chrono::Utc::now();
-    let code = match outcome {
-        Ok(summary) => {
-            if !args.quiet {
-                print!(
-                    "zlbd run {run_id}: published {}\n{}",
-                    args.warehouse.join("current").display(),
-                    summary.render()
-                );
+    let code = report(&outcome, &args, &run_id, &pipeline_dir, &mut record);
+    record.exit_code = Some(code);
+    if let Outcome::LockLost(message) = &outcome {
+        // The next run that holds the lock records this one from its marker.
+        marker.leave_with_outcome(MarkerOutcome {
+            status: record.status.clone(),
+            exit_code: code,
+            message: message.clone(),
+            finished_at: record.finished_at,
+        });
+    } else {
+        match runs::append(&args.warehouse, &record) {
+            Ok(()) => marker.finish(),
+            Err(message) => {
+                warn!(error = %message, "Could not append to runs.parquet; the next run records this run from its marker.");
+                marker.leave_with_outcome(MarkerOutcome {
+                    status: record.status.clone(),
+                    exit_code: code,
+                    message: record.message.clone().unwrap_or_default(),
+                    finished_at: record.finished_at,
+                });
             }
-            summary.exit_code()
         }
-        Err(message) => {
-            error!(error = %message, "Run failed; nothing was published and the previous snapshot is untouched.");
-            eprintln!("zlbd: run failed: {message}");
-            record.status = "failed".to_string();
-            record.message = Some(message);
-            exit::FAILED
-        }
-    };
-    record.exit_code = code;
-    if let Err(message) = runs::append(&args.warehouse, &record) {
-        warn!(error = %message, "Could not append to runs.parquet.");
     }
     info!(
+        pipeline = %pipeline_dir.display(),
+        outcome = %record.status,
+        snapshot = record.snapshot.as_deref().unwrap_or(""),
+        files = record.files,
+        files_active = record.files_active,
+        files_rejected = record.files_rejected,
+        facts = record.facts,
+        rejects_error = record.rejects_error,
+        rejects_warning = record.rejects_warning,
         exit_code = code,
         seconds = (record.finished_at - started).num_milliseconds() as f64 / 1000.0,
-        "Run finished."
+        "Run summary."
     );
     drop(lock);
     code
+}
+
+/// Prints what happened (summary on stdout, errors on stderr), fills the run's record and
+/// returns the exit code.
+fn report(
+    outcome: &Outcome,
+    args: &RunArgs,
+    run_id: &str,
+    pipeline_dir: &Path,
+    record: &mut runs::RunRecord,
+) -> i32 {
+    match outcome {
+        Outcome::Published { summary, published } => {
+            let snapshot = format!("{}/{}", warehouse::SNAPSHOTS, published.snapshot());
+            record.snapshot = Some(snapshot.clone());
+            let headline = match published {
+                Published::New { .. } => {
+                    record.status = "published".to_string();
+                    format!(
+                        "zlbd run {run_id}: published {snapshot} as current in {}",
+                        args.warehouse.display()
+                    )
+                }
+                Published::Unchanged { .. } => {
+                    record.status = "unchanged".to_string();
+                    format!(
+                        "zlbd run {run_id}: the tables are byte-identical to the current snapshot {snapshot} in {}; no snapshot added",
+                        args.warehouse.display()
+                    )
+                }
+            };
+            for warning in published.warnings() {
+                warn!(warning = %warning, "Published; a step after the switch failed (the publish stands).");
+            }
+            if !published.removed().is_empty() {
+                info!(removed = ?published.removed(), "Old snapshots removed by retention.");
+            }
+            let mut messages: Vec<String> = published.warnings().to_vec();
+            if matches!(published, Published::Unchanged { .. }) {
+                messages.insert(0, "tables identical to the current snapshot".to_string());
+            }
+            record.message = (!messages.is_empty()).then(|| messages.join("; "));
+            if !args.quiet {
+                let mut text = format!(
+                    "{headline}\npipeline: {}\n{}",
+                    pipeline_dir.display(),
+                    summary.render()
+                );
+                for warning in published.warnings() {
+                    text.push_str(&format!("warning (published anyway): {warning}\n"));
+                }
+                print!("{text}");
+            }
+            if published.warnings().is_empty() {
+                summary.exit_code()
+            } else {
+                exit::REJECTS
+            }
+        }
+        Outcome::Refused { summary, refused } => {
+            print_error(refused);
+            if !args.quiet {
+                print!(
+                    "zlbd run {run_id}: NOT published (shrink guard); current is unchanged\npipeline: {}\n{}",
+                    pipeline_dir.display(),
+                    summary.render()
+                );
+            }
+            record.status = "refused".to_string();
+            record.message = Some(refused.to_string());
+            exit::FAILED
+        }
+        Outcome::Failed(message) => {
+            print_error(&format_args!(
+                "run failed; nothing was published and the previous snapshot is untouched: {message}"
+            ));
+            record.status = "failed".to_string();
+            record.message = Some(message.clone());
+            exit::FAILED
+        }
+        Outcome::LockLost(message) => {
+            print_error(&format_args!("run failed: {message}"));
+            record.status = "failed".to_string();
+            record.message = Some(message.clone());
+            exit::FAILED
+        }
+    }
 }
 
 fn build_and_publish(
     plan: &crate::config::Plan,
     args: &RunArgs,
     run_id: &str,
+    lock: &WarehouseLock,
+    marker: &mut RunMarker,
     record: &mut runs::RunRecord,
-) -> Result<Summary, String> {
+) -> Outcome {
     let cache = (!args.no_cache).then(|| Cache::new(args.warehouse.join("cache"), plan));
     let progress = super::progress_bar();
     // The warehouse (and so its cache) is never input, even when placed inside the inbox.
-    let exclude = [args.warehouse.clone()];
+    let exclude: [PathBuf; 1] = [args.warehouse.clone()];
+    marker.phase("reading the inbox");
     let mut ingested =
-        pipeline::ingest_inbox(plan, &args.inbox, &exclude, cache.as_ref(), &progress)
-            .map_err(|error| error.to_string())?;
+        match pipeline::ingest_inbox(plan, &args.inbox, &exclude, cache.as_ref(), &progress) {
+            Ok(ingested) => ingested,
+            Err(error) => return Outcome::Failed(error.to_string()),
+        };
     let clock = std::time::Instant::now();
     let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
     info!(
@@ -105,22 +268,21 @@ fn build_and_publish(
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Inbox read."
     );
-    let built = pipeline::build(plan, &mut ingested.files).map_err(|error| error.to_string())?;
+    marker.phase("normalizing and comparing");
+    let built = match pipeline::build(plan, &mut ingested.files) {
+        Ok(built) => built,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
     info!(
         seconds = seconds(clock),
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Normalized and compared."
     );
-    let summary = Summary::of(&built).map_err(|error| error.to_string())?;
-    let clock = std::time::Instant::now();
-    let snapshot = warehouse::publish(&args.warehouse, run_id, &built.tables, plan.keep_snapshots)
-        .map_err(|error| error.to_string())?;
-    info!(
-        seconds = seconds(clock),
-        peak_rss_mb = pipeline::peak_rss_mb(),
-        "Snapshot published."
-    );
-    record.status = "published".to_string();
+    let summary = match Summary::of(&built) {
+        Ok(summary) => Box::new(summary),
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    log_rejected_files(&built.normalized.submissions);
     record.files = ingested.files.len() as i64;
     record.files_active = summary.files(SubmissionStatus::Active);
     record.files_rejected = summary.files(SubmissionStatus::Rejected);
@@ -128,13 +290,124 @@ fn build_and_publish(
     record.facts = summary.facts_loaded + summary.facts_derived;
     record.rejects_error = summary.errors;
     record.rejects_warning = summary.warnings;
-    record.snapshot = Some(relative(&snapshot, &args.warehouse));
-    Ok(summary)
+    let active = summary.files(SubmissionStatus::Active);
+    if let Err(refused) = warehouse::shrink_guard(&args.warehouse, active, plan.min_active_ratio) {
+        if !args.allow_shrink {
+            return Outcome::Refused { summary, refused };
+        }
+        warn!(
+            active = refused.active,
+            current = refused.current,
+            "--allow-shrink: publishing fewer active submissions than the shrink guard allows."
+        );
+    }
+    marker.phase("publishing");
+    let clock = std::time::Instant::now();
+    let published = warehouse::publish(
+        &args.warehouse,
+        lock,
+        &warehouse::Publication {
+            run_id,
+            tables: &built.tables,
+            keep: plan.keep_snapshots,
+            active_submissions: active,
+        },
+    );
+    match published {
+        Ok(published) => {
+            info!(
+                seconds = seconds(clock),
+                peak_rss_mb = pipeline::peak_rss_mb(),
+                snapshot = published.snapshot(),
+                new = matches!(published, Published::New { .. }),
+                "Snapshot published."
+            );
+            // The results for people (report/index.html and the Excel packs) go into the
+            // snapshot; a failure there is a warning: the publish stands.
+            let snapshot = args.warehouse.join(warehouse::SNAPSHOTS);
+            if let Err(error) =
+                crate::report::write_results(&snapshot.join(published.snapshot()), plan)
+            {
+                warn!(error = %error, "Published, but the report could not be written into the snapshot.");
+            }
+            Outcome::Published { summary, published }
+        }
+        Err(WarehouseError::Lock(error)) => Outcome::LockLost(error.to_string()),
+        Err(error) => Outcome::Failed(error.to_string()),
+    }
 }
 
-fn relative(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+/// One event per rejected file (file, reason), for schedulers reading JSON logs.
+fn log_rejected_files(submissions: &polars::prelude::DataFrame) {
+    let text = |name: &str| {
+        submissions
+            .column(name)
+            .ok()
+            .and_then(|column| column.str().ok().cloned())
+    };
+    let (Some(files), Some(statuses), Some(reasons)) =
+        (text(c::SOURCE_FILE), text(c::STATUS), text(c::REASON))
+    else {
+        return;
+    };
+    for ((file, status), reason) in files.iter().zip(statuses.iter()).zip(reasons.iter()) {
+        if status == Some(SubmissionStatus::Rejected.as_str()) {
+            warn!(
+                file = file.unwrap_or_default(),
+                reason = reason.unwrap_or_default(),
+                "File rejected."
+            );
+        }
+    }
+}
+
+/// Records in runs.parquet the runs whose marker is no longer held by a live process: killed,
+/// crashed, or ended without the lock to record themselves.
+fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
+    let gone = marker::abandoned(warehouse);
+    if gone.is_empty() {
+        return;
+    }
+    let records: Vec<runs::RunRecord> = gone
+        .iter()
+        .map(|found| {
+            let info = found.info.as_ref();
+            let mut record = runs::RunRecord {
+                run_id: found.run_id.clone(),
+                started_at: info.map_or(found.last_seen, |info| info.started_at),
+                finished_at: found.last_seen,
+                command: info.map_or_else(|| "run".to_string(), |info| info.command.clone()),
+                status: "interrupted".to_string(),
+                exit_code: None,
+                message: Some(format!(
+                    "the run did not finish (killed, crashed or the machine stopped) while {}{}; recorded by run {run_id}",
+                    info.map_or("working", |info| info.phase.as_str()),
+                    info.map_or(String::new(), |info| format!(" (pid {})", info.pid)),
+                )),
+                ..Default::default()
+            };
+            if let Some(outcome) = info.and_then(|info| info.outcome.as_ref()) {
+                record.status = outcome.status.clone();
+                record.exit_code = Some(outcome.exit_code);
+                record.finished_at = outcome.finished_at;
+                record.message = Some(outcome.message.clone());
+            }
+            record
+        })
+        .collect();
+    match runs::append_all(warehouse, run_id, &records) {
+        Ok(()) => {
+            for (found, record) in gone.into_iter().zip(&records) {
+                warn!(
+                    run = %record.run_id,
+                    status = %record.status,
+                    "A run that did not record itself was recorded in runs.parquet."
+                );
+                found.remove();
+            }
+        }
+        Err(message) => {
+            warn!(error = %message, "Could not record interrupted runs in runs.parquet.")
+        }
+    }
 }

@@ -1,22 +1,28 @@
-//! `zlbd template --out DIR`: blank forms for submitters, built from the catalog and roster.
+//! `zlbd template --out DIR [--all | --entity ID]`: forms for submitters, built from the catalog
+//! and roster — blank ones, and ones pre-filled with a roster entity's identity.
 
 use crate::cli::TemplateArgs;
 use crate::exit;
-use crate::report::template::write_templates;
+use crate::report::template::{write_templates, Selection, TemplateError};
 
 pub fn run(args: TemplateArgs) -> i32 {
     let plan = match super::load_plan(&args.pipeline) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
-    match write_templates(&plan, &args.out) {
+    let selection = match (&args.entity, args.all) {
+        (Some(entity), _) => Selection::Entity(entity.clone()),
+        (None, true) => Selection::All,
+        (None, false) => Selection::Standard,
+    };
+    match write_templates(&plan, &args.out, &selection) {
         Ok(files) => {
-            println!(
-                "wrote {} blank forms to {}",
-                files.len(),
-                args.out.display()
-            );
+            println!("wrote {} forms to {}", files.len(), args.out.display());
             exit::OK
+        }
+        Err(error @ TemplateError::UnknownEntity(_)) => {
+            eprintln!("zlbd: {error}");
+            exit::USAGE
         }
         Err(error) => {
             eprintln!("zlbd: {error}");

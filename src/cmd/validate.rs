@@ -16,21 +16,24 @@ pub fn run(args: ValidateArgs) -> i32 {
     let outcome = pipeline::ingest_inbox(&plan, &args.inbox, &exclude, None, &progress)
         .map_err(|error| error.to_string())
         .and_then(|mut ingested| {
-            pipeline::build(&plan, &mut ingested.files).map_err(|error| error.to_string())
+            // Notices need the raw cells, which build moves into its frames.
+            let notices = crate::report::notices(&ingested.files, &plan);
+            let built =
+                pipeline::build(&plan, &mut ingested.files).map_err(|error| error.to_string())?;
+            Ok((built, notices))
         })
-        .and_then(|built| {
+        .and_then(|(built, notices)| {
             let summary = Summary::of(&built).map_err(|error| error.to_string())?;
+            // Also writes the folder's marker (so a later run never reads it as forms), which
+            // lists the files written: the next validate replaces exactly those.
             let written = crate::report::write_feedback(
                 &args.out,
                 &built.normalized.submissions,
                 &built.findings,
+                &notices,
+                &plan,
             )
             .map_err(|error| error.to_string())?;
-            // Marks the folder as zlbd's, so a later run never reads it as forms.
-            let marker = args.out.join(crate::ingest::FEEDBACK_MARKER);
-            if let Err(error) = std::fs::write(&marker, "written by zlbd validate\n") {
-                tracing::warn!(path = %marker.display(), error = %error, "Could not mark the feedback folder.");
-            }
             Ok((summary, written.len()))
         });
     match outcome {

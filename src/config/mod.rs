@@ -74,6 +74,9 @@ struct PipelineConfig {
     /// Snapshot retention.
     #[serde(default)]
     warehouse: WarehouseConfig,
+    /// Safety checks before a run publishes.
+    #[serde(default)]
+    guard: GuardConfig,
 }
 
 #[derive(Debug, Deserialize)]
@@ -203,6 +206,24 @@ impl Default for WarehouseConfig {
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct GuardConfig {
+    /// Shrink guard (SPEC §6): a run that would publish fewer active submissions than this
+    /// share of the current snapshot's publishes nothing and exits 1 (an unmounted share or a
+    /// wrong `--inbox` must not empty the warehouse); `run --allow-shrink` publishes anyway.
+    /// 0 turns the guard off.
+    min_active_ratio: f64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig {
+            min_active_ratio: 0.8,
+        }
+    }
+}
+
 impl PipelineConfig {
     /// Checks the settings of `pipeline.toml` (not the catalog or roster), reporting each
     /// problem; returns the sorted years and the typical quota per level.
@@ -301,6 +322,15 @@ impl PipelineConfig {
             }
         }
         }
+        if !(0.0..=1.0).contains(&self.guard.min_active_ratio) {
+            report(
+                "guard.min_active_ratio",
+                format!(
+                    "must lie in 0..=1 (a share of the current snapshot's active submissions), got {}",
+                    self.guard.min_active_ratio
+                ),
+            );
+        }
         if self.warehouse.keep_snapshots < 1 {
             report(
                 "warehouse.keep_snapshots",
@@ -353,6 +383,9 @@ pub struct Plan {
     pub typical_min_completeness: f64,
     pub typical_quota: BTreeMap<Level, usize>,
     pub keep_snapshots: usize,
+    /// `guard.min_active_ratio`: the shrink guard's least share of the current snapshot's active
+    /// submissions, in 0..=1.
+    pub min_active_ratio: f64,
     /// SHA-256 over every configuration file's bytes: a changed config invalidates caches.
     pub fingerprint: String,
 }
@@ -439,6 +472,7 @@ impl Plan {
                 typical_min_completeness: raw.typical.min_completeness,
                 typical_quota,
                 keep_snapshots: raw.warehouse.keep_snapshots as usize,
+                min_active_ratio: raw.guard.min_active_ratio,
                 fingerprint: crate::domain::text::hex(&hasher.finalize()),
             }),
             _ => Err(ConfigError(problems)),
@@ -573,6 +607,18 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let error = Plan::load(dir.path()).unwrap_err();
         assert!(error.to_string().contains("extra"), "{error}");
+    }
+
+    #[test]
+    fn the_shrink_guard_ratio_defaults_to_0_8_and_must_be_a_share() {
+        let plan = Plan::load(&default_pipeline_dir()).unwrap();
+        assert_eq!(plan.min_active_ratio, 0.8);
+        let dir = pipeline_copy();
+        edit(dir.path(), "pipeline.toml", |text| {
+            text.replace("min_active_ratio = 0.8", "min_active_ratio = 1.5")
+        });
+        let error = Plan::load(dir.path()).unwrap_err();
+        assert_eq!(keys(&error), ["guard.min_active_ratio"], "{error}");
     }
 
     fn edit(dir: &Path, file: &str, edit: impl FnOnce(String) -> String) {

@@ -107,5 +107,3 @@ pub mod table {
     pub const CORRECTIONS: &str = "corrections";
     pub const ROSTER_STATUS: &str = "roster_status";
 }
-
-

@@ -216,6 +216,12 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "expected" => doc("是否在名单内应报送", "expected to submit (in the roster)"),
         "submitted" => doc("是否已报送", "submitted"),
         "cells_expected" => doc("应报送的指标×年份单元格数", "indicator × year cells expected"),
+        "indicator_key" => doc(
+            "指标键：层级:指标代码，供BI单列关联",
+            "indicator key <level>:<indicator_code> for single-column joins",
+        ),
+        "level_name" => doc("层级名称", "level, in Chinese"),
+        "park_name" => doc("所属园区名称", "park name"),
         "entity_key" => doc("对象键：层级:代码，供BI单列关联", "entity key <level>:<entity_id> for single-column joins"),
         "run_id" => doc("运行编号", "run id"),
         "started_at" => doc("开始时间（UTC）", "started at (UTC)"),

@@ -9,7 +9,8 @@
 //! document's dates are fixed).
 
 use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, FormatAlign, Formula, Workbook, Worksheet, XlsxError,
+    DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, Formula,
+    Workbook, Worksheet, XlsxError,
 };
 
 pub const INFO_SHEET: &str = "基本信息";
@@ -161,13 +162,105 @@ pub fn members_sheet(members: &[(String, String)]) -> PlainSheet {
     }
 }
 
+/// What a submitter may type into an indicator row's year cells (Excel data validation).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputRule {
+    /// A number within the bounds (amounts, rates, scores).
+    Decimal { min: Option<f64>, max: Option<f64> },
+    /// A whole number within the bounds (counts).
+    Whole { min: Option<i32>, max: Option<i32> },
+    /// 是 or 否 (flags).
+    YesNo,
+}
+
+impl InputRule {
+    /// The validation, with the message Excel shows when a value breaks it.
+    pub fn validation(&self, what: &str) -> Result<DataValidation, XlsxError> {
+        let (validation, rule) = match self {
+            InputRule::Decimal { min, max } => {
+                let rule = match (min, max) {
+                    (Some(min), Some(max)) => DataValidationRule::Between(*min, *max),
+                    (Some(min), None) => DataValidationRule::GreaterThanOrEqualTo(*min),
+                    (None, Some(max)) => DataValidationRule::LessThanOrEqualTo(*max),
+                    (None, None) => DataValidationRule::Between(-1e12, 1e12),
+                };
+                let text = match (min, max) {
+                    (Some(min), Some(max)) => format!("{min} 到 {max} 之间的数字"),
+                    (Some(min), None) => format!("不小于 {min} 的数字"),
+                    (None, Some(max)) => format!("不大于 {max} 的数字"),
+                    (None, None) => "数字（可为负数）".to_string(),
+                };
+                (DataValidation::new().allow_decimal_number(rule), text)
+            }
+            InputRule::Whole { min, max } => {
+                let rule = match (min, max) {
+                    (Some(min), Some(max)) => DataValidationRule::Between(*min, *max),
+                    (Some(min), None) => DataValidationRule::GreaterThanOrEqualTo(*min),
+                    (None, Some(max)) => DataValidationRule::LessThanOrEqualTo(*max),
+                    (None, None) => DataValidationRule::Between(i32::MIN, i32::MAX),
+                };
+                let text = match min {
+                    Some(min) => format!("不小于 {min} 的整数"),
+                    None => "整数".to_string(),
+                };
+                (DataValidation::new().allow_whole_number(rule), text)
+            }
+            InputRule::YesNo => (
+                DataValidation::new().allow_list_strings(&["是", "否"])?,
+                "“是”或“否”".to_string(),
+            ),
+        };
+        let message: String = format!("{what}：请填写{rule}；无数据请留空。")
+            .chars()
+            .take(250)
+            .collect();
+        validation
+            .set_error_title("填写内容不符合要求")?
+            .set_error_message(message)
+    }
+}
+
+/// How a template guards one sheet: input cells unlocked and validated, everything else locked
+/// under sheet protection (no password). Samples are written without guards, as submitters
+/// return forms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SheetGuard {
+    /// Indicator sheets: the rule of each row's year cells, in row order.
+    pub rules: Vec<Option<InputRule>>,
+    /// Column widths from column A.
+    pub widths: Vec<f64>,
+    /// Plain sheets: rows after the first that are input cells, in the first `input_columns`.
+    pub input_rows: u32,
+    pub input_columns: u16,
+    /// Info sheets: labels whose value stays editable when pre-filled (an empty value always is),
+    /// with an optional rule.
+    pub editable_labels: Vec<(String, Option<InputRule>)>,
+}
+
 struct Formats {
     percent: Format,
     merged: Format,
+    /// The unlocked format of input cells, when the form is guarded.
+    input: Option<Format>,
 }
 
 /// Writes a form to bytes and says where each indicator cell is.
 pub fn write_form(book: &FormBook) -> Result<(Vec<u8>, Placement), XlsxError> {
+    write_book(book, None)
+}
+
+/// Writes a form whose sheets are protected, with `guards[i]` for `book.sheets[i]`.
+pub fn write_guarded_form(
+    book: &FormBook,
+    guards: &[SheetGuard],
+) -> Result<(Vec<u8>, Placement), XlsxError> {
+    write_book(book, Some(guards))
+}
+
+fn write_book(
+    book: &FormBook,
+    guards: Option<&[SheetGuard]>,
+) -> Result<(Vec<u8>, Placement), XlsxError> {
     let mut workbook = Workbook::new();
     let created = ExcelDateTime::from_ymd(2022, 1, 15)?;
     workbook.set_properties(
@@ -178,10 +271,19 @@ pub fn write_form(book: &FormBook) -> Result<(Vec<u8>, Placement), XlsxError> {
     let formats = Formats {
         percent: Format::new().set_num_format("0.0%"),
         merged: Format::new().set_align(FormatAlign::VerticalCenter),
+        input: guards.map(|_| {
+            Format::new()
+                .set_unlocked()
+                .set_background_color("FFF9E5")
+                .set_border(rust_xlsxwriter::FormatBorder::Thin)
+                .set_border_color("BFBFBF")
+        }),
     };
+    let default_guard = SheetGuard::default();
     let mut placement = Vec::with_capacity(book.sheets.len());
-    for sheet in &book.sheets {
+    for (index, sheet) in book.sheets.iter().enumerate() {
         let worksheet = workbook.add_worksheet();
+        let guard = guards.map(|guards| guards.get(index).unwrap_or(&default_guard));
         let placed = match sheet {
             FormSheet::Info { name, pairs } => {
                 write_info(worksheet, name, pairs, &formats)?;
@@ -193,9 +295,118 @@ pub fn write_form(book: &FormBook) -> Result<(Vec<u8>, Placement), XlsxError> {
                 Vec::new()
             }
         };
+        if let (Some(guard), Some(input)) = (guard, &formats.input) {
+            guard_sheet(worksheet, sheet, &placed, guard, input)?;
+        }
         placement.push(placed);
     }
     Ok((workbook.save_to_buffer()?, placement))
+}
+
+/// Unlocks and validates a sheet's input cells, sets its widths and protects it.
+fn guard_sheet(
+    worksheet: &mut Worksheet,
+    sheet: &FormSheet,
+    placed: &[Vec<String>],
+    guard: &SheetGuard,
+    input: &Format,
+) -> Result<(), XlsxError> {
+    for (col, width) in guard.widths.iter().enumerate() {
+        worksheet.set_column_width(col as u16, *width)?;
+    }
+    match sheet {
+        FormSheet::Info { pairs, .. } => {
+            for (index, (label, value)) in pairs.iter().enumerate() {
+                let row = index as u32 + 2;
+                let editable = guard.editable_labels.iter().find(|(l, _)| l == label);
+                let empty = matches!(value, Written::Blank)
+                    || matches!(value, Written::Text(text) if text.is_empty());
+                if !(empty || editable.is_some()) {
+                    continue;
+                }
+                match value {
+                    Written::Number(number) => {
+                        worksheet.write_number_with_format(row, 1, *number, input)?;
+                    }
+                    Written::Text(text) if !text.is_empty() => {
+                        worksheet.write_string_with_format(row, 1, text, input)?;
+                    }
+                    _ => {
+                        worksheet.write_blank(row, 1, input)?;
+                    }
+                }
+                if let Some((_, Some(rule))) = editable {
+                    worksheet.add_data_validation(row, 1, row, 1, &rule.validation(label)?)?;
+                }
+            }
+        }
+        FormSheet::Indicators(table) => {
+            for ((row, addresses), rule) in table
+                .rows
+                .iter()
+                .zip(placed)
+                .zip(guard.rules.iter().cloned().chain(std::iter::repeat(None)))
+            {
+                let mut first: Option<(u32, u16)> = None;
+                let mut last = (0, 0);
+                for (cell, address) in row.cells.iter().zip(addresses) {
+                    let Some((r, c)) = parse_a1(address) else {
+                        continue;
+                    };
+                    match cell {
+                        Written::Blank => {
+                            worksheet.write_blank(r, c, input)?;
+                        }
+                        Written::Number(number) => {
+                            worksheet.write_number_with_format(r, c, *number, input)?;
+                        }
+                        Written::Text(text) => {
+                            worksheet.write_string_with_format(r, c, text, input)?;
+                        }
+                        _ => {}
+                    }
+                    first.get_or_insert((r, c));
+                    last = (r, c);
+                }
+                if let (Some((r, c)), Some(rule)) = (first, rule) {
+                    worksheet.add_data_validation(
+                        r,
+                        c,
+                        last.0,
+                        last.1,
+                        &rule.validation(&row.name)?,
+                    )?;
+                }
+                // 备注, right of the year columns.
+                if let Some((r, _)) = first {
+                    worksheet.write_blank(r, last.1 + 1, input)?;
+                }
+            }
+        }
+        FormSheet::Plain(_) => {
+            for row in 1..=guard.input_rows {
+                for col in 0..guard.input_columns {
+                    worksheet.write_blank(row, col, input)?;
+                }
+            }
+        }
+    }
+    worksheet.protect();
+    Ok(())
+}
+
+/// `D12` → (row 11, column 3), zero-based.
+fn parse_a1(address: &str) -> Option<(u32, u16)> {
+    let letters: String = address
+        .chars()
+        .take_while(|c| c.is_ascii_uppercase())
+        .collect();
+    let digits = &address[letters.len()..];
+    let row: u32 = digits.parse().ok()?;
+    let col = letters
+        .chars()
+        .fold(0u32, |acc, c| acc * 26 + (c as u32 - 'A' as u32 + 1));
+    (row >= 1 && col >= 1).then(|| (row - 1, (col - 1) as u16))
 }
 
 fn write_written(

@@ -1,17 +1,33 @@
-//! Feedback for submitters: one workbook per submitter listing every rejected or warned cell
-//! (sheet, A1 address, raw value, rule, Chinese message) and one summary across submitters.
-//! Written with rust_xlsxwriter, so submitters open it in the tool they filled the form with.
+//! Results for people, written with rust_xlsxwriter and plotters:
+//! - the report of a published snapshot ([`write_report`], [`write_results`]): one static
+//!   `index.html` with inline SVG charts, and Excel result packs beside it;
+//! - feedback for submitters ([`write_feedback`]): one workbook per submitter and a summary;
+//! - the blank and pre-filled forms submitters fill in (`template`), laid out by the form writer
+//!   that the sample generator shares.
+//!
+//! Reads the warehouse (and the layers below it) only: a report is a function of a snapshot's
+//! Parquet tables and the pipeline's roster and catalog.
 
+pub(crate) mod charts;
+pub(crate) mod feedback;
 pub(crate) mod form_writer;
+pub(crate) mod html;
+pub(crate) mod model;
+pub(crate) mod packs;
+pub(crate) mod snapshot;
 pub(crate) mod template;
 
-use crate::domain::columns as c;
-use crate::domain::{Finding, Severity, SubmissionStatus};
-use crate::frames;
-use polars::prelude::*;
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
-use std::collections::BTreeMap;
+pub use feedback::{notices, write_feedback, Notice};
+
+use crate::config::Plan;
+use polars::prelude::PolarsError;
+use rust_xlsxwriter::XlsxError;
 use std::path::{Path, PathBuf};
+
+/// The folder inside a snapshot that holds its report.
+pub const REPORT_DIR: &str = "report";
+/// The report page's file name.
+pub const INDEX: &str = "index.html";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -24,254 +40,97 @@ pub enum ReportError {
     },
     #[error("submissions table: {0}")]
     Frame(#[from] PolarsError),
+    /// The snapshot's tables cannot be read.
+    #[error("cannot read the snapshot: {0}")]
+    Snapshot(String),
 }
 
-/// One submissions row, as the report needs it.
-#[derive(Debug, Clone, Default)]
-struct FileRow {
-    source_file: String,
-    form: String,
-    entity_id: String,
-    entity_name: String,
-    status: String,
-    reason: String,
-    counts: [i64; 4],
-}
-
-fn file_rows(submissions: &DataFrame) -> PolarsResult<Vec<FileRow>> {
-    let text = |name: &str| -> PolarsResult<Vec<String>> {
-        Ok(frames::strings(submissions, name)?
-            .into_iter()
-            .map(Option::unwrap_or_default)
-            .collect())
-    };
-    let number = |name: &str| -> PolarsResult<Vec<i64>> {
-        Ok(frames::integers(submissions, name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(0))
-            .collect())
-    };
-    let (files, forms, ids, names, statuses, reasons) = (
-        text(c::SOURCE_FILE)?,
-        text(c::FORM)?,
-        text(c::ENTITY_ID)?,
-        text(c::ENTITY_NAME)?,
-        text(c::STATUS)?,
-        text(c::REASON)?,
-    );
-    let counts = [
-        number(c::CELLS_LOADED)?,
-        number(c::CELLS_SUPERSEDED)?,
-        number(c::CELLS_REJECTED)?,
-        number(c::CELLS_MISSING)?,
-    ];
-    Ok((0..submissions.height())
-        .map(|i| FileRow {
-            source_file: files[i].clone(),
-            form: forms[i].clone(),
-            entity_id: ids[i].clone(),
-            entity_name: names[i].clone(),
-            status: statuses[i].clone(),
-            reason: reasons[i].clone(),
-            counts: [counts[0][i], counts[1][i], counts[2][i], counts[3][i]],
-        })
-        .collect())
-}
-
-fn status_zh(status: &str) -> &'static str {
-    SubmissionStatus::parse(status).map_or("未知", SubmissionStatus::label_zh)
-}
-
-/// A file name safe on Windows and Linux.
-fn safe_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if "\\/:*?\"<>|".contains(c) || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// Builds a workbook with `fill` and saves it to `path`.
-fn save(
-    path: PathBuf,
-    fill: impl FnOnce(&mut Workbook) -> Result<(), XlsxError>,
-) -> Result<PathBuf, ReportError> {
-    let mut workbook = Workbook::new();
-    fill(&mut workbook)
-        .and_then(|()| workbook.save(&path))
-        .map_err(|source| ReportError::Xlsx {
-            path: path.clone(),
-            source,
-        })?;
-    Ok(path)
-}
-
-/// Writes the feedback workbooks and `汇总.xlsx` into `out`; returns the paths written.
-pub fn write_feedback(
-    out: &Path,
-    submissions: &DataFrame,
-    findings: &[Finding],
-) -> Result<Vec<PathBuf>, ReportError> {
-    std::fs::create_dir_all(out).map_err(|source| ReportError::Io {
-        path: out.to_path_buf(),
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Io {
+        path: path.to_path_buf(),
         source,
-    })?;
-    let rows = file_rows(submissions)?;
-    let mut by_file: ByFile = BTreeMap::new();
-    for finding in findings {
-        by_file
-            .entry(finding.source_file.as_str())
-            .or_default()
-            .push(finding);
     }
-    let mut written = Vec::new();
-    for (submitter, files) in &by_submitter(&rows) {
-        let path = out.join(format!("{}_反馈.xlsx", safe_name(submitter)));
-        written.push(save(path, |workbook| {
-            submitter_sheet(workbook, submitter, files, &by_file)
-        })?);
-    }
-    let path = out.join("汇总.xlsx");
-    written.push(save(path, |workbook| {
-        summary_sheet(workbook, &rows, &by_file)
-    })?);
+}
+
+/// Writes the report of the snapshot folder `snapshot_dir` into `out`: `index.html` and the
+/// Excel packs. Returns the paths written, the page first.
+pub fn write_report(
+    snapshot_dir: &Path,
+    plan: &Plan,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let snapshot = snapshot::Snapshot::read(snapshot_dir).map_err(ReportError::Snapshot)?;
+    let model = model::build(&snapshot, plan);
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let page = out.join(INDEX);
+    let staging = out.join(format!(".{INDEX}.tmp"));
+    std::fs::write(&staging, html::render(&model)).map_err(io(&staging))?;
+    std::fs::rename(&staging, &page).map_err(io(&page))?;
+    let mut written = vec![page];
+    written.extend(packs::write_packs(out, &snapshot, &model, plan)?);
     Ok(written)
 }
 
-/// Each file's findings, by `source_file`.
-type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
-
-/// One workbook per submitter: files grouped by entity, or alone when nobody is known.
-fn by_submitter(rows: &[FileRow]) -> BTreeMap<String, Vec<&FileRow>> {
-    let mut by_submitter: BTreeMap<String, Vec<&FileRow>> = BTreeMap::new();
-    for row in rows
-        .iter()
-        .filter(|row| row.status != SubmissionStatus::Ignored.as_str())
-    {
-        let key = if row.entity_id.is_empty() {
-            format!(
-                "文件_{}",
-                row.source_file
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(&row.source_file)
-            )
-        } else if row.entity_name.is_empty() {
-            row.entity_id.clone()
-        } else {
-            format!("{}_{}", row.entity_name, row.entity_id)
-        };
-        by_submitter.entry(key).or_default().push(row);
+/// Writes the report into a published snapshot, as `<snapshot>/report/` (called by `zlbd run`
+/// under the warehouse lock, after the publish; a failure there is a warning, never a failed
+/// run). Returns the paths written, the page first.
+///
+/// The report is built beside the snapshot (`snapshots/.tmp-report-…`, which the warehouse's
+/// clean-up removes if a killed run leaves it) and moved in with one rename, so a reader never
+/// sees half a report. A rerun whose report is byte-identical (an unchanged snapshot) leaves the
+/// folder as it is; a different one replaces it (the old one moved aside as `.del-report-…`).
+pub fn write_results(snapshot_dir: &Path, plan: &Plan) -> Result<Vec<PathBuf>, ReportError> {
+    let parent = snapshot_dir.parent().unwrap_or(Path::new("."));
+    let name = snapshot_dir
+        .file_name()
+        .map(|name| name.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let pid = std::process::id();
+    let staging = parent.join(format!(".tmp-report-{name}-{pid}"));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
     }
-    by_submitter
+    let written = match write_report(snapshot_dir, plan, &staging) {
+        Ok(written) => written,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
+    let target = snapshot_dir.join(REPORT_DIR);
+    let moved = |path: PathBuf| match path.strip_prefix(&staging) {
+        Ok(relative) => target.join(relative),
+        Err(_) => path,
+    };
+    if target.is_dir() && same_files(&target, &staging) {
+        std::fs::remove_dir_all(&staging).map_err(io(&staging))?;
+        return Ok(written.into_iter().map(moved).collect());
+    }
+    let aside = parent.join(format!(".del-report-{name}-{pid}"));
+    if target.exists() {
+        std::fs::rename(&target, &aside).map_err(io(&target))?;
+    }
+    std::fs::rename(&staging, &target).map_err(io(&staging))?;
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside).map_err(io(&aside))?;
+    }
+    Ok(written.into_iter().map(moved).collect())
 }
 
-/// A submitter's feedback: its files with their status, then every finding of those files.
-fn submitter_sheet(
-    workbook: &mut Workbook,
-    submitter: &str,
-    files: &[&FileRow],
-    by_file: &ByFile,
-) -> Result<(), XlsxError> {
-    let bold = Format::new().set_bold();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("问题清单")?;
-    sheet.write_string_with_format(0, 0, format!("填报反馈：{submitter}"), &bold)?;
-    let mut row = 2u32;
-    for file in files {
-        sheet.write_string(row, 0, format!("文件：{}", file.source_file))?;
-        sheet.write_string(row, 1, format!("状态：{}", status_zh(&file.status)))?;
-        if !file.reason.is_empty() {
-            sheet.write_string(row, 2, format!("原因：{}", file.reason))?;
-        }
-        row += 1;
-    }
-    row += 1;
-    let headers = ["文件", "工作表", "单元格", "原始值", "规则", "级别", "说明"];
-    for (col, header) in headers.iter().enumerate() {
-        sheet.write_string_with_format(row, col as u16, *header, &bold)?;
-    }
-    row += 1;
-    let mut problems = 0;
-    for file in files {
-        for finding in by_file.get(file.source_file.as_str()).into_iter().flatten() {
-            let severity = match finding.rule.severity() {
-                Severity::Error => "错误（未载入）",
-                Severity::Warning => "警告（已载入，请核实）",
-            };
-            let cells = [
-                finding.source_file.as_str(),
-                finding.source_sheet.as_deref().unwrap_or(""),
-                finding.source_cell.as_deref().unwrap_or(""),
-                finding.raw_value.as_deref().unwrap_or(""),
-                finding.rule.as_str(),
-                severity,
-                finding.message.as_str(),
-            ];
-            for (col, text) in cells.iter().enumerate() {
-                sheet.write_string(row, col as u16, *text)?;
-            }
-            row += 1;
-            problems += 1;
-        }
-    }
-    if problems == 0 {
-        sheet.write_string(row, 0, "未发现问题，感谢配合。")?;
-    }
-    sheet.set_column_width(0, 36)?;
-    sheet.set_column_width(6, 90)?;
-    Ok(())
-}
-
-/// `汇总.xlsx`: one row per file with its status and counts.
-fn summary_sheet(
-    workbook: &mut Workbook,
-    rows: &[FileRow],
-    by_file: &ByFile,
-) -> Result<(), XlsxError> {
-    let bold = Format::new().set_bold();
-    let sheet = workbook.add_worksheet();
-    sheet.set_name("汇总")?;
-    let headers = [
-        "文件",
-        "报表类型",
-        "填报单位",
-        "状态",
-        "原因",
-        "载入",
-        "被取代",
-        "错误",
-        "缺失",
-        "警告",
-    ];
-    for (col, header) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
-    }
-    for (index, file) in rows.iter().enumerate() {
-        let row = index as u32 + 1;
-        let warnings = by_file
-            .get(file.source_file.as_str())
-            .map(|list| {
-                list.iter()
-                    .filter(|f| f.rule.severity() == Severity::Warning)
-                    .count()
+/// Whether two folders hold the same files with the same bytes (one level: a report is flat).
+fn same_files(a: &Path, b: &Path) -> bool {
+    let files = |dir: &Path| -> Option<std::collections::BTreeMap<String, Vec<u8>>> {
+        std::fs::read_dir(dir)
+            .ok()?
+            .map(|entry| {
+                let entry = entry.ok()?;
+                let bytes = std::fs::read(entry.path()).ok()?;
+                Some((entry.file_name().to_string_lossy().to_string(), bytes))
             })
-            .unwrap_or(0);
-        sheet.write_string(row, 0, &file.source_file)?;
-        sheet.write_string(row, 1, &file.form)?;
-        sheet.write_string(row, 2, &file.entity_name)?;
-        sheet.write_string(row, 3, status_zh(&file.status))?;
-        sheet.write_string(row, 4, &file.reason)?;
-        for (offset, count) in file.counts.iter().enumerate() {
-            sheet.write_number(row, 5 + offset as u16, *count as f64)?;
-        }
-        sheet.write_number(row, 9, warnings as f64)?;
+            .collect()
+    };
+    match (files(a), files(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
     }
-    sheet.set_column_width(0, 40)?;
-    sheet.set_column_width(4, 60)?;
-    Ok(())
 }

@@ -1,18 +1,41 @@
 //! Warehouse: writes a complete Parquet snapshot, fsyncs it, then switches `current` to it
 //! with one atomic rename, so readers never see half a snapshot and a kill at any moment
-//! leaves the previous one in place. Also: views.sql, the runs log, retention, rollback and the
-//! lock that keeps a second run out.
+//! leaves the previous one in place. Also: views.sql over a fixed snapshot, the runs log,
+//! retention, rollback, run markers and the lock that keeps a second run out.
+//!
+//! Publishing, in order (everything before the switch can fail without touching `current`):
+//! 1. write every table into `snapshots/.tmp-<run_id>` (flocked by this process while it writes),
+//!    then `_manifest.json` (sizes, rows, SHA-256);
+//! 2. if the tables are byte-identical to `current`, drop the staging folder: nothing is added;
+//! 3. check the lock file is still the one this run locked; rename the staging folder to
+//!    `snapshots/<run_id>`; check every table's files are there; check the lock again;
+//! 4. switch `current` (symlink + rename).
+//!
+//! After the switch the run *is* published: writing views.sql and pruning old snapshots can only
+//! produce warnings.
+//!
+//! Failure injection for tests (`ZLBD_FAILPOINT`, see [`crate::failpoint`]): `before-switch`,
+//! `pause-while-staging` (the run stops itself with SIGSTOP after the first table is staged),
+//! `flock-fails` (flock fails with ENOLCK), `prune-fails`, `views-fails`.
 
+pub(crate) mod bi;
 pub(crate) mod lock;
+pub(crate) mod marker;
 pub mod parquet_io;
+pub(crate) mod retention;
 pub(crate) mod runs;
 pub(crate) mod schema;
+pub mod snapshot;
+pub mod views;
 
 use crate::domain::columns as c;
 use polars::prelude::*;
+use snapshot::{FileEntry, Manifest};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+pub use retention::clean_leftovers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
@@ -32,15 +55,21 @@ pub enum WarehouseError {
     /// Filtering a frame into partitions failed.
     #[error("table {table}: {source}")]
     Frame { table: String, source: PolarsError },
-    /// ZLBD_FAILPOINT=before-switch was set (tests only).
-    #[error("failure injected by ZLBD_FAILPOINT=before-switch")]
-    Injected,
-    /// `rollback` named a snapshot that is not there.
-    #[error("no snapshot {0:?} in the warehouse (see `ls snapshots/`)")]
+    /// ZLBD_FAILPOINT named this point (tests only).
+    #[error("failure injected by ZLBD_FAILPOINT={0}")]
+    Injected(&'static str),
+    /// A command named a snapshot that is not there.
+    #[error("no snapshot {0:?} in the warehouse (see `zlbd snapshots`)")]
     NoSnapshot(String),
+    /// A snapshot lacks a table or a file: never made current.
+    #[error("snapshot {run_id} is incomplete: {problem}")]
+    Incomplete { run_id: String, problem: String },
+    /// The lock was lost (its file deleted or replaced) before the switch.
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
 }
 
-fn io<'a>(
+pub(crate) fn io<'a>(
     action: &'static str,
     path: &'a Path,
 ) -> impl FnOnce(std::io::Error) -> WarehouseError + 'a {
@@ -59,44 +88,206 @@ pub const CURRENT: &str = "current";
 pub const VIEWS: &str = "views.sql";
 
 /// Fsyncs a directory so renames inside it survive a power cut.
-fn sync_dir(path: &Path) -> Result<(), WarehouseError> {
+pub(crate) fn sync_dir(path: &Path) -> Result<(), WarehouseError> {
     fs::File::open(path)
         .and_then(|dir| dir.sync_all())
         .map_err(io("sync", path))
 }
 
-/// Writes a snapshot under `snapshots/<run_id>` and switches `current` to it.
-pub fn publish(
-    warehouse: &Path,
-    run_id: &str,
-    tables: &Tables,
-    keep: usize,
-) -> Result<PathBuf, WarehouseError> {
-    let snapshots = warehouse.join(SNAPSHOTS);
-    fs::create_dir_all(&snapshots).map_err(io("create", &snapshots))?;
-    let staging = snapshots.join(format!(".tmp-{run_id}"));
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(io("remove", &staging))?;
-    }
-    fs::create_dir(&staging).map_err(io("create", &staging))?;
-    for table in c::TABLES {
-        let frame = tables.get(table).cloned().unwrap_or_default();
-        write_table(&staging, table, &frame)?;
-    }
-    sync_dir(&staging)?;
-    if crate::failpoint::active("before-switch") {
-        return Err(WarehouseError::Injected);
-    }
-    let snapshot = snapshots.join(run_id);
-    fs::rename(&staging, &snapshot).map_err(io("rename", &staging))?;
-    sync_dir(&snapshots)?;
-    switch_current(warehouse, run_id)?;
-    write_views(warehouse)?;
-    prune(warehouse, keep)?;
-    Ok(snapshot)
+/// What a run asks to publish.
+pub struct Publication<'a> {
+    pub run_id: &'a str,
+    pub tables: &'a Tables,
+    pub keep: usize,
+    pub active_submissions: i64,
 }
 
-fn write_table(staging: &Path, table: &str, frame: &DataFrame) -> Result<(), WarehouseError> {
+/// What a publish did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Published {
+    /// `current` now points at the new snapshot `run_id`.
+    New {
+        run_id: String,
+        removed: Vec<String>,
+        warnings: Vec<String>,
+    },
+    /// The tables are byte-identical to `current` (`run_id`): no snapshot was added.
+    Unchanged {
+        run_id: String,
+        removed: Vec<String>,
+        warnings: Vec<String>,
+    },
+}
+
+impl Published {
+    /// The snapshot `current` points at after the publish.
+    pub fn snapshot(&self) -> &str {
+        match self {
+            Published::New { run_id, .. } | Published::Unchanged { run_id, .. } => run_id,
+        }
+    }
+
+    /// Problems after the switch (views.sql, retention): the publish stands.
+    pub fn warnings(&self) -> &[String] {
+        match self {
+            Published::New { warnings, .. } | Published::Unchanged { warnings, .. } => warnings,
+        }
+    }
+
+    pub fn removed(&self) -> &[String] {
+        match self {
+            Published::New { removed, .. } | Published::Unchanged { removed, .. } => removed,
+        }
+    }
+}
+
+/// A staging folder this process is writing, flocked so no other run takes it for abandoned.
+struct Staging {
+    path: PathBuf,
+    _held: fs::File,
+}
+
+impl Staging {
+    fn create(warehouse: &Path, run_id: &str) -> Result<Staging, WarehouseError> {
+        let snapshots = warehouse.join(SNAPSHOTS);
+        fs::create_dir_all(&snapshots).map_err(io("create", &snapshots))?;
+        let path = snapshots.join(format!("{}{run_id}", retention::STAGING_PREFIX));
+        fs::create_dir(&path).map_err(io("create", &path))?;
+        let held = fs::File::open(&path).map_err(io("open", &path))?;
+        // A fresh folder: nobody else can hold it. A filesystem without flock only weakens the
+        // proof of abandonment (the warehouse lock already failed on such a filesystem).
+        let _ = lock::try_flock(&held);
+        Ok(Staging { path, _held: held })
+    }
+}
+
+/// Writes a snapshot and switches `current` to it, unless its tables are byte-identical to the
+/// current snapshot's. Runs under `lock`, which is checked again just before the switch.
+pub fn publish(
+    warehouse: &Path,
+    lock: &lock::WarehouseLock,
+    publication: &Publication,
+) -> Result<Published, WarehouseError> {
+    let run_id = publication.run_id;
+    let previous = current_run(warehouse);
+    let staging = Staging::create(warehouse, run_id)?;
+    let snapshot = snapshot::dir(warehouse, run_id);
+    let switched = stage_and_switch(warehouse, lock, publication, &staging, previous.as_deref());
+    let outcome = match switched {
+        Ok(switched) => switched,
+        Err(error) => {
+            // Ours, and never current: remove it so nothing half-made stays behind.
+            let _ = fs::remove_dir_all(&staging.path);
+            if current_run(warehouse).as_deref() != Some(run_id) {
+                let _ = fs::remove_dir_all(&snapshot);
+            }
+            return Err(error);
+        }
+    };
+    let mut warnings = Vec::new();
+    if !outcome {
+        let _ = fs::remove_dir_all(&staging.path);
+    }
+    let now = current_run(warehouse).unwrap_or_else(|| run_id.to_string());
+    if let Err(error) = views::write_views(warehouse, &now, run_id) {
+        warnings.push(format!("views.sql was not rewritten: {error}"));
+    }
+    let pruned = lock.verify().map_err(WarehouseError::from).and_then(|()| {
+        retention::prune(
+            warehouse,
+            publication.keep,
+            previous.as_deref(),
+            chrono::Utc::now(),
+        )
+    });
+    let removed = match pruned {
+        Ok(removed) => removed,
+        Err(error) => {
+            warnings.push(format!("old snapshots were not pruned: {error}"));
+            Vec::new()
+        }
+    };
+    Ok(if outcome {
+        Published::New {
+            run_id: now,
+            removed,
+            warnings,
+        }
+    } else {
+        Published::Unchanged {
+            run_id: now,
+            removed,
+            warnings,
+        }
+    })
+}
+
+/// Steps 1–4 of a publish. Ok(true): switched; Ok(false): identical to current, not switched.
+fn stage_and_switch(
+    warehouse: &Path,
+    lock: &lock::WarehouseLock,
+    publication: &Publication,
+    staging: &Staging,
+    previous: Option<&str>,
+) -> Result<bool, WarehouseError> {
+    let run_id = publication.run_id;
+    let mut tables = BTreeMap::new();
+    for (index, table) in c::TABLES.into_iter().enumerate() {
+        let frame = publication.tables.get(table).cloned().unwrap_or_default();
+        tables.insert(
+            table.to_string(),
+            write_table(&staging.path, table, &frame)?,
+        );
+        if index == 0 && crate::failpoint::active("pause-while-staging") {
+            // SAFETY: stops this process until a test sends SIGCONT.
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
+        }
+    }
+    let manifest = Manifest {
+        run_id: run_id.to_string(),
+        published_at: chrono::Utc::now(),
+        program_version: env!("CARGO_PKG_VERSION").to_string(),
+        active_submissions: publication.active_submissions,
+        tables,
+    };
+    manifest.write(&staging.path)?;
+    sync_dir(&staging.path)?;
+    // Nothing shared is touched before this check: a run whose lock file was deleted or
+    // replaced stops here, whatever it built.
+    lock.verify()?;
+    if let Some(current) = previous {
+        if snapshot::verify(&snapshot::dir(warehouse, current), false).is_ok()
+            && snapshot::manifest(warehouse, current)
+                .is_ok_and(|existing| existing.same_tables(&manifest))
+        {
+            return Ok(false);
+        }
+    }
+    if crate::failpoint::active("before-switch") {
+        return Err(WarehouseError::Injected("before-switch"));
+    }
+    lock.verify()?;
+    let snapshots = warehouse.join(SNAPSHOTS);
+    let snapshot = snapshots.join(run_id);
+    fs::rename(&staging.path, &snapshot).map_err(io("rename", &staging.path))?;
+    sync_dir(&snapshots)?;
+    snapshot::verify(&snapshot, false).map_err(|problem| WarehouseError::Incomplete {
+        run_id: run_id.to_string(),
+        problem: problem.0,
+    })?;
+    lock.verify()?;
+    switch_current(warehouse, run_id, run_id)?;
+    Ok(true)
+}
+
+/// Writes one table into the staging folder; returns its files for the manifest.
+fn write_table(
+    staging: &Path,
+    table: &str,
+    frame: &DataFrame,
+) -> Result<Vec<FileEntry>, WarehouseError> {
     let schema =
         schema::schema(table).ok_or_else(|| WarehouseError::NoSnapshot(table.to_string()))?;
     let dir = staging.join(table);
@@ -121,128 +312,17 @@ fn write_table(staging: &Path, table: &str, frame: &DataFrame) -> Result<(), War
         .map(|group| parquet_io::record_batch(group, &schema))
         .collect::<Result<Vec<_>, _>>()
         .map_err(table_error)?;
-    parquet_io::write_groups(&dir.join("part-0.parquet"), &schema, &batches)
-        .map_err(table_error)?;
-    sync_dir(&dir)
-}
-
-/// A polars schema with the same names and equivalent types, for empty tables.
-fn polars_schema(schema: &arrow::datatypes::Schema) -> Schema {
-    use arrow::datatypes::DataType as Arrow;
-    schema
-        .fields()
-        .iter()
-        .map(|field| {
-            let dtype = match field.data_type() {
-                Arrow::Int64 => DataType::Int64,
-                Arrow::Int32 | Arrow::Date32 => DataType::Int32,
-                Arrow::Float64 => DataType::Float64,
-                Arrow::Boolean => DataType::Boolean,
-                _ => DataType::String,
-            };
-            Field::new(field.name().as_str().into(), dtype)
-        })
-        .collect()
-}
-
-/// Points `current` at `snapshots/<run_id>` with a rename over the old link (atomic).
-pub fn switch_current(warehouse: &Path, run_id: &str) -> Result<(), WarehouseError> {
-    let link = warehouse.join(format!(".current-{run_id}"));
-    let _ = fs::remove_file(&link);
-    std::os::unix::fs::symlink(Path::new(SNAPSHOTS).join(run_id), &link)
-        .map_err(io("link", &link))?;
-    let current = warehouse.join(CURRENT);
-    fs::rename(&link, &current).map_err(io("rename", &link))?;
-    sync_dir(warehouse)
-}
-
-/// The run id `current` points at, if any.
-pub fn current_run(warehouse: &Path) -> Option<String> {
-    let target = fs::read_link(warehouse.join(CURRENT)).ok()?;
-    target
-        .file_name()
-        .map(|name| name.to_string_lossy().to_string())
-}
-
-/// Published snapshots, oldest first (run ids sort by time).
-pub fn snapshots(warehouse: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(warehouse.join(SNAPSHOTS))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.file_name().to_string_lossy().to_string())
-                .filter(|name| !name.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
-/// Keeps the newest `keep` snapshots (and always the current one); removes leftovers of
-/// interrupted runs.
-pub fn prune(warehouse: &Path, keep: usize) -> Result<(), WarehouseError> {
-    let current = current_run(warehouse);
-    let all = snapshots(warehouse);
-    let cut = all.len().saturating_sub(keep);
-    for name in &all[..cut] {
-        if Some(name) != current.as_ref() {
-            let path = warehouse.join(SNAPSHOTS).join(name);
-            fs::remove_dir_all(&path).map_err(io("remove", &path))?;
-        }
-    }
-    clean_leftovers(warehouse);
-    Ok(())
-}
-
-/// Removes staging folders and links a killed run left behind. Only called under the lock.
-pub fn clean_leftovers(warehouse: &Path) {
-    for (dir, prefix) in [
-        (warehouse.join(SNAPSHOTS), ".tmp-"),
-        (warehouse.to_path_buf(), ".current-"),
-        (warehouse.to_path_buf(), ".runs-"),
-    ] {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            if entry.file_name().to_string_lossy().starts_with(prefix) {
-                let path = entry.path();
-                let _ = if path.is_dir() && !path.is_symlink() {
-                    fs::remove_dir_all(&path)
-                } else {
-                    fs::remove_file(&path)
-                };
-            }
-        }
-    }
-}
-
-/// Switches `current` back to an older snapshot: the named one, or the one before current.
-pub fn rollback(warehouse: &Path, run_id: Option<&str>) -> Result<String, WarehouseError> {
-    let all = snapshots(warehouse);
-    let target = match run_id {
-        Some(run_id) => all.iter().find(|name| *name == run_id).cloned(),
-        None => {
-            let current = current_run(warehouse);
-            let position = current
-                .as_ref()
-                .and_then(|current| all.iter().position(|name| name == current));
-            match position {
-                Some(index) if index > 0 => Some(all[index - 1].clone()),
-                _ => None,
-            }
-        }
-    };
-    let target = target
-        .ok_or_else(|| WarehouseError::NoSnapshot(run_id.unwrap_or("(previous)").to_string()))?;
-    switch_current(warehouse, &target)?;
-    write_views(warehouse)?;
-    Ok(target)
-}
-
-fn sql_path(path: &Path) -> String {
-    path.display().to_string().replace('\'', "''")
+    let relative = format!("{table}/part-0.parquet");
+    let path = staging.join(&relative);
+    parquet_io::write_groups(&path, &schema, &batches).map_err(table_error)?;
+    sync_dir(&dir)?;
+    let bytes = fs::read(&path).map_err(io("read", &path))?;
+    Ok(vec![FileEntry {
+        path: relative,
+        bytes: bytes.len() as u64,
+        rows: frame.height() as i64,
+        sha256: snapshot::sha256_hex(&bytes),
+    }])
 }
 
 /// A frame split by year, in year order, each part in its original row order; one part when
@@ -276,35 +356,269 @@ fn year_groups(frame: &DataFrame) -> PolarsResult<Vec<DataFrame>> {
     Ok(groups)
 }
 
-/// views.sql: one view per table over `current`, so `duckdb -init views.sql` works from any
-/// folder and always reads the published snapshot.
-pub fn views_sql(warehouse: &Path) -> String {
-    let root = fs::canonicalize(warehouse).unwrap_or_else(|_| warehouse.to_path_buf());
-    let current = root.join(CURRENT);
-    let mut sql = String::from(
-        "-- zlbd warehouse views. Open with: duckdb -init views.sql   (or in a session: .read views.sql)\n\
-         -- Each view reads the snapshot that `current` points at.\n",
-    );
-    for table in c::TABLES {
-        let path = sql_path(&current.join(table));
-        sql.push_str(&format!(
-            "CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet('{path}/*.parquet');\n"
-        ));
-    }
-    let runs = sql_path(&root.join(runs::RUNS_FILE));
-    sql.push_str(&format!(
-        "CREATE OR REPLACE VIEW runs AS SELECT * FROM read_parquet('{runs}');\n"
-    ));
-    sql
+/// A polars schema with the same names and equivalent types, for empty tables.
+fn polars_schema(schema: &arrow::datatypes::Schema) -> Schema {
+    use arrow::datatypes::DataType as Arrow;
+    schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let dtype = match field.data_type() {
+                Arrow::Int64 => DataType::Int64,
+                Arrow::Int32 | Arrow::Date32 => DataType::Int32,
+                Arrow::Float64 => DataType::Float64,
+                Arrow::Boolean => DataType::Boolean,
+                _ => DataType::String,
+            };
+            Field::new(field.name().as_str().into(), dtype)
+        })
+        .collect()
 }
 
-fn write_views(warehouse: &Path) -> Result<(), WarehouseError> {
-    let path = warehouse.join(VIEWS);
-    let sql = views_sql(warehouse);
-    if fs::read_to_string(&path).ok().as_deref() == Some(sql.as_str()) {
-        return Ok(());
+/// Points `current` at `snapshots/<run_id>` with a rename over the old link (atomic). `tag`
+/// names the temporary link (the caller's run id, or `rollback-<pid>`).
+fn switch_current(warehouse: &Path, run_id: &str, tag: &str) -> Result<(), WarehouseError> {
+    let link = warehouse.join(format!(".current-{tag}"));
+    let _ = fs::remove_file(&link);
+    std::os::unix::fs::symlink(Path::new(SNAPSHOTS).join(run_id), &link)
+        .map_err(io("link", &link))?;
+    let current = warehouse.join(CURRENT);
+    if let Err(error) = fs::rename(&link, &current) {
+        let _ = fs::remove_file(&link);
+        return Err(io("rename", &link)(error));
     }
-    let staging = warehouse.join(".views.sql.tmp");
-    fs::write(&staging, sql).map_err(io("write", &staging))?;
-    fs::rename(&staging, &path).map_err(io("rename", &staging))
+    // The switch happened; a failed fsync of the folder is reported but does not undo it.
+    if let Err(error) = sync_dir(warehouse) {
+        tracing::warn!(error = %error, "current was switched but the warehouse folder could not be synced.");
+    }
+    Ok(())
+}
+
+/// The run id `current` points at, if any.
+pub fn current_run(warehouse: &Path) -> Option<String> {
+    let target = fs::read_link(warehouse.join(CURRENT)).ok()?;
+    target
+        .file_name()
+        .map(|name| name.to_string_lossy().to_string())
+}
+
+/// Published snapshots, oldest first (run ids sort by time).
+pub fn snapshots(warehouse: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(warehouse.join(SNAPSHOTS))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().is_dir())
+                .map(|entry| entry.file_name().to_string_lossy().to_string())
+                .filter(|name| !name.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Active submissions of the current snapshot, when there is one.
+pub fn current_active_submissions(warehouse: &Path) -> Option<(String, i64)> {
+    let run_id = current_run(warehouse)?;
+    let manifest = snapshot::manifest(warehouse, &run_id).ok()?;
+    Some((run_id, manifest.active_submissions))
+}
+
+/// Shrink guard (SPEC §6): refused when `active` is below `ratio` × the current snapshot's
+/// active submissions.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("shrink guard: this run would publish {active} active submissions, the current snapshot {snapshot} has {current} (guard.min_active_ratio = {ratio}: at least {needed} needed). Nothing was published and current is unchanged. Check the inbox (an unmounted share? a wrong --inbox?), or rerun with --allow-shrink if the drop is intended")]
+pub struct ShrinkRefused {
+    pub active: i64,
+    pub current: i64,
+    pub snapshot: String,
+    pub ratio: f64,
+    pub needed: i64,
+}
+
+pub fn shrink_guard(warehouse: &Path, active: i64, ratio: f64) -> Result<(), ShrinkRefused> {
+    let Some((snapshot, current)) = current_active_submissions(warehouse) else {
+        return Ok(());
+    };
+    let needed = (ratio * current as f64).ceil() as i64;
+    if (active as f64) < ratio * current as f64 {
+        return Err(ShrinkRefused {
+            active,
+            current,
+            snapshot,
+            ratio,
+            needed,
+        });
+    }
+    Ok(())
+}
+
+/// What a rollback did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolledBack {
+    pub run_id: String,
+    /// Problems after the switch (views.sql): the rollback stands.
+    pub warnings: Vec<String>,
+}
+
+/// Switches `current` back to an older snapshot: the named one, or the one before current.
+/// Refuses a snapshot that is not complete (every table, every file with its bytes).
+pub fn rollback(
+    warehouse: &Path,
+    lock: &lock::WarehouseLock,
+    run_id: Option<&str>,
+) -> Result<RolledBack, WarehouseError> {
+    let all = snapshots(warehouse);
+    let target = match run_id {
+        Some(run_id) => all.iter().find(|name| *name == run_id).cloned(),
+        None => {
+            let current = current_run(warehouse);
+            let position = current
+                .as_ref()
+                .and_then(|current| all.iter().position(|name| name == current));
+            match position {
+                Some(index) if index > 0 => Some(all[index - 1].clone()),
+                _ => None,
+            }
+        }
+    };
+    let target = target
+        .ok_or_else(|| WarehouseError::NoSnapshot(run_id.unwrap_or("(previous)").to_string()))?;
+    snapshot::verify(&snapshot::dir(warehouse, &target), true).map_err(|problem| {
+        WarehouseError::Incomplete {
+            run_id: target.clone(),
+            problem: problem.0,
+        }
+    })?;
+    lock.verify()?;
+    switch_current(
+        warehouse,
+        &target,
+        &format!("rollback-{}", std::process::id()),
+    )?;
+    let mut warnings = Vec::new();
+    if let Err(error) = views::write_views(
+        warehouse,
+        &target,
+        &format!("rollback-{}", std::process::id()),
+    ) {
+        warnings.push(format!("views.sql was not rewritten: {error}"));
+    }
+    Ok(RolledBack {
+        run_id: target,
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tables() -> Tables {
+        Tables::new()
+    }
+
+    fn publish_once(warehouse: &Path, run_id: &str, tables: &Tables) -> Published {
+        let lock = lock::WarehouseLock::acquire(warehouse, "test").unwrap();
+        publish(
+            warehouse,
+            &lock,
+            &Publication {
+                run_id,
+                tables,
+                keep: 2,
+                active_submissions: 0,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_identical_publish_adds_no_snapshot_and_views_name_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = publish_once(dir.path(), "r1", &tables());
+        assert!(matches!(first, Published::New { .. }), "{first:?}");
+        let second = publish_once(dir.path(), "r2", &tables());
+        assert!(matches!(second, Published::Unchanged { .. }), "{second:?}");
+        assert_eq!(second.snapshot(), "r1");
+        assert_eq!(snapshots(dir.path()), vec!["r1".to_string()]);
+        let sql = fs::read_to_string(dir.path().join(VIEWS)).unwrap();
+        assert!(
+            sql.contains("'snapshots/r1/submissions/part-0.parquet'"),
+            "{sql}"
+        );
+        assert!(!sql.contains("current"), "{sql}");
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join(SNAPSHOTS))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .filter(|name| name.to_string_lossy().starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    /// A frame of `rows` null rows with a table's columns.
+    fn null_frame(table: &str, rows: usize) -> DataFrame {
+        let schema = polars_schema(&schema::schema(table).unwrap());
+        DataFrame::new_infer_height(
+            schema
+                .iter()
+                .map(|(name, dtype)| Column::full_null(name.clone(), rows, dtype))
+                .collect(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn retention_keeps_recent_readers_snapshots_and_removes_old_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = dir.path();
+        let lock = lock::WarehouseLock::acquire(warehouse, "test").unwrap();
+        let ids = ["r1", "r2", "r3", "r4", "r5"];
+        for (index, run_id) in ids.into_iter().enumerate() {
+            let mut frames = Tables::new();
+            frames.insert(
+                c::table::DIM_INDICATOR,
+                null_frame(c::table::DIM_INDICATOR, index + 1),
+            );
+            let published = publish(
+                warehouse,
+                &lock,
+                &Publication {
+                    run_id,
+                    tables: &frames,
+                    keep: 1,
+                    active_submissions: 0,
+                },
+            )
+            .unwrap();
+            assert!(matches!(published, Published::New { .. }), "{published:?}");
+            assert!(published.removed().is_empty());
+        }
+        // Every snapshot stopped being current less than an hour ago: all are kept.
+        assert_eq!(snapshots(warehouse), ids);
+        let now = chrono::Utc::now();
+        // Two hours later, only current, the previous one and the newest `keep` remain.
+        let later = now + chrono::TimeDelta::hours(2);
+        let removed = retention::prune(warehouse, 1, Some("r3"), later).unwrap();
+        assert_eq!(removed, ["r1", "r2", "r4"]);
+        assert_eq!(snapshots(warehouse), ["r3", "r5"]);
+        // The one views.sql names is kept too.
+        switch_current(warehouse, "r3", "test").unwrap();
+        views::write_views(warehouse, "r3", "test").unwrap();
+        switch_current(warehouse, "r5", "test").unwrap();
+        assert!(retention::prune(warehouse, 1, None, later)
+            .unwrap()
+            .is_empty());
+        views::write_views(warehouse, "r5", "test").unwrap();
+        assert_eq!(retention::prune(warehouse, 1, None, later).unwrap(), ["r3"]);
+        // Rollback refuses a snapshot with a missing table file.
+        let r5 = snapshot::dir(warehouse, "r5");
+        fs::remove_file(r5.join("rejects/part-0.parquet")).unwrap();
+        let error = rollback(warehouse, &lock, Some("r5")).unwrap_err();
+        assert!(
+            matches!(error, WarehouseError::Incomplete { .. }),
+            "{error}"
+        );
+    }
 }

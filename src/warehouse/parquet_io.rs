@@ -113,6 +113,18 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
     Ok(())
 }
 
+/// Rows of a Parquet file, from its footer.
+pub fn row_count(path: &Path) -> Result<i64, ParquetError> {
+    let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    };
+    let file = File::open(path).map_err(|error| fail(&error))?;
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|error| fail(&error))?;
+    Ok(builder.metadata().file_metadata().num_rows())
+}
+
 /// Writes batches to `path`, each as its own row group, and fsyncs it. No batch writes an
 /// empty file with the schema.
 pub fn write_groups(

@@ -11,6 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub const RUNS_FILE: &str = "runs.parquet";
+/// The view name of the runs log.
+pub const RUNS_TABLE: &str = "runs";
 
 /// One run's log row.
 #[derive(Debug, Clone, Default)]
@@ -19,8 +21,10 @@ pub struct RunRecord {
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: chrono::DateTime<chrono::Utc>,
     pub command: String,
+    /// published | unchanged | failed | refused | interrupted.
     pub status: String,
-    pub exit_code: i32,
+    /// None for a run that was interrupted (killed, crashed).
+    pub exit_code: Option<i32>,
     pub files: i64,
     pub files_active: i64,
     pub files_rejected: i64,
@@ -71,22 +75,65 @@ fn batch(record: &RunRecord) -> Result<RecordBatch, arrow::error::ArrowError> {
 
 /// Appends a row to `runs.parquet`. An unreadable old log is kept aside, not lost.
 pub fn append(warehouse: &Path, record: &RunRecord) -> Result<(), String> {
+    append_all(warehouse, &record.run_id, std::slice::from_ref(record))
+}
+
+/// Appends rows to `runs.parquet` in one rewrite (the new file is written beside it and renamed
+/// over it). A row whose run id and status are already in the log is not added twice (a run
+/// killed after recording an interrupted run, before removing its marker). `tag` (the calling
+/// run's id) names the temporary file.
+pub fn append_all(warehouse: &Path, tag: &str, records: &[RunRecord]) -> Result<(), String> {
+    let Some(first) = records.first() else {
+        return Ok(());
+    };
     let path = warehouse.join(RUNS_FILE);
-    let new = batch(record).map_err(|error| error.to_string())?;
     let mut batches = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let schema = batch(first).map_err(|error| error.to_string())?.schema();
     if path.exists() {
         match parquet_io::read(&path) {
-            Ok(old) if old.iter().all(|b| b.schema() == new.schema()) => batches.extend(old),
+            Ok(old) if old.iter().all(|b| b.schema() == schema) => {
+                for old in &old {
+                    seen.extend(keys(old));
+                }
+                batches.extend(old)
+            }
             _ => {
-                let aside = warehouse.join(format!("runs.parquet.unreadable-{}", record.run_id));
+                let aside = warehouse.join(format!("runs.parquet.unreadable-{}", first.run_id));
                 std::fs::rename(&path, &aside).map_err(|error| error.to_string())?;
                 tracing::warn!(kept = %aside.display(), "The old runs log could not be read; it was set aside and a new one started.");
             }
         }
     }
-    batches.push(new.clone());
-    let all = concat_batches(&new.schema(), &batches).map_err(|error| error.to_string())?;
-    let staging = warehouse.join(format!(".runs-{}.parquet", record.run_id));
+    for record in records {
+        if seen.insert((record.run_id.clone(), record.status.clone())) {
+            batches.push(batch(record).map_err(|error| error.to_string())?);
+        }
+    }
+    let all = concat_batches(&schema, &batches).map_err(|error| error.to_string())?;
+    let staging = warehouse.join(format!(".runs-{tag}.parquet"));
     parquet_io::write(&staging, &all).map_err(|error| error.to_string())?;
     std::fs::rename(&staging, &path).map_err(|error| error.to_string())
+}
+
+/// (run_id, status) of every row of a batch.
+fn keys(batch: &RecordBatch) -> Vec<(String, String)> {
+    let text = |name: &str| {
+        batch
+            .column_by_name(name)
+            .and_then(|column| column.as_any().downcast_ref::<StringArray>().cloned())
+    };
+    match (text("run_id"), text("status")) {
+        (Some(ids), Some(statuses)) => ids
+            .iter()
+            .zip(statuses.iter())
+            .map(|(id, status)| {
+                (
+                    id.unwrap_or_default().to_string(),
+                    status.unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -45,6 +45,6 @@ def sample(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fixtures(tmp_path_factory):
-    shared = REPO.parent / "shared/fixtures"
+    shared = REPO / "tests/fixtures/shared"
     warehouse, code = build(tmp_path_factory.mktemp("fixtures"), shared / "inbox")
     return warehouse, code, shared / "truth.json"

@@ -1,0 +1,56 @@
+//! `zlbd report --warehouse DIR [--snapshot RUN_ID] [--out DIR]`: the results for people — one
+//! static `index.html` with charts and the Excel result packs — from a published snapshot
+//! (the current one by default). Reads the snapshot only; takes no lock.
+
+use crate::cli::ReportArgs;
+use crate::exit;
+use crate::warehouse;
+
+pub fn run(args: ReportArgs) -> i32 {
+    let plan = match super::load_plan(&args.pipeline) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let run_id = match args
+        .snapshot
+        .clone()
+        .or_else(|| warehouse::current_run(&args.warehouse))
+    {
+        Some(run_id) => run_id,
+        None => {
+            eprintln!(
+                "zlbd: {} has no current snapshot (run `zlbd run` first, or name one with --snapshot)",
+                args.warehouse.display()
+            );
+            return exit::USAGE;
+        }
+    };
+    if run_id.contains('/') || run_id.contains('\\') || run_id.starts_with('.') {
+        eprintln!("zlbd: {run_id:?} is not a snapshot name");
+        return exit::USAGE;
+    }
+    let snapshot = args.warehouse.join(warehouse::SNAPSHOTS).join(&run_id);
+    if !snapshot.is_dir() {
+        eprintln!(
+            "zlbd: no snapshot {run_id:?} in {} (see `ls {}`)",
+            args.warehouse.display(),
+            args.warehouse.join(warehouse::SNAPSHOTS).display()
+        );
+        return exit::USAGE;
+    }
+    match crate::report::write_report(&snapshot, &plan, &args.out) {
+        Ok(files) => {
+            println!(
+                "zlbd report: snapshot {run_id}: {} and {} Excel packs in {}",
+                crate::report::INDEX,
+                files.len().saturating_sub(1),
+                args.out.display()
+            );
+            exit::OK
+        }
+        Err(error) => {
+            eprintln!("zlbd: report failed: {error}");
+            exit::FAILED
+        }
+    }
+}

@@ -1,0 +1,686 @@
+//! Feedback for submitters (`zlbd validate --out DIR`): one workbook per submitter listing every
+//! rejected or warned cell (sheet, A1 address, raw value, rule, what happened to the value, the
+//! Chinese message), and `汇总.xlsx` across submitters with their contacts and the roster
+//! entities that have not submitted yet.
+//!
+//! Guarantees:
+//! - each file has exactly one verdict ([`verdict`]), and the submitter's workbook and the
+//!   summary print the same one: a rejected file never reads as 未发现问题, a file with rejected
+//!   cells never as plain 已载入;
+//! - each finding says what became of the value ([`handling`]): errors and the warnings
+//!   UNKNOWN_INDICATOR / YEAR_OUTSIDE_WINDOW were not loaded, the other warnings were;
+//! - a count cell holding `无` (read as missing, neither fact nor reject) is listed as a
+//!   notice, so a clerk who meant 0 learns to write 0;
+//! - the folder's marker file lists what this command wrote; the next run removes exactly
+//!   those files and nothing else.
+
+use super::model::{level_zh, roster_entries, RosterEntry, Standing};
+use super::snapshot::Table;
+use super::ReportError;
+use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::domain::{text, Finding, Kind, Rule, Severity, SubmissionStatus};
+use crate::ingest::FEEDBACK_MARKER;
+use crate::normalize::value::Outcome;
+use crate::normalize::{Content, FileResult};
+use polars::prelude::DataFrame;
+use rust_xlsxwriter::{Format, Workbook, XlsxError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A cell that was read as missing although the submitter may have meant a value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub source_file: String,
+    pub sheet: String,
+    pub cell: String,
+    pub indicator_code: String,
+    pub year: i32,
+    pub raw_value: String,
+}
+
+impl Notice {
+    pub fn message(&self) -> String {
+        format!(
+            "{}!{} 填写“{}”，数量类指标按缺失处理（未载入，也不算错误）；如实际数量为0，请填写0 (read as missing; write 0 if the count is zero)",
+            self.sheet, self.cell, self.raw_value
+        )
+    }
+}
+
+/// The notices of every accepted file: count cells whose `无` was read as missing. Call before
+/// `pipeline::build`, which moves the cells out of the files.
+pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for file in files {
+        let Content::Accepted(submission) = &file.content else {
+            continue;
+        };
+        for cell in &submission.cells {
+            let is_count = plan
+                .catalog
+                .get(&cell.indicator_code)
+                .is_some_and(|indicator| indicator.kind == Kind::Count);
+            let Some(raw) = cell.raw_value.as_deref() else {
+                continue;
+            };
+            if is_count && cell.outcome == Outcome::Missing && text::fold(raw) == "无" {
+                out.push(Notice {
+                    source_file: file.source_file.clone(),
+                    sheet: cell.sheet.clone(),
+                    cell: cell.cell.clone(),
+                    indicator_code: cell.indicator_code.clone(),
+                    year: cell.year,
+                    raw_value: raw.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// What became of a finding's value, as the feedback labels it.
+pub fn handling(rule: Rule) -> &'static str {
+    match rule {
+        Rule::BadUscc => "错误（整份文件未载入）",
+        Rule::UnknownIndicator => "警告（整行未载入）",
+        Rule::YearOutsideWindow => "警告（该年份列未载入）",
+        Rule::NotInRoster => "警告（已载入，请核实单位身份）",
+        Rule::NameMismatch => "警告（已载入，请核实单位名称）",
+        Rule::BadVersion => "警告（已载入，报表版本按1处理）",
+        Rule::BadDate => "警告（已载入，填报日期按未填处理）",
+        Rule::Inconsistent | Rule::YoyJump => "警告（已载入，请核实）",
+        rule if rule.severity() == Severity::Error => "错误（本单元格未载入）",
+        _ => "警告（请核实）",
+    }
+}
+
+/// Whether a finding's value was loaded.
+pub fn value_loaded(rule: Rule) -> bool {
+    rule.severity() == Severity::Warning
+        && !matches!(rule, Rule::UnknownIndicator | Rule::YearOutsideWindow)
+}
+
+const NOTICE_HANDLING: &str = "提示（按缺失处理，未载入）";
+const NOTICE_RULE: &str = "MISSING_AS_NONE";
+
+/// One submissions row, as the feedback needs it.
+#[derive(Debug, Clone, Default)]
+pub struct FileRow {
+    pub source_file: String,
+    pub form: String,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub status: String,
+    pub reason: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    /// loaded, superseded, rejected, missing.
+    pub counts: [i64; 4],
+}
+
+fn file_rows(submissions: &Table) -> Vec<FileRow> {
+    (0..submissions.len())
+        .map(|i| {
+            let s = |name: &str| submissions.str(name, i).to_string();
+            let n = |name: &str| submissions.integer(name, i).unwrap_or(0);
+            FileRow {
+                source_file: s(c::SOURCE_FILE),
+                form: s(c::FORM),
+                entity_id: s(c::ENTITY_ID),
+                entity_name: s(c::ENTITY_NAME),
+                status: s(c::STATUS),
+                reason: s(c::REASON),
+                contact_name: s(c::CONTACT_NAME),
+                contact_phone: s(c::CONTACT_PHONE),
+                counts: [
+                    n(c::CELLS_LOADED),
+                    n(c::CELLS_SUPERSEDED),
+                    n(c::CELLS_REJECTED),
+                    n(c::CELLS_MISSING),
+                ],
+            }
+        })
+        .collect()
+}
+
+/// A file's one verdict: the status line and what the submitter should do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    pub status: String,
+    pub action: String,
+    /// Nothing to report: the only case that thanks the submitter.
+    pub clean: bool,
+}
+
+/// The verdict of a file from its status, its findings and notices.
+pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict {
+    let errors = findings
+        .iter()
+        .filter(|f| f.rule.severity() == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    let not_loaded_warnings = findings
+        .iter()
+        .filter(|f| f.rule.severity() == Severity::Warning && !value_loaded(f.rule))
+        .count();
+    let status = SubmissionStatus::parse(&file.status);
+    let v = |status: String, action: &str, clean: bool| Verdict {
+        status,
+        action: action.to_string(),
+        clean,
+    };
+    match status {
+        Some(SubmissionStatus::Rejected) => v(
+            "未通过：整份文件未载入".to_string(),
+            "请按“原因”修改后重新报送。",
+            false,
+        ),
+        Some(SubmissionStatus::Ignored) => {
+            v("已忽略：不是报表文件".to_string(), "无需处理。", false)
+        }
+        Some(SubmissionStatus::Duplicate) => v(
+            "重复文件：与另一文件内容完全相同，未重复载入".to_string(),
+            "无需处理。",
+            false,
+        ),
+        Some(SubmissionStatus::Superseded) => v(
+            "已被更正报表取代：数据以更正后的报表为准".to_string(),
+            "无需处理；如更正报表仍有问题，见其反馈。",
+            false,
+        ),
+        Some(SubmissionStatus::Active) if errors > 0 || file.counts[2] > 0 => v(
+            format!(
+                "部分载入：{} 个单元格未载入（错误 {} 条）",
+                file.counts[2].max(errors as i64),
+                errors
+            ),
+            "请修改标为“错误”的单元格，并将报表版本改为更大的数字后重新报送。",
+            false,
+        ),
+        Some(SubmissionStatus::Active) if warnings > 0 => v(
+            if not_loaded_warnings > 0 {
+                format!(
+                    "已载入，但有 {not_loaded_warnings} 条警告所涉数据未载入（警告共 {warnings} 条）"
+                )
+            } else {
+                format!("已载入（警告 {warnings} 条，请核实）")
+            },
+            "请核实标为“警告”的内容；如有误，请更正后重新报送。",
+            false,
+        ),
+        Some(SubmissionStatus::Active) if notices > 0 => v(
+            format!("已载入（提示 {notices} 条）"),
+            "请查看“提示”：填写“无”的数量按缺失处理，如实际为0请填写0。",
+            false,
+        ),
+        Some(SubmissionStatus::Active) => v("已载入".to_string(), "未发现问题，无需处理。", true),
+        None => v("未知".to_string(), "", false),
+    }
+}
+
+/// A file name safe on Windows and Linux.
+fn safe_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if "\\/:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Builds a workbook with `fill` and saves it to `path`.
+fn save(
+    path: PathBuf,
+    fill: impl FnOnce(&mut Workbook) -> Result<(), XlsxError>,
+) -> Result<PathBuf, ReportError> {
+    let mut workbook = Workbook::new();
+    fill(&mut workbook)
+        .and_then(|()| workbook.save(&path))
+        .map_err(|source| ReportError::Xlsx {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+/// The files a previous `validate --out` wrote into `out`, from its marker.
+fn previous_outputs(out: &Path) -> Vec<PathBuf> {
+    let Ok(text) = std::fs::read_to_string(out.join(FEEDBACK_MARKER)) else {
+        return Vec::new();
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        // Only plain names of files in this folder: a marker can never point elsewhere.
+        .filter(|name| {
+            !name.contains('/') && !name.contains('\\') && !name.starts_with('.') && *name != ".."
+        })
+        .map(|name| out.join(name))
+        .filter(|path| path.is_file())
+        .collect()
+}
+
+fn marker_text(written: &[PathBuf]) -> String {
+    let mut text = String::from(
+        "# written by zlbd validate: this folder holds feedback, not forms.\n# The files below were written by the last run; the next run replaces exactly these.\n",
+    );
+    for path in written {
+        if let Some(name) = path.file_name() {
+            text.push_str(&name.to_string_lossy());
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Writes the feedback workbooks and `汇总.xlsx` into `out`, after removing the files the
+/// previous run listed in the folder's marker; returns the paths written.
+pub fn write_feedback(
+    out: &Path,
+    submissions: &DataFrame,
+    findings: &[Finding],
+    notices: &[Notice],
+    plan: &Plan,
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out).map_err(|source| ReportError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    for stale in previous_outputs(out) {
+        std::fs::remove_file(&stale).map_err(|source| ReportError::Io {
+            path: stale.clone(),
+            source,
+        })?;
+    }
+    let table = Table::from_frame(submissions)?;
+    let rows = file_rows(&table);
+    let mut by_file: ByFile = BTreeMap::new();
+    for finding in findings {
+        by_file
+            .entry(finding.source_file.as_str())
+            .or_default()
+            .push(finding);
+    }
+    let mut notices_by_file: BTreeMap<&str, Vec<&Notice>> = BTreeMap::new();
+    for notice in notices {
+        notices_by_file
+            .entry(notice.source_file.as_str())
+            .or_default()
+            .push(notice);
+    }
+    let context = Context {
+        by_file,
+        notices: notices_by_file,
+    };
+    let mut written = Vec::new();
+    for (submitter, files) in &by_submitter(&rows) {
+        let path = out.join(format!("{}_反馈.xlsx", safe_name(submitter)));
+        written.push(save(path, |workbook| {
+            submitter_sheet(workbook, submitter, files, &context)
+        })?);
+    }
+    let roster = roster_entries(&table, None, plan);
+    let path = out.join("汇总.xlsx");
+    written.push(save(path, |workbook| {
+        summary_sheet(workbook, &rows, &context)?;
+        outstanding_sheet(workbook, &roster)
+    })?);
+    let marker = out.join(FEEDBACK_MARKER);
+    std::fs::write(&marker, marker_text(&written)).map_err(|source| ReportError::Io {
+        path: marker,
+        source,
+    })?;
+    Ok(written)
+}
+
+/// Each file's findings, by `source_file`.
+type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
+
+struct Context<'a> {
+    by_file: ByFile<'a>,
+    notices: BTreeMap<&'a str, Vec<&'a Notice>>,
+}
+
+impl Context<'_> {
+    fn findings(&self, file: &str) -> &[&Finding] {
+        self.by_file.get(file).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn notices(&self, file: &str) -> &[&Notice] {
+        self.notices.get(file).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    fn verdict(&self, file: &FileRow) -> Verdict {
+        verdict(
+            file,
+            self.findings(&file.source_file),
+            self.notices(&file.source_file).len(),
+        )
+    }
+}
+
+/// One workbook per submitter: files grouped by entity, or alone when nobody is known.
+fn by_submitter(rows: &[FileRow]) -> BTreeMap<String, Vec<&FileRow>> {
+    let mut by_submitter: BTreeMap<String, Vec<&FileRow>> = BTreeMap::new();
+    for row in rows
+        .iter()
+        .filter(|row| row.status != SubmissionStatus::Ignored.as_str())
+    {
+        let key = if row.entity_id.is_empty() {
+            format!(
+                "文件_{}",
+                row.source_file
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&row.source_file)
+            )
+        } else if row.entity_name.is_empty() {
+            row.entity_id.clone()
+        } else {
+            format!("{}_{}", row.entity_name, row.entity_id)
+        };
+        by_submitter.entry(key).or_default().push(row);
+    }
+    by_submitter
+}
+
+/// A submitter's feedback: its files, each with its one verdict, then every finding and notice
+/// of those files.
+fn submitter_sheet(
+    workbook: &mut Workbook,
+    submitter: &str,
+    files: &[&FileRow],
+    context: &Context,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("问题清单")?;
+    sheet.write_string_with_format(0, 0, format!("填报反馈：{submitter}"), &bold)?;
+    let mut row = 2u32;
+    for (col, header) in ["文件", "状态", "处理建议", "原因"].iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *header, &bold)?;
+    }
+    row += 1;
+    let mut all_clean = true;
+    for file in files {
+        let verdict = context.verdict(file);
+        all_clean &= verdict.clean;
+        sheet.write_string(row, 0, &file.source_file)?;
+        sheet.write_string(row, 1, &verdict.status)?;
+        sheet.write_string(row, 2, &verdict.action)?;
+        if !file.reason.is_empty() {
+            sheet.write_string_with_format(row, 3, &file.reason, &wrap)?;
+        }
+        row += 1;
+    }
+    row += 1;
+    let headers = ["文件", "工作表", "单元格", "原始值", "规则", "处理", "说明"];
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(row, col as u16, *header, &bold)?;
+    }
+    row += 1;
+    let mut listed = 0;
+    for file in files {
+        for finding in context.findings(&file.source_file) {
+            let cells = [
+                finding.source_file.as_str(),
+                finding.source_sheet.as_deref().unwrap_or(""),
+                finding.source_cell.as_deref().unwrap_or(""),
+                finding.raw_value.as_deref().unwrap_or(""),
+                finding.rule.as_str(),
+                handling(finding.rule),
+                finding.message.as_str(),
+            ];
+            for (col, text) in cells.iter().enumerate() {
+                sheet.write_string(row, col as u16, *text)?;
+            }
+            row += 1;
+            listed += 1;
+        }
+        for notice in context.notices(&file.source_file) {
+            let message = notice.message();
+            let cells = [
+                notice.source_file.as_str(),
+                notice.sheet.as_str(),
+                notice.cell.as_str(),
+                notice.raw_value.as_str(),
+                NOTICE_RULE,
+                NOTICE_HANDLING,
+                message.as_str(),
+            ];
+            for (col, text) in cells.iter().enumerate() {
+                sheet.write_string(row, col as u16, *text)?;
+            }
+            row += 1;
+            listed += 1;
+        }
+    }
+    if listed == 0 {
+        let line = if all_clean {
+            "未发现问题，感谢配合。"
+        } else {
+            "没有单元格级的问题；文件的处理情况见上方“状态”与“原因”。"
+        };
+        sheet.write_string(row, 0, line)?;
+    }
+    sheet.set_column_width(0, 36)?;
+    sheet.set_column_width(1, 30)?;
+    sheet.set_column_width(2, 30)?;
+    sheet.set_column_width(3, 40)?;
+    sheet.set_column_width(5, 30)?;
+    sheet.set_column_width(6, 90)?;
+    Ok(())
+}
+
+/// `汇总.xlsx`, first sheet: one row per file with its verdict, contacts and counts.
+fn summary_sheet(
+    workbook: &mut Workbook,
+    rows: &[FileRow],
+    context: &Context,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("汇总")?;
+    let headers = [
+        "文件",
+        "报表类型",
+        "填报单位",
+        "代码",
+        "状态",
+        "处理建议",
+        "原因",
+        "填报人",
+        "联系电话",
+        "载入",
+        "被取代",
+        "错误",
+        "缺失",
+        "警告",
+        "提示",
+    ];
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+    }
+    for (index, file) in rows.iter().enumerate() {
+        let row = index as u32 + 1;
+        let findings = context.findings(&file.source_file);
+        let warnings = findings
+            .iter()
+            .filter(|f| f.rule.severity() == Severity::Warning)
+            .count();
+        let verdict = context.verdict(file);
+        let texts = [
+            file.source_file.as_str(),
+            if file.form.is_empty() {
+                ""
+            } else {
+                level_zh(&file.form)
+            },
+            file.entity_name.as_str(),
+            file.entity_id.as_str(),
+            verdict.status.as_str(),
+            verdict.action.as_str(),
+            file.reason.as_str(),
+            file.contact_name.as_str(),
+            file.contact_phone.as_str(),
+        ];
+        for (col, text) in texts.iter().enumerate() {
+            if !text.is_empty() {
+                sheet.write_string(row, col as u16, *text)?;
+            }
+        }
+        for (offset, count) in file.counts.iter().enumerate() {
+            sheet.write_number(row, 9 + offset as u16, *count as f64)?;
+        }
+        sheet.write_number(row, 13, warnings as f64)?;
+        sheet.write_number(row, 14, context.notices(&file.source_file).len() as f64)?;
+    }
+    sheet.set_column_width(0, 40)?;
+    sheet.set_column_width(2, 30)?;
+    sheet.set_column_width(4, 36)?;
+    sheet.set_column_width(5, 40)?;
+    sheet.set_column_width(6, 60)?;
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// `汇总.xlsx`, second sheet: roster entities without an active submission, with the city's
+/// contact, for 催报.
+fn outstanding_sheet(workbook: &mut Workbook, roster: &[RosterEntry]) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("未报送名单")?;
+    let headers = [
+        "报表",
+        "代码",
+        "名称",
+        "地市",
+        "情况",
+        "地市联系人",
+        "地市联系电话",
+    ];
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *header, &bold)?;
+    }
+    let city_contact: BTreeMap<&str, (&str, &str)> = roster
+        .iter()
+        .filter(|e| e.level == "city")
+        .map(|e| {
+            (
+                e.city_code.as_str(),
+                (e.contact_name.as_str(), e.contact_phone.as_str()),
+            )
+        })
+        .collect();
+    let mut row = 1u32;
+    for entry in roster.iter().filter(|e| e.standing != Standing::Submitted) {
+        let (name, phone) = city_contact
+            .get(entry.city_code.as_str())
+            .copied()
+            .unwrap_or(("", ""));
+        let texts = [
+            level_zh(entry.level),
+            entry.entity_id.as_str(),
+            entry.name.as_str(),
+            entry.city_name.as_str(),
+            entry.standing.label_zh(),
+            name,
+            phone,
+        ];
+        for (col, text) in texts.iter().enumerate() {
+            if !text.is_empty() {
+                sheet.write_string(row, col as u16, *text)?;
+            }
+        }
+        row += 1;
+    }
+    if row == 1 {
+        sheet.write_string(1, 0, "名单内单位均已报送。")?;
+    }
+    sheet.set_column_width(1, 22)?;
+    sheet.set_column_width(2, 36)?;
+    sheet.set_column_width(4, 20)?;
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, rejected: i64) -> FileRow {
+        FileRow {
+            source_file: "a.xlsx".to_string(),
+            status: status.to_string(),
+            counts: [10, 0, rejected, 0],
+            ..FileRow::default()
+        }
+    }
+
+    fn finding(rule: Rule) -> Finding {
+        Finding {
+            submission_id: String::new(),
+            source_file: "a.xlsx".to_string(),
+            source_sheet: None,
+            source_cell: None,
+            level: None,
+            entity_id: None,
+            indicator_code: None,
+            year: None,
+            rule,
+            message: String::new(),
+            raw_value: None,
+        }
+    }
+
+    #[test]
+    fn one_verdict_per_file() {
+        let rejected = verdict(&row("rejected", 0), &[], 0);
+        assert!(rejected.status.starts_with("未通过") && !rejected.clean);
+        assert!(!rejected.action.contains("感谢"));
+        let error = finding(Rule::NotANumber);
+        let partial = verdict(&row("active", 1), &[&error], 0);
+        assert!(partial.status.starts_with("部分载入") && !partial.clean);
+        let unknown = finding(Rule::UnknownIndicator);
+        let warned = verdict(&row("active", 0), &[&unknown], 0);
+        assert!(warned.status.contains("未载入"), "{warned:?}");
+        assert!(verdict(&row("active", 0), &[], 1).status.contains("提示"));
+        assert!(verdict(&row("active", 0), &[], 0).clean);
+    }
+
+    #[test]
+    fn every_rule_says_whether_its_value_was_loaded() {
+        for rule in [
+            Rule::UnknownIndicator,
+            Rule::YearOutsideWindow,
+            Rule::NotANumber,
+            Rule::BadUscc,
+        ] {
+            assert!(handling(rule).contains("未载入"), "{rule:?}");
+            assert!(!value_loaded(rule));
+        }
+        for rule in [Rule::YoyJump, Rule::Inconsistent, Rule::NotInRoster] {
+            assert!(handling(rule).contains("已载入"), "{rule:?}");
+            assert!(value_loaded(rule));
+        }
+    }
+
+    #[test]
+    fn the_marker_lists_only_plain_names_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a_反馈.xlsx"), "x").unwrap();
+        std::fs::write(dir.path().join("keep.xlsx"), "x").unwrap();
+        std::fs::write(
+            dir.path().join(FEEDBACK_MARKER),
+            "# comment\na_反馈.xlsx\n../outside.xlsx\n.hidden\nmissing.xlsx\n",
+        )
+        .unwrap();
+        let previous = previous_outputs(dir.path());
+        assert_eq!(previous, vec![dir.path().join("a_反馈.xlsx")]);
+    }
+}

@@ -1,0 +1,1001 @@
+//! What the report says, computed once from a snapshot and the pipeline's roster: who submitted,
+//! rejects per submitter, province-industry trends, ranks, typical demonstrations and each
+//! city's weak points. The HTML page and the Excel packs both render this model, so the numbers
+//! they show are the same numbers.
+
+use super::snapshot::{Snapshot, Table};
+use crate::config::Plan;
+use crate::domain::columns as c;
+use crate::domain::{Direction, Kind, Level, Severity, SubmissionStatus};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The submitter levels of the roster (the three forms).
+pub const FORM_LEVELS: [&str; 3] = ["enterprise", "park", "city"];
+
+/// A level's Chinese name (forms and warehouse levels).
+pub fn level_zh(level: &str) -> &'static str {
+    match level {
+        "enterprise" => "企业",
+        "park" => "园区",
+        "city" => "地市",
+        "city_industry" => "市级重点行业",
+        "province_industry" => "省级重点行业",
+        "province_industry_city" => "省级重点行业（分市）",
+        _ => "其他",
+    }
+}
+
+fn level_order(level: &str) -> usize {
+    match level {
+        "enterprise" => 0,
+        "park" => 1,
+        "city_industry" => 2,
+        "province_industry" => 3,
+        "province_industry_city" => 4,
+        _ => 5,
+    }
+}
+
+/// One entity as `dim_entity` describes it.
+#[derive(Debug, Clone, Default)]
+pub struct EntityInfo {
+    pub name: String,
+    pub city_name: String,
+    pub industry_code: String,
+}
+
+/// One indicator as `dim_indicator` (or the catalog) describes it.
+#[derive(Debug, Clone)]
+pub struct IndicatorInfo {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub direction: Direction,
+    pub kind: Kind,
+}
+
+/// A roster entity's standing in the roster completeness section.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// An active submission.
+    Submitted,
+    /// Only rejected files carry its identity: it must send a readable form.
+    RejectedOnly,
+    /// Nothing received.
+    Missing,
+}
+
+impl Standing {
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            Standing::Submitted => "已报送",
+            Standing::RejectedOnly => "已报送但文件未通过",
+            Standing::Missing => "未报送",
+        }
+    }
+}
+
+/// One roster entity (enterprise, park or city form) with its submission and contacts.
+#[derive(Debug, Clone)]
+pub struct RosterEntry {
+    pub level: &'static str,
+    pub entity_id: String,
+    pub name: String,
+    pub city_code: String,
+    pub city_name: String,
+    pub standing: Standing,
+    pub source_file: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+    /// `roster_status` cells (loaded, expected); for a city, summed over its industries.
+    pub cells_loaded: i64,
+    pub cells_expected: i64,
+}
+
+/// Counts of one level.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LevelCount {
+    pub expected: usize,
+    pub submitted: usize,
+    pub rejected_only: usize,
+    pub missing: usize,
+}
+
+impl LevelCount {
+    fn add(&mut self, standing: &Standing) {
+        self.expected += 1;
+        match standing {
+            Standing::Submitted => self.submitted += 1,
+            Standing::RejectedOnly => self.rejected_only += 1,
+            Standing::Missing => self.missing += 1,
+        }
+    }
+
+    /// Not submitted: missing or only rejected files.
+    pub fn outstanding(&self) -> usize {
+        self.expected - self.submitted
+    }
+}
+
+/// One city's row of the completeness matrix.
+#[derive(Debug, Clone, Default)]
+pub struct CityCompleteness {
+    pub city_code: String,
+    pub city_name: String,
+    /// By form level: enterprise, park, city.
+    pub counts: BTreeMap<&'static str, LevelCount>,
+    /// Enterprise cells loaded / expected (roster_status).
+    pub enterprise_cells: (i64, i64),
+    pub contact_name: String,
+    pub contact_phone: String,
+}
+
+/// Rejects of one submitter.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitterRejects {
+    pub level: String,
+    pub entity_id: String,
+    pub name: String,
+    pub files: BTreeSet<String>,
+    pub errors: usize,
+    pub warnings: usize,
+    pub by_rule: BTreeMap<String, usize>,
+}
+
+/// One line of a trend chart: values per comparison year.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// One indicator of one province industry over the years.
+#[derive(Debug, Clone)]
+pub struct IndicatorTrend {
+    pub indicator: IndicatorInfo,
+    pub province: Series,
+    /// The cities' parts, by city name.
+    pub cities: Vec<Series>,
+    /// Charted (kind rate/score as values, amount/count as an index of the first year).
+    pub charted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct IndustryTrend {
+    pub industry_id: String,
+    pub name: String,
+    pub indicators: Vec<IndicatorTrend>,
+}
+
+/// One ranked entity of a score group at the last year.
+#[derive(Debug, Clone)]
+pub struct RankRow {
+    pub entity_id: String,
+    pub name: String,
+    pub city_name: String,
+    pub rank: Option<i64>,
+    pub score: Option<f64>,
+    pub completeness: Option<f64>,
+    pub score_change: Option<f64>,
+    pub typical: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RankGroup {
+    pub level: String,
+    pub group: String,
+    pub rows: Vec<RankRow>,
+}
+
+/// An indicator's part in a score change.
+#[derive(Debug, Clone)]
+pub struct Contribution {
+    pub code: String,
+    pub name: String,
+    /// Contribution at the last year minus at the first year (points of score).
+    pub change: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TypicalRow {
+    pub level: String,
+    pub typical_rank: i64,
+    pub entity_id: String,
+    pub name: String,
+    pub city_name: String,
+    pub score: Option<f64>,
+    pub first_score: Option<f64>,
+    pub score_change: Option<f64>,
+    pub completeness: Option<f64>,
+    /// The indicators that raised the score most, largest first.
+    pub top: Vec<Contribution>,
+}
+
+/// One weak indicator of a city in a province industry.
+#[derive(Debug, Clone)]
+pub struct Weakness {
+    pub industry_name: String,
+    pub indicator: IndicatorInfo,
+    /// What is compared: the value (rates, scores) or the growth on the previous year (amounts,
+    /// counts, whose levels say more about a city's size than its quality).
+    pub measure: &'static str,
+    pub city_value: f64,
+    pub province_value: Option<f64>,
+    /// Position among the cities of the industry: 0 the worst, 100 the best.
+    pub percentile: f64,
+    pub rank: usize,
+    pub peers: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct CityWeakness {
+    pub city_code: String,
+    pub city_name: String,
+    pub rows: Vec<Weakness>,
+}
+
+/// Everything the report shows.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub pipeline: String,
+    pub run_id: String,
+    pub years: Vec<i32>,
+    pub roster: Vec<RosterEntry>,
+    pub level_counts: BTreeMap<&'static str, LevelCount>,
+    pub cities: Vec<CityCompleteness>,
+    pub rejects: Vec<SubmitterRejects>,
+    pub total_errors: usize,
+    pub total_warnings: usize,
+    pub trends: Vec<IndustryTrend>,
+    pub ranks: Vec<RankGroup>,
+    pub typical: Vec<TypicalRow>,
+    pub weak: Vec<CityWeakness>,
+    pub entities: HashMap<(String, String), EntityInfo>,
+    pub indicators: HashMap<(String, String), IndicatorInfo>,
+}
+
+impl Model {
+    pub fn last_year(&self) -> i32 {
+        self.years.last().copied().unwrap_or_default()
+    }
+
+    pub fn first_year(&self) -> i32 {
+        self.years.first().copied().unwrap_or_default()
+    }
+
+    pub fn entity(&self, level: &str, id: &str) -> Option<&EntityInfo> {
+        self.entities.get(&(level.to_string(), id.to_string()))
+    }
+
+    pub fn indicator(&self, level: &str, code: &str) -> Option<&IndicatorInfo> {
+        self.indicators.get(&(level.to_string(), code.to_string()))
+    }
+
+    /// The indicators of a level, in code order.
+    pub fn indicators_of(&self, level: &str) -> Vec<&IndicatorInfo> {
+        let mut list: Vec<&IndicatorInfo> = self
+            .indicators
+            .iter()
+            .filter(|((l, _), _)| l == level)
+            .map(|(_, info)| info)
+            .collect();
+        list.sort_by(|a, b| a.code.cmp(&b.code));
+        list
+    }
+}
+
+fn entities(snapshot: &Snapshot) -> HashMap<(String, String), EntityInfo> {
+    let t = &snapshot.dim_entity;
+    (0..t.len())
+        .map(|i| {
+            (
+                (
+                    t.str(c::LEVEL, i).to_string(),
+                    t.str(c::ENTITY_ID, i).to_string(),
+                ),
+                EntityInfo {
+                    name: t.str(c::ENTITY_NAME, i).to_string(),
+                    city_name: t.str(c::CITY_NAME, i).to_string(),
+                    industry_code: t.str(c::INDUSTRY_CODE, i).to_string(),
+                },
+            )
+        })
+        .collect()
+}
+
+fn indicators(snapshot: &Snapshot, plan: &Plan) -> HashMap<(String, String), IndicatorInfo> {
+    let mut out = HashMap::new();
+    // The catalog first, for every level of its section, then the snapshot's own description.
+    for level in Level::ALL {
+        for indicator in plan.catalog.section(level.catalog()) {
+            out.insert(
+                (level.as_str().to_string(), indicator.code.clone()),
+                IndicatorInfo {
+                    code: indicator.code.clone(),
+                    name: indicator.name.clone(),
+                    unit: indicator.unit.clone(),
+                    direction: indicator.direction,
+                    kind: indicator.kind,
+                },
+            );
+        }
+    }
+    let t = &snapshot.dim_indicator;
+    for i in 0..t.len() {
+        let key = (
+            t.str(c::LEVEL, i).to_string(),
+            t.str(c::INDICATOR_CODE, i).to_string(),
+        );
+        let direction = match t.str(c::DIRECTION, i) {
+            "lower" => Direction::Lower,
+            _ => Direction::Higher,
+        };
+        let kind = match t.str(c::KIND, i) {
+            "amount" => Kind::Amount,
+            "rate" => Kind::Rate,
+            "count" => Kind::Count,
+            "flag" => Kind::Flag,
+            _ => Kind::Score,
+        };
+        out.insert(
+            key.clone(),
+            IndicatorInfo {
+                code: key.1.clone(),
+                name: t.str(c::INDICATOR_NAME, i).to_string(),
+                unit: t.str(c::UNIT, i).to_string(),
+                direction,
+                kind,
+            },
+        );
+    }
+    out
+}
+
+/// Builds the model of a snapshot.
+pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
+    let entities = entities(snapshot);
+    let indicators = indicators(snapshot, plan);
+    let roster = roster_entries(&snapshot.submissions, Some(&snapshot.roster_status), plan);
+    let mut level_counts: BTreeMap<&'static str, LevelCount> = FORM_LEVELS
+        .iter()
+        .map(|level| (*level, LevelCount::default()))
+        .collect();
+    for entry in &roster {
+        level_counts
+            .entry(entry.level)
+            .or_default()
+            .add(&entry.standing);
+    }
+    let cities = city_completeness(plan, &roster);
+    let rejects = rejects_by_submitter(snapshot, &entities);
+    let (mut total_errors, mut total_warnings) = (0, 0);
+    for i in 0..snapshot.rejects.len() {
+        match snapshot.rejects.str(c::SEVERITY, i) {
+            "error" => total_errors += 1,
+            _ => total_warnings += 1,
+        }
+    }
+    let mut model = Model {
+        pipeline: plan.name.clone(),
+        run_id: snapshot.run_id.clone(),
+        years: plan.years.clone(),
+        roster,
+        level_counts,
+        cities,
+        rejects,
+        total_errors,
+        total_warnings,
+        trends: Vec::new(),
+        ranks: Vec::new(),
+        typical: Vec::new(),
+        weak: Vec::new(),
+        entities,
+        indicators,
+    };
+    model.trends = trends(snapshot, plan, &model);
+    model.ranks = ranks(snapshot, &model);
+    model.typical = typical(snapshot, &model);
+    model.weak = weaknesses(snapshot, plan, &model);
+    model
+}
+
+/// Active and rejected submissions by (form level, entity id), first by file path.
+struct Received {
+    active: HashMap<(String, String), usize>,
+    rejected: HashMap<(String, String), usize>,
+}
+
+fn received(submissions: &Table) -> Received {
+    let mut active = HashMap::new();
+    let mut rejected = HashMap::new();
+    let mut order: Vec<usize> = (0..submissions.len()).collect();
+    order.sort_by(|&a, &b| {
+        submissions
+            .str(c::SOURCE_FILE, a)
+            .cmp(submissions.str(c::SOURCE_FILE, b))
+    });
+    for i in order {
+        let key = (
+            submissions.str(c::LEVEL, i).to_string(),
+            submissions.str(c::ENTITY_ID, i).to_string(),
+        );
+        if key.1.is_empty() {
+            continue;
+        }
+        let status = submissions.str(c::STATUS, i);
+        if status == SubmissionStatus::Active.as_str() {
+            active.entry(key).or_insert(i);
+        } else if status == SubmissionStatus::Rejected.as_str() {
+            rejected.entry(key).or_insert(i);
+        }
+    }
+    Received { active, rejected }
+}
+
+/// Every roster entity (enterprises, parks, cities) with its standing, from the submissions
+/// table; cell counts come from `roster_status` when given.
+pub fn roster_entries(
+    submissions: &Table,
+    roster_status: Option<&Table>,
+    plan: &Plan,
+) -> Vec<RosterEntry> {
+    let received = received(submissions);
+    let s = submissions;
+    let city_name = |code: &str| {
+        plan.roster
+            .city(code)
+            .map(|city| city.city_name.clone())
+            .unwrap_or_default()
+    };
+    let mut cells: HashMap<(String, String), (i64, i64)> = HashMap::new();
+    let empty = Table::default();
+    let r = roster_status.unwrap_or(&empty);
+    for i in 0..r.len() {
+        cells.insert(
+            (
+                r.str(c::LEVEL, i).to_string(),
+                r.str(c::ENTITY_ID, i).to_string(),
+            ),
+            (
+                r.integer(c::CELLS_LOADED, i).unwrap_or(0),
+                r.integer(c::CELLS_EXPECTED, i).unwrap_or(0),
+            ),
+        );
+    }
+    let entry = |level: &'static str, id: &str, name: &str, city_code: &str, own: (i64, i64)| {
+        let key = (level.to_string(), id.to_string());
+        let (standing, row) = match (received.active.get(&key), received.rejected.get(&key)) {
+            (Some(&row), _) => (Standing::Submitted, Some(row)),
+            (None, Some(&row)) => (Standing::RejectedOnly, Some(row)),
+            (None, None) => (Standing::Missing, None),
+        };
+        let text = |column: &str| {
+            row.map(|i| s.str(column, i).to_string())
+                .unwrap_or_default()
+        };
+        RosterEntry {
+            level,
+            entity_id: id.to_string(),
+            name: name.to_string(),
+            city_code: city_code.to_string(),
+            city_name: city_name(city_code),
+            standing,
+            source_file: text(c::SOURCE_FILE),
+            contact_name: text(c::CONTACT_NAME),
+            contact_phone: text(c::CONTACT_PHONE),
+            cells_loaded: own.0,
+            cells_expected: own.1,
+        }
+    };
+    let own = |level: &str, id: &str| {
+        cells
+            .get(&(level.to_string(), id.to_string()))
+            .copied()
+            .unwrap_or((0, 0))
+    };
+    let mut out = Vec::new();
+    for enterprise in &plan.roster.enterprises {
+        out.push(entry(
+            "enterprise",
+            &enterprise.uscc,
+            &enterprise.enterprise_name,
+            &enterprise.city_code,
+            own("enterprise", &enterprise.uscc),
+        ));
+    }
+    for park in &plan.roster.parks {
+        out.push(entry(
+            "park",
+            &park.park_id,
+            &park.park_name,
+            &park.city_code,
+            own("park", &park.park_id),
+        ));
+    }
+    for city in &plan.roster.cities {
+        // A city form carries the city's own industries and its part of each province one.
+        let mut sum = (0, 0);
+        for industry in &plan.roster.industries {
+            let (level, id) = match industry.city_code.as_deref() {
+                Some(code) if code == city.city_code => {
+                    ("city_industry", industry.industry_id.clone())
+                }
+                None => (
+                    "province_industry_city",
+                    format!("{}-{}", industry.industry_id, city.city_code),
+                ),
+                _ => continue,
+            };
+            let (loaded, expected) = own(level, &id);
+            sum = (sum.0 + loaded, sum.1 + expected);
+        }
+        out.push(entry(
+            "city",
+            &city.city_code,
+            &city.city_name,
+            &city.city_code,
+            sum,
+        ));
+    }
+    out
+}
+
+fn city_completeness(plan: &Plan, roster: &[RosterEntry]) -> Vec<CityCompleteness> {
+    plan.roster
+        .cities
+        .iter()
+        .map(|city| {
+            let mut row = CityCompleteness {
+                city_code: city.city_code.clone(),
+                city_name: city.city_name.clone(),
+                counts: FORM_LEVELS
+                    .iter()
+                    .map(|level| (*level, LevelCount::default()))
+                    .collect(),
+                ..CityCompleteness::default()
+            };
+            for entry in roster.iter().filter(|e| e.city_code == city.city_code) {
+                row.counts
+                    .entry(entry.level)
+                    .or_default()
+                    .add(&entry.standing);
+                if entry.level == "enterprise" {
+                    row.enterprise_cells.0 += entry.cells_loaded;
+                    row.enterprise_cells.1 += entry.cells_expected;
+                }
+                if entry.level == "city" {
+                    row.contact_name = entry.contact_name.clone();
+                    row.contact_phone = entry.contact_phone.clone();
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+fn rejects_by_submitter(
+    snapshot: &Snapshot,
+    entities: &HashMap<(String, String), EntityInfo>,
+) -> Vec<SubmitterRejects> {
+    let s = &snapshot.submissions;
+    // The submitter of each submission id: the first row that is not a duplicate.
+    let mut submitter: HashMap<&str, usize> = HashMap::new();
+    for i in 0..s.len() {
+        if s.str(c::STATUS, i) == SubmissionStatus::Duplicate.as_str() {
+            continue;
+        }
+        submitter.entry(s.str(c::SUBMISSION_ID, i)).or_insert(i);
+    }
+    let mut by: BTreeMap<(String, String), SubmitterRejects> = BTreeMap::new();
+    let r = &snapshot.rejects;
+    for i in 0..r.len() {
+        let file = r.str(c::SOURCE_FILE, i).to_string();
+        let (level, id, name) = match submitter.get(r.str(c::SUBMISSION_ID, i)) {
+            Some(&row) if !s.str(c::ENTITY_ID, row).is_empty() => {
+                let level = s.str(c::LEVEL, row).to_string();
+                let id = s.str(c::ENTITY_ID, row).to_string();
+                let mut name = s.str(c::ENTITY_NAME, row).to_string();
+                if name.is_empty() {
+                    if let Some(info) = entities.get(&(level.clone(), id.clone())) {
+                        name = info.name.clone();
+                    }
+                }
+                (level, id, name)
+            }
+            _ => (String::new(), file.clone(), file.clone()),
+        };
+        let entry = by
+            .entry((level.clone(), id.clone()))
+            .or_insert_with(|| SubmitterRejects {
+                level,
+                entity_id: id,
+                name,
+                ..SubmitterRejects::default()
+            });
+        entry.files.insert(file);
+        if r.str(c::SEVERITY, i) == Severity::Error.as_str() {
+            entry.errors += 1;
+        } else {
+            entry.warnings += 1;
+        }
+        *entry
+            .by_rule
+            .entry(r.str(c::RULE, i).to_string())
+            .or_insert(0) += 1;
+    }
+    let mut list: Vec<SubmitterRejects> = by.into_values().collect();
+    list.sort_by(|a, b| {
+        (b.errors, b.warnings)
+            .cmp(&(a.errors, a.warnings))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    list
+}
+
+/// Facts by (level, entity, code) → value per year.
+fn facts(table: &Table) -> HashMap<(String, String, String), BTreeMap<i32, f64>> {
+    let mut out: HashMap<(String, String, String), BTreeMap<i32, f64>> = HashMap::new();
+    for i in 0..table.len() {
+        let (Some(year), Some(value)) = (table.integer(c::YEAR, i), table.number(c::VALUE, i))
+        else {
+            continue;
+        };
+        out.entry((
+            table.str(c::LEVEL, i).to_string(),
+            table.str(c::ENTITY_ID, i).to_string(),
+            table.str(c::INDICATOR_CODE, i).to_string(),
+        ))
+        .or_default()
+        .insert(year as i32, value);
+    }
+    out
+}
+
+fn trends(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<IndustryTrend> {
+    let facts = facts(&snapshot.fact_indicator);
+    let series = |level: &str, id: &str, code: &str| -> Vec<Option<f64>> {
+        let values = facts.get(&(level.to_string(), id.to_string(), code.to_string()));
+        plan.years
+            .iter()
+            .map(|year| values.and_then(|v| v.get(year).copied()))
+            .collect()
+    };
+    let level = Level::ProvinceIndustry.as_str();
+    plan.roster
+        .province_industries()
+        .map(|industry| {
+            let id = &industry.industry_id;
+            let mut charted_amount = false;
+            let indicators = model
+                .indicators_of(level)
+                .into_iter()
+                .map(|indicator| {
+                    let charted = match indicator.kind {
+                        Kind::Rate | Kind::Score => true,
+                        Kind::Amount if !charted_amount => {
+                            charted_amount = true;
+                            true
+                        }
+                        _ => false,
+                    };
+                    let cities = plan
+                        .roster
+                        .cities
+                        .iter()
+                        .map(|city| Series {
+                            name: city.city_name.clone(),
+                            values: series(
+                                Level::ProvinceIndustryCity.as_str(),
+                                &format!("{id}-{}", city.city_code),
+                                &indicator.code,
+                            ),
+                        })
+                        .filter(|s| s.values.iter().any(Option::is_some))
+                        .collect();
+                    IndicatorTrend {
+                        indicator: indicator.clone(),
+                        province: Series {
+                            name: "全省".to_string(),
+                            values: series(level, id, &indicator.code),
+                        },
+                        cities,
+                        charted,
+                    }
+                })
+                .collect();
+            IndustryTrend {
+                industry_id: id.clone(),
+                name: industry.industry_name.clone(),
+                indicators,
+            }
+        })
+        .collect()
+}
+
+fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
+    let t = &snapshot.entity_score;
+    let last = model.last_year() as i64;
+    let mut groups: BTreeMap<(usize, String, String), Vec<RankRow>> = BTreeMap::new();
+    for i in 0..t.len() {
+        if t.integer(c::YEAR, i) != Some(last) {
+            continue;
+        }
+        let level = t.str(c::LEVEL, i).to_string();
+        let id = t.str(c::ENTITY_ID, i).to_string();
+        let info = model.entity(&level, &id).cloned().unwrap_or_default();
+        groups
+            .entry((
+                level_order(&level),
+                level.clone(),
+                t.str(c::SCORE_GROUP, i).to_string(),
+            ))
+            .or_default()
+            .push(RankRow {
+                entity_id: id,
+                name: info.name,
+                city_name: info.city_name,
+                rank: t.integer(c::SCORE_RANK, i),
+                score: t.number(c::SCORE, i),
+                completeness: t.number(c::COMPLETENESS, i),
+                score_change: t.number(c::SCORE_CHANGE, i),
+                typical: t.flag(c::TYPICAL, i).unwrap_or(false),
+            });
+    }
+    groups
+        .into_iter()
+        .map(|((_, level, group), mut rows)| {
+            rows.sort_by(|a, b| {
+                (a.rank.is_none(), a.rank, &a.entity_id).cmp(&(
+                    b.rank.is_none(),
+                    b.rank,
+                    &b.entity_id,
+                ))
+            });
+            RankGroup { level, group, rows }
+        })
+        .collect()
+}
+
+fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
+    let (first, last) = (model.first_year() as i64, model.last_year() as i64);
+    let d = &snapshot.entity_score_detail;
+    let mut contributions: HashMap<(String, String), BTreeMap<String, (f64, f64)>> = HashMap::new();
+    for i in 0..d.len() {
+        let year = d.integer(c::YEAR, i);
+        if year != Some(first) && year != Some(last) {
+            continue;
+        }
+        let value = d.number(c::CONTRIBUTION, i).unwrap_or(0.0);
+        let slot = contributions
+            .entry((
+                d.str(c::LEVEL, i).to_string(),
+                d.str(c::ENTITY_ID, i).to_string(),
+            ))
+            .or_default()
+            .entry(d.str(c::INDICATOR_CODE, i).to_string())
+            .or_insert((0.0, 0.0));
+        if year == Some(last) {
+            slot.1 = value;
+        } else {
+            slot.0 = value;
+        }
+    }
+    let t = &snapshot.entity_score;
+    let mut first_scores: HashMap<(String, String), f64> = HashMap::new();
+    for i in 0..t.len() {
+        if t.integer(c::YEAR, i) == Some(first) {
+            if let Some(score) = t.number(c::SCORE, i) {
+                first_scores.insert(
+                    (
+                        t.str(c::LEVEL, i).to_string(),
+                        t.str(c::ENTITY_ID, i).to_string(),
+                    ),
+                    score,
+                );
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    for i in 0..t.len() {
+        if t.integer(c::YEAR, i) != Some(last) || t.flag(c::TYPICAL, i) != Some(true) {
+            continue;
+        }
+        let level = t.str(c::LEVEL, i).to_string();
+        let id = t.str(c::ENTITY_ID, i).to_string();
+        let key = (level.clone(), id.clone());
+        let info = model.entity(&level, &id).cloned().unwrap_or_default();
+        let mut top: Vec<Contribution> = contributions
+            .get(&key)
+            .map(|by_code| {
+                by_code
+                    .iter()
+                    .map(|(code, (before, after))| Contribution {
+                        code: code.clone(),
+                        name: model
+                            .indicator(&level, code)
+                            .map(|i| i.name.clone())
+                            .unwrap_or_else(|| code.clone()),
+                        change: after - before,
+                    })
+                    .filter(|c| c.change > 0.0)
+                    .collect()
+            })
+            .unwrap_or_default();
+        top.sort_by(|a, b| {
+            b.change
+                .partial_cmp(&a.change)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.code.cmp(&b.code))
+        });
+        top.truncate(3);
+        rows.push(TypicalRow {
+            typical_rank: t.integer(c::TYPICAL_RANK, i).unwrap_or(0),
+            entity_id: id,
+            name: info.name,
+            city_name: info.city_name,
+            score: t.number(c::SCORE, i),
+            first_score: first_scores.get(&key).copied(),
+            score_change: t.number(c::SCORE_CHANGE, i),
+            completeness: t.number(c::COMPLETENESS, i),
+            top,
+            level,
+        });
+    }
+    rows.sort_by(|a, b| {
+        (level_order(&a.level), a.typical_rank, &a.entity_id).cmp(&(
+            level_order(&b.level),
+            b.typical_rank,
+            &b.entity_id,
+        ))
+    });
+    rows
+}
+
+/// Percentile of each value among `values` by direction: 100 the best, 0 the worst (ties share
+/// the best rank), as `fact_comparison.percentile`; with the rank.
+fn percentiles(values: &[(String, f64)], direction: Direction) -> HashMap<String, (f64, usize)> {
+    let n = values.len();
+    values
+        .iter()
+        .map(|(key, value)| {
+            let better = values
+                .iter()
+                .filter(|(_, other)| match direction {
+                    Direction::Higher => other > value,
+                    Direction::Lower => other < value,
+                })
+                .count();
+            let rank = better + 1;
+            let percentile = if n <= 1 {
+                100.0
+            } else {
+                100.0 * (n - rank) as f64 / (n - 1) as f64
+            };
+            (key.clone(), (percentile, rank))
+        })
+        .collect()
+}
+
+/// (value, yoy_pct) of one comparison row.
+type ValueAndGrowth = (Option<f64>, Option<f64>);
+
+/// How many weak points each city lists.
+pub const WEAK_PER_CITY: usize = 5;
+
+fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakness> {
+    let last = model.last_year() as i64;
+    let cmp = &snapshot.fact_comparison;
+    // (level, entity, code) → (value, yoy_pct) at the last year.
+    let mut at_last: HashMap<(String, String, String), ValueAndGrowth> = HashMap::new();
+    for i in 0..cmp.len() {
+        if cmp.integer(c::YEAR, i) != Some(last) {
+            continue;
+        }
+        at_last.insert(
+            (
+                cmp.str(c::LEVEL, i).to_string(),
+                cmp.str(c::ENTITY_ID, i).to_string(),
+                cmp.str(c::INDICATOR_CODE, i).to_string(),
+            ),
+            (cmp.number(c::VALUE, i), cmp.number(c::YOY_PCT, i)),
+        );
+    }
+    let part = Level::ProvinceIndustryCity.as_str();
+    let whole = Level::ProvinceIndustry.as_str();
+    let mut by_city: BTreeMap<String, Vec<Weakness>> = BTreeMap::new();
+    for industry in plan.roster.province_industries() {
+        for indicator in model.indicators_of(whole) {
+            if indicator.kind == Kind::Flag {
+                continue;
+            }
+            let by_value = matches!(indicator.kind, Kind::Rate | Kind::Score);
+            let pick = |pair: &(Option<f64>, Option<f64>)| if by_value { pair.0 } else { pair.1 };
+            let values: Vec<(String, f64)> = plan
+                .roster
+                .cities
+                .iter()
+                .filter_map(|city| {
+                    let id = format!("{}-{}", industry.industry_id, city.city_code);
+                    let pair = at_last.get(&(part.to_string(), id, indicator.code.clone()))?;
+                    Some((city.city_code.clone(), pick(pair)?))
+                })
+                .collect();
+            if values.len() < 2 {
+                continue;
+            }
+            let province = at_last
+                .get(&(
+                    whole.to_string(),
+                    industry.industry_id.clone(),
+                    indicator.code.clone(),
+                ))
+                .and_then(pick);
+            let positions = percentiles(&values, indicator.direction);
+            for (city_code, value) in &values {
+                let (percentile, rank) = positions[city_code];
+                by_city
+                    .entry(city_code.clone())
+                    .or_default()
+                    .push(Weakness {
+                        industry_name: industry.industry_name.clone(),
+                        indicator: indicator.clone(),
+                        measure: if by_value {
+                            "数值"
+                        } else {
+                            "同比增速(%)"
+                        },
+                        city_value: *value,
+                        province_value: province,
+                        percentile,
+                        rank,
+                        peers: values.len(),
+                    });
+            }
+        }
+    }
+    plan.roster
+        .cities
+        .iter()
+        .map(|city| {
+            let mut rows = by_city.remove(&city.city_code).unwrap_or_default();
+            rows.sort_by(|a, b| {
+                a.percentile
+                    .partial_cmp(&b.percentile)
+                    .unwrap_or(std::cmp::Ordering::Equal)
+                    .then_with(|| b.rank.cmp(&a.rank))
+                    .then_with(|| a.industry_name.cmp(&b.industry_name))
+                    .then_with(|| a.indicator.code.cmp(&b.indicator.code))
+            });
+            rows.retain(|row| row.percentile < 50.0);
+            rows.truncate(WEAK_PER_CITY);
+            CityWeakness {
+                city_code: city.city_code.clone(),
+                city_name: city.city_name.clone(),
+                rows,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_follow_the_comparison_rules() {
+        let values = vec![
+            ("a".to_string(), 3.0),
+            ("b".to_string(), 2.0),
+            ("c".to_string(), 2.0),
+            ("d".to_string(), 1.0),
+        ];
+        let p = percentiles(&values, Direction::Higher);
+        assert_eq!(p["a"], (100.0, 1));
+        assert_eq!(p["b"].1, 2);
+        assert_eq!(p["c"].1, 2);
+        assert_eq!(p["d"], (0.0, 4));
+        let p = percentiles(&values, Direction::Lower);
+        assert_eq!(p["d"], (100.0, 1));
+        assert_eq!(p["a"], (0.0, 4));
+    }
+}

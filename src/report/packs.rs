@@ -1,0 +1,623 @@
+//! The Excel result packs written beside `index.html` (rust_xlsxwriter): 典型示范名单.xlsx,
+//! 比对排名.xlsx (one sheet per level and score group), 报送情况.xlsx (roster status with
+//! contacts, for 催报) and one `城市_<name>.xlsx` per city with its enterprises, parks and
+//! industries. They render the same [`Model`] as the page, so the numbers agree.
+
+use super::html::group_label;
+use super::model::{level_zh, Model, Standing};
+use super::snapshot::Snapshot;
+use super::ReportError;
+use crate::config::Plan;
+use crate::domain::columns as c;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+/// A worksheet name Excel accepts: no `[]:*?/\`, at most 31 characters, not quoted, and not
+/// one already used in the workbook (case-insensitive), with `_2`, `_3` … when needed.
+pub fn sheet_name(used: &mut BTreeSet<String>, wanted: &str) -> String {
+    let clean: String = wanted
+        .chars()
+        .map(|c| {
+            if "[]:*?/\\".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let clean = clean.trim_matches('\'').to_string();
+    let clean = if clean.is_empty() {
+        "Sheet".to_string()
+    } else {
+        clean
+    };
+    let cut = |text: &str, max: usize| text.chars().take(max).collect::<String>();
+    let mut candidate = cut(&clean, 31);
+    let mut number = 1;
+    while used.contains(&candidate.to_lowercase()) {
+        number += 1;
+        let suffix = format!("_{number}");
+        candidate = format!("{}{suffix}", cut(&clean, 31 - suffix.chars().count()));
+    }
+    used.insert(candidate.to_lowercase());
+    candidate
+}
+
+/// A cell value of a pack row.
+enum Cell {
+    Text(String),
+    Number(Option<f64>),
+}
+
+fn text(value: impl Into<String>) -> Cell {
+    Cell::Text(value.into())
+}
+
+fn number(value: Option<f64>) -> Cell {
+    Cell::Number(value.filter(|v| v.is_finite()))
+}
+
+/// Writes a header and rows into a new sheet, with a frozen header and an autofilter.
+fn table(
+    workbook: &mut Workbook,
+    used: &mut BTreeSet<String>,
+    name: &str,
+    headers: &[String],
+    rows: &[Vec<Cell>],
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold().set_background_color("F3F6FA");
+    let decimals = Format::new().set_num_format("0.00");
+    let sheet: &mut Worksheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name(used, name))?;
+    for (col, header) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, header, &bold)?;
+        let width = header.chars().count().clamp(6, 30) as f64 * 2.0 + 2.0;
+        sheet.set_column_width(col as u16, width)?;
+    }
+    for (index, row) in rows.iter().enumerate() {
+        let r = index as u32 + 1;
+        for (col, cell) in row.iter().enumerate() {
+            let col = col as u16;
+            match cell {
+                Cell::Text(value) if !value.is_empty() => {
+                    sheet.write_string(r, col, value)?;
+                }
+                Cell::Number(Some(value)) => {
+                    if value.fract() == 0.0 {
+                        sheet.write_number(r, col, *value)?;
+                    } else {
+                        sheet.write_number_with_format(r, col, *value, &decimals)?;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if !headers.is_empty() {
+        sheet.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+    }
+    Ok(())
+}
+
+/// The workbook's creation time: the snapshot's own (from its run id), so the same snapshot
+/// gives the same pack bytes.
+fn created(model: &Model) -> Option<ExcelDateTime> {
+    let id = &model.run_id;
+    let part = |range: std::ops::Range<usize>| id.get(range)?.parse::<u16>().ok();
+    let date = ExcelDateTime::from_ymd(part(0..4)?, part(4..6)? as u8, part(6..8)? as u8).ok()?;
+    date.and_hms(part(9..11)?, part(11..13)? as u8, part(13..15)? as f64)
+        .ok()
+}
+
+fn save(
+    path: PathBuf,
+    model: &Model,
+    fill: impl FnOnce(&mut Workbook, &mut BTreeSet<String>) -> Result<(), XlsxError>,
+) -> Result<PathBuf, ReportError> {
+    let mut workbook = Workbook::new();
+    let created = created(model)
+        .or_else(|| ExcelDateTime::from_ymd(2000, 1, 1).ok())
+        .unwrap_or_default();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&created)
+            .set_author("zlbd")
+            .set_title("质量提升比对结果"),
+    );
+    let mut used = BTreeSet::new();
+    fill(&mut workbook, &mut used)
+        .and_then(|()| workbook.save(&path))
+        .map_err(|source| ReportError::Xlsx {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+fn headers(list: &[&str]) -> Vec<String> {
+    list.iter().map(|h| h.to_string()).collect()
+}
+
+/// Last-year comparison rows: (level, entity, code) → (value, rank, peer_n).
+type AtLast = HashMap<(String, String, String), (Option<f64>, Option<i64>, Option<i64>)>;
+
+fn at_last(snapshot: &Snapshot, year: i32) -> AtLast {
+    let t = &snapshot.fact_comparison;
+    let mut out = HashMap::new();
+    for i in 0..t.len() {
+        if t.integer(c::YEAR, i) != Some(year as i64) {
+            continue;
+        }
+        out.insert(
+            (
+                t.str(c::LEVEL, i).to_string(),
+                t.str(c::ENTITY_ID, i).to_string(),
+                t.str(c::INDICATOR_CODE, i).to_string(),
+            ),
+            (
+                t.number(c::VALUE, i),
+                t.integer(c::RANK, i),
+                t.integer(c::PEER_N, i),
+            ),
+        );
+    }
+    out
+}
+
+/// Facts: (level, entity, code) → value per year.
+fn facts(snapshot: &Snapshot) -> HashMap<(String, String, String), BTreeMap<i64, f64>> {
+    let t = &snapshot.fact_indicator;
+    let mut out: HashMap<(String, String, String), BTreeMap<i64, f64>> = HashMap::new();
+    for i in 0..t.len() {
+        if let (Some(year), Some(value)) = (t.integer(c::YEAR, i), t.number(c::VALUE, i)) {
+            out.entry((
+                t.str(c::LEVEL, i).to_string(),
+                t.str(c::ENTITY_ID, i).to_string(),
+                t.str(c::INDICATOR_CODE, i).to_string(),
+            ))
+            .or_default()
+            .insert(year, value);
+        }
+    }
+    out
+}
+
+/// Last-year scores: (level, entity) → (score, rank, group, change, typical).
+type Scores = HashMap<(String, String), (Option<f64>, Option<i64>, String, Option<f64>, bool)>;
+
+fn scores(snapshot: &Snapshot, year: i32) -> Scores {
+    let t = &snapshot.entity_score;
+    let mut out = HashMap::new();
+    for i in 0..t.len() {
+        if t.integer(c::YEAR, i) != Some(year as i64) {
+            continue;
+        }
+        out.insert(
+            (
+                t.str(c::LEVEL, i).to_string(),
+                t.str(c::ENTITY_ID, i).to_string(),
+            ),
+            (
+                t.number(c::SCORE, i),
+                t.integer(c::SCORE_RANK, i),
+                t.str(c::SCORE_GROUP, i).to_string(),
+                t.number(c::SCORE_CHANGE, i),
+                t.flag(c::TYPICAL, i).unwrap_or(false),
+            ),
+        );
+    }
+    out
+}
+
+/// Writes every pack into `out`; returns the paths written.
+pub fn write_packs(
+    out: &Path,
+    snapshot: &Snapshot,
+    model: &Model,
+    plan: &Plan,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = vec![
+        typical_pack(out, model)?,
+        rank_pack(out, snapshot, model)?,
+        roster_pack(out, model)?,
+    ];
+    let facts = facts(snapshot);
+    let last = at_last(snapshot, model.last_year());
+    let scores = scores(snapshot, model.last_year());
+    let mut used_files = BTreeSet::new();
+    for city in &plan.roster.cities {
+        let file = super::template::distinct(
+            &mut used_files,
+            super::template::file_name("城市_", &city.city_name),
+        );
+        written.push(city_pack(
+            &out.join(file),
+            &city.city_code,
+            model,
+            plan,
+            &facts,
+            &last,
+            &scores,
+        )?);
+    }
+    Ok(written)
+}
+
+fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
+    let (first, last) = (model.first_year(), model.last_year());
+    let head = headers(&[
+        "类别",
+        "序号",
+        "名称",
+        "代码",
+        "地市",
+        &format!("{first}年得分"),
+        &format!("{last}年得分"),
+        "得分变化",
+        "完整度(%)",
+        "提升最多的指标（贡献变化，分）",
+    ]);
+    let rows: Vec<Vec<Cell>> = model
+        .typical
+        .iter()
+        .map(|row| {
+            vec![
+                text(level_zh(&row.level)),
+                number(Some(row.typical_rank as f64)),
+                text(&row.name),
+                text(&row.entity_id),
+                text(&row.city_name),
+                number(row.first_score),
+                number(row.score),
+                number(row.score_change),
+                number(row.completeness),
+                text(
+                    row.top
+                        .iter()
+                        .map(|c| format!("{}(+{:.2})", c.name, c.change))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                ),
+            ]
+        })
+        .collect();
+    save(
+        out.join("典型示范名单.xlsx"),
+        model,
+        |workbook, used| table(workbook, used, "典型示范", &head, &rows),
+    )
+}
+
+fn rank_pack(out: &Path, snapshot: &Snapshot, model: &Model) -> Result<PathBuf, ReportError> {
+    let last = at_last(snapshot, model.last_year());
+    save(out.join("比对排名.xlsx"), model, |workbook, used| {
+        for group in &model.ranks {
+            let indicators = model.indicators_of(&group.level);
+            let mut head = headers(&[
+                "排名",
+                "名称",
+                "代码",
+                "地市",
+                "综合得分",
+                "完整度(%)",
+                "得分变化",
+                "典型示范",
+            ]);
+            for indicator in &indicators {
+                head.push(format!("{}({})", indicator.name, indicator.unit));
+                head.push(format!("{}排名", indicator.name));
+            }
+            let rows: Vec<Vec<Cell>> = group
+                .rows
+                .iter()
+                .map(|row| {
+                    let mut cells = vec![
+                        number(row.rank.map(|r| r as f64)),
+                        text(&row.name),
+                        text(&row.entity_id),
+                        text(&row.city_name),
+                        number(row.score),
+                        number(row.completeness),
+                        number(row.score_change),
+                        text(if row.typical { "是" } else { "" }),
+                    ];
+                    for indicator in &indicators {
+                        let found = last.get(&(
+                            group.level.clone(),
+                            row.entity_id.clone(),
+                            indicator.code.clone(),
+                        ));
+                        cells.push(number(found.and_then(|f| f.0)));
+                        cells.push(text(
+                            found
+                                .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
+                                .unwrap_or_default(),
+                        ));
+                    }
+                    cells
+                })
+                .collect();
+            let name = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
+            table(workbook, used, &name, &head, &rows)?;
+        }
+        if model.ranks.is_empty() {
+            table(
+                workbook,
+                used,
+                "排名",
+                &headers(&["说明"]),
+                &[vec![text("本快照没有综合得分")]],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
+    let city_contacts: HashMap<&str, (&str, &str)> = model
+        .cities
+        .iter()
+        .map(|c| {
+            (
+                c.city_code.as_str(),
+                (c.contact_name.as_str(), c.contact_phone.as_str()),
+            )
+        })
+        .collect();
+    let head = headers(&[
+        "报表",
+        "代码",
+        "名称",
+        "地市",
+        "报送情况",
+        "文件",
+        "填报人",
+        "联系电话",
+        "指标已载入",
+        "指标应填",
+        "地市联系人",
+        "地市联系电话",
+    ]);
+    let row = |e: &super::model::RosterEntry| {
+        let (city_name, city_phone) = city_contacts
+            .get(e.city_code.as_str())
+            .copied()
+            .unwrap_or(("", ""));
+        vec![
+            text(level_zh(e.level)),
+            text(&e.entity_id),
+            text(&e.name),
+            text(&e.city_name),
+            text(e.standing.label_zh()),
+            text(&e.source_file),
+            text(&e.contact_name),
+            text(&e.contact_phone),
+            number(Some(e.cells_loaded as f64)),
+            number(Some(e.cells_expected as f64)),
+            text(city_name),
+            text(city_phone),
+        ]
+    };
+    let all: Vec<Vec<Cell>> = model.roster.iter().map(row).collect();
+    let outstanding: Vec<Vec<Cell>> = model
+        .roster
+        .iter()
+        .filter(|e| e.standing != Standing::Submitted)
+        .map(row)
+        .collect();
+    let by_city: Vec<Vec<Cell>> = model
+        .cities
+        .iter()
+        .map(|city| {
+            let get = |level: &str| city.counts.get(level).cloned().unwrap_or_default();
+            let (e, p, c) = (get("enterprise"), get("park"), get("city"));
+            vec![
+                text(&city.city_name),
+                number(Some(e.expected as f64)),
+                number(Some(e.submitted as f64)),
+                number(Some(p.expected as f64)),
+                number(Some(p.submitted as f64)),
+                text(if c.submitted > 0 {
+                    "已报送"
+                } else {
+                    "未报送"
+                }),
+                text(&city.contact_name),
+                text(&city.contact_phone),
+            ]
+        })
+        .collect();
+    let city_head = headers(&[
+        "地市",
+        "企业应报",
+        "企业已报",
+        "园区应报",
+        "园区已报",
+        "地市报表",
+        "地市联系人",
+        "地市联系电话",
+    ]);
+    save(out.join("报送情况.xlsx"), model, |workbook, used| {
+        table(workbook, used, "未报送（催报）", &head, &outstanding)?;
+        table(workbook, used, "全部名单", &head, &all)?;
+        table(workbook, used, "按地市", &city_head, &by_city)
+    })
+}
+
+fn city_pack(
+    path: &Path,
+    city_code: &str,
+    model: &Model,
+    plan: &Plan,
+    facts: &HashMap<(String, String, String), BTreeMap<i64, f64>>,
+    last: &AtLast,
+    scores: &Scores,
+) -> Result<PathBuf, ReportError> {
+    let entity_rows = |level: &'static str| -> Vec<Vec<Cell>> {
+        model
+            .roster
+            .iter()
+            .filter(|e| e.level == level && e.city_code == city_code)
+            .map(|e| {
+                let info = model
+                    .entity(level, &e.entity_id)
+                    .cloned()
+                    .unwrap_or_default();
+                let (score, rank, group, change, typical) = scores
+                    .get(&(level.to_string(), e.entity_id.clone()))
+                    .cloned()
+                    .unwrap_or((None, None, String::new(), None, false));
+                let mut row = vec![text(&e.entity_id), text(&e.name)];
+                if level == "enterprise" {
+                    let park = plan
+                        .roster
+                        .enterprise(&e.entity_id)
+                        .and_then(|ent| ent.park_id.clone())
+                        .and_then(|id| plan.roster.park(&id).map(|p| p.park_name.clone()))
+                        .unwrap_or_default();
+                    row.push(text(&info.industry_code));
+                    row.push(text(park));
+                }
+                row.extend([
+                    text(e.standing.label_zh()),
+                    text(&e.contact_name),
+                    text(&e.contact_phone),
+                    number(score),
+                    number(rank.map(|r| r as f64)),
+                    text(if group.is_empty() {
+                        String::new()
+                    } else {
+                        group_label(&group)
+                    }),
+                    number(change),
+                    text(if typical { "是" } else { "" }),
+                ]);
+                row
+            })
+            .collect()
+    };
+    let tail = [
+        "报送情况",
+        "填报人",
+        "联系电话",
+        "综合得分",
+        "排名",
+        "评分组",
+        "得分变化",
+        "典型示范",
+    ];
+    let mut enterprise_head = headers(&["统一社会信用代码", "企业名称", "行业代码", "所属园区"]);
+    enterprise_head.extend(headers(&tail));
+    let mut park_head = headers(&["园区代码", "园区名称"]);
+    park_head.extend(headers(&tail));
+    let years: Vec<i64> = model.years.iter().map(|y| *y as i64).collect();
+    let industry_rows = |level: &str, entities: Vec<(String, String, Option<String>)>| {
+        let mut rows = Vec::new();
+        for (id, name, whole) in entities {
+            for indicator in model.indicators_of(level) {
+                let key = (level.to_string(), id.clone(), indicator.code.clone());
+                let values = facts.get(&key);
+                let mut row = vec![text(&name), text(&indicator.name), text(&indicator.unit)];
+                for year in &years {
+                    row.push(number(values.and_then(|v| v.get(year).copied())));
+                }
+                if let Some(whole) = &whole {
+                    let province = facts
+                        .get(&(
+                            "province_industry".to_string(),
+                            whole.clone(),
+                            indicator.code.clone(),
+                        ))
+                        .and_then(|v| v.get(years.last()?).copied());
+                    row.push(number(province));
+                }
+                row.push(text(
+                    last.get(&key)
+                        .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
+                        .unwrap_or_default(),
+                ));
+                rows.push(row);
+            }
+        }
+        rows
+    };
+    let own: Vec<(String, String, Option<String>)> = plan
+        .roster
+        .industries
+        .iter()
+        .filter(|i| i.city_code.as_deref() == Some(city_code))
+        .map(|i| (i.industry_id.clone(), i.industry_name.clone(), None))
+        .collect();
+    let province: Vec<(String, String, Option<String>)> = plan
+        .roster
+        .province_industries()
+        .map(|i| {
+            (
+                format!("{}-{city_code}", i.industry_id),
+                i.industry_name.clone(),
+                Some(i.industry_id.clone()),
+            )
+        })
+        .collect();
+    let mut own_head = headers(&["行业", "指标", "单位"]);
+    own_head.extend(model.years.iter().map(|y| format!("{y}年")));
+    let mut province_head = own_head.clone();
+    own_head.push(format!("{}年排名（全省市级重点行业）", model.last_year()));
+    province_head.push(format!("{}年全省", model.last_year()));
+    province_head.push(format!("{}年位次（各市）", model.last_year()));
+    let weak_rows: Vec<Vec<Cell>> = model
+        .weak
+        .iter()
+        .filter(|w| w.city_code == city_code)
+        .flat_map(|w| w.rows.iter())
+        .map(|row| {
+            vec![
+                text(&row.industry_name),
+                text(&row.indicator.name),
+                text(row.measure),
+                number(Some(row.city_value)),
+                number(row.province_value),
+                text(format!("{}/{}", row.rank, row.peers)),
+            ]
+        })
+        .collect();
+    let weak_head = headers(&["行业", "指标", "比较", "本市", "全省", "位次（各市）"]);
+    let enterprises = entity_rows("enterprise");
+    let parks = entity_rows("park");
+    let own_rows = industry_rows("city_industry", own);
+    let province_rows = industry_rows("province_industry_city", province);
+    save(path.to_path_buf(), model, |workbook, used| {
+        table(workbook, used, "企业", &enterprise_head, &enterprises)?;
+        table(workbook, used, "园区", &park_head, &parks)?;
+        table(workbook, used, "重点行业", &own_head, &own_rows)?;
+        table(
+            workbook,
+            used,
+            "全省重点行业",
+            &province_head,
+            &province_rows,
+        )?;
+        table(workbook, used, "薄弱环节", &weak_head, &weak_rows)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_short_clean_and_unique() {
+        let mut used = BTreeSet::new();
+        let long = "企业_行业组 C38 电气机械和器材制造业以及其他很长很长的名字";
+        let a = sheet_name(&mut used, long);
+        let b = sheet_name(&mut used, long);
+        assert!(a.chars().count() <= 31 && b.chars().count() <= 31);
+        assert_ne!(a, b);
+        assert!(b.ends_with("_2"));
+        assert_eq!(sheet_name(&mut used, "企业_section:C"), "企业_section_C");
+        assert_eq!(sheet_name(&mut used, "ALL"), "ALL");
+        assert_eq!(sheet_name(&mut used, "all"), "all_2");
+    }
+}

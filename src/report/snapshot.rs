@@ -1,0 +1,287 @@
+//! Reads a published snapshot's Parquet tables back (through the warehouse's own reader) into
+//! plain rows, the only input of the HTML report and the Excel result packs.
+//!
+//! A table is every `*.parquet` file under `<snapshot>/<table>/`, in path order; a file inside
+//! a `year=YYYY` folder without a `year` column gets its year from the folder name (hive
+//! style), and `year=0` (an empty table's placeholder) is skipped. Types are taken as written:
+//! integers of any width read as i64, numbers as f64.
+
+use crate::domain::columns::{self as c, table};
+use crate::warehouse::parquet_io;
+use arrow::array::{
+    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
+};
+use arrow::datatypes::DataType;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One column, whatever its Parquet type.
+#[derive(Debug, Clone)]
+enum Values {
+    Text(Vec<Option<String>>),
+    Number(Vec<Option<f64>>),
+    Integer(Vec<Option<i64>>),
+    Flag(Vec<Option<bool>>),
+}
+
+/// A table read back: columns by name, all of one length.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    rows: usize,
+    columns: BTreeMap<String, Values>,
+}
+
+impl Table {
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Text of a cell; None when null or the column is absent.
+    pub fn text(&self, column: &str, row: usize) -> Option<&str> {
+        match self.columns.get(column)? {
+            Values::Text(values) => values.get(row)?.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Text or "" .
+    pub fn str(&self, column: &str, row: usize) -> &str {
+        self.text(column, row).unwrap_or("")
+    }
+
+    /// A number of any numeric type.
+    pub fn number(&self, column: &str, row: usize) -> Option<f64> {
+        match self.columns.get(column)? {
+            Values::Number(values) => *values.get(row)?,
+            Values::Integer(values) => values.get(row)?.map(|v| v as f64),
+            _ => None,
+        }
+    }
+
+    pub fn integer(&self, column: &str, row: usize) -> Option<i64> {
+        match self.columns.get(column)? {
+            Values::Integer(values) => *values.get(row)?,
+            Values::Number(values) => values.get(row)?.map(|v| v as i64),
+            _ => None,
+        }
+    }
+
+    pub fn flag(&self, column: &str, row: usize) -> Option<bool> {
+        match self.columns.get(column)? {
+            Values::Flag(values) => *values.get(row)?,
+            _ => None,
+        }
+    }
+
+    /// A table from a polars frame (the feedback reads the run's frames, not Parquet).
+    pub fn from_frame(frame: &polars::prelude::DataFrame) -> polars::prelude::PolarsResult<Table> {
+        use polars::prelude::DataType as P;
+        let mut table = Table {
+            rows: frame.height(),
+            columns: BTreeMap::new(),
+        };
+        for column in frame.columns() {
+            let name = column.name().to_string();
+            let values = match column.dtype() {
+                P::String => Values::Text(crate::frames::strings(frame, &name)?),
+                P::Boolean => Values::Flag(column.bool()?.iter().collect()),
+                P::Float32 | P::Float64 => Values::Number(crate::frames::floats(frame, &name)?),
+                dtype if dtype.is_integer() || matches!(dtype, P::Date) => {
+                    Values::Integer(column.cast(&P::Int64)?.i64()?.iter().collect())
+                }
+                _ => Values::Integer(vec![None; frame.height()]),
+            };
+            table.columns.insert(name, values);
+        }
+        Ok(table)
+    }
+
+    fn append(&mut self, batch: &RecordBatch, year: Option<i64>) -> Result<(), String> {
+        let schema = batch.schema();
+        let n = batch.num_rows();
+        for (index, field) in schema.fields().iter().enumerate() {
+            let array = batch.column(index);
+            let values = column_values(array.as_ref(), field.data_type())
+                .ok_or_else(|| format!("column {} has type {}", field.name(), field.data_type()))?;
+            self.push_column(field.name(), values);
+        }
+        if let (Some(year), false) = (year, schema.fields().iter().any(|f| f.name() == c::YEAR)) {
+            self.push_column(c::YEAR, Values::Integer(vec![Some(year); n]));
+        }
+        self.rows += n;
+        // A column some files lack is padded with nulls.
+        let rows = self.rows;
+        for values in self.columns.values_mut() {
+            pad(values, rows);
+        }
+        Ok(())
+    }
+
+    fn push_column(&mut self, name: &str, values: Values) {
+        let before = self.rows;
+        let entry = self.columns.entry(name.to_string()).or_insert_with(|| {
+            let mut empty = match &values {
+                Values::Text(_) => Values::Text(Vec::new()),
+                Values::Number(_) => Values::Number(Vec::new()),
+                Values::Integer(_) => Values::Integer(Vec::new()),
+                Values::Flag(_) => Values::Flag(Vec::new()),
+            };
+            pad(&mut empty, before);
+            empty
+        });
+        match (entry, values) {
+            (Values::Text(a), Values::Text(b)) => a.extend(b),
+            (Values::Number(a), Values::Number(b)) => a.extend(b),
+            (Values::Integer(a), Values::Integer(b)) => a.extend(b),
+            (Values::Number(a), Values::Integer(b)) => {
+                a.extend(b.into_iter().map(|v| v.map(|v| v as f64)))
+            }
+            (Values::Flag(a), Values::Flag(b)) => a.extend(b),
+            (entry, other) => {
+                // Mixed types across files: keep the rows aligned with nulls.
+                let n = match &other {
+                    Values::Text(v) => v.len(),
+                    Values::Number(v) => v.len(),
+                    Values::Integer(v) => v.len(),
+                    Values::Flag(v) => v.len(),
+                };
+                pad(entry, before + n);
+            }
+        }
+    }
+}
+
+fn pad(values: &mut Values, rows: usize) {
+    match values {
+        Values::Text(v) => v.resize(rows.max(v.len()), None),
+        Values::Number(v) => v.resize(rows.max(v.len()), None),
+        Values::Integer(v) => v.resize(rows.max(v.len()), None),
+        Values::Flag(v) => v.resize(rows.max(v.len()), None),
+    }
+}
+
+fn column_values(array: &dyn Array, data_type: &DataType) -> Option<Values> {
+    let any = array.as_any();
+    Some(match data_type {
+        DataType::Utf8 => {
+            let a = any.downcast_ref::<StringArray>()?;
+            Values::Text(a.iter().map(|v| v.map(str::to_string)).collect())
+        }
+        DataType::Float64 => {
+            let a = any.downcast_ref::<Float64Array>()?;
+            Values::Number(a.iter().collect())
+        }
+        DataType::Int64 => {
+            let a = any.downcast_ref::<Int64Array>()?;
+            Values::Integer(a.iter().collect())
+        }
+        DataType::Int32 => {
+            let a = any.downcast_ref::<Int32Array>()?;
+            Values::Integer(a.iter().map(|v| v.map(i64::from)).collect())
+        }
+        DataType::Date32 => {
+            let a = any.downcast_ref::<Date32Array>()?;
+            Values::Integer(a.iter().map(|v| v.map(i64::from)).collect())
+        }
+        DataType::Boolean => {
+            let a = any.downcast_ref::<BooleanArray>()?;
+            Values::Flag(a.iter().collect())
+        }
+        // Timestamps and anything else the report does not read.
+        _ => Values::Integer(vec![None; array.len()]),
+    })
+}
+
+/// Every Parquet file under `dir`, sorted, each with the year of a `year=N` folder it sits in.
+fn parquet_files(dir: &Path, year: Option<i64>, out: &mut Vec<(PathBuf, Option<i64>)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            let year = name
+                .strip_prefix("year=")
+                .and_then(|y| y.parse::<i64>().ok())
+                .or(year);
+            if year == Some(0) {
+                continue;
+            }
+            parquet_files(&path, year, out);
+        } else if name.ends_with(".parquet") {
+            out.push((path, year));
+        }
+    }
+}
+
+/// Reads one table of a snapshot; a table without files reads as empty.
+pub fn read_table(snapshot: &Path, name: &str) -> Result<Table, String> {
+    let mut files = Vec::new();
+    parquet_files(&snapshot.join(name), None, &mut files);
+    let mut table = Table::default();
+    for (path, year) in files {
+        let batches = parquet_io::read(&path).map_err(|error| error.to_string())?;
+        for batch in batches {
+            table
+                .append(&batch, year)
+                .map_err(|error| format!("{}: {error}", path.display()))?;
+        }
+    }
+    Ok(table)
+}
+
+/// The tables the report reads.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub run_id: String,
+    pub submissions: Table,
+    pub dim_entity: Table,
+    pub dim_indicator: Table,
+    pub fact_indicator: Table,
+    pub fact_comparison: Table,
+    pub entity_score: Table,
+    pub entity_score_detail: Table,
+    pub rejects: Table,
+    pub roster_status: Table,
+}
+
+impl Snapshot {
+    /// Reads the snapshot folder `dir` (`snapshots/<run_id>`).
+    pub fn read(dir: &Path) -> Result<Snapshot, String> {
+        if !dir.join(table::SUBMISSIONS).is_dir() {
+            return Err(format!(
+                "{} is not a zlbd snapshot (no {} table)",
+                dir.display(),
+                table::SUBMISSIONS
+            ));
+        }
+        let read = |name: &str| read_table(dir, name);
+        let run_id = std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_path_buf())
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        Ok(Snapshot {
+            run_id,
+            submissions: read(table::SUBMISSIONS)?,
+            dim_entity: read(table::DIM_ENTITY)?,
+            dim_indicator: read(table::DIM_INDICATOR)?,
+            fact_indicator: read(table::FACT_INDICATOR)?,
+            fact_comparison: read(table::FACT_COMPARISON)?,
+            entity_score: read(table::ENTITY_SCORE)?,
+            entity_score_detail: read(table::ENTITY_SCORE_DETAIL)?,
+            rejects: read(table::REJECTS)?,
+            roster_status: read(table::ROSTER_STATUS)?,
+        })
+    }
+}

@@ -1,0 +1,88 @@
+"""The warehouse as analysts and BI tools use it (issue 13): every table and view reads with
+its declared types in DuckDB, pyarrow and polars; every view and column has a comment; the BI
+views join on one column; the README's five analyst queries return rows."""
+import re
+from pathlib import Path
+
+import polars
+import pyarrow.parquet as pq
+
+from conftest import REPO, connect
+
+TABLES = ["submissions", "dim_entity", "dim_indicator", "fact_indicator", "fact_comparison",
+          "entity_score", "entity_score_detail", "rejects", "corrections", "roster_status"]
+BI_VIEWS = ["bi_entity", "bi_indicator", "bi_fact", "bi_comparison", "bi_score", "bi_rejects"]
+
+
+def snapshot(warehouse: Path) -> Path:
+    return (warehouse / "current").resolve()
+
+
+def test_every_table_reads_with_plain_types_in_pyarrow_and_polars(sample):
+    warehouse, _, _ = sample
+    con = connect(warehouse)
+    for table in TABLES:
+        files = sorted((snapshot(warehouse) / table).glob("*.parquet"))
+        assert files, table
+        arrow = pq.read_table(files[0])
+        for field in arrow.schema:
+            kind = str(field.type)
+            assert not kind.startswith(("uint", "dictionary", "string_view", "large")), (table, field)
+        frame = polars.read_parquet(files[0])
+        duck = [row[0] for row in con.execute(f"describe {table}").fetchall()]
+        assert frame.columns == arrow.schema.names == duck, table
+        assert frame.height == con.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_year_is_a_column_of_fact_indicator_with_the_same_values(sample):
+    warehouse, _, _ = sample
+    con = connect(warehouse)
+    files = sorted((snapshot(warehouse) / "fact_indicator").glob("*.parquet"))
+    assert [p.name for p in files] == ["part-0.parquet"], "no hive folders"
+    years = polars.read_parquet(files[0])["year"]
+    assert str(years.dtype) == "Int32"
+    assert sorted(set(years.to_list())) == [2019, 2020, 2021]
+    by_year = dict(con.execute("select year, count(*) from fact_indicator group by 1").fetchall())
+    assert by_year == dict(zip(*polars.DataFrame({"y": years}).group_by("y").len().sort("y").to_dict(as_series=False).values()))
+    # One row group per year: readers prune years from statistics.
+    meta = pq.ParquetFile(files[0]).metadata
+    assert meta.num_row_groups == 3
+
+
+def test_every_view_and_column_has_a_comment(sample):
+    warehouse, _, _ = sample
+    con = connect(warehouse)
+    for view in TABLES + ["runs"] + BI_VIEWS:
+        (comment,) = con.execute(
+            "select comment from duckdb_views() where view_name = ?", [view]).fetchone()
+        assert comment and " / " in comment, view
+        missing = con.execute(
+            "select column_name from duckdb_columns() where table_name = ? "
+            "and (comment is null or comment = '')", [view]).fetchall()
+        assert not missing, (view, missing)
+
+
+def test_bi_views_join_on_one_column_and_carry_names(sample):
+    warehouse, _, _ = sample
+    con = connect(warehouse)
+    facts, bi = con.execute(
+        "select (select count(*) from fact_indicator), (select count(*) from bi_fact)").fetchone()
+    assert facts == bi
+    (unmatched,) = con.execute(
+        "select count(*) from bi_fact f left join bi_entity e using (entity_key) "
+        "where e.entity_key is null").fetchone()
+    assert unmatched == 0
+    (nameless,) = con.execute(
+        "select count(*) from bi_fact where entity_name is null or indicator_name is null").fetchone()
+    assert nameless == 0
+
+
+def test_the_readmes_five_analyst_queries_return_rows(sample):
+    warehouse, _, _ = sample
+    con = connect(warehouse)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql analyst-(\d)\n(.*?)```", readme, re.S)
+    assert [number for number, _ in queries] == ["1", "2", "3", "4", "5"]
+    for number, sql in queries:
+        rows = con.execute(sql).fetchall()
+        assert rows, f"query {number} returned no rows"

@@ -1,0 +1,162 @@
+//! The results for people, from outside: `zlbd run` writes report/index.html and the Excel packs
+//! into the snapshot; `zlbd report` writes the same from a named snapshot; the packs open with
+//! calamine, with sheet names Excel accepts.
+
+mod common;
+
+use calamine::{open_workbook_auto, Reader};
+use common::{pipeline, read_table, repo, tree_bytes, Workdir};
+use std::collections::BTreeSet;
+
+const SECTIONS: [&str; 6] = [
+    "completeness",
+    "rejects",
+    "trends",
+    "ranks",
+    "typical",
+    "weak",
+];
+
+fn sample_run() -> Workdir {
+    let work = Workdir::new();
+    work.add_all(&repo().join("sample_data"));
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    work
+}
+
+fn current(work: &Workdir) -> std::path::PathBuf {
+    std::fs::canonicalize(work.warehouse().join("current")).unwrap()
+}
+
+#[test]
+fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes() {
+    let work = sample_run();
+    let snapshot = current(&work);
+    let report = snapshot.join("report");
+    let page = std::fs::read_to_string(report.join("index.html")).unwrap();
+    for id in SECTIONS {
+        assert!(page.contains(&format!("<section id=\"{id}\"")), "{id}");
+    }
+    assert!(!page.contains("<script") && !page.contains("https://"));
+    let names: BTreeSet<String> = std::fs::read_dir(&report)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    for name in [
+        "典型示范名单.xlsx",
+        "比对排名.xlsx",
+        "报送情况.xlsx",
+        "城市_青岛市.xlsx",
+    ] {
+        assert!(names.contains(name), "{names:?}");
+    }
+    // Nothing of the report's staging is left beside the snapshots.
+    let hidden: Vec<String> = std::fs::read_dir(snapshot.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+
+    // `zlbd report --snapshot` gives the same bytes: the report is a function of the snapshot.
+    let run_id = snapshot.file_name().unwrap().to_string_lossy().to_string();
+    let out = work.dir.path().join("out");
+    let ran = work.zlbd(&[
+        "report",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--warehouse",
+        work.warehouse().to_str().unwrap(),
+        "--snapshot",
+        &run_id,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert_eq!(tree_bytes(&out), tree_bytes(&report));
+
+    // A rerun on the unchanged inbox leaves the report as it was.
+    let before = tree_bytes(&snapshot);
+    assert_eq!(work.run().code, 3);
+    assert_eq!(tree_bytes(&current(&work)), before);
+}
+
+#[test]
+fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
+    let work = sample_run();
+    let snapshot = current(&work);
+    let report = snapshot.join("report");
+    let mut typical = open_workbook_auto(report.join("典型示范名单.xlsx")).unwrap();
+    let rows = typical.worksheet_range("典型示范").unwrap().rows().count();
+    assert_eq!(rows, 1 + 50);
+
+    let scores = read_table(&snapshot, "entity_score");
+    let groups: BTreeSet<(String, String)> = scores
+        .rows
+        .iter()
+        .filter(|row| scores.get(row, "year").int() == Some(2021))
+        .map(|row| {
+            (
+                scores.get(row, "level").str().unwrap().to_string(),
+                scores.get(row, "score_group").str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let ranks = open_workbook_auto(report.join("比对排名.xlsx")).unwrap();
+    let sheets = ranks.sheet_names();
+    assert_eq!(sheets.len(), groups.len(), "{sheets:?}");
+    let unique: BTreeSet<String> = sheets.iter().map(|s| s.to_lowercase()).collect();
+    assert_eq!(unique.len(), sheets.len());
+    for name in &sheets {
+        assert!(name.chars().count() <= 31, "{name}");
+        assert!(
+            !name.contains([':', '/', '\\', '?', '*', '[', ']']),
+            "{name}"
+        );
+    }
+
+    let mut status = open_workbook_auto(report.join("报送情况.xlsx")).unwrap();
+    let all = status.worksheet_range("全部名单").unwrap();
+    let header: Vec<String> = all
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(header.contains(&"填报人".to_string()) && header.contains(&"联系电话".to_string()));
+    assert_eq!(all.rows().count(), 1 + 159 + 17 + 16);
+
+    let mut city = open_workbook_auto(report.join("城市_青岛市.xlsx")).unwrap();
+    assert_eq!(
+        city.sheet_names(),
+        ["企业", "园区", "重点行业", "全省重点行业", "薄弱环节"]
+    );
+    let enterprises = city.worksheet_range("企业").unwrap();
+    assert!(enterprises.rows().count() > 1);
+}
+
+#[test]
+fn report_without_a_snapshot_is_a_usage_error() {
+    let work = Workdir::new();
+    let ran = work.zlbd(&[
+        "report",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--warehouse",
+        work.warehouse().to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(ran.stderr.contains("snapshot"), "{}", ran.stderr);
+    let ran = work.zlbd(&[
+        "report",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--warehouse",
+        work.warehouse().to_str().unwrap(),
+        "--snapshot",
+        "../etc",
+    ]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+}
