@@ -52,7 +52,10 @@ pub fn run(args: InspectArgs) -> i32 {
     let file = match ingest::inbox_file(&args.file, Path::new("")) {
         Ok(file) => file,
         Err(error) => {
-            eprintln!("zlbd: cannot read {}: {error}", args.file.display());
+            crate::cli::print_error(&format_args!(
+                "cannot read {}: {error}",
+                args.file.display()
+            ));
             return exit::USAGE;
         }
     };
@@ -146,7 +149,7 @@ pub fn run(args: InspectArgs) -> i32 {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),
             Err(error) => {
-                eprintln!("zlbd: {error}");
+                crate::cli::print_error(&format_args!("{error}"));
                 return exit::FAILED;
             }
         }

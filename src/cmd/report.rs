@@ -18,24 +18,24 @@ pub fn run(args: ReportArgs) -> i32 {
     {
         Some(run_id) => run_id,
         None => {
-            eprintln!(
-                "zlbd: {} has no current snapshot (run `zlbd run` first, or name one with --snapshot)",
+            crate::cli::print_error(&format_args!(
+                "{} has no current snapshot (run `zlbd run` first, or name one with --snapshot)",
                 args.warehouse.display()
-            );
+            ));
             return exit::USAGE;
         }
     };
     if run_id.contains('/') || run_id.contains('\\') || run_id.starts_with('.') {
-        eprintln!("zlbd: {run_id:?} is not a snapshot name");
+        crate::cli::print_error(&format_args!("{run_id:?} is not a snapshot name"));
         return exit::USAGE;
     }
     let snapshot = args.warehouse.join(warehouse::SNAPSHOTS).join(&run_id);
     if !snapshot.is_dir() {
-        eprintln!(
-            "zlbd: no snapshot {run_id:?} in {} (see `ls {}`)",
+        crate::cli::print_error(&format_args!(
+            "no snapshot {run_id:?} in {} (see `ls {}`)",
             args.warehouse.display(),
             args.warehouse.join(warehouse::SNAPSHOTS).display()
-        );
+        ));
         return exit::USAGE;
     }
     match crate::report::write_report(&snapshot, &plan, &args.out) {
@@ -49,7 +49,7 @@ pub fn run(args: ReportArgs) -> i32 {
             exit::OK
         }
         Err(error) => {
-            eprintln!("zlbd: report failed: {error}");
+            crate::cli::print_error(&format_args!("report failed: {error}"));
             exit::FAILED
         }
     }

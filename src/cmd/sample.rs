@@ -25,7 +25,7 @@ pub fn run(args: SampleArgs) -> i32 {
             exit::OK
         }
         Err(error) => {
-            eprintln!("zlbd: {error}");
+            crate::cli::print_error(&format_args!("{error}"));
             exit::FAILED
         }
     }

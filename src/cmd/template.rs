@@ -21,11 +21,11 @@ pub fn run(args: TemplateArgs) -> i32 {
             exit::OK
         }
         Err(error @ TemplateError::UnknownEntity(_)) => {
-            eprintln!("zlbd: {error}");
+            crate::cli::print_error(&format_args!("{error}"));
             exit::USAGE
         }
         Err(error) => {
-            eprintln!("zlbd: {error}");
+            crate::cli::print_error(&format_args!("{error}"));
             exit::FAILED
         }
     }

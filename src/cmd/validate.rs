@@ -46,7 +46,7 @@ pub fn run(args: ValidateArgs) -> i32 {
             summary.exit_code()
         }
         Err(message) => {
-            eprintln!("zlbd: validate failed: {message}");
+            crate::cli::print_error(&format_args!("validate failed: {message}"));
             exit::FAILED
         }
     }

@@ -24,6 +24,9 @@ struct BiView {
 
 const ENTITY_JOIN: &str =
     "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id";
+const BOTH_JOINS: &str =
+    "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id \
+     LEFT JOIN dim_indicator i ON i.level = t.level AND i.indicator_code = t.indicator_code";
 
 const ENTITY_NAMES: [(&str, &str); 4] = [
     ("entity_key", "t.level || ':' || t.entity_id"),
@@ -75,8 +78,7 @@ const VIEWS: [BiView; 6] = [
             ("direction", "i.direction"),
             ("kind", "i.kind"),
         ],
-        joins: "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id \
-                LEFT JOIN dim_indicator i ON i.level = t.level AND i.indicator_code = t.indicator_code",
+        joins: BOTH_JOINS,
     },
     BiView {
         name: "bi_comparison",
@@ -94,8 +96,7 @@ const VIEWS: [BiView; 6] = [
             ("direction", "i.direction"),
             ("kind", "i.kind"),
         ],
-        joins: "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id \
-                LEFT JOIN dim_indicator i ON i.level = t.level AND i.indicator_code = t.indicator_code",
+        joins: BOTH_JOINS,
     },
     BiView {
         name: "bi_score",
@@ -116,8 +117,7 @@ const VIEWS: [BiView; 6] = [
             ("city_name", "e.city_name"),
             ("indicator_name", "i.indicator_name"),
         ],
-        joins: "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id \
-                LEFT JOIN dim_indicator i ON i.level = t.level AND i.indicator_code = t.indicator_code",
+        joins: BOTH_JOINS,
     },
 ];
 
