@@ -1,33 +1,45 @@
 //! `make bench`: zlbd against a bare calamine read of the same files, in one run.
 //!
 //! Writes ZLBD_BENCH_FORMS enterprise forms (default 20,000) plus the roster's parks and cities
-//! with `zlbd sample --clean`, then measures on the same inbox:
-//!   1. bare calamine: open every workbook and read every sheet's range (rayon, all cores);
-//!   2. `zlbd run` cold (empty warehouse and cache): the whole pipeline, published;
-//!   3. `zlbd run` warm (parse cache) on the unchanged inbox;
-//!   4. `zlbd inspect` of each size attack in tests/fixtures/inbox: a 400 MB-inflating zip bomb,
-//!      an .xls with a stray cell at IV65536, an .ods with one cell repeated 90,000 × 1,000 times.
+//! with `zlbd sample --clean` (kept in target/bench-data between runs), then measures on that
+//! inbox:
+//!   1. the floor: calamine alone opens every workbook and reads every sheet (rayon, all
+//!      cores; median of 3);
+//!   2. `zlbd run` cold: empty warehouse and cache, the whole pipeline, published;
+//!   3. a rerun with nothing changed (same inbox bytes, configuration and program);
+//!   4. a rerun after one corrected form arrived (an enterprise's `_更正` form from the regular
+//!      sample, which supersedes its first form);
+//!   5. a rerun after every file was touched (same bytes, new status-change time): every file
+//!      hashed again, every parse from the cache;
+//!   6. `zlbd inspect` of each size attack in tests/fixtures/inbox.
 //!
-//! Reports wall time, files per second, peak RSS and the ratios between them.
+//! Prints wall time, files/s, cells/s, peak RSS and the ratios to the floor or to cold, and
+//! the cold run's phases (from its JSON log). ZLBD_BENCH_ONLY_COLD=1 stops after the cold run
+//! (for a 100k-form run).
 
 use calamine::{open_workbook_auto, Reader};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
 struct Measured {
     wall: Duration,
     peak_rss_mb: f64,
     code: i32,
+    /// Seconds per phase, from the run's JSON log ("Inbox read.", …).
+    phases: BTreeMap<String, f64>,
 }
 
 /// Runs the zlbd binary and measures wall time and the child's peak RSS.
 fn measure(args: &[&str]) -> Measured {
+    let log = std::env::temp_dir().join(format!("zlbd-bench-{}.jsonl", std::process::id()));
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_zlbd"))
         .args(args)
-        .stdout(std::process::Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("bench log"))
         .spawn()
         .expect("spawn zlbd");
     let pid = child.id() as libc::pid_t;
@@ -42,10 +54,22 @@ fn measure(args: &[&str]) -> Measured {
     } else {
         -1
     };
+    let phases = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|event| {
+            let fields = event.get("fields")?;
+            let message = fields.get("message")?.as_str()?.to_string();
+            Some((message, fields.get("seconds")?.as_f64()?))
+        })
+        .collect();
+    let _ = std::fs::remove_file(&log);
     Measured {
         wall,
         peak_rss_mb: usage.ru_maxrss as f64 / 1024.0,
         code,
+        phases,
     }
 }
 
@@ -80,14 +104,50 @@ fn bare_calamine(files: &[PathBuf]) -> (Duration, usize) {
     (start.elapsed(), cells)
 }
 
+/// This process's peak RSS in MB.
+fn own_peak_rss_mb() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills `usage` for this process.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// Waits until every file of the inbox was last changed more than 4 s ago: zlbd trusts a file's
+/// stamp only then (a rerun right after writing the inbox would read everything again).
+fn let_settle(files: &[PathBuf]) {
+    let newest = files
+        .iter()
+        .filter_map(|file| std::fs::metadata(file).ok()?.modified().ok())
+        .max();
+    if let Some(age) = newest.and_then(|newest| SystemTime::now().duration_since(newest).ok()) {
+        if let Some(wait) = Duration::from_secs(4).checked_sub(age) {
+            std::thread::sleep(wait);
+        }
+    }
+}
+
+/// Gives every file a new status-change time without changing its bytes.
+fn touch_all(files: &[PathBuf]) {
+    for file in files {
+        if let Ok(metadata) = std::fs::metadata(file) {
+            let _ = std::fs::set_permissions(file, metadata.permissions());
+        }
+    }
+}
+
 fn main() {
     let forms: usize = std::env::var("ZLBD_BENCH_FORMS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
+    let only_cold = std::env::var("ZLBD_BENCH_ONLY_COLD").is_ok_and(|v| v == "1");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let pipeline = repo.join("pipelines/shandong");
-    let work = repo.join("target/bench-data");
+    let pipeline = pipeline.to_str().unwrap_or_default();
+    let work = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"))
+        .join("bench-data");
     let inbox = work.join(format!("inbox-{forms}"));
     let roster_enterprises = 159;
     if !inbox.join("truth.json").exists() {
@@ -97,7 +157,7 @@ fn main() {
         let made = measure(&[
             "sample",
             "--pipeline",
-            pipeline.to_str().unwrap_or_default(),
+            pipeline,
             "--out",
             inbox.to_str().unwrap_or_default(),
             "--clean",
@@ -110,6 +170,25 @@ fn main() {
             start.elapsed().as_secs_f64()
         );
     }
+    // One corrected form, from the regular (not clean) sample of the same roster.
+    let corrections = work.join("corrections");
+    if !corrections.join("truth.json").exists() {
+        let made = measure(&[
+            "sample",
+            "--pipeline",
+            pipeline,
+            "--out",
+            corrections.to_str().unwrap_or_default(),
+        ]);
+        assert_eq!(made.code, 0, "zlbd sample (corrections) failed");
+    }
+    let corrected = files_in(&corrections)
+        .into_iter()
+        .find(|path| path.to_string_lossy().contains("_更正"))
+        .expect("the regular sample holds a corrected form");
+    let arrived = inbox.join(corrected.file_name().expect("a file name"));
+    let _ = std::fs::remove_file(&arrived);
+
     let files = files_in(&inbox);
     let bytes: u64 = files
         .iter()
@@ -123,92 +202,127 @@ fn main() {
         rayon::current_num_threads()
     );
 
-    let (bare, cells) = bare_calamine(&files);
+    let mut floors: Vec<(Duration, usize)> = (0..3).map(|_| bare_calamine(&files)).collect();
+    floors.sort();
+    let (floor, cells) = floors[1];
+    let floor_rss = own_peak_rss_mb();
     let warehouse = work.join("warehouse");
     let _ = std::fs::remove_dir_all(&warehouse);
-    let run = |extra: &[&str]| {
-        let mut args = vec![
+    let run = || {
+        measure(&[
             "run",
             "--pipeline",
-            pipeline.to_str().unwrap_or_default(),
+            pipeline,
             "--inbox",
             inbox.to_str().unwrap_or_default(),
             "--warehouse",
             warehouse.to_str().unwrap_or_default(),
             "--quiet",
-        ];
-        args.extend_from_slice(extra);
-        measure(&args)
+            "--log-format",
+            "json",
+        ])
     };
-    // Cold: an empty warehouse, every workbook parsed (and the parse cache filled).
-    // Warm: the same inbox again, unchanged files from the cache.
-    let cold = run(&[]);
-    let warm = run(&[]);
-    assert!(
-        matches!(cold.code, 0 | 3) && matches!(warm.code, 0 | 3),
-        "zlbd run failed: {} {}",
-        cold.code,
-        warm.code
-    );
+    let_settle(&files);
+    let cold = run();
+    assert!(matches!(cold.code, 0 | 3), "zlbd run failed: {}", cold.code);
+    let mut reruns: Vec<(&str, Measured)> = Vec::new();
+    if !only_cold {
+        reruns.push(("rerun, nothing changed", run()));
+        std::fs::copy(&corrected, &arrived).expect("copy the corrected form");
+        reruns.push(("rerun, one corrected form", run()));
+        std::fs::remove_file(&arrived).expect("remove the corrected form");
+        touch_all(&files);
+        reruns.push(("rerun, every file touched", run()));
+    }
+    for (label, measured) in &reruns {
+        assert!(
+            matches!(measured.code, 0 | 3),
+            "zlbd {label} failed: {}",
+            measured.code
+        );
+    }
     let attacks: Vec<(&str, Measured)> = [
         ("400 MB zip bomb", "bad_zipbomb.xlsx"),
         ("xls cell at IV65536", "bad_far_cell.xls"),
         ("ods 90k x 1k repeat", "bad_repeat_bomb.ods"),
     ]
     .into_iter()
+    .filter(|_| !only_cold)
     .map(|(label, file)| {
         let path = repo.join("tests/fixtures/inbox").join(file);
         let measured = measure(&[
             "inspect",
             "--pipeline",
-            pipeline.to_str().unwrap_or_default(),
+            pipeline,
             path.to_str().unwrap_or_default(),
         ]);
         (label, measured)
     })
     .collect();
 
-    let rate = |wall: Duration| files.len() as f64 / wall.as_secs_f64();
+    let seconds = |wall: Duration| wall.as_secs_f64();
+    let per_second = |count: usize, wall: Duration| count as f64 / seconds(wall);
     println!(
-        "{:<34} {:>9} {:>11} {:>10}",
-        "", "seconds", "files/s", "peak MB"
+        "{:<36} {:>8} {:>9} {:>11} {:>8} {:>7}  ratio",
+        "", "seconds", "files/s", "cells/s", "peak MB", "RSS/fl"
     );
-    println!(
-        "{:<34} {:>9.2} {:>11.0} {:>10}",
-        format!("bare calamine read ({cells} cells)"),
-        bare.as_secs_f64(),
-        rate(bare),
-        "-"
+    let line = |label: &str, wall: Duration, rss: f64, ratio: String| {
+        println!(
+            "{:<36} {:>8.2} {:>9.0} {:>11.0} {:>8.0} {:>7.2}  {ratio}",
+            label,
+            seconds(wall),
+            per_second(files.len(), wall),
+            per_second(cells, wall),
+            rss,
+            rss / floor_rss,
+        )
+    };
+    line(
+        &format!("calamine floor ({cells} cells)"),
+        floor,
+        floor_rss,
+        "1.00 × floor".to_string(),
     );
-    println!(
-        "{:<34} {:>9.2} {:>11.0} {:>10.0}",
-        "zlbd run, cold (empty cache)",
-        cold.wall.as_secs_f64(),
-        rate(cold.wall),
-        cold.peak_rss_mb
+    line(
+        "zlbd run, cold",
+        cold.wall,
+        cold.peak_rss_mb,
+        format!("{:.2} × floor", seconds(cold.wall) / seconds(floor)),
     );
-    println!(
-        "{:<34} {:>9.2} {:>11.0} {:>10.0}",
-        "zlbd run, warm (parse cache)",
-        warm.wall.as_secs_f64(),
-        rate(warm.wall),
-        warm.peak_rss_mb
-    );
+    for (label, measured) in &reruns {
+        line(
+            &format!("zlbd {label}"),
+            measured.wall,
+            measured.peak_rss_mb,
+            format!(
+                "{:.3} × cold ({:.2} × floor)",
+                seconds(measured.wall) / seconds(cold.wall),
+                seconds(measured.wall) / seconds(floor)
+            ),
+        );
+    }
     for (label, measured) in &attacks {
         println!(
-            "{:<34} {:>9.2} {:>11} {:>10.0}",
+            "{:<36} {:>8.2} {:>9} {:>11} {:>8.0}",
             format!("zlbd inspect, {label}"),
-            measured.wall.as_secs_f64(),
+            seconds(measured.wall),
+            "-",
             "-",
             measured.peak_rss_mb
         );
     }
-    println!(
-        "ratio cold zlbd / bare calamine: {:.2}",
-        cold.wall.as_secs_f64() / bare.as_secs_f64()
-    );
-    println!(
-        "ratio warm / cold zlbd:          {:.2}",
-        warm.wall.as_secs_f64() / cold.wall.as_secs_f64()
-    );
+    println!("cold run by phase (share of the cold wall time):");
+    for phase in [
+        "Inbox read.",
+        "Normalized and compared.",
+        "Snapshot published.",
+        "Report written.",
+    ] {
+        if let Some(spent) = cold.phases.get(phase) {
+            println!(
+                "  {phase:<28} {spent:>7.2} s {:>5.1} %",
+                100.0 * spent / seconds(cold.wall)
+            );
+        }
+    }
 }

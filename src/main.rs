@@ -7,6 +7,9 @@ use clap::Parser;
 use std::io::IsTerminal;
 use zlbd::cli::{Cli, LogFormat};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

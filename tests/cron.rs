@@ -544,3 +544,94 @@ fn a_run_that_fails_while_publishing_leaves_the_previous_snapshot() {
         before_id
     );
 }
+
+/// Nightly reruns (issue 15): with the same inbox files (settled stamps), configuration and
+/// program and `current` still the snapshot they were published as, a run reads nothing and
+/// records itself as `unchanged`; a new file, a rollback or another configuration each bring a
+/// real run back.
+#[test]
+fn a_rerun_with_nothing_changed_reads_nothing_and_anything_changed_reads_again() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    // A stamp is trusted 3 s after the file's last change (a write in the same clock tick
+    // could hide behind it).
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let first = work.run();
+    assert_eq!(first.code, 3, "{first:?}");
+    let published = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
+    let bytes = snapshot_bytes(&work);
+    // Damage every byte past the pack's header: a run that read the cache would warn.
+    let pack = work.warehouse().join("cache/parses.pack");
+    let mut damaged = std::fs::read(&pack).unwrap();
+    for byte in damaged.iter_mut().skip(200) {
+        *byte ^= 0x55;
+    }
+    std::fs::write(&pack, &damaged).unwrap();
+
+    let again = work.run();
+    assert_eq!(
+        again.code, 3,
+        "same exit code as the run it repeats: {again:?}"
+    );
+    assert!(
+        again.stdout.contains("nothing changed since run"),
+        "{again:?}"
+    );
+    assert!(
+        !again.stderr.contains("Damaged parse-cache entry"),
+        "{again:?}"
+    );
+    assert_eq!(
+        first.stdout.lines().skip(2).collect::<Vec<_>>(),
+        again.stdout.lines().skip(2).collect::<Vec<_>>(),
+        "the same summary"
+    );
+    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 1);
+    assert_eq!(
+        zlbd::warehouse::current_run(&work.warehouse()).as_ref(),
+        Some(&published)
+    );
+    assert!(snapshot_bytes(&work) == bytes);
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    let records = runs.records();
+    let last = records.last().unwrap();
+    assert_eq!(last["status"].str(), Some("unchanged"));
+    assert_eq!(last["files"].int(), last["files_from_cache"].int());
+    assert_eq!(last["files"].int(), records[0]["files"].int());
+    assert_eq!(last["facts"].int(), records[0]["facts"].int());
+
+    // One more file: a real run.
+    work.add(
+        &shared_fixtures().join("inbox/city_370100.xlsx"),
+        "copy.xlsx",
+    );
+    let changed = work.run();
+    assert_eq!(changed.code, 3, "{changed:?}");
+    assert!(!changed.stdout.contains("nothing changed"), "{changed:?}");
+    // The garbled pack served nothing: every file was parsed again.
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    let records = runs.records();
+    assert_eq!(records.last().unwrap()["files_from_cache"].int(), Some(0));
+    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 2);
+
+    // After a rollback, current is not what the last run published: a real run again.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let settled = work.run();
+    assert!(
+        !settled.stdout.contains("nothing changed"),
+        "the new file was not settled: {settled:?}"
+    );
+    assert!(work.run().stdout.contains("nothing changed since run"));
+    let warehouse = work.warehouse();
+    let ran = work.zlbd(&["rollback", "--warehouse", warehouse.to_str().unwrap()]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    let after_rollback = work.run();
+    assert!(
+        !after_rollback.stdout.contains("nothing changed"),
+        "{after_rollback:?}"
+    );
+
+    // Without the cache nothing is remembered or skipped.
+    let no_cache = work.run_with(&["--no-cache"]);
+    assert!(!no_cache.stdout.contains("nothing changed"), "{no_cache:?}");
+}

@@ -306,21 +306,21 @@ fn inspect_on_a_fifo_or_a_device_returns_at_once() {
     }
 }
 
-/// Every cache entry below `cache`.
-fn cache_entries(cache: &Path) -> Vec<PathBuf> {
-    let mut entries = Vec::new();
-    let mut pending = vec![cache.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "bin") {
-                entries.push(path);
-            }
-        }
+/// The byte ranges of the records in the parse-cache pack `bytes` (format: 8-byte magic, u32
+/// salt length and salt, then per record a u32 length and the record).
+fn pack_records(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    assert!(bytes.starts_with(b"ZLBDP"), "not a cache pack");
+    let mut at = 8;
+    at += 4 + word(at);
+    let mut records = Vec::new();
+    while at + 4 <= bytes.len() {
+        let length = word(at);
+        records.push(at + 4..at + 4 + length);
+        at += 4 + length;
     }
-    entries
+    assert_eq!(at, bytes.len(), "the pack ends with its last record");
+    records
 }
 
 fn snapshot_bytes(work: &Workdir) -> std::collections::BTreeMap<String, Vec<u8>> {
@@ -333,15 +333,17 @@ fn a_flipped_bit_in_the_parse_cache_is_detected_and_the_file_read_again() {
     work.add_all(&shared_fixtures().join("inbox"));
     assert_eq!(run_within(&work, &[]).code, 3);
     let first = snapshot_bytes(&work);
-    let entries = cache_entries(&work.warehouse().join("cache"));
+    let pack = work.warehouse().join("cache/parses.pack");
+    let entries = pack_records(&fs::read(&pack).unwrap());
     assert!(entries.len() >= 6, "{entries:?}");
-    // One bit in the middle of every entry (in the payload, past the header).
+    // One bit in the middle of every record (in the payload, past its header).
+    let mut bytes = fs::read(&pack).unwrap();
     for entry in &entries {
-        let mut bytes = fs::read(entry).unwrap();
-        let at = bytes.len() / 2;
-        bytes[at] ^= 0x04;
-        fs::write(entry, bytes).unwrap();
+        bytes[(entry.start + entry.end) / 2] ^= 0x04;
     }
+    fs::write(&pack, bytes).unwrap();
+    // The same bytes, but not a run that finds nothing changed (that reads no cache at all).
+    work.touch_inbox();
     let ran = run_within(&work, &[]);
     assert_eq!(ran.code, 3, "{ran:?}");
     let warnings = ran
@@ -367,6 +369,7 @@ fn a_flipped_bit_in_the_parse_cache_is_detected_and_the_file_read_again() {
         );
     }
     // The entries were rewritten: the next run reads them without a warning.
+    work.touch_inbox();
     let ran = run_within(&work, &[]);
     assert!(
         !ran.stderr.contains("Damaged parse-cache entry"),
@@ -375,8 +378,10 @@ fn a_flipped_bit_in_the_parse_cache_is_detected_and_the_file_read_again() {
     );
     let third = snapshot_bytes(&work);
     assert!(first == third);
-    for entry in &entries {
-        let bytes = fs::read(entry).unwrap();
-        assert!(bytes.starts_with(b"ZLBDC"), "{}", entry.display());
+    let bytes = fs::read(&pack).unwrap();
+    let rewritten = pack_records(&bytes);
+    assert_eq!(rewritten.len(), entries.len());
+    for entry in rewritten {
+        assert!(bytes[entry].starts_with(b"ZLBDC"));
     }
 }

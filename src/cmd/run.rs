@@ -12,6 +12,7 @@ use crate::cli::{print_error, RunArgs};
 use crate::domain::columns as c;
 use crate::domain::SubmissionStatus;
 use crate::exit;
+use crate::pipeline::memo::{Memo, PublishedFrom};
 use crate::pipeline::{self, Cache, Summary};
 use crate::warehouse::{
     self,
@@ -33,6 +34,8 @@ enum Outcome {
     Published {
         summary: Box<Summary>,
         published: Published,
+        /// Set when nothing changed since that run: nothing was read or written.
+        unchanged_since: Option<String>,
     },
     /// The shrink guard refused: nothing published.
     Refused {
@@ -165,18 +168,32 @@ fn report(
     record: &mut runs::RunRecord,
 ) -> i32 {
     match outcome {
-        Outcome::Published { summary, published } => {
+        Outcome::Published {
+            summary,
+            published,
+            unchanged_since,
+        } => {
             let snapshot = format!("{}/{}", warehouse::SNAPSHOTS, published.snapshot());
             record.snapshot = Some(snapshot.clone());
-            let headline = match published {
-                Published::New { .. } => {
+            let headline = match (published, unchanged_since) {
+                (_, Some(since)) => {
+                    record.status = "unchanged".to_string();
+                    record.message = Some(format!(
+                        "nothing changed since run {since} (same inbox files, configuration and program); nothing was read"
+                    ));
+                    format!(
+                        "zlbd run {run_id}: nothing changed since run {since} (same inbox files, configuration and program); current stays {snapshot} in {}",
+                        args.warehouse.display()
+                    )
+                }
+                (Published::New { .. }, None) => {
                     record.status = "published".to_string();
                     format!(
                         "zlbd run {run_id}: published {snapshot} as current in {}",
                         args.warehouse.display()
                     )
                 }
-                Published::Unchanged { .. } => {
+                (Published::Unchanged { .. }, None) => {
                     record.status = "unchanged".to_string();
                     format!(
                         "zlbd run {run_id}: the tables are byte-identical to the current snapshot {snapshot} in {}; no snapshot added",
@@ -191,10 +208,12 @@ fn report(
                 info!(removed = ?published.removed(), "Old snapshots removed by retention.");
             }
             let mut messages: Vec<String> = published.warnings().to_vec();
-            if matches!(published, Published::Unchanged { .. }) {
+            if matches!(published, Published::Unchanged { .. }) && unchanged_since.is_none() {
                 messages.insert(0, "tables identical to the current snapshot".to_string());
             }
-            record.message = (!messages.is_empty()).then(|| messages.join("; "));
+            if unchanged_since.is_none() {
+                record.message = (!messages.is_empty()).then(|| messages.join("; "));
+            }
             if !args.quiet {
                 let mut text = format!(
                     "{headline}\npipeline: {}\n{}",
@@ -250,24 +269,62 @@ fn build_and_publish(
     marker: &mut RunMarker,
     record: &mut runs::RunRecord,
 ) -> Outcome {
-    let cache = (!args.no_cache).then(|| Cache::new(args.warehouse.join("cache"), plan));
+    let cache = (!args.no_cache).then(|| Cache::open(args.warehouse.join("cache"), plan));
     let progress = super::progress_bar();
     // The warehouse (and so its cache) is never input, even when placed inside the inbox.
     let exclude: [PathBuf; 1] = [args.warehouse.clone()];
     marker.phase("reading the inbox");
-    let mut ingested =
-        match pipeline::ingest_inbox(plan, &args.inbox, &exclude, cache.as_ref(), &progress) {
-            Ok(ingested) => ingested,
-            Err(error) => return Outcome::Failed(error.to_string()),
-        };
     let clock = std::time::Instant::now();
     let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
+    let found = match pipeline::discover(&args.inbox, &exclude) {
+        Ok(found) => found,
+        Err(error) => return Outcome::Failed(error.to_string()),
+    };
+    let listed_at = now_ns();
+    let memo = cache
+        .as_ref()
+        .map(|cache| Memo::open(cache.dir(), cache.salt(), &args.inbox, &found, listed_at));
+    if let Some(previous) = memo
+        .as_ref()
+        .and_then(|memo| unchanged(memo, &args.warehouse))
+    {
+        let summary = Box::new(previous.summary.clone());
+        fill_record(record, &summary, found.len(), found.len());
+        info!(since = %previous.run_id, "Nothing changed since that run: nothing read.");
+        return Outcome::Published {
+            summary,
+            published: Published::Unchanged {
+                run_id: previous.snapshot.clone(),
+                removed: Vec::new(),
+                warnings: Vec::new(),
+            },
+            unchanged_since: Some(previous.run_id.clone()),
+        };
+    }
+    let mut ingested = pipeline::ingest(plan, &found, cache.as_ref(), memo.as_ref(), &progress);
+    if let Some(cache) = &cache {
+        ingested.write_cache(cache);
+    }
+    drop(cache);
+    let ids: Vec<String> = ingested
+        .files
+        .iter()
+        .map(|file| file.submission_id.clone())
+        .collect();
+    let remember = |published: Option<PublishedFrom>| {
+        if let Some(memo) = &memo {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            memo.record(&found, &ids, listed_at, published);
+        }
+    };
     info!(
+        seconds = seconds(clock),
         files = ingested.files.len(),
         from_cache = ingested.from_cache,
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Inbox read."
     );
+    let clock = std::time::Instant::now();
     marker.phase("normalizing and comparing");
     let built = match pipeline::build(plan, &mut ingested.files) {
         Ok(built) => built,
@@ -283,16 +340,12 @@ fn build_and_publish(
         Err(error) => return Outcome::Failed(error.to_string()),
     };
     log_rejected_files(&built.normalized.submissions);
-    record.files = ingested.files.len() as i64;
-    record.files_active = summary.files(SubmissionStatus::Active);
-    record.files_rejected = summary.files(SubmissionStatus::Rejected);
-    record.files_from_cache = ingested.from_cache as i64;
-    record.facts = summary.facts_loaded + summary.facts_derived;
-    record.rejects_error = summary.errors;
-    record.rejects_warning = summary.warnings;
+    fill_record(record, &summary, ingested.files.len(), ingested.from_cache);
+    drop(ingested);
     let active = summary.files(SubmissionStatus::Active);
     if let Err(refused) = warehouse::shrink_guard(&args.warehouse, active, plan.min_active_ratio) {
         if !args.allow_shrink {
+            remember(None);
             return Outcome::Refused { summary, refused };
         }
         warn!(
@@ -313,6 +366,9 @@ fn build_and_publish(
             active_submissions: active,
         },
     );
+    // The report reads the published snapshot back: the run's own tables are freed first, so
+    // their memory and the report's are never held at once.
+    drop(built);
     match published {
         Ok(published) => {
             info!(
@@ -325,16 +381,70 @@ fn build_and_publish(
             // The results for people (report/index.html and the Excel packs) go into the
             // snapshot; a failure there is a warning: the publish stands.
             let snapshot = args.warehouse.join(warehouse::SNAPSHOTS);
-            if let Err(error) =
-                crate::report::write_results(&snapshot.join(published.snapshot()), plan)
-            {
-                warn!(error = %error, "Published, but the report could not be written into the snapshot.");
+            let clock = std::time::Instant::now();
+            let report = crate::report::write_results(&snapshot.join(published.snapshot()), plan);
+            match &report {
+                Ok(_) => info!(
+                    seconds = seconds(clock),
+                    peak_rss_mb = pipeline::peak_rss_mb(),
+                    "Report written."
+                ),
+                Err(error) => {
+                    warn!(error = %error, "Published, but the report could not be written into the snapshot.")
+                }
             }
-            Outcome::Published { summary, published }
+            // A rerun may skip everything only after a publish that went through completely.
+            let complete = report.is_ok() && published.warnings().is_empty();
+            remember(complete.then(|| PublishedFrom {
+                run_id: run_id.to_string(),
+                snapshot: published.snapshot().to_string(),
+                summary: (*summary).clone(),
+            }));
+            Outcome::Published {
+                summary,
+                published,
+                unchanged_since: None,
+            }
         }
-        Err(WarehouseError::Lock(error)) => Outcome::LockLost(error.to_string()),
-        Err(error) => Outcome::Failed(error.to_string()),
+        Err(WarehouseError::Lock(error)) => {
+            remember(None);
+            Outcome::LockLost(error.to_string())
+        }
+        Err(error) => {
+            remember(None);
+            Outcome::Failed(error.to_string())
+        }
     }
+}
+
+/// What the last run published, when nothing changed since and its snapshot is still current
+/// and intact.
+fn unchanged<'m>(memo: &'m Memo, warehouse: &Path) -> Option<&'m PublishedFrom> {
+    let current = warehouse::current_run(warehouse);
+    let previous = memo.unchanged_since(current.as_deref())?;
+    let snapshot = warehouse::snapshot::dir(warehouse, &previous.snapshot);
+    warehouse::snapshot::verify(&snapshot, false)
+        .is_ok()
+        .then_some(previous)
+}
+
+/// The run's counts in its runs-log record.
+fn fill_record(record: &mut runs::RunRecord, summary: &Summary, files: usize, from_cache: usize) {
+    record.files = files as i64;
+    record.files_active = summary.files(SubmissionStatus::Active);
+    record.files_rejected = summary.files(SubmissionStatus::Rejected);
+    record.files_from_cache = from_cache as i64;
+    record.facts = summary.facts_loaded + summary.facts_derived;
+    record.rejects_error = summary.errors;
+    record.rejects_warning = summary.warnings;
+}
+
+/// Now, in nanoseconds since the epoch (the clock file stamps are compared with).
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos() as i64)
+        .unwrap_or(0)
 }
 
 /// One event per rejected file (file, reason), for schedulers reading JSON logs.

@@ -239,14 +239,43 @@ fn scales(
         .iter()
         .map(|(key, group)| (key.0.clone(), group.clone()))
         .collect();
-    let mut out = BTreeMap::new();
-    for (level, group) in wanted {
-        let mut pools: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for (key, code, _, value) in facts {
-            if key.0 == level && in_pool(members.get(key), &group) {
+    // One pass over the facts: each value goes into every wanted pool it belongs to (its peer
+    // group, its section, `all`; see [`in_pool`]).
+    let mut pools_by_group: BTreeMap<(String, String), BTreeMap<&str, Vec<f64>>> = wanted
+        .iter()
+        .map(|wanted| (wanted.clone(), BTreeMap::new()))
+        .collect();
+    let mut candidates: Vec<(String, String)> = Vec::with_capacity(3);
+    let mut last_key: Option<&EntityKey> = None;
+    for (key, code, _, value) in facts {
+        if last_key != Some(key) {
+            last_key = Some(key);
+            let member = members.get(key);
+            candidates.clear();
+            let mut candidate = |group: String| {
+                let wanted_group = (key.0.clone(), group);
+                if wanted.contains(&wanted_group) && in_pool(member, &wanted_group.1) {
+                    candidates.push(wanted_group);
+                }
+            };
+            candidate(ALL_PEERS.to_string());
+            if let Some(member) = member {
+                if let Some(section) = &member.section {
+                    candidate(section_label(section));
+                }
+                if member.peer_group != ALL_PEERS {
+                    candidate(member.peer_group.clone());
+                }
+            }
+        }
+        for group in &candidates {
+            if let Some(pools) = pools_by_group.get_mut(group) {
                 pools.entry(code.as_str()).or_default().push(*value);
             }
         }
+    }
+    let mut out = BTreeMap::new();
+    for ((level, group), pools) in pools_by_group {
         let mut usable = BTreeMap::new();
         for (code, mut pool) in pools {
             let Some(&(higher, weight)) = direction.get(code) else {

@@ -49,6 +49,49 @@ pub struct InboxFile {
     pub modified_ns: i64,
     /// Set when the entry is not to be read: why, and as which status.
     pub problem: Option<EntryProblem>,
+    /// What tells, without reading it, that the file is the one seen before.
+    pub stamp: Stamp,
+}
+
+/// What identifies a file's bytes without reading them: device, inode, size, and the
+/// modification and status-change times. The kernel sets the change time (ctime) on every
+/// write, truncate, rename or chmod, and no program can set it back, so an equal stamp means
+/// the bytes seen before — the rule git's index and make rely on. A stamp taken less than
+/// [`Stamp::SETTLE_NS`] after the file's last change is "racy" (a write in the same clock tick
+/// would not show) and is never trusted.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Stamp {
+    pub device: u64,
+    pub inode: u64,
+    pub size: u64,
+    pub modified_ns: i64,
+    pub changed_ns: i64,
+}
+
+impl Stamp {
+    /// How long after its last change a file's stamp becomes trustworthy (generous against
+    /// coarse filesystem clocks: FAT and some network shares keep 1–2 s).
+    pub const SETTLE_NS: i64 = 3_000_000_000;
+
+    fn of(metadata: &Metadata) -> Stamp {
+        Stamp {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.len(),
+            modified_ns: modified_ns(metadata),
+            changed_ns: metadata
+                .ctime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(metadata.ctime_nsec()),
+        }
+    }
+
+    /// Whether a stamp taken at `seen_at_ns` can stand for the file's bytes later on.
+    pub fn settled(&self, seen_at_ns: i64) -> bool {
+        self.changed_ns != 0 && self.changed_ns.saturating_add(Self::SETTLE_NS) < seen_at_ns
+    }
 }
 
 impl InboxFile {
@@ -59,6 +102,7 @@ impl InboxFile {
             size: 0,
             modified_ns: 0,
             problem: Some(problem),
+            stamp: Stamp::default(),
         }
     }
 }
@@ -449,6 +493,7 @@ impl Walk {
             size: metadata.len(),
             modified_ns: modified_ns(&metadata),
             problem: None,
+            stamp: Stamp::of(&metadata),
         });
     }
 }
@@ -476,6 +521,11 @@ pub fn inbox_file(path: &Path, base: &Path) -> io::Result<InboxFile> {
         relative,
         size: if problem.is_some() { 0 } else { metadata.len() },
         modified_ns: modified_ns(&metadata),
+        stamp: if problem.is_some() {
+            Stamp::default()
+        } else {
+            Stamp::of(&metadata)
+        },
         problem,
     })
 }

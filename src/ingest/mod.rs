@@ -15,7 +15,7 @@ use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
 pub use inbox::{
     discover, escape_name, fingerprint, ignore_reason, inbox_file, read_limited, EntryProblem,
-    InboxFile, FEEDBACK_MARKER,
+    InboxFile, Stamp, FEEDBACK_MARKER,
 };
 use locate::{InfoKey, InfoValue, Table};
 use serde::{Deserialize, Serialize};

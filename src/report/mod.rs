@@ -64,10 +64,16 @@ pub fn write_report(
     std::fs::create_dir_all(out).map_err(io(out))?;
     let page = out.join(INDEX);
     let staging = out.join(format!(".{INDEX}.tmp"));
-    std::fs::write(&staging, html::render(&model)).map_err(io(&staging))?;
-    std::fs::rename(&staging, &page).map_err(io(&page))?;
+    let (rendered, packs) = rayon::join(
+        || {
+            std::fs::write(&staging, html::render(&model)).map_err(io(&staging))?;
+            std::fs::rename(&staging, &page).map_err(io(&page))
+        },
+        || packs::write_packs(out, &snapshot, &model, plan),
+    );
+    rendered?;
     let mut written = vec![page];
-    written.extend(packs::write_packs(out, &snapshot, &model, plan)?);
+    written.extend(packs?);
     Ok(written)
 }
 

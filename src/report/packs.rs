@@ -9,6 +9,7 @@ use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
+use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -218,31 +219,38 @@ pub fn write_packs(
     model: &Model,
     plan: &Plan,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let mut written = vec![
-        typical_pack(out, model)?,
-        rank_pack(out, snapshot, model)?,
-        roster_pack(out, model)?,
-    ];
     let facts = facts(snapshot);
     let last = at_last(snapshot, model.last_year());
     let scores = scores(snapshot, model.last_year());
     let mut used_files = BTreeSet::new();
+    let mut packs = vec![Pack::Typical, Pack::Rank, Pack::Roster];
     for city in &plan.roster.cities {
         let file = super::template::distinct(
             &mut used_files,
             super::template::file_name("城市_", &city.city_name),
         );
-        written.push(city_pack(
-            &out.join(file),
-            &city.city_code,
-            model,
-            plan,
-            &facts,
-            &last,
-            &scores,
-        )?);
+        packs.push(Pack::City(out.join(file), &city.city_code));
     }
-    Ok(written)
+    // Each pack is its own workbook: written side by side.
+    packs
+        .par_iter()
+        .map(|pack| match pack {
+            Pack::Typical => typical_pack(out, model),
+            Pack::Rank => rank_pack(out, snapshot, model),
+            Pack::Roster => roster_pack(out, model),
+            Pack::City(path, city_code) => {
+                city_pack(path, city_code, model, plan, &facts, &last, &scores)
+            }
+        })
+        .collect()
+}
+
+/// One workbook of the results.
+enum Pack<'a> {
+    Typical,
+    Rank,
+    Roster,
+    City(PathBuf, &'a str),
 }
 
 fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {

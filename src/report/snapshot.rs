@@ -13,16 +13,97 @@ use arrow::array::{
     StringArray,
 };
 use arrow::datatypes::DataType;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One column, whatever its Parquet type.
 #[derive(Debug, Clone)]
 enum Values {
-    Text(Vec<Option<String>>),
+    Text(Texts),
     Number(Vec<Option<f64>>),
     Integer(Vec<Option<i64>>),
     Flag(Vec<Option<bool>>),
+}
+
+/// A text column with each distinct text held once: the report's tables repeat the same ids,
+/// codes, units, file and sheet names on most rows, so a row costs 4 bytes instead of a string.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    distinct: Vec<String>,
+    index: std::collections::HashMap<String, u32>,
+    /// Per row, the position in `distinct`; [`Texts::NULL`] for null.
+    rows: Vec<u32>,
+}
+
+impl Texts {
+    const NULL: u32 = u32::MAX;
+
+    fn push(&mut self, text: Option<&str>) {
+        let at = match text {
+            None => Self::NULL,
+            Some(text) => match self.index.get(text) {
+                Some(&at) => at,
+                None => {
+                    let at = self.distinct.len() as u32;
+                    self.distinct.push(text.to_string());
+                    self.index.insert(text.to_string(), at);
+                    at
+                }
+            },
+        };
+        self.rows.push(at);
+    }
+
+    fn get(&self, row: usize) -> Option<&str> {
+        let at = *self.rows.get(row)?;
+        self.distinct.get(at as usize).map(String::as_str)
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn extend(&mut self, other: Texts) {
+        if self.rows.is_empty() && self.distinct.is_empty() {
+            *self = other;
+            return;
+        }
+        // Each distinct text of `other` is looked up once, then rows are renumbered.
+        let renumbered: Vec<u32> = other
+            .distinct
+            .iter()
+            .map(|text| match self.index.get(text.as_str()) {
+                Some(&at) => at,
+                None => {
+                    let at = self.distinct.len() as u32;
+                    self.distinct.push(text.clone());
+                    self.index.insert(text.clone(), at);
+                    at
+                }
+            })
+            .collect();
+        self.rows.extend(
+            other
+                .rows
+                .iter()
+                .map(|&at| renumbered.get(at as usize).copied().unwrap_or(Self::NULL)),
+        );
+    }
+
+    fn resize(&mut self, rows: usize) {
+        self.rows.resize(rows, Self::NULL);
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for Texts {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(texts: I) -> Texts {
+        let mut column = Texts::default();
+        for text in texts {
+            column.push(text);
+        }
+        column
+    }
 }
 
 /// A table read back: columns by name, all of one length.
@@ -41,7 +122,7 @@ impl Table {
     /// Text of a cell; None when null or the column is absent.
     pub fn text(&self, column: &str, row: usize) -> Option<&str> {
         match self.columns.get(column)? {
-            Values::Text(values) => values.get(row)?.as_deref(),
+            Values::Text(values) => values.get(row),
             _ => None,
         }
     }
@@ -85,7 +166,7 @@ impl Table {
         for column in frame.columns() {
             let name = column.name().to_string();
             let values = match column.dtype() {
-                P::String => Values::Text(crate::frames::strings(frame, &name)?),
+                P::String => Values::Text(column.str()?.iter().collect()),
                 P::Boolean => Values::Flag(column.bool()?.iter().collect()),
                 P::Float32 | P::Float64 => Values::Number(crate::frames::floats(frame, &name)?),
                 dtype if dtype.is_integer() || matches!(dtype, P::Date) => {
@@ -123,7 +204,7 @@ impl Table {
         let before = self.rows;
         let entry = self.columns.entry(name.to_string()).or_insert_with(|| {
             let mut empty = match &values {
-                Values::Text(_) => Values::Text(Vec::new()),
+                Values::Text(_) => Values::Text(Texts::default()),
                 Values::Number(_) => Values::Number(Vec::new()),
                 Values::Integer(_) => Values::Integer(Vec::new()),
                 Values::Flag(_) => Values::Flag(Vec::new()),
@@ -155,7 +236,7 @@ impl Table {
 
 fn pad(values: &mut Values, rows: usize) {
     match values {
-        Values::Text(v) => v.resize(rows.max(v.len()), None),
+        Values::Text(v) => v.resize(rows.max(v.len())),
         Values::Number(v) => v.resize(rows.max(v.len()), None),
         Values::Integer(v) => v.resize(rows.max(v.len()), None),
         Values::Flag(v) => v.resize(rows.max(v.len()), None),
@@ -167,7 +248,7 @@ fn column_values(array: &dyn Array, data_type: &DataType) -> Option<Values> {
     Some(match data_type {
         DataType::Utf8 => {
             let a = any.downcast_ref::<StringArray>()?;
-            Values::Text(a.iter().map(|v| v.map(str::to_string)).collect())
+            Values::Text(a.iter().collect())
         }
         DataType::Float64 => {
             let a = any.downcast_ref::<Float64Array>()?;
@@ -265,23 +346,40 @@ impl Snapshot {
                 table::SUBMISSIONS
             ));
         }
-        let read = |name: &str| read_table(dir, name);
         let run_id = std::fs::canonicalize(dir)
             .unwrap_or_else(|_| dir.to_path_buf())
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
+        // The tables are read side by side.
+        let names = [
+            table::SUBMISSIONS,
+            table::DIM_ENTITY,
+            table::DIM_INDICATOR,
+            table::FACT_INDICATOR,
+            table::FACT_COMPARISON,
+            table::ENTITY_SCORE,
+            table::ENTITY_SCORE_DETAIL,
+            table::REJECTS,
+            table::ROSTER_STATUS,
+        ];
+        let mut tables = names
+            .par_iter()
+            .map(|name| read_table(dir, name))
+            .collect::<Result<Vec<Table>, String>>()?
+            .into_iter();
+        let mut next = || tables.next().unwrap_or_default();
         Ok(Snapshot {
             run_id,
-            submissions: read(table::SUBMISSIONS)?,
-            dim_entity: read(table::DIM_ENTITY)?,
-            dim_indicator: read(table::DIM_INDICATOR)?,
-            fact_indicator: read(table::FACT_INDICATOR)?,
-            fact_comparison: read(table::FACT_COMPARISON)?,
-            entity_score: read(table::ENTITY_SCORE)?,
-            entity_score_detail: read(table::ENTITY_SCORE_DETAIL)?,
-            rejects: read(table::REJECTS)?,
-            roster_status: read(table::ROSTER_STATUS)?,
+            submissions: next(),
+            dim_entity: next(),
+            dim_indicator: next(),
+            fact_indicator: next(),
+            fact_comparison: next(),
+            entity_score: next(),
+            entity_score_detail: next(),
+            rejects: next(),
+            roster_status: next(),
         })
     }
 }

@@ -30,6 +30,7 @@ pub mod views;
 
 use crate::domain::columns as c;
 use polars::prelude::*;
+use rayon::prelude::*;
 use snapshot::{FileEntry, Manifest};
 use std::collections::BTreeMap;
 use std::fs;
@@ -231,20 +232,27 @@ fn stage_and_switch(
     previous: Option<&str>,
 ) -> Result<bool, WarehouseError> {
     let run_id = publication.run_id;
-    let mut tables = BTreeMap::new();
-    for (index, table) in c::TABLES.into_iter().enumerate() {
+    let write = |table: &str| {
         let frame = publication.tables.get(table).cloned().unwrap_or_default();
-        tables.insert(
-            table.to_string(),
-            write_table(&staging.path, table, &frame)?,
-        );
-        if index == 0 && crate::failpoint::active("pause-while-staging") {
-            // SAFETY: stops this process until a test sends SIGCONT.
-            unsafe {
-                libc::raise(libc::SIGSTOP);
-            }
+        write_table(&staging.path, table, &frame).map(|files| (table.to_string(), files))
+    };
+    let (first, rest) = c::TABLES.split_at(1);
+    let mut tables = first
+        .iter()
+        .map(|table| write(table))
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    if crate::failpoint::active("pause-while-staging") {
+        // SAFETY: stops this process until a test sends SIGCONT.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
         }
     }
+    // The other tables are written side by side (each file is encoded by one thread).
+    tables.extend(
+        rest.par_iter()
+            .map(|table| write(table))
+            .collect::<Result<Vec<_>, _>>()?,
+    );
     let manifest = Manifest {
         run_id: run_id.to_string(),
         published_at: chrono::Utc::now(),

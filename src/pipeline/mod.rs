@@ -12,11 +12,17 @@ use crate::normalize::{self, Content, FileResult, Normalized};
 use crate::warehouse::Tables;
 use polars::prelude::*;
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub mod cache;
+pub mod memo;
+pub mod summary;
+
+pub use cache::Cache;
+pub use summary::Summary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -31,139 +37,36 @@ pub enum PipelineError {
     Compute(#[from] PolarsError),
 }
 
-/// The parse cache: one postcard file per (file bytes, config, program version and source
-/// fingerprint from build.rs); compact and faster to read back than the workbook is to parse.
-///
-/// Each entry is `CACHE_MAGIC`, the SHA-256 of the payload, then the payload: a flipped bit, a
-/// truncated or foreign file is detected, logged, re-parsed and overwritten, never served.
-#[derive(Debug, Clone)]
-pub struct Cache {
-    dir: PathBuf,
-    salt: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct CacheEntry {
-    file_format: String,
-    content: Content,
-}
-
-/// The first bytes of every cache entry (format version 2: checksummed).
-const CACHE_MAGIC: &[u8; 8] = b"ZLBDC\x002\n";
-const CACHE_HEADER: usize = CACHE_MAGIC.len() + 32;
-
-/// A cache entry that was there but could not be used.
-#[derive(Debug, PartialEq)]
-enum CacheDamage {
-    Header,
-    Checksum,
-    Decode(String),
-}
-
-impl std::fmt::Display for CacheDamage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CacheDamage::Header => {
-                write!(f, "no cache header (truncated or not a zlbd cache entry)")
-            }
-            CacheDamage::Checksum => write!(f, "checksum mismatch (the entry was altered on disk)"),
-            CacheDamage::Decode(error) => write!(f, "cannot be decoded: {error}"),
-        }
-    }
-}
-
-/// The bytes of a cache entry file: header with checksum, then the payload.
-fn seal(payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(CACHE_HEADER + payload.len());
-    bytes.extend_from_slice(CACHE_MAGIC);
-    bytes.extend_from_slice(&Sha256::digest(payload));
-    bytes.extend_from_slice(payload);
-    bytes
-}
-
-/// The entry in a cache file, if its checksum holds.
-fn unseal(bytes: &[u8]) -> Result<CacheEntry, CacheDamage> {
-    if bytes.len() < CACHE_HEADER || !bytes.starts_with(CACHE_MAGIC) {
-        return Err(CacheDamage::Header);
-    }
-    let (checksum, payload) = bytes[CACHE_MAGIC.len()..].split_at(32);
-    if Sha256::digest(payload).as_slice() != checksum {
-        return Err(CacheDamage::Checksum);
-    }
-    postcard::from_bytes(payload).map_err(|error| CacheDamage::Decode(error.to_string()))
-}
-
-impl Cache {
-    pub fn new(dir: PathBuf, plan: &Plan) -> Cache {
-        Cache {
-            dir,
-            salt: format!(
-                "{}:{}:{}",
-                env!("CARGO_PKG_VERSION"),
-                env!("ZLBD_SOURCE_HASH"),
-                plan.fingerprint
-            ),
-        }
-    }
-
-    fn path(&self, submission_id: &str) -> PathBuf {
-        let key =
-            crate::domain::text::hex(&Sha256::digest(format!("{}:{submission_id}", self.salt)));
-        self.dir.join(&key[..2]).join(format!("{key}.bin"))
-    }
-
-    /// The cached result for these bytes, if there is a sound one. A damaged entry is logged
-    /// (naming the inbox file and the entry) and treated as absent: the file is parsed again
-    /// and the entry overwritten.
-    fn get(&self, submission_id: &str, source_file: &str) -> Option<CacheEntry> {
-        let path = self.path(submission_id);
-        let bytes = std::fs::read(&path).ok()?;
-        match unseal(&bytes) {
-            Ok(entry) => Some(entry),
-            Err(damage) => {
-                tracing::warn!(
-                    file = %source_file,
-                    cache_entry = %path.display(),
-                    problem = %damage,
-                    "Damaged parse-cache entry ignored; the file is read again and the entry rewritten."
-                );
-                None
-            }
-        }
-    }
-
-    /// Best effort: a cache that cannot be written only costs time.
-    fn put(&self, submission_id: &str, entry: &CacheEntry) {
-        let path = self.path(submission_id);
-        let Some(parent) = path.parent() else { return };
-        if std::fs::create_dir_all(parent).is_err() {
-            return;
-        }
-        let Ok(payload) = postcard::to_stdvec(entry) else {
-            return;
-        };
-        // Unique per process and write: two copies of one file may be read at the same time.
-        static WRITES: AtomicUsize = AtomicUsize::new(0);
-        let staging = path.with_extension(format!(
-            "tmp{}-{}",
-            std::process::id(),
-            WRITES.fetch_add(1, Ordering::Relaxed)
-        ));
-        if std::fs::write(&staging, seal(&payload)).is_ok() {
-            let _ = std::fs::rename(&staging, &path);
-        }
-    }
-}
-
-/// Per-file results plus how many came from the cache.
+/// Per-file results, and where each came from (same order).
 pub struct Ingested {
     pub files: Vec<FileResult>,
+    pub origins: Vec<Origin>,
     pub from_cache: usize,
 }
 
-/// Reads every inbox file in parallel. Never fails on a file or a sub-folder (each unreadable
-/// one is a rejected row); only on an unreadable inbox. `exclude` names this command's own
-/// output folders (warehouse, feedback), never read as input even when inside the inbox.
+impl Ingested {
+    /// Writes the parse cache of this run: every file read as a workbook.
+    pub fn write_cache(&self, cache: &Cache) {
+        let parsed: Vec<bool> = self
+            .origins
+            .iter()
+            .map(|origin| *origin != Origin::NotRead)
+            .collect();
+        cache.write(&self.files, &parsed);
+    }
+}
+
+/// Every entry below the inbox (see [`ingest::discover`]). Fails only on an unreadable inbox.
+/// `exclude` names this command's own output folders (warehouse, feedback), never read as
+/// input even when inside the inbox.
+pub fn discover(inbox: &Path, exclude: &[PathBuf]) -> Result<Vec<InboxFile>, PipelineError> {
+    ingest::discover(inbox, exclude).map_err(|source| PipelineError::Inbox {
+        path: inbox.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads every inbox file in parallel (see [`ingest`]).
 pub fn ingest_inbox(
     plan: &Plan,
     inbox: &Path,
@@ -171,28 +74,40 @@ pub fn ingest_inbox(
     cache: Option<&Cache>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Ingested, PipelineError> {
-    let found = ingest::discover(inbox, exclude).map_err(|source| PipelineError::Inbox {
-        path: inbox.to_path_buf(),
-        source,
-    })?;
+    let found = discover(inbox, exclude)?;
+    Ok(ingest(plan, &found, cache, None, progress))
+}
+
+/// Reads the files found, in parallel, in their order. Never fails on a file (each unreadable
+/// one is a rejected row). A file whose stamp `memo` knows is not read at all when the cache
+/// holds its parse.
+pub fn ingest(
+    plan: &Plan,
+    found: &[InboxFile],
+    cache: Option<&Cache>,
+    memo: Option<&memo::Memo>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Ingested {
     let done = AtomicUsize::new(0);
-    let from_cache = AtomicUsize::new(0);
     let total = found.len();
-    let files: Vec<FileResult> = found
+    let (files, origins): (Vec<FileResult>, Vec<Origin>) = found
         .par_iter()
         .map(|file| {
-            let (result, cached) = process_file(plan, file, cache);
-            if cached {
-                from_cache.fetch_add(1, Ordering::Relaxed);
-            }
+            let known = memo.and_then(|memo| memo.known_id(file));
+            let read = process_file(plan, file, cache, known);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            result
+            read
         })
-        .collect();
-    Ok(Ingested {
+        .unzip();
+    let from_cache = origins
+        .iter()
+        .filter(|origin| **origin == Origin::Cache)
+        .count();
+    Ingested {
         files,
-        from_cache: from_cache.into_inner(),
-    })
+        origins,
+        from_cache,
+    }
 }
 
 /// A file's extension, lower case: the `file_format` of a file that is never opened.
@@ -263,8 +178,27 @@ fn not_read<T>(problem: EntryProblem) -> FileContent<T> {
     }
 }
 
-/// One file: fingerprint, then the cache or a full read. Returns whether the cache answered.
-pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (FileResult, bool) {
+/// Where a file's result came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The parse cache.
+    Cache,
+    /// Read and parsed now.
+    Parsed,
+    /// Not read as a workbook (ignored by name, unreadable, too large, not a file): never
+    /// cached, since the same bytes under another name are a form.
+    NotRead,
+}
+
+/// One file: fingerprint, then the cache or a full read. `known` is the id of the file's bytes
+/// when its stamp says they are the ones read before: then the cache answers without the file
+/// being read.
+pub fn process_file(
+    plan: &Plan,
+    file: &InboxFile,
+    cache: Option<&Cache>,
+    known: Option<&str>,
+) -> (FileResult, Origin) {
     let result = |submission_id: String, file_format: String, content: Content| FileResult {
         source_file: file.relative.clone(),
         size_bytes: file.size,
@@ -273,37 +207,35 @@ pub fn process_file(plan: &Plan, file: &InboxFile, cache: Option<&Cache>) -> (Fi
         file_format,
         content,
     };
+    let by_name = ingest::ignore_reason(&file.relative).is_some();
+    let known = known.filter(|_| !by_name);
+    if let Some((cache, id)) = cache.zip(known) {
+        if let Some(entry) = cache.get(id, &file.relative) {
+            let cached = result(id.to_string(), entry.file_format, entry.content);
+            return (cached, Origin::Cache);
+        }
+    }
     let (submission_id, bytes) = match load(plan, file) {
         Ok(loaded) => loaded,
         Err(not_read) => {
             let format = extension(&file.relative);
-            return (
-                result(not_read.submission_id, format, not_read.content),
-                false,
-            );
+            let row = result(not_read.submission_id, format, not_read.content);
+            return (row, Origin::NotRead);
         }
     };
+    // Asked already when the id was known (a damaged entry is reported once).
+    let asked = known == Some(submission_id.as_str());
+    let cache = cache.filter(|_| !asked);
     if let Some(entry) = cache.and_then(|cache| cache.get(&submission_id, &file.relative)) {
-        return (
-            result(submission_id, entry.file_format, entry.content),
-            true,
-        );
+        let cached = result(submission_id, entry.file_format, entry.content);
+        return (cached, Origin::Cache);
     }
     let (format, content) = ingest::extract(&bytes, plan, &submission_id, &file.relative);
     let content = normalize::content(content, plan);
-    let entry = CacheEntry {
-        file_format: format
-            .map(|format| format.as_str().to_string())
-            .unwrap_or_else(|| extension(&file.relative)),
-        content,
-    };
-    if let Some(cache) = cache {
-        cache.put(&submission_id, &entry);
-    }
-    (
-        result(submission_id, entry.file_format, entry.content),
-        false,
-    )
+    let format = format
+        .map(|format| format.as_str().to_string())
+        .unwrap_or_else(|| extension(&file.relative));
+    (result(submission_id, format, content), Origin::Parsed)
 }
 
 /// Everything a run computes.
@@ -437,17 +369,6 @@ pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {
     ])
 }
 
-/// Counts for the run summary and the runs log.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {
-    pub files_by_status: BTreeMap<String, i64>,
-    pub facts_loaded: i64,
-    pub facts_derived: i64,
-    pub errors: i64,
-    pub warnings: i64,
-    pub rejects_by_rule: BTreeMap<String, i64>,
-}
-
 impl Summary {
     pub fn of(built: &Built) -> PolarsResult<Summary> {
         let mut summary = Summary::default();
@@ -478,74 +399,5 @@ impl Summary {
                 .or_insert(0) += 1;
         }
         Ok(summary)
-    }
-
-    pub fn files(&self, status: SubmissionStatus) -> i64 {
-        self.files_by_status
-            .get(status.as_str())
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// SPEC §9: 3 when anything was rejected, else 0.
-    pub fn exit_code(&self) -> i32 {
-        if self.errors > 0 || self.files(SubmissionStatus::Rejected) > 0 {
-            3
-        } else {
-            0
-        }
-    }
-
-    pub fn render(&self) -> String {
-        let files: i64 = self.files_by_status.values().sum();
-        let by_status = self
-            .files_by_status
-            .iter()
-            .map(|(status, n)| format!("{status} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let by_rule = self
-            .rejects_by_rule
-            .iter()
-            .map(|(rule, n)| format!("{rule} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "files: {files} ({by_status})\nfacts: {} loaded, {} derived\nrejects: {} errors, {} warnings{}\n",
-            self.facts_loaded,
-            self.facts_derived,
-            self.errors,
-            self.warnings,
-            if by_rule.is_empty() { String::new() } else { format!("\nby rule: {by_rule}") }
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_flipped_bit_in_a_cache_entry_is_detected() {
-        let entry = CacheEntry {
-            file_format: "xlsx".to_string(),
-            content: Content::Ignored {
-                reason: "x".to_string(),
-            },
-        };
-        let sealed = seal(&postcard::to_stdvec(&entry).unwrap());
-        assert!(unseal(&sealed).is_ok());
-        for at in 0..sealed.len() {
-            for bit in 0..8 {
-                let mut damaged = sealed.clone();
-                damaged[at] ^= 1 << bit;
-                assert!(unseal(&damaged).is_err(), "byte {at} bit {bit}");
-            }
-        }
-        assert_eq!(
-            unseal(&sealed[..sealed.len() - 1]).err(),
-            Some(CacheDamage::Checksum)
-        );
-        assert_eq!(unseal(b"short").err(), Some(CacheDamage::Header));
     }
 }
