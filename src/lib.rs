@@ -15,6 +15,7 @@ pub mod normalize;
 pub mod pipeline;
 pub mod report;
 pub mod sample;
+pub mod timing;
 pub mod warehouse;
 
 /// Exit codes of SPEC §9.

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, u32)] = &[
     ("domain", 0),
     ("failpoint", 0),
+    ("timing", 0),
     ("frames", 1),
     ("config", 2),
     ("ingest", 3),

@@ -44,7 +44,7 @@ fn facts(rows: &[Fact]) -> DataFrame {
 }
 
 fn run(rows: &[Fact]) -> Compared {
-    compare(&plan(), &facts(rows), &[], &HashSet::new()).unwrap()
+    compare(&plan(), facts(rows), &[], &HashSet::new()).unwrap()
 }
 
 /// One cell of a result frame, by key columns.
@@ -415,7 +415,7 @@ fn typical_picks_follow_quota_and_tie_breaks() {
         rows.push(("enterprise", entity, "E01", 2021, last));
     }
     let mut errors = HashSet::new();
-    let r = compare(&plan(), &facts(&rows), &[], &errors).unwrap();
+    let r = compare(&plan(), facts(&rows), &[], &errors).unwrap();
     let picked = |r: &Compared, entity| score(r, entity, 2021, "typical_rank").extract::<i64>();
     let order = |r: &Compared| {
         [
@@ -433,7 +433,7 @@ fn typical_picks_follow_quota_and_tie_breaks() {
     );
     // An entity with error rejects cannot be typical; the tie on +50 goes to the higher score.
     errors.insert(("enterprise".to_string(), E[1].to_string()));
-    let r = compare(&plan(), &facts(&rows), &[], &errors).unwrap();
+    let r = compare(&plan(), facts(&rows), &[], &errors).unwrap();
     assert_eq!(order(&r), [None, Some(1), Some(2), None]);
 }
 

@@ -14,6 +14,7 @@ use crate::domain::columns as c;
 use crate::domain::EntityRef;
 use crate::domain::{Aggregation, Direction, Finding, Kind, Level, Rule};
 use crate::frames::{self, JoinOn};
+use crate::timing::timed;
 use polars::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 
@@ -35,31 +36,42 @@ pub struct Compared {
 /// active submission: they cannot be typical demonstrations.
 pub fn compare(
     plan: &Plan,
-    facts: &DataFrame,
+    facts: DataFrame,
     reported: &[EntityRef],
     error_entities: &HashSet<(String, String)>,
 ) -> PolarsResult<Compared> {
     let rows = entities::entity_rows(plan, reported);
     let dim_entity = entities::dim_entity(plan, &rows)?;
     let dim_indicator = entities::dim_indicator(plan)?;
-    let derived = rollup(plan, facts, &dim_entity)?;
-    let facts = concat(
-        [facts.clone().lazy(), derived.lazy()],
-        UnionArgs {
-            to_supertypes: true,
-            ..Default::default()
-        },
-    )?
-    .sort(
-        [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-        SortMultipleOptions::default(),
-    )
-    .collect()?;
+    let derived = timed("compare: roll-up", || rollup(plan, &facts, &dim_entity))?;
+    // The loaded facts are moved in: once sorted with the derived ones, they are freed.
+    let facts = timed("compare: facts", || {
+        concat(
+            [facts.lazy(), derived.lazy()],
+            UnionArgs {
+                to_supertypes: true,
+                ..Default::default()
+            },
+        )?
+        .sort(
+            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+    })?;
     let indicators = indicator_frame(plan)?;
-    let comparison = comparison(plan, &facts, &dim_entity, &indicators)?;
-    let findings = yoy_jumps(plan, &facts, &comparison)?;
-    let (scores, score_detail) = scores(plan, &facts, &dim_entity, &indicators, error_entities)?;
-    let roster_status = entities::roster_status(plan, &rows, reported, &facts)?;
+    let comparison = timed("compare: comparison", || {
+        comparison(plan, &facts, &dim_entity, &indicators)
+    })?;
+    let findings = timed("compare: yoy jumps", || {
+        yoy_jumps(plan, &facts, &comparison)
+    })?;
+    let (scores, score_detail) = timed("compare: scores", || {
+        scores(plan, &facts, &dim_entity, &indicators, error_entities)
+    })?;
+    let roster_status = timed("compare: roster status", || {
+        entities::roster_status(plan, &rows, reported, &facts)
+    })?;
     Ok(Compared {
         facts,
         comparison,
@@ -418,8 +430,28 @@ pub fn is_yoy_jump(plan: &Plan, kind: Kind, prev: f64, yoy_abs: f64, yoy_pct: Op
 /// YOY_JUMP warnings for loaded (not derived) values.
 fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
     let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
+    // The jumps are found on the comparison's numbers first; only their rows are joined to
+    // the facts for the cells to name.
+    let codes = comparison.column(c::INDICATOR_CODE)?.str()?;
+    let prevs = comparison.column(c::PREV_VALUE)?.f64()?;
+    let changes = comparison.column(c::YOY_ABS)?.f64()?;
+    let pcts = comparison.column(c::YOY_PCT)?.f64()?;
+    let jumped: BooleanChunked = (0..comparison.height())
+        .map(|row| {
+            let indicator = plan.catalog.get(codes.get(row)?)?;
+            let (prev, change) = (prevs.get(row)?, changes.get(row)?);
+            Some(is_yoy_jump(
+                plan,
+                indicator.kind,
+                prev,
+                change,
+                pcts.get(row),
+            ))
+        })
+        .map(|jumped| jumped.unwrap_or(false))
+        .collect();
     let changes = comparison
-        .clone()
+        .filter(&jumped)?
         .lazy()
         .filter(col(c::YOY_ABS).is_not_null())
         .select([

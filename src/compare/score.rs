@@ -14,14 +14,17 @@ use crate::frames;
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// (level, entity_id)
-type EntityKey = (String, String);
+/// (level, entity_id), borrowed from the frames.
+type EntityKey<'a> = (&'a str, &'a str);
+
+/// One fact: (entity, indicator, year, value), borrowed from the facts frame.
+type FactRow<'a> = (EntityKey<'a>, &'a str, i32, f64);
 
 /// What the score needs of one entity.
-struct Member {
-    peer_group: String,
+struct Member<'a> {
+    peer_group: &'a str,
     /// The GB/T 4754 section (first letter of the industry code), enterprises only.
-    section: Option<String>,
+    section: Option<&'a str>,
 }
 
 /// One usable indicator of one score group: its clipping bounds and direction.
@@ -70,21 +73,21 @@ pub fn scores(
     let mut rows = ScoreRows::default();
     let mut detail = DetailRows::default();
     // Per entity and year, the usable indicators it reports.
-    let mut by_entity_year: BTreeMap<(EntityKey, i32), Vec<(String, f64)>> = BTreeMap::new();
+    let mut by_entity_year: BTreeMap<(EntityKey, i32), Vec<(&str, f64)>> = BTreeMap::new();
     for (key, code, year, value) in &facts {
         by_entity_year
-            .entry((key.clone(), *year))
+            .entry((*key, *year))
             .or_default()
-            .push((code.clone(), *value));
+            .push((code, *value));
     }
     for ((key, year), values) in &by_entity_year {
         let group = &groups[key];
-        let usable = scales.get(&(key.0.clone(), group.clone()));
+        let usable = scales.get(&(key.0, group.clone()));
         let weight_all: f64 = usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
         let mut present = Vec::new();
         for (code, value) in values {
             if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
-                present.push((code.clone(), scale.normalise(*value), scale.weight));
+                present.push((*code, scale.normalise(*value), scale.weight));
             }
         }
         let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
@@ -94,7 +97,7 @@ pub fn scores(
             .filter(|&done| done >= plan.score_min_completeness && weight_present > 0.0)
             .map(|_| weighted / weight_present);
         for (code, normalized, weight) in present {
-            detail.push(key, *year, &code, normalized, weight, weight_present);
+            detail.push(key, *year, code, normalized, weight, weight_present);
         }
         rows.push(key, *year, group, score, completeness);
     }
@@ -104,24 +107,23 @@ pub fn scores(
     })
 }
 
-fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey, Member>> {
-    let levels = frames::strings(dim_entity, c::LEVEL)?;
-    let ids = frames::strings(dim_entity, c::ENTITY_ID)?;
-    let peers = frames::strings(dim_entity, c::PEER_GROUP)?;
-    let industries = frames::strings(dim_entity, c::INDUSTRY_CODE)?;
+fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Member<'_>>> {
+    let levels = dim_entity.column(c::LEVEL)?.str()?;
+    let ids = dim_entity.column(c::ENTITY_ID)?.str()?;
+    let peers = dim_entity.column(c::PEER_GROUP)?.str()?;
+    let industries = dim_entity.column(c::INDUSTRY_CODE)?.str()?;
     let mut out = BTreeMap::new();
     for row in 0..dim_entity.height() {
-        let (Some(level), Some(id)) = (&levels[row], &ids[row]) else {
+        let (Some(level), Some(id)) = (levels.get(row), ids.get(row)) else {
             continue;
         };
         let section = (level == "enterprise")
-            .then(|| industries[row].as_deref().and_then(|code| code.get(..1)))
-            .flatten()
-            .map(str::to_string);
+            .then(|| industries.get(row).and_then(|code| code.get(..1)))
+            .flatten();
         out.insert(
-            (level.clone(), id.clone()),
+            (level, id),
             Member {
-                peer_group: peers[row].clone().unwrap_or_else(|| ALL_PEERS.to_string()),
+                peer_group: peers.get(row).unwrap_or(ALL_PEERS),
                 section,
             },
         );
@@ -129,20 +131,21 @@ fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey, Member>> 
     Ok(out)
 }
 
-/// Every fact as (entity, indicator, year, value).
-fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<(EntityKey, String, i32, f64)>> {
-    let levels = frames::strings(facts, c::LEVEL)?;
-    let ids = frames::strings(facts, c::ENTITY_ID)?;
-    let codes = frames::strings(facts, c::INDICATOR_CODE)?;
-    let years = frames::integers(facts, c::YEAR)?;
-    let values = frames::floats(facts, c::VALUE)?;
+/// Every fact with a finite value.
+fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<FactRow<'_>>> {
+    let levels = facts.column(c::LEVEL)?.str()?;
+    let ids = facts.column(c::ENTITY_ID)?.str()?;
+    let codes = facts.column(c::INDICATOR_CODE)?.str()?;
+    let years = facts.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let years = years.i32()?;
+    let values = facts.column(c::VALUE)?.f64()?;
     Ok((0..facts.height())
         .filter_map(|row| {
-            let value = values[row].filter(|value| value.is_finite())?;
+            let value = values.get(row).filter(|value| value.is_finite())?;
             Some((
-                (levels[row].clone()?, ids[row].clone()?),
-                codes[row].clone()?,
-                years[row]? as i32,
+                (levels.get(row)?, ids.get(row)?),
+                codes.get(row)?,
+                years.get(row)?,
                 value,
             ))
         })
@@ -151,21 +154,21 @@ fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<(EntityKey, String, i32, f64
 
 /// The group whose pool an entity is scaled against, by the label stored in
 /// `entity_score.score_group`: its peer group, else its section, else `all`.
-fn score_groups(
+fn score_groups<'a>(
     plan: &Plan,
-    members: &BTreeMap<EntityKey, Member>,
-    facts: &[(EntityKey, String, i32, f64)],
-) -> BTreeMap<EntityKey, String> {
-    let reporting: BTreeSet<&EntityKey> = facts.iter().map(|(key, ..)| key).collect();
+    members: &BTreeMap<EntityKey<'a>, Member<'a>>,
+    facts: &[FactRow<'a>],
+) -> BTreeMap<EntityKey<'a>, String> {
+    let reporting: BTreeSet<EntityKey<'a>> = facts.iter().map(|(key, ..)| *key).collect();
     let mut size: BTreeMap<(String, String), usize> = BTreeMap::new();
     for key in &reporting {
-        if let Some(member) = members.get(*key) {
+        if let Some(member) = members.get(key) {
             *size
-                .entry((key.0.clone(), member.peer_group.clone()))
+                .entry((key.0.to_string(), member.peer_group.to_string()))
                 .or_default() += 1;
-            if let Some(section) = &member.section {
+            if let Some(section) = member.section {
                 *size
-                    .entry((key.0.clone(), section_label(section)))
+                    .entry((key.0.to_string(), section_label(section)))
                     .or_default() += 1;
             }
         }
@@ -179,20 +182,17 @@ fn score_groups(
     reporting
         .into_iter()
         .map(|key| {
-            let member = members.get(key);
-            let peer = member.map_or(ALL_PEERS.to_string(), |m| m.peer_group.clone());
-            let group = if enough(&key.0, &peer) {
+            let member = members.get(&key);
+            let peer = member.map_or(ALL_PEERS, |m| m.peer_group).to_string();
+            let group = if enough(key.0, &peer) {
                 peer
             } else {
-                match member
-                    .and_then(|m| m.section.as_ref())
-                    .map(|s| section_label(s))
-                {
-                    Some(section) if enough(&key.0, &section) => section,
+                match member.and_then(|m| m.section).map(section_label) {
+                    Some(section) if enough(key.0, &section) => section,
                     _ => ALL_PEERS.to_string(),
                 }
             };
-            (key.clone(), group)
+            (key, group)
         })
         .collect()
 }
@@ -212,20 +212,22 @@ fn in_pool(member: Option<&Member>, group: &str) -> bool {
         return false;
     };
     match group.strip_prefix("section:") {
-        Some(section) => member.section.as_deref() == Some(section),
+        Some(section) => member.section == Some(section),
         None => member.peer_group == group,
     }
 }
 
 /// Per (level, score group): the usable indicators (weight > 0, at least two distinct pooled
 /// values, a clipped range above zero) with their bounds.
-fn scales(
+type Scales<'a> = BTreeMap<(&'a str, String), BTreeMap<&'a str, Scale>>;
+
+fn scales<'a>(
     plan: &Plan,
     indicators: &DataFrame,
-    members: &BTreeMap<EntityKey, Member>,
-    groups: &BTreeMap<EntityKey, String>,
-    facts: &[(EntityKey, String, i32, f64)],
-) -> PolarsResult<BTreeMap<(String, String), BTreeMap<String, Scale>>> {
+    members: &BTreeMap<EntityKey<'a>, Member<'a>>,
+    groups: &BTreeMap<EntityKey<'a>, String>,
+    facts: &[FactRow<'a>],
+) -> PolarsResult<Scales<'a>> {
     let codes = frames::strings(indicators, c::INDICATOR_CODE)?;
     let weights = frames::floats(indicators, c::WEIGHT)?;
     let higher = indicators.column("higher")?.bool()?;
@@ -235,17 +237,17 @@ fn scales(
             direction.insert(code.clone(), (higher.get(row).unwrap_or(true), weight));
         }
     }
-    let wanted: BTreeSet<(String, String)> = groups
+    let wanted: BTreeSet<(&str, String)> = groups
         .iter()
-        .map(|(key, group)| (key.0.clone(), group.clone()))
+        .map(|(key, group)| (key.0, group.clone()))
         .collect();
     // One pass over the facts: each value goes into every wanted pool it belongs to (its peer
     // group, its section, `all`; see [`in_pool`]).
-    let mut pools_by_group: BTreeMap<(String, String), BTreeMap<&str, Vec<f64>>> = wanted
+    let mut pools_by_group: BTreeMap<(&str, String), BTreeMap<&str, Vec<f64>>> = wanted
         .iter()
         .map(|wanted| (wanted.clone(), BTreeMap::new()))
         .collect();
-    let mut candidates: Vec<(String, String)> = Vec::with_capacity(3);
+    let mut candidates: Vec<(&str, String)> = Vec::with_capacity(3);
     let mut last_key: Option<&EntityKey> = None;
     for (key, code, _, value) in facts {
         if last_key != Some(key) {
@@ -253,24 +255,24 @@ fn scales(
             let member = members.get(key);
             candidates.clear();
             let mut candidate = |group: String| {
-                let wanted_group = (key.0.clone(), group);
+                let wanted_group = (key.0, group);
                 if wanted.contains(&wanted_group) && in_pool(member, &wanted_group.1) {
                     candidates.push(wanted_group);
                 }
             };
             candidate(ALL_PEERS.to_string());
             if let Some(member) = member {
-                if let Some(section) = &member.section {
+                if let Some(section) = member.section {
                     candidate(section_label(section));
                 }
                 if member.peer_group != ALL_PEERS {
-                    candidate(member.peer_group.clone());
+                    candidate(member.peer_group.to_string());
                 }
             }
         }
         for group in &candidates {
             if let Some(pools) = pools_by_group.get_mut(group) {
-                pools.entry(code.as_str()).or_default().push(*value);
+                pools.entry(*code).or_default().push(*value);
             }
         }
     }
@@ -286,7 +288,7 @@ fn scales(
             let high = percentile(&pool, 100.0 - plan.score_winsor_pct);
             if weight > 0.0 && high - low > 0.0 && high.is_finite() && low.is_finite() {
                 usable.insert(
-                    code.to_string(),
+                    code,
                     Scale {
                         low,
                         high,
@@ -320,8 +322,8 @@ impl ScoreRows {
         score: Option<f64>,
         completeness: Option<f64>,
     ) {
-        self.levels.push(key.0.clone());
-        self.ids.push(key.1.clone());
+        self.levels.push(key.0.to_string());
+        self.ids.push(key.1.to_string());
         self.years.push(year);
         self.groups.push(group.to_string());
         self.scores.push(score);
@@ -397,30 +399,30 @@ impl ScoreRows {
 }
 
 #[derive(Default)]
-struct DetailRows {
-    levels: Vec<String>,
-    ids: Vec<String>,
+struct DetailRows<'a> {
+    levels: Vec<&'a str>,
+    ids: Vec<&'a str>,
     years: Vec<i32>,
-    codes: Vec<String>,
+    codes: Vec<&'a str>,
     normalized: Vec<f64>,
     weights: Vec<f64>,
     contributions: Vec<f64>,
 }
 
-impl DetailRows {
+impl<'a> DetailRows<'a> {
     fn push(
         &mut self,
-        key: &EntityKey,
+        key: &EntityKey<'a>,
         year: i32,
-        code: &str,
+        code: &'a str,
         normalized: f64,
         weight: f64,
         weight_present: f64,
     ) {
-        self.levels.push(key.0.clone());
-        self.ids.push(key.1.clone());
+        self.levels.push(key.0);
+        self.ids.push(key.1);
         self.years.push(year);
-        self.codes.push(code.to_string());
+        self.codes.push(code);
         self.normalized.push(normalized);
         self.weights.push(weight);
         self.contributions

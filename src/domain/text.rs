@@ -18,12 +18,17 @@ pub fn to_half_width(text: &str) -> String {
 /// Folds a label or indicator name for matching: half-width, no white space, ASCII lower case,
 /// no trailing colon or asterisk.
 pub fn fold(text: &str) -> String {
-    let half = to_half_width(text);
-    let mut out: String = half
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let mut out = String::with_capacity(text.len());
+    out.extend(
+        text.chars()
+            .map(|c| match c {
+                '\u{3000}' => ' ',
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                _ => c,
+            })
+            .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
+            .map(|c| c.to_ascii_lowercase()),
+    );
     while out.ends_with(':') || out.ends_with('*') {
         out.pop();
     }

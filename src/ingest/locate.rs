@@ -207,20 +207,26 @@ fn year_of(value: &CellValue) -> Option<i32> {
 
 /// Notes and signature lines, inside or below a table: never indicator rows.
 fn is_note(name: &str) -> bool {
+    static PREFIXES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        [
+            "填表说明",
+            "填表人",
+            "注:",
+            "注：",
+            "说明",
+            "审核人",
+            "备注:",
+            "负责人",
+            "单位负责人",
+        ]
+        .iter()
+        .map(|prefix| text::fold(prefix))
+        .collect()
+    });
     let folded = text::fold(name);
-    [
-        "填表说明",
-        "填表人",
-        "注:",
-        "注：",
-        "说明",
-        "审核人",
-        "备注:",
-        "负责人",
-        "单位负责人",
-    ]
-    .iter()
-    .any(|prefix| folded.starts_with(&text::fold(prefix)))
+    PREFIXES
+        .iter()
+        .any(|prefix| folded.starts_with(prefix.as_str()))
         || folded == "注"
 }
 

@@ -17,6 +17,7 @@ use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
 use crate::ingest::workbook::CellValue;
 use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
+use crate::timing::timed;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -68,7 +69,7 @@ pub struct FileResult {
 
 /// Classifies every cell of an extracted form.
 pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
-    let cells = extracted
+    let cells: Vec<Cell> = extracted
         .cells
         .into_iter()
         .filter_map(|raw| {
@@ -97,6 +98,8 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
             })
         })
         .collect();
+    let mut findings = extracted.findings;
+    findings.extend(consistency(&cells, plan));
     Submission {
         form: extracted.form,
         submitter: extracted.submitter,
@@ -107,8 +110,86 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
         years: extracted.years,
         entities: extracted.entities,
         cells,
-        findings: extracted.findings,
+        findings,
     }
+}
+
+/// INCONSISTENT warnings within one submission, entity and year: a value above its
+/// `not_above` bound, or a rate that disagrees with its numerator / denominator (beyond the
+/// tolerance). Runs in the per-file workers, so its findings are cached with the file.
+fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
+    let mut values: HashMap<(Level, &str, i32, &str), f64> = HashMap::new();
+    for cell in cells {
+        if let Outcome::Value(value) = cell.outcome {
+            values.insert(
+                (cell.level, &cell.entity_id, cell.year, &cell.indicator_code),
+                value,
+            );
+        }
+    }
+    let name = |code: &str| {
+        plan.catalog
+            .get(code)
+            .map(|indicator| indicator.name.as_str())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for cell in cells {
+        let (Outcome::Value(value), Some(indicator)) =
+            (&cell.outcome, plan.catalog.get(&cell.indicator_code))
+        else {
+            continue;
+        };
+        let partner = |code: &str| {
+            values
+                .get(&(cell.level, cell.entity_id.as_str(), cell.year, code))
+                .copied()
+        };
+        let (sheet, at, code) = (&cell.sheet, &cell.cell, &cell.indicator_code);
+        let raw = cell.raw_value.clone().unwrap_or_default();
+        let mut inconsistent = |message: String| {
+            out.push(Finding {
+                submission_id: String::new(),
+                source_file: String::new(),
+                source_sheet: Some(sheet.clone()),
+                source_cell: Some(at.clone()),
+                level: Some(cell.level.as_str().to_string()),
+                entity_id: Some(cell.entity_id.clone()),
+                indicator_code: Some(code.clone()),
+                year: Some(cell.year),
+                rule: Rule::Inconsistent,
+                message,
+                raw_value: Some(raw.clone()),
+            })
+        };
+        if let Some(bound) = &indicator.not_above {
+            if let Some(bound_value) = partner(bound).filter(|bound| *value > bound + 1e-9) {
+                inconsistent(format!(
+                    "{sheet}!{at} {}“{raw}”大于{}（{}），请核实 (INCONSISTENT: {code} > {bound})",
+                    indicator.name,
+                    name(bound),
+                    crate::domain::text::format_number(bound_value),
+                ));
+            }
+        }
+        if let Some(ratio) = &indicator.ratio_of {
+            let (Some(numerator), Some(denominator)) =
+                (partner(&ratio.numerator), partner(&ratio.denominator))
+            else {
+                continue;
+            };
+            let expected = numerator / denominator * 100.0;
+            if denominator > 0.0 && (value - expected).abs() > ratio.tolerance {
+                inconsistent(format!(
+                    "{sheet}!{at} {}“{raw}”与按{}/{}计算的{expected:.2}相差超过允许误差，请核实 (INCONSISTENT: {code} ≠ ratio)",
+                    indicator.name,
+                    name(&ratio.numerator),
+                    name(&ratio.denominator),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// The error reject of a non-empty cell refused for where it stands (SPEC v2 §3.2, §3.3).
@@ -468,14 +549,19 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
     let Gathered {
         cells,
         rankings,
-        mut findings,
+        findings,
         entities,
-    } = gather(files, &carrier, plan)?;
-    findings.extend(consistency_findings(&cells, plan)?);
-    let winners = winners(&cells, ranking_frame(&rankings)?)?;
-    let (loaded, facts) = winning_facts(&cells, &winners)?;
-    let corrections = corrections(&loaded, &facts)?;
-    let counts = submission_counts(&cells, &winners)?;
+    } = timed("normalize: gather cells", || gather(files, &carrier, plan))?;
+    let winners = timed("normalize: winners", || {
+        winners(&cells, ranking_frame(&rankings)?)
+    })?;
+    let (loaded, facts) = timed("normalize: winning facts", || {
+        winning_facts(&cells, &winners)
+    })?;
+    let corrections = timed("normalize: corrections", || corrections(&loaded, &facts))?;
+    drop(loaded);
+    let counts = timed("normalize: counts", || submission_counts(&cells, &winners))?;
+    drop(cells);
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
     let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
     Ok(Normalized {
@@ -632,138 +718,6 @@ fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
             rankings.iter().map(|r| r.modified_ns).collect::<Vec<_>>(),
         ),
     ])
-}
-
-/// INCONSISTENT warnings: a value above its `not_above` bound, or a rate that disagrees with
-/// its numerator / denominator, within one submission, entity and year.
-fn consistency_findings(cells: &DataFrame, plan: &Plan) -> PolarsResult<Vec<Finding>> {
-    let facts = cells
-        .clone()
-        .lazy()
-        .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())));
-    let same = [c::SUBMISSION_ID, c::LEVEL, c::ENTITY_ID, c::YEAR];
-    let partner = |code_alias: &str, value_alias: &str| {
-        facts.clone().select([
-            col(c::SUBMISSION_ID),
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::YEAR),
-            col(c::INDICATOR_CODE).alias(code_alias),
-            col(c::VALUE).alias(value_alias),
-        ])
-    };
-    let keys_with = |code_alias: &str| {
-        let mut keys: Vec<Expr> = same.iter().map(|name| col(*name)).collect();
-        keys.push(col(code_alias));
-        keys
-    };
-    let mut bound_rows: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-    let mut ratio_rows: (Vec<String>, Vec<String>, Vec<String>, Vec<f64>) = Default::default();
-    for indicator in plan.catalog.indicators() {
-        if let Some(bound) = &indicator.not_above {
-            bound_rows.0.push(indicator.code.clone());
-            bound_rows.1.push(bound.clone());
-        }
-        if let Some(ratio) = &indicator.ratio_of {
-            ratio_rows.0.push(indicator.code.clone());
-            ratio_rows.1.push(ratio.numerator.clone());
-            ratio_rows.2.push(ratio.denominator.clone());
-            ratio_rows.3.push(ratio.tolerance);
-        }
-    }
-    let bounds = DataFrame::new_infer_height(vec![
-        Column::new(c::INDICATOR_CODE.into(), bound_rows.0),
-        Column::new("bound_code".into(), bound_rows.1),
-    ])?;
-    let above = facts
-        .clone()
-        .join_on(bounds.lazy(), [col(c::INDICATOR_CODE)], JoinType::Inner)
-        .join_on(
-            partner("bound_code", "bound_value"),
-            keys_with("bound_code"),
-            JoinType::Inner,
-        )
-        .filter(col(c::VALUE).gt(col("bound_value") + lit(1e-9)))
-        .with_column(lit(NULL).cast(DataType::Float64).alias("expected"))
-        .collect()?;
-    let ratios = DataFrame::new_infer_height(vec![
-        Column::new(c::INDICATOR_CODE.into(), ratio_rows.0),
-        Column::new("numerator_code".into(), ratio_rows.1),
-        Column::new("denominator_code".into(), ratio_rows.2),
-        Column::new("tolerance".into(), ratio_rows.3),
-    ])?;
-    let off_ratio = facts
-        .clone()
-        .join_on(ratios.lazy(), [col(c::INDICATOR_CODE)], JoinType::Inner)
-        .join_on(
-            partner("numerator_code", "numerator"),
-            keys_with("numerator_code"),
-            JoinType::Inner,
-        )
-        .join_on(
-            partner("denominator_code", "denominator"),
-            keys_with("denominator_code"),
-            JoinType::Inner,
-        )
-        .filter(col("denominator").gt(lit(0.0)))
-        .with_column((col("numerator") / col("denominator") * lit(100.0)).alias("expected"))
-        .filter((col(c::VALUE) - col("expected")).abs().gt(col("tolerance")))
-        .with_columns([
-            col("denominator_code").alias("bound_code"),
-            col("denominator").alias("bound_value"),
-        ])
-        .collect()?;
-
-    inconsistency_findings(&[above, off_ratio], plan)
-}
-
-/// Rows of the consistency frames (with `bound_code`, `bound_value`, `expected`) as
-/// INCONSISTENT warnings whose message names both indicators.
-fn inconsistency_findings(frames_found: &[DataFrame], plan: &Plan) -> PolarsResult<Vec<Finding>> {
-    let mut out = Vec::new();
-    for frame in frames_found {
-        let sources = frames::CellSources::read(frame)?;
-        let bound_codes = frames::strings(frame, "bound_code")?;
-        let bound_values = frames::floats(frame, "bound_value")?;
-        let expected = frames::floats(frame, "expected")?;
-        let name = |code: &str| {
-            plan.catalog
-                .get(code)
-                .map(|indicator| indicator.name.clone())
-                .unwrap_or_default()
-        };
-        for row in 0..frame.height() {
-            let code = sources.code(row);
-            let bound = bound_codes[row].clone().unwrap_or_default();
-            let (sheet, cell, raw) = sources.place(row);
-            let message = match expected[row] {
-                Some(expected) => {
-                    let numerator = plan
-                        .catalog
-                        .get(&code)
-                        .and_then(|indicator| indicator.ratio_of.as_ref())
-                        .map(|ratio| ratio.numerator.as_str())
-                        .unwrap_or("");
-                    format!(
-                        "{sheet}!{cell} {}“{raw}”与按{}/{}计算的{expected:.2}相差超过允许误差，请核实 (INCONSISTENT: {code} ≠ ratio)",
-                        name(&code),
-                        name(numerator),
-                        name(&bound),
-                    )
-                }
-                None => {
-                    format!(
-                    "{sheet}!{cell} {}“{raw}”大于{}（{}），请核实 (INCONSISTENT: {code} > {bound})",
-                    name(&code),
-                    name(&bound),
-                    bound_values[row].map(crate::domain::text::format_number).unwrap_or_default(),
-                )
-                }
-            };
-            out.push(sources.finding(row, Rule::Inconsistent, message));
-        }
-    }
-    Ok(out)
 }
 
 /// The per-submission results of [`combine`]'s group-by.

@@ -9,6 +9,7 @@ use crate::domain::{Finding, Severity, SubmissionStatus};
 use crate::ingest::workbook::check_file_size;
 use crate::ingest::{self, EntryProblem, FileContent, InboxFile};
 use crate::normalize::{self, Content, FileResult, Normalized};
+use crate::timing::timed;
 use crate::warehouse::Tables;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -249,13 +250,7 @@ pub struct Built {
 
 /// Normalize and compare the ingested files, and assemble the snapshot's tables.
 pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineError> {
-    let clock = std::time::Instant::now();
-    let normalized = normalize::combine(files, plan)?;
-    tracing::debug!(
-        seconds = clock.elapsed().as_secs_f64(),
-        peak_rss_mb = peak_rss_mb(),
-        "Normalized."
-    );
+    let mut normalized = timed("normalize", || normalize::combine(files, plan))?;
     let active: HashSet<String> = {
         let ids = normalized.submissions.column(c::SUBMISSION_ID)?.str()?;
         let statuses = normalized.submissions.column(c::STATUS)?.str()?;
@@ -273,12 +268,15 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
         })
         .filter_map(|finding| Some((finding.level.clone()?, finding.entity_id.clone()?)))
         .collect();
-    let compared = compare::compare(
-        plan,
-        &normalized.facts,
-        &normalized.entities,
-        &error_entities,
-    )?;
+    let compared = timed("compare", || {
+        compare::compare(
+            plan,
+            // Moved: `compared.facts` holds them (with the derived ones) from here on.
+            std::mem::take(&mut normalized.facts),
+            &normalized.entities,
+            &error_entities,
+        )
+    })?;
     let mut findings = normalized.findings.clone();
     findings.extend(compared.findings.iter().cloned());
     findings.sort_by(|a, b| {
@@ -308,7 +306,10 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
     tables.insert(table::FACT_COMPARISON, compared.comparison.clone());
     tables.insert(table::ENTITY_SCORE, compared.scores.clone());
     tables.insert(table::ENTITY_SCORE_DETAIL, compared.score_detail.clone());
-    tables.insert(table::REJECTS, findings_frame(&findings)?);
+    tables.insert(
+        table::REJECTS,
+        timed("rejects table", || findings_frame(&findings))?,
+    );
     tables.insert(table::CORRECTIONS, normalized.corrections.clone());
     tables.insert(table::ROSTER_STATUS, compared.roster_status.clone());
     Ok(Built {
@@ -319,19 +320,7 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
     })
 }
 
-/// This process's peak resident memory in MB (Linux), for the phase logs.
-pub fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
+pub use crate::timing::peak_rss_mb;
 
 /// The `rejects` table.
 pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {

@@ -20,6 +20,7 @@ pub(crate) mod template;
 pub use feedback::{notices, write_feedback, Notice};
 
 use crate::config::Plan;
+use crate::timing::timed;
 use polars::prelude::PolarsError;
 use rust_xlsxwriter::XlsxError;
 use std::path::{Path, PathBuf};
@@ -59,17 +60,25 @@ pub fn write_report(
     plan: &Plan,
     out: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let snapshot = snapshot::Snapshot::read(snapshot_dir).map_err(ReportError::Snapshot)?;
-    let model = model::build(&snapshot, plan);
+    let snapshot = timed("report: read the snapshot", || {
+        snapshot::Snapshot::read(snapshot_dir)
+    })
+    .map_err(ReportError::Snapshot)?;
+    let model = timed("report: model", || model::build(&snapshot, plan));
     std::fs::create_dir_all(out).map_err(io(out))?;
     let page = out.join(INDEX);
     let staging = out.join(format!(".{INDEX}.tmp"));
     let (rendered, packs) = rayon::join(
         || {
-            std::fs::write(&staging, html::render(&model)).map_err(io(&staging))?;
+            let page_text = timed("report: page", || html::render(&model));
+            std::fs::write(&staging, page_text).map_err(io(&staging))?;
             std::fs::rename(&staging, &page).map_err(io(&page))
         },
-        || packs::write_packs(out, &snapshot, &model, plan),
+        || {
+            timed("report: packs", || {
+                packs::write_packs(out, &snapshot, &model, plan)
+            })
+        },
     );
     rendered?;
     let mut written = vec![page];

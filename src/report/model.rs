@@ -633,9 +633,13 @@ fn rejects_by_submitter(
 }
 
 /// Facts by (level, entity, code) → value per year.
-fn facts(table: &Table) -> HashMap<(String, String, String), BTreeMap<i32, f64>> {
+/// The facts of `levels`: (level, entity, code) → value per year.
+fn facts(table: &Table, levels: &[&str]) -> HashMap<(String, String, String), BTreeMap<i32, f64>> {
     let mut out: HashMap<(String, String, String), BTreeMap<i32, f64>> = HashMap::new();
     for i in 0..table.len() {
+        if !levels.contains(&table.str(c::LEVEL, i)) {
+            continue;
+        }
         let (Some(year), Some(value)) = (table.integer(c::YEAR, i), table.number(c::VALUE, i))
         else {
             continue;
@@ -652,7 +656,11 @@ fn facts(table: &Table) -> HashMap<(String, String, String), BTreeMap<i32, f64>>
 }
 
 fn trends(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<IndustryTrend> {
-    let facts = facts(&snapshot.fact_indicator);
+    let charted = [
+        Level::ProvinceIndustry.as_str(),
+        Level::ProvinceIndustryCity.as_str(),
+    ];
+    let facts = facts(&snapshot.fact_indicator, &charted);
     let series = |level: &str, id: &str, code: &str| -> Vec<Option<f64>> {
         let values = facts.get(&(level.to_string(), id.to_string(), code.to_string()));
         plan.years

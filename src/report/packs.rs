@@ -9,6 +9,7 @@ use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
+use crate::domain::Level;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -167,11 +168,20 @@ fn at_last(snapshot: &Snapshot, year: i32) -> AtLast {
     out
 }
 
-/// Facts: (level, entity, code) → value per year.
+/// Facts of the industry levels (the only ones the city packs list by year): (level, entity,
+/// code) → value per year. Enterprises and parks, most of the rows, are left out.
 fn facts(snapshot: &Snapshot) -> HashMap<(String, String, String), BTreeMap<i64, f64>> {
     let t = &snapshot.fact_indicator;
     let mut out: HashMap<(String, String, String), BTreeMap<i64, f64>> = HashMap::new();
+    let industries = [
+        Level::CityIndustry.as_str(),
+        Level::ProvinceIndustryCity.as_str(),
+        Level::ProvinceIndustry.as_str(),
+    ];
     for i in 0..t.len() {
+        if !industries.contains(&t.str(c::LEVEL, i)) {
+            continue;
+        }
         if let (Some(year), Some(value)) = (t.integer(c::YEAR, i), t.number(c::VALUE, i)) {
             out.entry((
                 t.str(c::LEVEL, i).to_string(),

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone)]
 enum Values {
     Text(Texts),
-    Number(Vec<Option<f64>>),
-    Integer(Vec<Option<i64>>),
+    Number(Numbers),
+    Integer(Integers),
     Flag(Vec<Option<bool>>),
 }
 
@@ -106,6 +106,48 @@ impl<'a> FromIterator<Option<&'a str>> for Texts {
     }
 }
 
+/// Numbers with NaN for null (a published number is never NaN): 8 bytes a row.
+#[derive(Debug, Clone, Default)]
+struct Numbers(Vec<f64>);
+
+impl Numbers {
+    fn get(&self, row: usize) -> Option<f64> {
+        self.0.get(row).copied().filter(|value| !value.is_nan())
+    }
+}
+
+impl FromIterator<Option<f64>> for Numbers {
+    fn from_iter<I: IntoIterator<Item = Option<f64>>>(values: I) -> Numbers {
+        Numbers(values.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    }
+}
+
+/// Integers with `i64::MIN` for null: 8 bytes a row.
+#[derive(Debug, Clone, Default)]
+struct Integers(Vec<i64>);
+
+impl Integers {
+    const NULL: i64 = i64::MIN;
+
+    fn get(&self, row: usize) -> Option<i64> {
+        self.0
+            .get(row)
+            .copied()
+            .filter(|value| *value != Self::NULL)
+    }
+}
+
+impl FromIterator<Option<i64>> for Integers {
+    fn from_iter<I: IntoIterator<Item = Option<i64>>>(values: I) -> Integers {
+        Integers(
+            values
+                .into_iter()
+                .map(|v| v.unwrap_or(Self::NULL))
+                .collect(),
+        )
+    }
+}
+
 /// A table read back: columns by name, all of one length.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
@@ -135,16 +177,16 @@ impl Table {
     /// A number of any numeric type.
     pub fn number(&self, column: &str, row: usize) -> Option<f64> {
         match self.columns.get(column)? {
-            Values::Number(values) => *values.get(row)?,
-            Values::Integer(values) => values.get(row)?.map(|v| v as f64),
+            Values::Number(values) => values.get(row),
+            Values::Integer(values) => values.get(row).map(|v| v as f64),
             _ => None,
         }
     }
 
     pub fn integer(&self, column: &str, row: usize) -> Option<i64> {
         match self.columns.get(column)? {
-            Values::Integer(values) => *values.get(row)?,
-            Values::Number(values) => values.get(row)?.map(|v| v as i64),
+            Values::Integer(values) => values.get(row),
+            Values::Number(values) => values.get(row).map(|v| v as i64),
             _ => None,
         }
     }
@@ -168,11 +210,13 @@ impl Table {
             let values = match column.dtype() {
                 P::String => Values::Text(column.str()?.iter().collect()),
                 P::Boolean => Values::Flag(column.bool()?.iter().collect()),
-                P::Float32 | P::Float64 => Values::Number(crate::frames::floats(frame, &name)?),
+                P::Float32 | P::Float64 => {
+                    Values::Number(crate::frames::floats(frame, &name)?.into_iter().collect())
+                }
                 dtype if dtype.is_integer() || matches!(dtype, P::Date) => {
                     Values::Integer(column.cast(&P::Int64)?.i64()?.iter().collect())
                 }
-                _ => Values::Integer(vec![None; frame.height()]),
+                _ => Values::Integer(std::iter::repeat_n(None, frame.height()).collect()),
             };
             table.columns.insert(name, values);
         }
@@ -189,7 +233,10 @@ impl Table {
             self.push_column(field.name(), values);
         }
         if let (Some(year), false) = (year, schema.fields().iter().any(|f| f.name() == c::YEAR)) {
-            self.push_column(c::YEAR, Values::Integer(vec![Some(year); n]));
+            self.push_column(
+                c::YEAR,
+                Values::Integer(std::iter::repeat_n(Some(year), n).collect()),
+            );
         }
         self.rows += n;
         // A column some files lack is padded with nulls.
@@ -205,8 +252,8 @@ impl Table {
         let entry = self.columns.entry(name.to_string()).or_insert_with(|| {
             let mut empty = match &values {
                 Values::Text(_) => Values::Text(Texts::default()),
-                Values::Number(_) => Values::Number(Vec::new()),
-                Values::Integer(_) => Values::Integer(Vec::new()),
+                Values::Number(_) => Values::Number(Numbers::default()),
+                Values::Integer(_) => Values::Integer(Integers::default()),
                 Values::Flag(_) => Values::Flag(Vec::new()),
             };
             pad(&mut empty, before);
@@ -214,18 +261,22 @@ impl Table {
         });
         match (entry, values) {
             (Values::Text(a), Values::Text(b)) => a.extend(b),
-            (Values::Number(a), Values::Number(b)) => a.extend(b),
-            (Values::Integer(a), Values::Integer(b)) => a.extend(b),
-            (Values::Number(a), Values::Integer(b)) => {
-                a.extend(b.into_iter().map(|v| v.map(|v| v as f64)))
-            }
+            (Values::Number(a), Values::Number(b)) => a.0.extend(b.0),
+            (Values::Integer(a), Values::Integer(b)) => a.0.extend(b.0),
+            (Values::Number(a), Values::Integer(b)) => a.0.extend(b.0.into_iter().map(|v| {
+                if v == Integers::NULL {
+                    f64::NAN
+                } else {
+                    v as f64
+                }
+            })),
             (Values::Flag(a), Values::Flag(b)) => a.extend(b),
             (entry, other) => {
                 // Mixed types across files: keep the rows aligned with nulls.
                 let n = match &other {
                     Values::Text(v) => v.len(),
-                    Values::Number(v) => v.len(),
-                    Values::Integer(v) => v.len(),
+                    Values::Number(v) => v.0.len(),
+                    Values::Integer(v) => v.0.len(),
                     Values::Flag(v) => v.len(),
                 };
                 pad(entry, before + n);
@@ -237,8 +288,8 @@ impl Table {
 fn pad(values: &mut Values, rows: usize) {
     match values {
         Values::Text(v) => v.resize(rows.max(v.len())),
-        Values::Number(v) => v.resize(rows.max(v.len()), None),
-        Values::Integer(v) => v.resize(rows.max(v.len()), None),
+        Values::Number(v) => v.0.resize(rows.max(v.0.len()), f64::NAN),
+        Values::Integer(v) => v.0.resize(rows.max(v.0.len()), Integers::NULL),
         Values::Flag(v) => v.resize(rows.max(v.len()), None),
     }
 }
@@ -271,7 +322,7 @@ fn column_values(array: &dyn Array, data_type: &DataType) -> Option<Values> {
             Values::Flag(a.iter().collect())
         }
         // Timestamps and anything else the report does not read.
-        _ => Values::Integer(vec![None; array.len()]),
+        _ => Values::Integer(std::iter::repeat_n(None, array.len()).collect()),
     })
 }
 
@@ -307,11 +358,30 @@ fn parquet_files(dir: &Path, year: Option<i64>, out: &mut Vec<(PathBuf, Option<i
 
 /// Reads one table of a snapshot; a table without files reads as empty.
 pub fn read_table(snapshot: &Path, name: &str) -> Result<Table, String> {
+    read_table_columns(snapshot, name, &|_| true)
+}
+
+/// The lineage columns of `fact_indicator` (where each value came from): the report never
+/// shows them, and they are most of the table's bytes.
+const LINEAGE: [&str; 5] = [
+    c::RAW_VALUE,
+    c::SOURCE_FILE,
+    c::SOURCE_SHEET,
+    c::SOURCE_CELL,
+    c::SUBMISSION_ID,
+];
+
+/// Reads the columns of one table that `wanted` accepts.
+fn read_table_columns(
+    snapshot: &Path,
+    name: &str,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Table, String> {
     let mut files = Vec::new();
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let batches = parquet_io::read(&path).map_err(|error| error.to_string())?;
+        let batches = parquet_io::read_columns(&path, wanted).map_err(|error| error.to_string())?;
         for batch in batches {
             table
                 .append(&batch, year)
@@ -365,7 +435,12 @@ impl Snapshot {
         ];
         let mut tables = names
             .par_iter()
-            .map(|name| read_table(dir, name))
+            .map(|name| match *name {
+                table::FACT_INDICATOR => {
+                    read_table_columns(dir, name, &|column| !LINEAGE.contains(&column))
+                }
+                _ => read_table(dir, name),
+            })
             .collect::<Result<Vec<Table>, String>>()?
             .into_iter();
         let mut next = || tables.next().unwrap_or_default();

@@ -310,19 +310,25 @@ fn write_table(
         frame.clone()
     };
     // Tables with a year are written sorted by year, one row group per year, so readers
-    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning).
-    let groups = year_groups(&frame).map_err(|source| WarehouseError::Frame {
+    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning). One year's
+    // rows are copied out at a time.
+    let frame_error = |source| WarehouseError::Frame {
         table: table.to_string(),
         source,
-    })?;
-    let batches = groups
-        .iter()
-        .map(|group| parquet_io::record_batch(group, &schema))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(table_error)?;
+    };
     let relative = format!("{table}/part-0.parquet");
     let path = staging.join(&relative);
-    parquet_io::write_groups(&path, &schema, &batches).map_err(table_error)?;
+    let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;
+    match year_masks(&frame).map_err(frame_error)? {
+        None => writer.write_group(&frame).map_err(table_error)?,
+        Some(masks) => {
+            for mask in masks {
+                let group = frame.filter(&mask).map_err(frame_error)?;
+                writer.write_group(&group).map_err(table_error)?;
+            }
+        }
+    }
+    writer.finish().map_err(table_error)?;
     sync_dir(&dir)?;
     let bytes = fs::read(&path).map_err(io("read", &path))?;
     Ok(vec![FileEntry {
@@ -333,35 +339,24 @@ fn write_table(
     }])
 }
 
-/// A frame split by year, in year order, each part in its original row order; one part when
-/// the frame has no year column.
-fn year_groups(frame: &DataFrame) -> PolarsResult<Vec<DataFrame>> {
+/// The rows of each year, in year order (then the rows without a year), as masks over the
+/// frame; None when the frame has no year column or no rows (written as one group).
+fn year_masks(frame: &DataFrame) -> PolarsResult<Option<Vec<BooleanChunked>>> {
     if frame.column(c::YEAR).is_err() || frame.height() == 0 {
-        return Ok(vec![frame.clone()]);
+        return Ok(None);
     }
-    let mut years: Vec<i32> = frame
-        .column(c::YEAR)?
-        .cast(&DataType::Int32)?
-        .i32()?
-        .iter()
-        .flatten()
-        .collect();
-    years.sort_unstable();
-    years.dedup();
-    let mut groups = Vec::with_capacity(years.len() + 1);
-    for year in years {
-        let mask = frame
-            .column(c::YEAR)?
-            .cast(&DataType::Int32)?
-            .i32()?
-            .equal(year);
-        groups.push(frame.filter(&mask)?);
-    }
-    let nulls = frame.column(c::YEAR)?.is_null();
+    let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let years = years.i32()?;
+    let mut distinct: Vec<i32> = years.iter().flatten().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut masks: Vec<BooleanChunked> =
+        distinct.into_iter().map(|year| years.equal(year)).collect();
+    let nulls = years.is_null();
     if nulls.any() {
-        groups.push(frame.filter(&nulls)?);
+        masks.push(nulls);
     }
-    Ok(groups)
+    Ok(Some(masks))
 }
 
 /// A polars schema with the same names and equivalent types, for empty tables.

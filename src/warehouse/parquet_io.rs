@@ -125,38 +125,97 @@ pub fn row_count(path: &Path) -> Result<i64, ParquetError> {
     Ok(builder.metadata().file_metadata().num_rows())
 }
 
-/// Writes batches to `path`, each as its own row group, and fsyncs it. No batch writes an
-/// empty file with the schema.
-pub fn write_groups(
-    path: &Path,
-    schema: &Schema,
-    batches: &[RecordBatch],
-) -> Result<(), ParquetError> {
-    let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
-        path: path.display().to_string(),
-        message: error.to_string(),
-    };
-    let file = File::create(path).map_err(|error| fail(&error))?;
-    let mut writer = ArrowWriter::try_new(file, Arc::new(schema.clone()), Some(properties()))
-        .map_err(|error| fail(&error))?;
-    for batch in batches {
-        writer.write(batch).map_err(|error| fail(&error))?;
-        writer.flush().map_err(|error| fail(&error))?;
+/// A Parquet file written a slice at a time: memory holds one slice as Arrow plus the row
+/// group being encoded, never the whole table twice.
+pub struct Writer {
+    path: String,
+    schema: Arc<Schema>,
+    writer: ArrowWriter<File>,
+}
+
+/// Rows converted to Arrow at a time.
+const SLICE_ROWS: usize = 64 * 1024;
+
+impl Writer {
+    pub fn create(path: &Path, schema: &Schema) -> Result<Writer, ParquetError> {
+        let shown = path.display().to_string();
+        let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+            path: shown.clone(),
+            message: error.to_string(),
+        };
+        let schema = Arc::new(schema.clone());
+        let file = File::create(path).map_err(|error| fail(&error))?;
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
+            .map_err(|error| fail(&error))?;
+        Ok(Writer {
+            path: shown,
+            schema,
+            writer,
+        })
     }
-    let file = writer.into_inner().map_err(|error| fail(&error))?;
-    file.sync_all().map_err(|error| fail(&error))?;
-    Ok(())
+
+    fn fail(&self, error: &dyn std::fmt::Display) -> ParquetError {
+        ParquetError::Write {
+            path: self.path.clone(),
+            message: error.to_string(),
+        }
+    }
+
+    /// Writes `frame` as one row group (in slices).
+    pub fn write_group(&mut self, frame: &DataFrame) -> Result<(), ParquetError> {
+        let mut offset = 0;
+        while offset < frame.height() {
+            let slice = frame.slice(offset as i64, SLICE_ROWS);
+            let batch = record_batch(&slice, &self.schema)?;
+            self.writer
+                .write(&batch)
+                .map_err(|error| self.fail(&error))?;
+            offset += SLICE_ROWS;
+        }
+        self.writer.flush().map_err(|error| self.fail(&error))
+    }
+
+    /// Closes the file and syncs it to disk.
+    pub fn finish(self) -> Result<(), ParquetError> {
+        let path = self.path;
+        let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
+            path: path.clone(),
+            message: error.to_string(),
+        };
+        let file = self.writer.into_inner().map_err(|error| fail(&error))?;
+        file.sync_all().map_err(|error| fail(&error))
+    }
 }
 
 /// Reads every batch of a Parquet file (used for runs.parquet and by tests).
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
+    read_columns(path, &|_| true)
+}
+
+/// Reads the columns of a Parquet file whose names `wanted` accepts (top-level columns).
+pub fn read_columns(
+    path: &Path,
+    wanted: &dyn Fn(&str) -> bool,
+) -> Result<Vec<RecordBatch>, ParquetError> {
     let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
         path: path.display().to_string(),
         message: error.to_string(),
     };
     let file = File::open(path).map_err(|error| fail(&error))?;
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|error| fail(&error))?
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|error| fail(&error))?;
+    let roots: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| wanted(field.name()))
+        .map(|(index, _)| index)
+        .collect();
+    let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
         .build()
         .map_err(|error| fail(&error))?;
     reader
