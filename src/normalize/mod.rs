@@ -266,8 +266,9 @@ const STATUS_IGNORED: &str = SubmissionStatus::Ignored.as_str();
 
 /// Per-submission facts needed to order competing submissions.
 struct Ranking {
-    submission_id: String,
-    source_file: String,
+    sub: u32,
+    /// The submission's file name in sorting order among all (last tie-break).
+    file_rank: u32,
     version: f64,
     /// Days since the epoch; None sorts last.
     filled_date: Option<i32>,
@@ -307,9 +308,88 @@ fn is_duplicate(carrier: &Carriers, file: &FileResult) -> bool {
 /// What the accepted, non-duplicate files hold, gathered in one pass.
 struct Gathered {
     cells: DataFrame,
+    /// Per `sub` (the cells' integer submission key, in submission id order): id and file.
+    subs: Subs,
     rankings: Vec<Ranking>,
     findings: Vec<Finding>,
     entities: BTreeMap<(Level, String), EntityRef>,
+}
+
+/// The accepted, non-duplicate submissions by a small integer key, `sub`, numbered in
+/// submission id order: the cells frame carries 4 bytes a cell instead of the id and the file
+/// name, joins compare integers, and the smallest key is the smallest id.
+struct Subs {
+    ids: Vec<String>,
+    files: Vec<String>,
+    by_id: HashMap<String, u32>,
+    /// Per key, the rank of its file name among all (the last tie-break between submissions).
+    file_ranks: Vec<u32>,
+}
+
+/// The key column of the cells frame.
+const SUB: &str = "sub";
+/// The winner's key, per (level, entity, year).
+const WINNER: &str = "winner_sub";
+
+impl Subs {
+    fn of(files: &[FileResult], carrier: &Carriers) -> Subs {
+        let mut pairs: Vec<(String, String)> = files
+            .iter()
+            .filter(|file| matches!(file.content, Content::Accepted(_)))
+            .filter(|file| !is_duplicate(carrier, file))
+            .map(|file| (file.submission_id.clone(), file.source_file.clone()))
+            .collect();
+        pairs.sort();
+        pairs.dedup_by(|a, b| a.0 == b.0);
+        let mut by_file: Vec<u32> = (0..pairs.len() as u32).collect();
+        by_file.sort_by(|a, b| pairs[*a as usize].1.cmp(&pairs[*b as usize].1));
+        let mut file_ranks = vec![0; pairs.len()];
+        for (rank, sub) in by_file.into_iter().enumerate() {
+            file_ranks[sub as usize] = rank as u32;
+        }
+        let by_id = pairs
+            .iter()
+            .enumerate()
+            .map(|(sub, (id, _))| (id.clone(), sub as u32))
+            .collect();
+        let (ids, files) = pairs.into_iter().unzip();
+        Subs {
+            ids,
+            files,
+            by_id,
+            file_ranks,
+        }
+    }
+
+    fn key(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    fn file_rank(&self, sub: u32) -> u32 {
+        self.file_ranks
+            .get(sub as usize)
+            .copied()
+            .unwrap_or(u32::MAX)
+    }
+
+    fn id(&self, sub: u32) -> Option<&str> {
+        self.ids.get(sub as usize).map(String::as_str)
+    }
+
+    /// The ids (or, with `files`, the file names) of a column of keys, as a string column.
+    fn texts(&self, frame: &DataFrame, key: &str, name: &str, files: bool) -> PolarsResult<Column> {
+        let names = if files { &self.files } else { &self.ids };
+        let texts: Vec<Option<&str>> = frame
+            .column(key)?
+            .u32()?
+            .iter()
+            .map(|sub| {
+                sub.and_then(|sub| names.get(sub as usize))
+                    .map(String::as_str)
+            })
+            .collect();
+        Ok(Column::new(name.into(), texts))
+    }
 }
 
 /// Moves every file's cells into one frame (each cell held once) and collects their rankings,
@@ -326,6 +406,7 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
     let mut cells = CellColumns::with_capacity(capacity);
     let mut rankings = Vec::new();
     let mut entities = BTreeMap::new();
+    let subs = Subs::of(files, carrier);
     for file in files.iter_mut() {
         if is_duplicate(carrier, file) {
             continue;
@@ -337,9 +418,10 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
                 ..
             } => findings.push(at_file(finding, id, path)),
             Content::Accepted(submission) => {
+                let Some(sub) = subs.key(id) else { continue };
                 rankings.push(Ranking {
-                    submission_id: id.to_string(),
-                    source_file: path.to_string(),
+                    sub,
+                    file_rank: subs.file_rank(sub),
                     version: submission.version,
                     filled_date: submission.filled_date.map(days_since_epoch),
                     modified_ns: file.modified_ns,
@@ -356,7 +438,7 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
                         .or_insert_with(|| entity.clone());
                 }
                 for cell in std::mem::take(&mut submission.cells) {
-                    cells.push(id, path, cell, plan, &mut findings);
+                    cells.push((sub, id, path), cell, plan, &mut findings);
                 }
             }
             _ => {}
@@ -364,6 +446,7 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
     }
     Ok(Gathered {
         cells: cells.frame()?,
+        subs,
         rankings,
         findings,
         entities,
@@ -382,14 +465,9 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
         .clone()
         .lazy()
         .filter(col(c::RAW_VALUE).is_not_null())
-        .select([
-            col(c::SUBMISSION_ID),
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::YEAR),
-        ])
+        .select([col(SUB), col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)])
         .unique(None, UniqueKeepStrategy::First)
-        .join_on(ranking.lazy(), [col(c::SUBMISSION_ID)], JoinType::Inner);
+        .join_on(ranking.lazy(), [col(SUB)], JoinType::Inner);
     presence
         .sort(
             [
@@ -399,7 +477,7 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
                 "version",
                 "filled_days",
                 "modified_ns",
-                c::SOURCE_FILE,
+                "file_rank",
             ],
             SortMultipleOptions::default()
                 .with_order_descending_multi([false, false, false, true, true, true, false])
@@ -407,24 +485,25 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
                 .with_maintain_order(true),
         )
         .group_by_stable(key.map(col))
-        .agg([
-            col(c::SUBMISSION_ID).first().alias("winner_id"),
-            col(c::SOURCE_FILE).first().alias("winner_file"),
-        ])
+        .agg([col(SUB).first().alias(WINNER)])
         .collect()
 }
 
 /// Every fact cell with its winner (`won`), and the winning facts: the `fact_indicator` rows.
-fn winning_facts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<(DataFrame, DataFrame)> {
+fn winning_facts(
+    cells: &DataFrame,
+    winners: &DataFrame,
+    subs: &Subs,
+) -> PolarsResult<(DataFrame, DataFrame)> {
     let key = WINNER_KEY;
     let loaded = cells
         .clone()
         .lazy()
         .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())))
         .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
-        .with_column(col("winner_id").eq(col(c::SUBMISSION_ID)).alias("won"))
+        .with_column(col(WINNER).eq(col(SUB)).alias("won"))
         .collect()?;
-    let facts = loaded
+    let mut facts = loaded
         .clone()
         .lazy()
         .filter(col("won"))
@@ -436,25 +515,45 @@ fn winning_facts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<(DataFr
             col(c::VALUE),
             col(c::UNIT),
             col(c::RAW_VALUE),
-            col(c::SOURCE_FILE),
+            col(SUB),
             col(c::SOURCE_SHEET),
             col(c::SOURCE_CELL),
-            col(c::SUBMISSION_ID),
-            lit(false).alias(c::IS_DERIVED),
         ])
         .sort(
             [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
             SortMultipleOptions::default(),
         )
         .collect()?;
+    // The lineage strings, from the key, only for the facts.
+    let file = subs.texts(&facts, SUB, c::SOURCE_FILE, true)?;
+    let id = subs.texts(&facts, SUB, c::SUBMISSION_ID, false)?;
+    let derived = Column::new(c::IS_DERIVED.into(), vec![false; facts.height()]);
+    facts.replace_column(facts.get_column_index(SUB).unwrap_or(7), file)?;
+    facts.with_column(id)?;
+    facts.with_column(derived)?;
+    let facts = facts.select([
+        c::LEVEL,
+        c::ENTITY_ID,
+        c::INDICATOR_CODE,
+        c::YEAR,
+        c::VALUE,
+        c::UNIT,
+        c::RAW_VALUE,
+        c::SOURCE_FILE,
+        c::SOURCE_SHEET,
+        c::SOURCE_CELL,
+        c::SUBMISSION_ID,
+        c::IS_DERIVED,
+    ])?;
     Ok((loaded, facts))
 }
 
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
-fn corrections(loaded: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFrame> {
-    let superseded = loaded.clone().lazy().filter(col("won").not());
-    superseded
+fn corrections(loaded: &DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
+    let superseded = loaded
         .clone()
+        .lazy()
+        .filter(col("won").not())
         .join_on(
             facts.clone().lazy().select([
                 col(c::LEVEL),
@@ -483,41 +582,56 @@ fn corrections(loaded: &DataFrame, facts: &DataFrame) -> PolarsResult<DataFrame>
             col(c::YEAR),
             col(c::VALUE).alias(c::OLD_VALUE),
             col("new_value").alias(c::NEW_VALUE),
-            col(c::SUBMISSION_ID).alias(c::OLD_SUBMISSION_ID),
-            col("winner_id").alias(c::NEW_SUBMISSION_ID),
-            col(c::SOURCE_FILE).alias(c::OLD_SOURCE_FILE),
-            col("winner_file").alias(c::NEW_SOURCE_FILE),
+            col(SUB).alias("old_sub"),
+            col(WINNER).alias("new_sub"),
         ])
+        // Keys are numbered in id order: this is the order of the old submission ids.
         .sort(
             [
                 c::LEVEL,
                 c::ENTITY_ID,
                 c::INDICATOR_CODE,
                 c::YEAR,
-                c::OLD_SUBMISSION_ID,
+                "old_sub",
             ],
             SortMultipleOptions::default(),
         )
-        .collect()
+        .collect()?;
+    let mut corrections = superseded;
+    for (key, name, files) in [
+        ("old_sub", c::OLD_SUBMISSION_ID, false),
+        ("new_sub", c::NEW_SUBMISSION_ID, false),
+        ("old_sub", c::OLD_SOURCE_FILE, true),
+        ("new_sub", c::NEW_SOURCE_FILE, true),
+    ] {
+        let texts = subs.texts(&corrections, key, name, files)?;
+        corrections.with_column(texts)?;
+    }
+    corrections.drop_many(["old_sub", "new_sub"]);
+    Ok(corrections)
 }
 
 /// Cells per outcome for each submission, and which submissions still win something.
-fn submission_counts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<CountsBySubmission> {
+fn submission_counts(
+    cells: &DataFrame,
+    winners: &DataFrame,
+    subs: &Subs,
+) -> PolarsResult<CountsBySubmission> {
     let key = WINNER_KEY;
     let counts = cells
         .clone()
         .lazy()
         .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
-        .group_by([col(c::SUBMISSION_ID)])
+        .group_by([col(SUB)])
         .agg([
             col("outcome")
                 .eq(lit(CellOutcome::Fact.as_str()))
-                .and(col("winner_id").eq(col(c::SUBMISSION_ID)))
+                .and(col(WINNER).eq(col(SUB)))
                 .sum()
                 .alias(c::CELLS_LOADED),
             col("outcome")
                 .eq(lit(CellOutcome::Fact.as_str()))
-                .and(col("winner_id").neq(col(c::SUBMISSION_ID)))
+                .and(col(WINNER).neq(col(SUB)))
                 .sum()
                 .alias(c::CELLS_SUPERSEDED),
             col("outcome")
@@ -528,18 +642,15 @@ fn submission_counts(cells: &DataFrame, winners: &DataFrame) -> PolarsResult<Cou
                 .eq(lit(CellOutcome::Missing.as_str()))
                 .sum()
                 .alias(c::CELLS_MISSING),
-            col("winner_id")
-                .eq(col(c::SUBMISSION_ID))
-                .any(true)
-                .alias("wins"),
-            col("winner_id")
-                .filter(col("winner_id").neq(col(c::SUBMISSION_ID)))
+            col(WINNER).eq(col(SUB)).any(true).alias("wins"),
+            col(WINNER)
+                .filter(col(WINNER).neq(col(SUB)))
                 .sort(SortOptions::default())
                 .first()
                 .alias("beaten_by"),
         ])
         .collect()?;
-    CountsBySubmission::from_frame(&counts)
+    CountsBySubmission::from_frame(&counts, subs)
 }
 
 /// Works across all files: duplicates, consistency, winners, counts. The files' cells are
@@ -548,6 +659,7 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
     let carrier = carriers(files);
     let Gathered {
         cells,
+        subs,
         rankings,
         findings,
         entities,
@@ -556,11 +668,15 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         winners(&cells, ranking_frame(&rankings)?)
     })?;
     let (loaded, facts) = timed("normalize: winning facts", || {
-        winning_facts(&cells, &winners)
+        winning_facts(&cells, &winners, &subs)
     })?;
-    let corrections = timed("normalize: corrections", || corrections(&loaded, &facts))?;
+    let corrections = timed("normalize: corrections", || {
+        corrections(&loaded, &facts, &subs)
+    })?;
     drop(loaded);
-    let counts = timed("normalize: counts", || submission_counts(&cells, &winners))?;
+    let counts = timed("normalize: counts", || {
+        submission_counts(&cells, &winners, &subs)
+    })?;
     drop(cells);
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
     let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
@@ -590,8 +706,7 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
 /// Columns of the per-cell frame, filled row by row straight into polars builders, so a
 /// cell's strings are copied once into the column buffers and then freed.
 struct CellColumns {
-    submission_id: StringChunkedBuilder,
-    source_file: StringChunkedBuilder,
+    sub: Vec<u32>,
     level: StringChunkedBuilder,
     entity_id: StringChunkedBuilder,
     indicator_code: StringChunkedBuilder,
@@ -608,8 +723,7 @@ impl CellColumns {
     fn with_capacity(capacity: usize) -> CellColumns {
         let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
         CellColumns {
-            submission_id: text(c::SUBMISSION_ID),
-            source_file: text(c::SOURCE_FILE),
+            sub: Vec::with_capacity(capacity),
             level: text(c::LEVEL),
             entity_id: text(c::ENTITY_ID),
             indicator_code: text(c::INDICATOR_CODE),
@@ -626,8 +740,7 @@ impl CellColumns {
     /// Moves one cell into the columns; a rejected cell also becomes a finding.
     fn push(
         &mut self,
-        submission_id: &str,
-        source_file: &str,
+        (sub, submission_id, source_file): (u32, &str, &str),
         cell: Cell,
         plan: &Plan,
         findings: &mut Vec<Finding>,
@@ -657,8 +770,7 @@ impl CellColumns {
             .get(&cell.indicator_code)
             .map(|indicator| indicator.unit.as_str());
         self.unit.append_value(unit.unwrap_or_default());
-        self.submission_id.append_value(submission_id);
-        self.source_file.append_value(source_file);
+        self.sub.push(sub);
         self.level.append_value(cell.level.as_str());
         self.entity_id.append_value(&cell.entity_id);
         self.indicator_code.append_value(&cell.indicator_code);
@@ -673,8 +785,7 @@ impl CellColumns {
     fn frame(self) -> PolarsResult<DataFrame> {
         let text = |builder: StringChunkedBuilder| Column::from(builder.finish().into_series());
         DataFrame::new_infer_height(vec![
-            text(self.submission_id),
-            text(self.source_file),
+            Column::new(SUB.into(), self.sub),
             text(self.level),
             text(self.entity_id),
             text(self.indicator_code),
@@ -690,21 +801,10 @@ impl CellColumns {
 }
 
 fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
+    let each = |value: &dyn Fn(&Ranking) -> u32| rankings.iter().map(value).collect::<Vec<_>>();
     DataFrame::new_infer_height(vec![
-        Column::new(
-            c::SUBMISSION_ID.into(),
-            rankings
-                .iter()
-                .map(|r| r.submission_id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            c::SOURCE_FILE.into(),
-            rankings
-                .iter()
-                .map(|r| r.source_file.as_str())
-                .collect::<Vec<_>>(),
-        ),
+        Column::new(SUB.into(), each(&|r| r.sub)),
+        Column::new("file_rank".into(), each(&|r| r.file_rank)),
         Column::new(
             "version".into(),
             rankings.iter().map(|r| r.version).collect::<Vec<_>>(),
@@ -736,8 +836,8 @@ struct Counts {
 }
 
 impl CountsBySubmission {
-    fn from_frame(frame: &DataFrame) -> PolarsResult<CountsBySubmission> {
-        let ids = frame.column(c::SUBMISSION_ID)?.str()?;
+    fn from_frame(frame: &DataFrame, subs: &Subs) -> PolarsResult<CountsBySubmission> {
+        let ids = frame.column(SUB)?.u32()?;
         let number = |name: &str| -> PolarsResult<Vec<i64>> {
             Ok(frames::integers(frame, name)?
                 .into_iter()
@@ -756,14 +856,17 @@ impl CountsBySubmission {
             .collect();
         let beaten_by: Vec<Option<String>> = frame
             .column("beaten_by")?
-            .str()?
+            .u32()?
             .iter()
-            .map(|v| v.map(str::to_string))
+            .map(|sub| sub.and_then(|sub| subs.id(sub)).map(str::to_string))
             .collect();
         let mut rows = HashMap::new();
-        for (index, id) in ids.iter().enumerate() {
+        for (index, sub) in ids.iter().enumerate() {
+            let Some(id) = sub.and_then(|sub| subs.id(sub)) else {
+                continue;
+            };
             rows.insert(
-                id.unwrap_or_default().to_string(),
+                id.to_string(),
                 Counts {
                     loaded: loaded[index],
                     superseded: superseded[index],
