@@ -130,13 +130,13 @@ pub fn run(args: InspectArgs) -> i32 {
                     }
                 };
                 report.cells.push(CellReport {
-                    sheet: cell.sheet.clone(),
-                    cell: cell.cell.clone(),
+                    sheet: cell.sheet.to_string(),
+                    cell: cell.cell.to_string(),
                     level: cell.level.as_str().to_string(),
-                    entity_id: cell.entity_id.clone(),
-                    indicator_code: cell.indicator_code.clone(),
+                    entity_id: cell.entity_id.to_string(),
+                    indicator_code: cell.indicator_code.to_string(),
                     year: cell.year,
-                    raw_value: cell.raw_value.clone(),
+                    raw_value: cell.raw_value.as_ref().map(|raw| raw.to_string()),
                     outcome,
                     value,
                     rule,

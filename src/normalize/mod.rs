@@ -18,6 +18,7 @@ use crate::frames::{self, JoinOn};
 use crate::ingest::workbook::CellValue;
 use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
 use crate::timing::timed;
+use compact_str::CompactString;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -27,13 +28,13 @@ use value::{Outcome, Place};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub level: Level,
-    pub entity_id: String,
-    pub indicator_code: String,
+    pub entity_id: CompactString,
+    pub indicator_code: CompactString,
     pub year: i32,
-    pub sheet: String,
-    pub cell: String,
+    pub sheet: CompactString,
+    pub cell: CompactString,
     /// The cell as written, None when empty.
-    pub raw_value: Option<String>,
+    pub raw_value: Option<CompactString>,
     pub outcome: Outcome,
 }
 
@@ -88,12 +89,12 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
             Some(Cell {
                 level: raw.level,
-                entity_id: raw.entity_id,
-                indicator_code: raw.indicator_code,
+                entity_id: raw.entity_id.into(),
+                indicator_code: raw.indicator_code.into(),
                 year: raw.year,
-                sheet: raw.sheet,
-                cell: raw.cell,
-                raw_value,
+                sheet: raw.sheet.into(),
+                cell: raw.cell.into(),
+                raw_value: raw_value.map(CompactString::from),
                 outcome,
             })
         })
@@ -146,16 +147,16 @@ fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
                 .copied()
         };
         let (sheet, at, code) = (&cell.sheet, &cell.cell, &cell.indicator_code);
-        let raw = cell.raw_value.clone().unwrap_or_default();
+        let raw = cell.raw_value.as_deref().unwrap_or_default().to_string();
         let mut inconsistent = |message: String| {
             out.push(Finding {
                 submission_id: String::new(),
                 source_file: String::new(),
-                source_sheet: Some(sheet.clone()),
-                source_cell: Some(at.clone()),
+                source_sheet: Some(sheet.to_string()),
+                source_cell: Some(at.to_string()),
                 level: Some(cell.level.as_str().to_string()),
-                entity_id: Some(cell.entity_id.clone()),
-                indicator_code: Some(code.clone()),
+                entity_id: Some(cell.entity_id.to_string()),
+                indicator_code: Some(code.to_string()),
                 year: Some(cell.year),
                 rule: Rule::Inconsistent,
                 message,
@@ -752,15 +753,15 @@ impl CellColumns {
                 findings.push(Finding {
                     submission_id: submission_id.to_string(),
                     source_file: source_file.to_string(),
-                    source_sheet: Some(cell.sheet.clone()),
-                    source_cell: Some(cell.cell.clone()),
+                    source_sheet: Some(cell.sheet.to_string()),
+                    source_cell: Some(cell.cell.to_string()),
                     level: Some(cell.level.as_str().to_string()),
-                    entity_id: Some(cell.entity_id.clone()),
-                    indicator_code: Some(cell.indicator_code.clone()),
+                    entity_id: Some(cell.entity_id.to_string()),
+                    indicator_code: Some(cell.indicator_code.to_string()),
                     year: Some(cell.year),
                     rule,
                     message,
-                    raw_value: cell.raw_value.clone(),
+                    raw_value: cell.raw_value.as_ref().map(|raw| raw.to_string()),
                 });
                 (None, CellOutcome::Reject.as_str())
             }

@@ -67,9 +67,9 @@ pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
             if is_count && cell.outcome == Outcome::Missing && text::fold(raw) == "无" {
                 out.push(Notice {
                     source_file: file.source_file.clone(),
-                    sheet: cell.sheet.clone(),
-                    cell: cell.cell.clone(),
-                    indicator_code: cell.indicator_code.clone(),
+                    sheet: cell.sheet.to_string(),
+                    cell: cell.cell.to_string(),
+                    indicator_code: cell.indicator_code.to_string(),
                     year: cell.year,
                     raw_value: raw.to_string(),
                 });
