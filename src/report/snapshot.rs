@@ -421,18 +421,12 @@ impl Snapshot {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        // The tables are read side by side.
-        let names = [
-            table::SUBMISSIONS,
-            table::DIM_ENTITY,
-            table::DIM_INDICATOR,
-            table::FACT_INDICATOR,
-            table::FACT_COMPARISON,
-            table::ENTITY_SCORE,
-            table::ENTITY_SCORE_DETAIL,
-            table::REJECTS,
-            table::ROSTER_STATUS,
-        ];
+        // The tables are read side by side, in the warehouse's order (the report does not
+        // read `corrections`).
+        let names: Vec<&str> = c::TABLES
+            .into_iter()
+            .filter(|name| *name != table::CORRECTIONS)
+            .collect();
         let mut tables = names
             .par_iter()
             .map(|name| match *name {
