@@ -328,14 +328,13 @@ fn write_table(
             }
         }
     }
-    writer.finish().map_err(table_error)?;
+    let written = writer.finish().map_err(table_error)?;
     sync_dir(&dir)?;
-    let bytes = fs::read(&path).map_err(io("read", &path))?;
     Ok(vec![FileEntry {
         path: relative,
-        bytes: bytes.len() as u64,
+        bytes: written.bytes,
         rows: frame.height() as i64,
-        sha256: snapshot::sha256_hex(&bytes),
+        sha256: written.sha256,
     }])
 }
 

@@ -130,7 +130,34 @@ pub fn row_count(path: &Path) -> Result<i64, ParquetError> {
 pub struct Writer {
     path: String,
     schema: Arc<Schema>,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<Hashing>,
+}
+
+/// A file that hashes and counts what is written to it, so the manifest needs no second read.
+pub struct Hashing {
+    file: File,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl std::io::Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let written = self.file.write(buf)?;
+        self.hasher.update(&buf[..written]);
+        self.bytes += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// What a finished file holds: its size and SHA-256 (hex).
+pub struct Written {
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// Rows converted to Arrow at a time.
@@ -145,6 +172,11 @@ impl Writer {
         };
         let schema = Arc::new(schema.clone());
         let file = File::create(path).map_err(|error| fail(&error))?;
+        let file = Hashing {
+            file,
+            hasher: sha2::Digest::new(),
+            bytes: 0,
+        };
         let writer = ArrowWriter::try_new(file, schema.clone(), Some(properties()))
             .map_err(|error| fail(&error))?;
         Ok(Writer {
@@ -175,15 +207,19 @@ impl Writer {
         self.writer.flush().map_err(|error| self.fail(&error))
     }
 
-    /// Closes the file and syncs it to disk.
-    pub fn finish(self) -> Result<(), ParquetError> {
+    /// Closes the file and syncs it to disk; returns its size and SHA-256.
+    pub fn finish(self) -> Result<Written, ParquetError> {
         let path = self.path;
         let fail = |error: &dyn std::fmt::Display| ParquetError::Write {
             path: path.clone(),
             message: error.to_string(),
         };
-        let file = self.writer.into_inner().map_err(|error| fail(&error))?;
-        file.sync_all().map_err(|error| fail(&error))
+        let hashing = self.writer.into_inner().map_err(|error| fail(&error))?;
+        hashing.file.sync_all().map_err(|error| fail(&error))?;
+        Ok(Written {
+            bytes: hashing.bytes,
+            sha256: crate::domain::text::hex(&sha2::Digest::finalize(hashing.hasher)),
+        })
     }
 }
 
