@@ -551,26 +551,28 @@ fn winning_facts(
 
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
 fn corrections(loaded: &DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
-    let superseded = loaded
+    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
+    // The superseded cells are few: only the facts they restate are looked up (a semi join
+    // hashes the small side, not the million facts).
+    let superseded = loaded.clone().lazy().filter(col("won").not()).collect()?;
+    let restated = facts
         .clone()
         .lazy()
-        .filter(col("won").not())
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::INDICATOR_CODE),
+            col(c::YEAR),
+            col(c::VALUE).alias("new_value"),
+        ])
         .join_on(
-            facts.clone().lazy().select([
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::INDICATOR_CODE),
-                col(c::YEAR),
-                col(c::VALUE).alias("new_value"),
-            ]),
-            [
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::INDICATOR_CODE),
-                col(c::YEAR),
-            ],
-            JoinType::Left,
-        )
+            superseded.clone().lazy().select(key.clone()),
+            &key,
+            JoinType::Semi,
+        );
+    let superseded = superseded
+        .lazy()
+        .join_on(restated, &key, JoinType::Left)
         .filter(
             col("new_value")
                 .is_null()
