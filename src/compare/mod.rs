@@ -16,7 +16,7 @@ use crate::domain::{Aggregation, Direction, Finding, Kind, Level, Rule};
 use crate::frames::{self, JoinOn};
 use crate::timing::timed;
 use polars::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Everything compare produces.
 pub struct Compared {
@@ -259,6 +259,56 @@ fn comparison(
     robust::with_robust_z(plan, frame)
 }
 
+/// Per fact, the value of the same series (level, entity, indicator) in the previous
+/// comparison year and in the first one. `facts` is sorted by (level, entity, indicator,
+/// year), so a series is a run of adjacent rows: one pass, no join over the million facts.
+fn series_values(
+    plan: &Plan,
+    facts: &DataFrame,
+) -> PolarsResult<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+    let levels = facts.column(c::LEVEL)?.str()?;
+    let ids = facts.column(c::ENTITY_ID)?.str()?;
+    let codes = facts.column(c::INDICATOR_CODE)?.str()?;
+    let years = facts.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let years = years.i32()?;
+    let values = facts.column(c::VALUE)?.f64()?;
+    let previous_year: HashMap<i32, i32> = plan
+        .years
+        .windows(2)
+        .map(|pair| (pair[1], pair[0]))
+        .collect();
+    let first_year = plan.first_year();
+    let rows = facts.height();
+    let (mut previous, mut first) = (vec![None; rows], vec![None; rows]);
+    let series = |row: usize| (levels.get(row), ids.get(row), codes.get(row));
+    let mut start = 0;
+    while start < rows {
+        let key = series(start);
+        let mut end = start + 1;
+        while end < rows && series(end) == key {
+            end += 1;
+        }
+        if end < rows && series(end) < key {
+            polars_bail!(ComputeError: "facts are not sorted by series at row {end}");
+        }
+        let in_year = |year: i32| {
+            (start..end)
+                .find(|&row| years.get(row) == Some(year))
+                .and_then(|row| values.get(row))
+        };
+        let first_value = in_year(first_year);
+        for row in start..end {
+            first[row] = first_value;
+            previous[row] = years
+                .get(row)
+                .and_then(|year| previous_year.get(&year))
+                .and_then(|&year| in_year(year));
+        }
+        start = end;
+    }
+    Ok((previous, first))
+}
+
 /// Each fact beside its previous and first year's value, its peer group and direction, with
 /// the changes over time (yoy, change since the first year, CAGR, improved).
 fn over_time(
@@ -268,29 +318,11 @@ fn over_time(
     indicators: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
     let first_year = plan.first_year();
-    let previous: Vec<Option<i32>> = plan
-        .years
-        .iter()
-        .enumerate()
-        .map(|(index, _)| index.checked_sub(1).map(|prev| plan.years[prev]))
-        .collect();
-    let years = DataFrame::new_infer_height(vec![
-        Column::new(c::YEAR.into(), plan.years.clone()),
-        Column::new("prev_year".into(), previous),
-    ])?;
-    let base = facts.clone().lazy().select([
-        col(c::LEVEL),
-        col(c::ENTITY_ID),
-        col(c::INDICATOR_CODE),
-        col(c::YEAR),
-        col(c::VALUE),
-    ]);
-    let entity_key = [col(c::LEVEL), col(c::ENTITY_ID), col(c::INDICATOR_CODE)];
-    let with_prev = |key: &str| {
-        let mut keys = entity_key.to_vec();
-        keys.push(col(key));
-        keys
-    };
+    let years = DataFrame::new_infer_height(vec![Column::new(c::YEAR.into(), plan.years.clone())])?;
+    let (previous, first) = series_values(plan, facts)?;
+    let mut base = facts.select([c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c::VALUE])?;
+    base.with_column(Column::new(c::PREV_VALUE.into(), previous))?;
+    base.with_column(Column::new(c::FIRST_VALUE.into(), first))?;
     let value = || col(c::VALUE);
     let pct_against = |base: Expr| {
         when(base.clone().is_not_null().and(base.clone().neq(lit(0.0))))
@@ -298,31 +330,9 @@ fn over_time(
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
     Ok(base
-        .clone()
+        .lazy()
+        // Only the comparison years.
         .join_on(years.lazy(), [col(c::YEAR)], JoinType::Inner)
-        .join_on(
-            base.clone().select([
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::INDICATOR_CODE),
-                col(c::YEAR).alias("prev_year"),
-                col(c::VALUE).alias(c::PREV_VALUE),
-            ]),
-            with_prev("prev_year"),
-            JoinType::Left,
-        )
-        .join_on(
-            base.clone()
-                .filter(col(c::YEAR).eq(lit(first_year)))
-                .select([
-                    col(c::LEVEL),
-                    col(c::ENTITY_ID),
-                    col(c::INDICATOR_CODE),
-                    col(c::VALUE).alias(c::FIRST_VALUE),
-                ]),
-            &entity_key,
-            JoinType::Left,
-        )
         .join_on(
             dim_entity.clone().lazy().select([
                 col(c::LEVEL),
