@@ -17,6 +17,32 @@ impl JoinOn for LazyFrame {
     }
 }
 
+/// The series and value columns of a facts frame, borrowed: level, entity and indicator
+/// texts, the year and the value.
+pub struct FactColumns<'a> {
+    pub levels: &'a StringChunked,
+    pub ids: &'a StringChunked,
+    pub codes: &'a StringChunked,
+    pub years: Int32Chunked,
+    pub values: &'a Float64Chunked,
+}
+
+impl<'a> FactColumns<'a> {
+    pub fn of(facts: &'a DataFrame) -> PolarsResult<FactColumns<'a>> {
+        Ok(FactColumns {
+            levels: facts.column(c::LEVEL)?.str()?,
+            ids: facts.column(c::ENTITY_ID)?.str()?,
+            codes: facts.column(c::INDICATOR_CODE)?.str()?,
+            years: facts
+                .column(c::YEAR)?
+                .cast(&DataType::Int32)?
+                .i32()?
+                .clone(),
+            values: facts.column(c::VALUE)?.f64()?,
+        })
+    }
+}
+
 /// A text column as owned values.
 pub fn strings(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
     Ok(frame

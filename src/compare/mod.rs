@@ -259,19 +259,20 @@ fn comparison(
     robust::with_robust_z(plan, frame)
 }
 
+/// Per fact: the previous comparison year's value and the first one's.
+type SeriesValues = (Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// Per fact, the value of the same series (level, entity, indicator) in the previous
 /// comparison year and in the first one. `facts` is sorted by (level, entity, indicator,
 /// year), so a series is a run of adjacent rows: one pass, no join over the million facts.
-fn series_values(
-    plan: &Plan,
-    facts: &DataFrame,
-) -> PolarsResult<(Vec<Option<f64>>, Vec<Option<f64>>)> {
-    let levels = facts.column(c::LEVEL)?.str()?;
-    let ids = facts.column(c::ENTITY_ID)?.str()?;
-    let codes = facts.column(c::INDICATOR_CODE)?.str()?;
-    let years = facts.column(c::YEAR)?.cast(&DataType::Int32)?;
-    let years = years.i32()?;
-    let values = facts.column(c::VALUE)?.f64()?;
+fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
+    let frames::FactColumns {
+        levels,
+        ids,
+        codes,
+        years,
+        values,
+    } = frames::FactColumns::of(facts)?;
     let previous_year: HashMap<i32, i32> = plan
         .years
         .windows(2)

@@ -133,12 +133,13 @@ fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Membe
 
 /// Every fact with a finite value.
 fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<FactRow<'_>>> {
-    let levels = facts.column(c::LEVEL)?.str()?;
-    let ids = facts.column(c::ENTITY_ID)?.str()?;
-    let codes = facts.column(c::INDICATOR_CODE)?.str()?;
-    let years = facts.column(c::YEAR)?.cast(&DataType::Int32)?;
-    let years = years.i32()?;
-    let values = facts.column(c::VALUE)?.f64()?;
+    let frames::FactColumns {
+        levels,
+        ids,
+        codes,
+        years,
+        values,
+    } = frames::FactColumns::of(facts)?;
     Ok((0..facts.height())
         .filter_map(|row| {
             let value = values.get(row).filter(|value| value.is_finite())?;
