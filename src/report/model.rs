@@ -632,9 +632,11 @@ fn rejects_by_submitter(
     list
 }
 
-/// Facts by (level, entity, code) → value per year.
-/// The facts of `levels`: (level, entity, code) → value per year.
-fn facts(table: &Table, levels: &[&str]) -> HashMap<(String, String, String), BTreeMap<i32, f64>> {
+/// Values per year of each (level, entity, code).
+pub type ValuesByYear = HashMap<(String, String, String), BTreeMap<i32, f64>>;
+
+/// The facts of `levels` (a few levels, never the whole table): their values per year.
+pub fn facts(table: &Table, levels: &[&str]) -> ValuesByYear {
     let mut out: HashMap<(String, String, String), BTreeMap<i32, f64>> = HashMap::new();
     for i in 0..table.len() {
         if !levels.contains(&table.str(c::LEVEL, i)) {

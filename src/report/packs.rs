@@ -4,7 +4,7 @@
 //! industries. They render the same [`Model`] as the page, so the numbers agree.
 
 use super::html::group_label;
-use super::model::{level_zh, Model, Standing};
+use super::model::{self, level_zh, Model, Standing, ValuesByYear};
 use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
@@ -12,7 +12,7 @@ use crate::domain::columns as c;
 use crate::domain::Level;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// A worksheet name Excel accepts: no `[]:*?/\`, at most 31 characters, not quoted, and not
@@ -168,33 +168,6 @@ fn at_last(snapshot: &Snapshot, year: i32) -> AtLast {
     out
 }
 
-/// Facts of the industry levels (the only ones the city packs list by year): (level, entity,
-/// code) → value per year. Enterprises and parks, most of the rows, are left out.
-fn facts(snapshot: &Snapshot) -> HashMap<(String, String, String), BTreeMap<i64, f64>> {
-    let t = &snapshot.fact_indicator;
-    let mut out: HashMap<(String, String, String), BTreeMap<i64, f64>> = HashMap::new();
-    let industries = [
-        Level::CityIndustry.as_str(),
-        Level::ProvinceIndustryCity.as_str(),
-        Level::ProvinceIndustry.as_str(),
-    ];
-    for i in 0..t.len() {
-        if !industries.contains(&t.str(c::LEVEL, i)) {
-            continue;
-        }
-        if let (Some(year), Some(value)) = (t.integer(c::YEAR, i), t.number(c::VALUE, i)) {
-            out.entry((
-                t.str(c::LEVEL, i).to_string(),
-                t.str(c::ENTITY_ID, i).to_string(),
-                t.str(c::INDICATOR_CODE, i).to_string(),
-            ))
-            .or_default()
-            .insert(year, value);
-        }
-    }
-    out
-}
-
 /// Last-year scores: (level, entity) → (score, rank, group, change, typical).
 type Scores = HashMap<(String, String), (Option<f64>, Option<i64>, String, Option<f64>, bool)>;
 
@@ -229,7 +202,14 @@ pub fn write_packs(
     model: &Model,
     plan: &Plan,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let facts = facts(snapshot);
+    // The city packs list only the industry levels by year (enterprises and parks, most of
+    // the rows, are left out).
+    let industries = [
+        Level::CityIndustry.as_str(),
+        Level::ProvinceIndustryCity.as_str(),
+        Level::ProvinceIndustry.as_str(),
+    ];
+    let facts = model::facts(&snapshot.fact_indicator, &industries);
     let last = at_last(snapshot, model.last_year());
     let scores = scores(snapshot, model.last_year());
     let mut used_files = BTreeSet::new();
@@ -469,7 +449,7 @@ fn city_pack(
     city_code: &str,
     model: &Model,
     plan: &Plan,
-    facts: &HashMap<(String, String, String), BTreeMap<i64, f64>>,
+    facts: &ValuesByYear,
     last: &AtLast,
     scores: &Scores,
 ) -> Result<PathBuf, ReportError> {
@@ -530,7 +510,7 @@ fn city_pack(
     enterprise_head.extend(headers(&tail));
     let mut park_head = headers(&["园区代码", "园区名称"]);
     park_head.extend(headers(&tail));
-    let years: Vec<i64> = model.years.iter().map(|y| *y as i64).collect();
+    let years = &model.years;
     let industry_rows = |level: &str, entities: Vec<(String, String, Option<String>)>| {
         let mut rows = Vec::new();
         for (id, name, whole) in entities {
@@ -538,7 +518,7 @@ fn city_pack(
                 let key = (level.to_string(), id.clone(), indicator.code.clone());
                 let values = facts.get(&key);
                 let mut row = vec![text(&name), text(&indicator.name), text(&indicator.unit)];
-                for year in &years {
+                for year in years {
                     row.push(number(values.and_then(|v| v.get(year).copied())));
                 }
                 if let Some(whole) = &whole {
