@@ -8,9 +8,11 @@ use std::time::Instant;
 pub fn timed<T>(step: &str, work: impl FnOnce() -> T) -> T {
     let clock = Instant::now();
     let out = work();
+    if std::env::var_os("TMP_COLLECT").is_some() { unsafe { libmimalloc_sys::mi_collect(true) } }
     tracing::debug!(
         step,
         seconds = clock.elapsed().as_secs_f64(),
+        rss_mb = rss_mb(),
         peak_rss_mb = peak_rss_mb(),
         "Step done."
     );
@@ -19,14 +21,52 @@ pub fn timed<T>(step: &str, work: impl FnOnce() -> T) -> T {
 
 /// This process's peak resident memory in MB (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// This process's resident memory now, in MB (Linux; 0 elsewhere).
+pub fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+/// A `/proc/self/status` line in kB, as MB.
+fn status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(0.0)
+}
+
+/// mimalloc v3's index of its `purge_delay` option (`include/mimalloc.h`); the sys crate names
+/// only the first few options. A unit test checks it against the option's documented default.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory a run frees goes back to the OS at once, not a second later (mimalloc's default).
+/// Each phase frees hundreds of megabytes of frames and builds the next ones at once, so with
+/// the delay the freed and the new pages add up in the peak RSS (1.27 GB instead of 0.95 GB
+/// at 20,000 forms), at no measurable cost in time. Call before the work starts.
+pub fn return_freed_memory_at_once() {
+    // SAFETY: sets one of mimalloc's option values (an atomic store); no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_purge_delay_index_names_the_purge_delay() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return; // the environment overrides the default read below
+        }
+        // SAFETY: reads an option value.
+        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay, 1000, "mimalloc v3's purge_delay defaults to 1000 ms");
+    }
 }

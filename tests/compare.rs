@@ -562,6 +562,10 @@ proptest! {
         prop_assert!(a.comparison.equals_missing(&b.comparison));
         prop_assert!(a.scores.equals_missing(&b.scores));
         prop_assert!(sorted(&a.score_detail, &["entity_id", "year", "indicator_code"]).equals_missing(&sorted(&b.score_detail, &["entity_id", "year", "indicator_code"])));
+        // And already in table order, whatever the input order.
+        let order = ["level", "entity_id", "year", "indicator_code"];
+        prop_assert!(b.score_detail.equals_missing(&sorted(&b.score_detail, &order)));
+        prop_assert!(a.score_detail.equals_missing(&b.score_detail));
     }
 }
 

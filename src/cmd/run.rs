@@ -321,6 +321,7 @@ fn build_and_publish(
         seconds = seconds(clock),
         files = ingested.files.len(),
         from_cache = ingested.from_cache,
+        rss_mb = pipeline::rss_mb(),
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Inbox read."
     );
@@ -332,6 +333,7 @@ fn build_and_publish(
     };
     info!(
         seconds = seconds(clock),
+        rss_mb = pipeline::rss_mb(),
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Normalized and compared."
     );
@@ -373,6 +375,7 @@ fn build_and_publish(
         Ok(published) => {
             info!(
                 seconds = seconds(clock),
+                rss_mb = pipeline::rss_mb(),
                 peak_rss_mb = pipeline::peak_rss_mb(),
                 snapshot = published.snapshot(),
                 new = matches!(published, Published::New { .. }),
@@ -386,6 +389,7 @@ fn build_and_publish(
             match &report {
                 Ok(_) => info!(
                     seconds = seconds(clock),
+                    rss_mb = pipeline::rss_mb(),
                     peak_rss_mb = pipeline::peak_rss_mb(),
                     "Report written."
                 ),

@@ -90,6 +90,9 @@ pub fn scores(
                 present.push((*code, scale.normalise(*value), scale.weight));
             }
         }
+        // Detail rows come out in table order, (level, entity, year) by the map and the
+        // indicator here, so the million-row frame is never sorted.
+        present.sort_by(|a, b| a.0.cmp(b.0));
         let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
         let weighted: f64 = present.iter().map(|(_, n, weight)| n * weight).sum();
         let completeness = (weight_all > 0.0).then(|| weight_present * 100.0 / weight_all);
@@ -430,6 +433,7 @@ impl<'a> DetailRows<'a> {
             .push(weight * normalized / weight_present);
     }
 
+    /// The rows as pushed: [`scores`] pushes them sorted by (level, entity, year, indicator).
     fn frame(self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             Column::new(c::LEVEL.into(), self.levels),
@@ -439,11 +443,7 @@ impl<'a> DetailRows<'a> {
             Column::new(c::NORMALIZED.into(), self.normalized),
             Column::new(c::WEIGHT.into(), self.weights),
             Column::new(c::CONTRIBUTION.into(), self.contributions),
-        ])?
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
-            SortMultipleOptions::default(),
-        )
+        ])
     }
 }
 

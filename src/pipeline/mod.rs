@@ -320,7 +320,7 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
     })
 }
 
-pub use crate::timing::peak_rss_mb;
+pub use crate::timing::{peak_rss_mb, rss_mb};
 
 /// The `rejects` table.
 pub fn findings_frame(findings: &[Finding]) -> PolarsResult<DataFrame> {

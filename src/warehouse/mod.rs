@@ -310,8 +310,8 @@ fn write_table(
         frame.clone()
     };
     // Tables with a year are written sorted by year, one row group per year, so readers
-    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning). One year's
-    // rows are copied out at a time.
+    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning). A year's rows
+    // are copied out a slice at a time, never a whole year.
     let frame_error = |source| WarehouseError::Frame {
         table: table.to_string(),
         source,
@@ -319,12 +319,11 @@ fn write_table(
     let relative = format!("{table}/part-0.parquet");
     let path = staging.join(&relative);
     let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;
-    match year_masks(&frame).map_err(frame_error)? {
-        None => writer.write_group(&frame).map_err(table_error)?,
-        Some(masks) => {
-            for mask in masks {
-                let group = frame.filter(&mask).map_err(frame_error)?;
-                writer.write_group(&group).map_err(table_error)?;
+    match year_rows(&frame).map_err(frame_error)? {
+        None => writer.write_group(&frame, None).map_err(table_error)?,
+        Some(groups) => {
+            for rows in groups {
+                writer.write_group(&frame, Some(&rows)).map_err(table_error)?;
             }
         }
     }
@@ -338,24 +337,20 @@ fn write_table(
     }])
 }
 
-/// The rows of each year, in year order (then the rows without a year), as masks over the
-/// frame; None when the frame has no year column or no rows (written as one group).
-fn year_masks(frame: &DataFrame) -> PolarsResult<Option<Vec<BooleanChunked>>> {
+/// The row numbers of each year, in year order (then the rows without a year), each in frame
+/// order; None when the frame has no year column or no rows (written as one group).
+fn year_rows(frame: &DataFrame) -> PolarsResult<Option<Vec<Vec<IdxSize>>>> {
     if frame.column(c::YEAR).is_err() || frame.height() == 0 {
         return Ok(None);
     }
     let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
-    let years = years.i32()?;
-    let mut distinct: Vec<i32> = years.iter().flatten().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let mut masks: Vec<BooleanChunked> =
-        distinct.into_iter().map(|year| years.equal(year)).collect();
-    let nulls = years.is_null();
-    if nulls.any() {
-        masks.push(nulls);
+    let mut by_year: BTreeMap<Option<i32>, Vec<IdxSize>> = BTreeMap::new();
+    for (row, year) in years.i32()?.iter().enumerate() {
+        by_year.entry(year).or_default().push(row as IdxSize);
     }
-    Ok(Some(masks))
+    // None sorts first in the map; the rows without a year go last.
+    let missing = by_year.remove(&None);
+    Ok(Some(by_year.into_values().chain(missing).collect()))
 }
 
 /// A polars schema with the same names and equivalent types, for empty tables.

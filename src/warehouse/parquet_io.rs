@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use polars::prelude::{DataFrame, DataType as PolarsType};
+use polars::prelude::{DataFrame, DataType as PolarsType, IdxCa, IdxSize};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -193,16 +193,29 @@ impl Writer {
         }
     }
 
-    /// Writes `frame` as one row group (in slices).
-    pub fn write_group(&mut self, frame: &DataFrame) -> Result<(), ParquetError> {
-        let mut offset = 0;
-        while offset < frame.height() {
-            let slice = frame.slice(offset as i64, SLICE_ROWS);
+    /// Writes `frame`'s rows, or only those numbered in `rows` (in that order), as one row
+    /// group, converting a slice of rows at a time.
+    pub fn write_group(
+        &mut self,
+        frame: &DataFrame,
+        rows: Option<&[IdxSize]>,
+    ) -> Result<(), ParquetError> {
+        let height = rows.map_or(frame.height(), <[IdxSize]>::len);
+        for offset in (0..height).step_by(SLICE_ROWS) {
+            let slice = match rows {
+                None => frame.slice(offset as i64, SLICE_ROWS),
+                Some(rows) => {
+                    let end = (offset + SLICE_ROWS).min(rows.len());
+                    let take = IdxCa::from_vec("rows".into(), rows[offset..end].to_vec());
+                    frame
+                        .take(&take)
+                        .map_err(|error| column_error("(rows)", error))?
+                }
+            };
             let batch = record_batch(&slice, &self.schema)?;
             self.writer
                 .write(&batch)
                 .map_err(|error| self.fail(&error))?;
-            offset += SLICE_ROWS;
         }
         self.writer.flush().map_err(|error| self.fail(&error))
     }
