@@ -71,7 +71,7 @@ pub fn scores(
     let groups = score_groups(plan, &members, &facts);
     let scales = scales(plan, indicators, &members, &groups, &facts)?;
     let mut rows = ScoreRows::default();
-    let mut detail = DetailRows::default();
+    let mut detail = DetailRows::with_capacity(facts.len());
     // Per entity and year, the usable indicators it reports.
     let mut by_entity_year: BTreeMap<(EntityKey, i32), Vec<(&str, f64)>> = BTreeMap::new();
     for (key, code, year, value) in &facts {
@@ -104,6 +104,9 @@ pub fn scores(
         }
         rows.push(key, *year, group, score, completeness);
     }
+    // The million-row intermediates go before the frames are built.
+    drop(by_entity_year);
+    drop(facts);
     Ok(Scored {
         scores: rows.frame(plan.first_year())?,
         detail: detail.frame()?,
@@ -402,31 +405,44 @@ impl ScoreRows {
     }
 }
 
-#[derive(Default)]
-struct DetailRows<'a> {
-    levels: Vec<&'a str>,
-    ids: Vec<&'a str>,
+/// `entity_score_detail`'s columns, filled row by row straight into polars builders.
+struct DetailRows {
+    levels: StringChunkedBuilder,
+    ids: StringChunkedBuilder,
     years: Vec<i32>,
-    codes: Vec<&'a str>,
+    codes: StringChunkedBuilder,
     normalized: Vec<f64>,
     weights: Vec<f64>,
     contributions: Vec<f64>,
 }
 
-impl<'a> DetailRows<'a> {
+impl DetailRows {
+    fn with_capacity(capacity: usize) -> DetailRows {
+        let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
+        DetailRows {
+            levels: text(c::LEVEL),
+            ids: text(c::ENTITY_ID),
+            years: Vec::with_capacity(capacity),
+            codes: text(c::INDICATOR_CODE),
+            normalized: Vec::with_capacity(capacity),
+            weights: Vec::with_capacity(capacity),
+            contributions: Vec::with_capacity(capacity),
+        }
+    }
+
     fn push(
         &mut self,
-        key: &EntityKey<'a>,
+        key: &EntityKey,
         year: i32,
-        code: &'a str,
+        code: &str,
         normalized: f64,
         weight: f64,
         weight_present: f64,
     ) {
-        self.levels.push(key.0);
-        self.ids.push(key.1);
+        self.levels.append_value(key.0);
+        self.ids.append_value(key.1);
         self.years.push(year);
-        self.codes.push(code);
+        self.codes.append_value(code);
         self.normalized.push(normalized);
         self.weights.push(weight);
         self.contributions
@@ -435,11 +451,12 @@ impl<'a> DetailRows<'a> {
 
     /// The rows as pushed: [`scores`] pushes them sorted by (level, entity, year, indicator).
     fn frame(self) -> PolarsResult<DataFrame> {
+        let text = |builder: StringChunkedBuilder| builder.finish().into_column();
         DataFrame::new_infer_height(vec![
-            Column::new(c::LEVEL.into(), self.levels),
-            Column::new(c::ENTITY_ID.into(), self.ids),
+            text(self.levels),
+            text(self.ids),
             Column::new(c::YEAR.into(), self.years),
-            Column::new(c::INDICATOR_CODE.into(), self.codes),
+            text(self.codes),
             Column::new(c::NORMALIZED.into(), self.normalized),
             Column::new(c::WEIGHT.into(), self.weights),
             Column::new(c::CONTRIBUTION.into(), self.contributions),
