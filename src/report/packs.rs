@@ -143,9 +143,9 @@ fn headers(list: &[&str]) -> Vec<String> {
 }
 
 /// Last-year comparison rows: (level, entity, code) → (value, rank, peer_n).
-type AtLast = HashMap<(String, String, String), (Option<f64>, Option<i64>, Option<i64>)>;
+type AtLast<'a> = HashMap<(&'a str, &'a str, &'a str), (Option<f64>, Option<i64>, Option<i64>)>;
 
-fn at_last(snapshot: &Snapshot, year: i32) -> AtLast {
+fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
     let t = &snapshot.fact_comparison;
     let mut out = HashMap::new();
     for i in 0..t.len() {
@@ -154,9 +154,9 @@ fn at_last(snapshot: &Snapshot, year: i32) -> AtLast {
         }
         out.insert(
             (
-                t.str(c::LEVEL, i).to_string(),
-                t.str(c::ENTITY_ID, i).to_string(),
-                t.str(c::INDICATOR_CODE, i).to_string(),
+                t.str(c::LEVEL, i),
+                t.str(c::ENTITY_ID, i),
+                t.str(c::INDICATOR_CODE, i),
             ),
             (
                 t.number(c::VALUE, i),
@@ -226,7 +226,7 @@ pub fn write_packs(
         .par_iter()
         .map(|pack| match pack {
             Pack::Typical => typical_pack(out, model),
-            Pack::Rank => rank_pack(out, snapshot, model),
+            Pack::Rank => rank_pack(out, model, &last),
             Pack::Roster => roster_pack(out, model),
             Pack::City(path, city_code) => {
                 city_pack(path, city_code, model, plan, &facts, &last, &scores)
@@ -288,8 +288,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
     )
 }
 
-fn rank_pack(out: &Path, snapshot: &Snapshot, model: &Model) -> Result<PathBuf, ReportError> {
-    let last = at_last(snapshot, model.last_year());
+fn rank_pack(out: &Path, model: &Model, last: &AtLast) -> Result<PathBuf, ReportError> {
     save(out.join("比对排名.xlsx"), model, |workbook, used| {
         for group in &model.ranks {
             let indicators = model.indicators_of(&group.level);
@@ -323,9 +322,9 @@ fn rank_pack(out: &Path, snapshot: &Snapshot, model: &Model) -> Result<PathBuf, 
                     ];
                     for indicator in &indicators {
                         let found = last.get(&(
-                            group.level.clone(),
-                            row.entity_id.clone(),
-                            indicator.code.clone(),
+                            group.level.as_str(),
+                            row.entity_id.as_str(),
+                            indicator.code.as_str(),
                         ));
                         cells.push(number(found.and_then(|f| f.0)));
                         cells.push(text(
@@ -532,7 +531,7 @@ fn city_pack(
                     row.push(number(province));
                 }
                 row.push(text(
-                    last.get(&key)
+                    last.get(&(level, id.as_str(), indicator.code.as_str()))
                         .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
                         .unwrap_or_default(),
                 ));
