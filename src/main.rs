@@ -11,7 +11,7 @@ use zlbd::cli::{Cli, LogFormat};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    zlbd::timing::return_freed_memory_at_once();
+    zlbd::timing::return_freed_memory_soon();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
