@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use polars::prelude::{DataFrame, DataType as PolarsType, IdxCa, IdxSize};
+use polars::prelude::{DataFrame, DataType as PolarsType, IdxSize};
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
@@ -32,8 +32,14 @@ fn column_error(column: &str, error: impl std::fmt::Display) -> ParquetError {
     }
 }
 
-/// Converts a polars frame to an arrow-rs batch of exactly `schema`'s columns and types.
-pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, ParquetError> {
+/// Converts a polars frame's rows (all, or those numbered in `rows`, in that order) to an
+/// arrow-rs batch of exactly `schema`'s columns and types. Rows are picked value by value, so
+/// no intermediate frame is built.
+pub fn record_batch(
+    frame: &DataFrame,
+    rows: Option<&[IdxSize]>,
+    schema: &Schema,
+) -> Result<RecordBatch, ParquetError> {
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
     for field in schema.fields() {
         let name = field.name().as_str();
@@ -49,17 +55,18 @@ pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, P
             DataType::Utf8 => {
                 let values = cast(&PolarsType::String)?;
                 let values = values.str().map_err(|error| column_error(name, error))?;
-                Arc::new(values.iter().collect::<StringArray>())
+                Arc::new(picked(rows, values.len(), |row| values.get(row)).collect::<StringArray>())
             }
             DataType::Int64 => {
                 let values = cast(&PolarsType::Int64)?;
                 let values = values.i64().map_err(|error| column_error(name, error))?;
-                Arc::new(values.iter().collect::<Int64Array>())
+                Arc::new(picked(rows, values.len(), |row| values.get(row)).collect::<Int64Array>())
             }
             DataType::Int32 | DataType::Date32 => {
                 let values = cast(&PolarsType::Int32)?;
                 let values = values.i32().map_err(|error| column_error(name, error))?;
-                let values: Vec<Option<i32>> = values.iter().collect();
+                let values: Vec<Option<i32>> =
+                    picked(rows, values.len(), |row| values.get(row)).collect();
                 if field.data_type() == &DataType::Date32 {
                     Arc::new(Date32Array::from(values))
                 } else {
@@ -71,8 +78,7 @@ pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, P
                 let values = values.f64().map_err(|error| column_error(name, error))?;
                 // NaN and ±inf never reach the warehouse: they read as null.
                 Arc::new(
-                    values
-                        .iter()
+                    picked(rows, values.len(), |row| values.get(row))
                         .map(|v| v.filter(|v| v.is_finite()))
                         .collect::<Float64Array>(),
                 )
@@ -80,7 +86,7 @@ pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, P
             DataType::Boolean => {
                 let values = cast(&PolarsType::Boolean)?;
                 let values = values.bool().map_err(|error| column_error(name, error))?;
-                Arc::new(values.iter().collect::<BooleanArray>())
+                Arc::new(picked(rows, values.len(), |row| values.get(row)).collect::<BooleanArray>())
             }
             other => return Err(column_error(name, format!("unsupported type {other}"))),
         };
@@ -88,6 +94,42 @@ pub fn record_batch(frame: &DataFrame, schema: &Schema) -> Result<RecordBatch, P
     }
     RecordBatch::try_new(Arc::new(schema.clone()), arrays)
         .map_err(|error| column_error("(batch)", error))
+}
+
+/// `frame` with `schema`'s columns, each cast once to the polars type
+/// [`record_batch`] converts from, so converting a slice of rows casts nothing.
+fn conformed(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetError> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let name = field.name().as_str();
+            let target = match field.data_type() {
+                DataType::Int64 => PolarsType::Int64,
+                DataType::Int32 | DataType::Date32 => PolarsType::Int32,
+                DataType::Float64 => PolarsType::Float64,
+                DataType::Boolean => PolarsType::Boolean,
+                _ => PolarsType::String,
+            };
+            frame
+                .column(name)
+                .and_then(|column| column.cast(&target))
+                .map_err(|error| column_error(name, error))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    DataFrame::new_infer_height(columns).map_err(|error| column_error("(frame)", error))
+}
+
+/// A column's values at `rows`, or all `height` of them in order.
+fn picked<'a, T>(
+    rows: Option<&'a [IdxSize]>,
+    height: usize,
+    value: impl Fn(usize) -> Option<T> + 'a,
+) -> Box<dyn Iterator<Item = Option<T>> + 'a> {
+    match rows {
+        None => Box::new((0..height).map(value)),
+        Some(rows) => Box::new(rows.iter().map(move |&row| value(row as usize))),
+    }
 }
 
 fn properties() -> WriterProperties {
@@ -200,19 +242,16 @@ impl Writer {
         frame: &DataFrame,
         rows: Option<&[IdxSize]>,
     ) -> Result<(), ParquetError> {
+        let frame = &conformed(frame, &self.schema)?;
         let height = rows.map_or(frame.height(), <[IdxSize]>::len);
         for offset in (0..height).step_by(SLICE_ROWS) {
-            let slice = match rows {
-                None => frame.slice(offset as i64, SLICE_ROWS),
+            let batch = match rows {
+                None => record_batch(&frame.slice(offset as i64, SLICE_ROWS), None, &self.schema)?,
                 Some(rows) => {
                     let end = (offset + SLICE_ROWS).min(rows.len());
-                    let take = IdxCa::from_vec("rows".into(), rows[offset..end].to_vec());
-                    frame
-                        .take(&take)
-                        .map_err(|error| column_error("(rows)", error))?
+                    record_batch(frame, Some(&rows[offset..end]), &self.schema)?
                 }
             };
-            let batch = record_batch(&slice, &self.schema)?;
             self.writer
                 .write(&batch)
                 .map_err(|error| self.fail(&error))?;
