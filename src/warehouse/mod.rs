@@ -323,7 +323,9 @@ fn write_table(
         None => writer.write_group(&frame, None).map_err(table_error)?,
         Some(groups) => {
             for rows in groups {
-                writer.write_group(&frame, Some(&rows)).map_err(table_error)?;
+                writer
+                    .write_group(&frame, Some(&rows))
+                    .map_err(table_error)?;
             }
         }
     }

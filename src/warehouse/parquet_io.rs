@@ -86,7 +86,9 @@ pub fn record_batch(
             DataType::Boolean => {
                 let values = cast(&PolarsType::Boolean)?;
                 let values = values.bool().map_err(|error| column_error(name, error))?;
-                Arc::new(picked(rows, values.len(), |row| values.get(row)).collect::<BooleanArray>())
+                Arc::new(
+                    picked(rows, values.len(), |row| values.get(row)).collect::<BooleanArray>(),
+                )
             }
             other => return Err(column_error(name, format!("unsupported type {other}"))),
         };
