@@ -251,10 +251,6 @@ fn comparison(
             ]
             .map(col),
         )
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-            SortMultipleOptions::default(),
-        )
         .collect()?;
     robust::with_robust_z(plan, frame)
 }
@@ -319,7 +315,12 @@ fn over_time(
     indicators: &DataFrame,
 ) -> PolarsResult<LazyFrame> {
     let first_year = plan.first_year();
-    let years = DataFrame::new_infer_height(vec![Column::new(c::YEAR.into(), plan.years.clone())])?;
+    let comparison_year = plan
+        .years
+        .iter()
+        .map(|&year| col(c::YEAR).eq(lit(year)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
     let (previous, first) = series_values(plan, facts)?;
     let mut base = facts.select([c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c::VALUE])?;
     base.with_column(Column::new(c::PREV_VALUE.into(), previous))?;
@@ -330,29 +331,30 @@ fn over_time(
             .then((value() - base.clone()) / base.abs() * lit(100.0))
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
-    Ok(base
+    // Row order is kept throughout (a filter, order-keeping joins, window expressions), so
+    // the result stays sorted as the facts are.
+    let in_comparison_years = base
         .lazy()
-        // Only the comparison years.
-        .join_on(years.lazy(), [col(c::YEAR)], JoinType::Inner)
-        .join_on(
-            dim_entity.clone().lazy().select([
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::PEER_GROUP),
-            ]),
-            [col(c::LEVEL), col(c::ENTITY_ID)],
-            JoinType::Left,
-        )
-        .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)))
-        .join_on(
-            indicators
-                .clone()
-                .lazy()
-                .select([col(c::INDICATOR_CODE), col("higher")]),
-            [col(c::INDICATOR_CODE)],
-            JoinType::Left,
-        )
-        .with_columns([
+        .filter(comparison_year);
+    let with_peers = frames::left_join_in_order(
+        in_comparison_years,
+        dim_entity.clone().lazy().select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::PEER_GROUP),
+        ]),
+        [col(c::LEVEL), col(c::ENTITY_ID)],
+    )
+    .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
+    Ok(frames::left_join_in_order(
+        with_peers,
+        indicators
+            .clone()
+            .lazy()
+            .select([col(c::INDICATOR_CODE), col("higher")]),
+        [col(c::INDICATOR_CODE)],
+    )
+    .with_columns([
             (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
             pct_against(col(c::PREV_VALUE)).alias(c::YOY_PCT),
             (value() - col(c::FIRST_VALUE)).alias(c::CHANGE_ABS),
