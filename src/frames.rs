@@ -150,3 +150,114 @@ impl CellSources {
         }
     }
 }
+
+/// `frame` sorted by `keys` in the order polars' own sort gives (text by bytes, nulls first),
+/// ties kept in frame order. Each text key is first replaced by its rank among the column's
+/// distinct values, so a million rows are sorted on integers, not compared as strings.
+pub fn sort_by_keys(frame: DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+    let mut ranked = frame.clone();
+    let mut by: Vec<PlSmallStr> = Vec::with_capacity(keys.len());
+    let mut added = Vec::new();
+    for (index, key) in keys.iter().enumerate() {
+        let column = frame.column(key)?;
+        if column.dtype() == &DataType::String {
+            let name = PlSmallStr::from(format!("__rank_{index}"));
+            ranked.with_column(Column::new(name.clone(), text_ranks(column.str()?)))?;
+            by.push(name.clone());
+            added.push(name);
+        } else {
+            by.push(PlSmallStr::from(*key));
+        }
+    }
+    ranked
+        .lazy()
+        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
+        .drop(by_name(added))
+        .collect()
+}
+
+/// Each row's rank among the column's distinct texts in byte order (null stays null).
+fn text_ranks(texts: &StringChunked) -> Vec<Option<u32>> {
+    let mut distinct: Vec<&str> = texts
+        .iter()
+        .flatten()
+        .collect::<std::collections::HashSet<&str>>()
+        .into_iter()
+        .collect();
+    distinct.sort_unstable();
+    let rank: std::collections::HashMap<&str, u32> = distinct
+        .into_iter()
+        .enumerate()
+        .map(|(rank, text)| (text, rank as u32))
+        .collect();
+    texts
+        .iter()
+        .map(|text| text.and_then(|text| rank.get(text).copied()))
+        .collect()
+}
+
+fn by_name(names: Vec<PlSmallStr>) -> Selector {
+    Selector::ByName {
+        names: names.into(),
+        strict: true,
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+
+    #[test]
+    fn sorting_on_text_ranks_gives_polars_own_order() {
+        let texts = [
+            Some("b"),
+            None,
+            Some("a"),
+            Some("中文"),
+            Some("b"),
+            Some("ab"),
+            Some("A"),
+            None,
+            Some("a"),
+            Some("zz"),
+            Some("b"),
+        ];
+        let second = [
+            Some("y"),
+            Some("x"),
+            None,
+            Some("x"),
+            Some("x"),
+            Some("y"),
+            Some("x"),
+            Some("a"),
+            Some("a"),
+            Some("b"),
+            Some("y"),
+        ];
+        let years = [3, 1, 2, 2, 1, 3, 1, 1, 2, 2, 3];
+        let row = (0..texts.len() as u32).collect::<Vec<_>>();
+        let frame = DataFrame::new_infer_height(vec![
+            Column::new("t".into(), texts.to_vec()),
+            Column::new("s".into(), second.to_vec()),
+            Column::new("y".into(), years.to_vec()),
+            Column::new("row".into(), row),
+        ])
+        .unwrap();
+        for keys in [
+            vec!["t"],
+            vec!["t", "s"],
+            vec!["s", "y", "t"],
+            vec!["y", "t"],
+        ] {
+            let ours = sort_by_keys(frame.clone(), &keys).unwrap();
+            let theirs = frame
+                .sort(
+                    keys.clone(),
+                    SortMultipleOptions::default().with_maintain_order(true),
+                )
+                .unwrap();
+            assert!(ours.equals_missing(&theirs), "{keys:?}:\n{ours}\n{theirs}");
+        }
+    }
+}

@@ -333,16 +333,13 @@ fn over_time(
     };
     // Row order is kept throughout (a filter, order-keeping joins, window expressions), so
     // the result stays sorted as the facts are.
-    let in_comparison_years = base
-        .lazy()
-        .filter(comparison_year);
+    let in_comparison_years = base.lazy().filter(comparison_year);
     let with_peers = frames::left_join_in_order(
         in_comparison_years,
-        dim_entity.clone().lazy().select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::PEER_GROUP),
-        ]),
+        dim_entity
+            .clone()
+            .lazy()
+            .select([col(c::LEVEL), col(c::ENTITY_ID), col(c::PEER_GROUP)]),
         [col(c::LEVEL), col(c::ENTITY_ID)],
     )
     .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
@@ -355,36 +352,36 @@ fn over_time(
         [col(c::INDICATOR_CODE)],
     )
     .with_columns([
-            (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
-            pct_against(col(c::PREV_VALUE)).alias(c::YOY_PCT),
-            (value() - col(c::FIRST_VALUE)).alias(c::CHANGE_ABS),
-            pct_against(col(c::FIRST_VALUE)).alias(c::CHANGE_PCT),
-            when(
-                col(c::YEAR)
-                    .gt(lit(first_year))
-                    .and(value().gt(lit(0.0)))
-                    .and(col(c::FIRST_VALUE).gt(lit(0.0))),
-            )
-            .then(
-                ((value() / col(c::FIRST_VALUE))
-                    .pow(lit(1.0) / (col(c::YEAR) - lit(first_year)).cast(DataType::Float64))
-                    - lit(1.0))
-                    * lit(100.0),
-            )
-            .otherwise(lit(NULL).cast(DataType::Float64))
-            .alias(c::CAGR_PCT),
-            when(col(c::PREV_VALUE).is_null())
-                .then(lit(NULL).cast(DataType::Boolean))
-                .when(col("higher"))
-                .then(value().gt(col(c::PREV_VALUE)))
-                .otherwise(value().lt(col(c::PREV_VALUE)))
-                .alias(c::IMPROVED),
-            // Smaller is better on this scale, whatever the direction.
-            when(col("higher"))
-                .then(-value())
-                .otherwise(value())
-                .alias("badness"),
-        ]))
+        (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
+        pct_against(col(c::PREV_VALUE)).alias(c::YOY_PCT),
+        (value() - col(c::FIRST_VALUE)).alias(c::CHANGE_ABS),
+        pct_against(col(c::FIRST_VALUE)).alias(c::CHANGE_PCT),
+        when(
+            col(c::YEAR)
+                .gt(lit(first_year))
+                .and(value().gt(lit(0.0)))
+                .and(col(c::FIRST_VALUE).gt(lit(0.0))),
+        )
+        .then(
+            ((value() / col(c::FIRST_VALUE))
+                .pow(lit(1.0) / (col(c::YEAR) - lit(first_year)).cast(DataType::Float64))
+                - lit(1.0))
+                * lit(100.0),
+        )
+        .otherwise(lit(NULL).cast(DataType::Float64))
+        .alias(c::CAGR_PCT),
+        when(col(c::PREV_VALUE).is_null())
+            .then(lit(NULL).cast(DataType::Boolean))
+            .when(col("higher"))
+            .then(value().gt(col(c::PREV_VALUE)))
+            .otherwise(value().lt(col(c::PREV_VALUE)))
+            .alias(c::IMPROVED),
+        // Smaller is better on this scale, whatever the direction.
+        when(col("higher"))
+            .then(-value())
+            .otherwise(value())
+            .alias("badness"),
+    ]))
 }
 
 /// Rank, percentile, median, best, gap and robust z within the peer group of each fact.

@@ -504,7 +504,7 @@ fn winning_facts(
         .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .with_column(col(WINNER).eq(col(SUB)).alias("won"))
         .collect()?;
-    let mut facts = loaded
+    let facts = loaded
         .clone()
         .lazy()
         .filter(col("won"))
@@ -520,11 +520,9 @@ fn winning_facts(
             col(c::SOURCE_SHEET),
             col(c::SOURCE_CELL),
         ])
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-            SortMultipleOptions::default(),
-        )
         .collect()?;
+    let mut facts =
+        frames::sort_by_keys(facts, &[c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR])?;
     // The lineage strings, from the key, only for the facts.
     let file = subs.texts(&facts, SUB, c::SOURCE_FILE, true)?;
     let id = subs.texts(&facts, SUB, c::SUBMISSION_ID, false)?;
