@@ -67,45 +67,51 @@ pub fn scores(
     indicators: &DataFrame,
 ) -> PolarsResult<Scored> {
     let members = members(dim_entity)?;
-    let facts = fact_rows(facts)?;
+    let mut facts = fact_rows(facts)?;
+    if !facts.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
+        // Stable: each entity's rows keep their order.
+        facts.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     let groups = score_groups(plan, &members, &facts);
     let scales = scales(plan, indicators, &members, &groups, &facts)?;
     let mut rows = ScoreRows::default();
     let mut detail = DetailRows::with_capacity(facts.len());
-    // Per entity and year, the usable indicators it reports.
-    let mut by_entity_year: BTreeMap<(EntityKey, i32), Vec<(&str, f64)>> = BTreeMap::new();
-    for (key, code, year, value) in &facts {
-        by_entity_year
-            .entry((*key, *year))
-            .or_default()
-            .push((code, *value));
-    }
-    for ((key, year), values) in &by_entity_year {
-        let group = &groups[key];
-        let usable = scales.get(&(key.0, group.clone()));
-        let weight_all: f64 = usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
-        let mut present = Vec::new();
-        for (code, value) in values {
-            if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
-                present.push((*code, scale.normalise(*value), scale.weight));
+    // Each entity's facts are one run of rows (the facts come sorted; sorted here if not),
+    // and within it, per year, the indicators it reports.
+    let mut by_year: BTreeMap<i32, Vec<(&str, f64)>> = BTreeMap::new();
+    for run in facts.chunk_by(|a, b| a.0 == b.0) {
+        let key = &run[0].0;
+        by_year.clear();
+        for (_, code, year, value) in run {
+            by_year.entry(*year).or_default().push((code, *value));
+        }
+        for (year, values) in &by_year {
+            let group = &groups[key];
+            let usable = scales.get(&(key.0, group.clone()));
+            let weight_all: f64 =
+                usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
+            let mut present = Vec::new();
+            for (code, value) in values {
+                if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
+                    present.push((*code, scale.normalise(*value), scale.weight));
+                }
             }
+            // Detail rows come out in table order, (level, entity) by the runs, the year by the
+            // map and the indicator here, so the million-row frame is never sorted.
+            present.sort_by(|a, b| a.0.cmp(b.0));
+            let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
+            let weighted: f64 = present.iter().map(|(_, n, weight)| n * weight).sum();
+            let completeness = (weight_all > 0.0).then(|| weight_present * 100.0 / weight_all);
+            let score = completeness
+                .filter(|&done| done >= plan.score_min_completeness && weight_present > 0.0)
+                .map(|_| weighted / weight_present);
+            for (code, normalized, weight) in present {
+                detail.push(key, *year, code, normalized, weight, weight_present);
+            }
+            rows.push(key, *year, group, score, completeness);
         }
-        // Detail rows come out in table order, (level, entity, year) by the map and the
-        // indicator here, so the million-row frame is never sorted.
-        present.sort_by(|a, b| a.0.cmp(b.0));
-        let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
-        let weighted: f64 = present.iter().map(|(_, n, weight)| n * weight).sum();
-        let completeness = (weight_all > 0.0).then(|| weight_present * 100.0 / weight_all);
-        let score = completeness
-            .filter(|&done| done >= plan.score_min_completeness && weight_present > 0.0)
-            .map(|_| weighted / weight_present);
-        for (code, normalized, weight) in present {
-            detail.push(key, *year, code, normalized, weight, weight_present);
-        }
-        rows.push(key, *year, group, score, completeness);
     }
     // The million-row intermediates go before the frames are built.
-    drop(by_entity_year);
     drop(facts);
     Ok(Scored {
         scores: rows.frame(plan.first_year())?,
