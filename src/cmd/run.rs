@@ -14,6 +14,7 @@ use crate::domain::SubmissionStatus;
 use crate::exit;
 use crate::pipeline::memo::{Memo, PublishedFrom};
 use crate::pipeline::{self, Cache, Summary};
+use crate::timing::timed;
 use crate::warehouse::{
     self,
     lock::{LockError, WarehouseLock},
@@ -276,7 +277,9 @@ fn build_and_publish(
     marker.phase("reading the inbox");
     let clock = std::time::Instant::now();
     let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
-    let found = match pipeline::discover(&args.inbox, &exclude) {
+    let found = match timed("list the inbox", || {
+        pipeline::discover(&args.inbox, &exclude)
+    }) {
         Ok(found) => found,
         Err(error) => return Outcome::Failed(error.to_string()),
     };
@@ -301,9 +304,11 @@ fn build_and_publish(
             unchanged_since: Some(previous.run_id.clone()),
         };
     }
-    let mut ingested = pipeline::ingest(plan, &found, cache.as_ref(), memo.as_ref(), &progress);
+    let mut ingested = timed("read the files", || {
+        pipeline::ingest(plan, &found, cache.as_ref(), memo.as_ref(), &progress)
+    });
     if let Some(cache) = &cache {
-        ingested.write_cache(cache);
+        timed("write the parse cache", || ingested.write_cache(cache));
     }
     drop(cache);
     let ids: Vec<String> = ingested
