@@ -357,18 +357,11 @@ fn year_rows(frame: &DataFrame) -> PolarsResult<Option<Vec<Vec<IdxSize>>>> {
 
 /// A polars schema with the same names and equivalent types, for empty tables.
 fn polars_schema(schema: &arrow::datatypes::Schema) -> Schema {
-    use arrow::datatypes::DataType as Arrow;
     schema
         .fields()
         .iter()
         .map(|field| {
-            let dtype = match field.data_type() {
-                Arrow::Int64 => DataType::Int64,
-                Arrow::Int32 | Arrow::Date32 => DataType::Int32,
-                Arrow::Float64 => DataType::Float64,
-                Arrow::Boolean => DataType::Boolean,
-                _ => DataType::String,
-            };
+            let dtype = parquet_io::polars_type(field.data_type());
             Field::new(field.name().as_str().into(), dtype)
         })
         .collect()

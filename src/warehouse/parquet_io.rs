@@ -98,6 +98,17 @@ pub fn record_batch(
         .map_err(|error| column_error("(batch)", error))
 }
 
+/// The polars type a column of this Arrow type is converted from (text for any other).
+pub fn polars_type(arrow: &DataType) -> PolarsType {
+    match arrow {
+        DataType::Int64 => PolarsType::Int64,
+        DataType::Int32 | DataType::Date32 => PolarsType::Int32,
+        DataType::Float64 => PolarsType::Float64,
+        DataType::Boolean => PolarsType::Boolean,
+        _ => PolarsType::String,
+    }
+}
+
 /// `frame` with `schema`'s columns, each cast once to the polars type
 /// [`record_batch`] converts from, so converting a slice of rows casts nothing.
 fn conformed(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetError> {
@@ -106,16 +117,9 @@ fn conformed(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetErr
         .iter()
         .map(|field| {
             let name = field.name().as_str();
-            let target = match field.data_type() {
-                DataType::Int64 => PolarsType::Int64,
-                DataType::Int32 | DataType::Date32 => PolarsType::Int32,
-                DataType::Float64 => PolarsType::Float64,
-                DataType::Boolean => PolarsType::Boolean,
-                _ => PolarsType::String,
-            };
             frame
                 .column(name)
-                .and_then(|column| column.cast(&target))
+                .and_then(|column| column.cast(&polars_type(field.data_type())))
                 .map_err(|error| column_error(name, error))
         })
         .collect::<Result<Vec<_>, _>>()?;
