@@ -7,7 +7,7 @@ use super::snapshot::{Snapshot, Table};
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::{Direction, Kind, Level, Severity, SubmissionStatus};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The submitter levels of the roster (the three forms).
 pub const FORM_LEVELS: [&str; 3] = ["enterprise", "park", "city"];
@@ -768,11 +768,20 @@ fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
 
 fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
     let (first, last) = (model.first_year() as i64, model.last_year() as i64);
+    let t = &snapshot.entity_score;
+    let picked: HashSet<(&str, &str)> = (0..t.len())
+        .filter(|&i| t.integer(c::YEAR, i) == Some(last) && t.flag(c::TYPICAL, i) == Some(true))
+        .map(|i| (t.str(c::LEVEL, i), t.str(c::ENTITY_ID, i)))
+        .collect();
+    // The contributions of the picked entities only (a few dozen of the million rows).
     let d = &snapshot.entity_score_detail;
     let mut contributions: HashMap<(String, String), BTreeMap<String, (f64, f64)>> = HashMap::new();
     for i in 0..d.len() {
         let year = d.integer(c::YEAR, i);
         if year != Some(first) && year != Some(last) {
+            continue;
+        }
+        if !picked.contains(&(d.str(c::LEVEL, i), d.str(c::ENTITY_ID, i))) {
             continue;
         }
         let value = d.number(c::CONTRIBUTION, i).unwrap_or(0.0);
@@ -790,7 +799,6 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             slot.0 = value;
         }
     }
-    let t = &snapshot.entity_score;
     let mut first_scores: HashMap<(String, String), f64> = HashMap::new();
     for i in 0..t.len() {
         if t.integer(c::YEAR, i) == Some(first) {
@@ -897,8 +905,14 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
     let cmp = &snapshot.fact_comparison;
     // (level, entity, code) → (value, yoy_pct) at the last year.
     let mut at_last: HashMap<(String, String, String), ValueAndGrowth> = HashMap::new();
+    let (part, whole) = (
+        Level::ProvinceIndustryCity.as_str(),
+        Level::ProvinceIndustry.as_str(),
+    );
     for i in 0..cmp.len() {
-        if cmp.integer(c::YEAR, i) != Some(last) {
+        // Only the province industries and their city parts are looked up here.
+        let level = cmp.str(c::LEVEL, i);
+        if cmp.integer(c::YEAR, i) != Some(last) || (level != part && level != whole) {
             continue;
         }
         at_last.insert(
@@ -910,8 +924,6 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
             (cmp.number(c::VALUE, i), cmp.number(c::YOY_PCT, i)),
         );
     }
-    let part = Level::ProvinceIndustryCity.as_str();
-    let whole = Level::ProvinceIndustry.as_str();
     let mut by_city: BTreeMap<String, Vec<Weakness>> = BTreeMap::new();
     for industry in plan.roster.province_industries() {
         for indicator in model.indicators_of(whole) {
