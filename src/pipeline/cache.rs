@@ -10,11 +10,13 @@
 //! a flipped bit fails its checksum and is logged and re-parsed, never served; a truncated or
 //! foreign pack serves what can be proven sound.
 
+use super::Origin;
 use crate::config::Plan;
 use crate::normalize::{Content, FileResult};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -188,41 +190,57 @@ impl Cache {
         None
     }
 
-    /// Replaces the pack with the entries of `files` that were read as workbooks (`parsed`, in
-    /// the same order). Best effort: a cache that cannot be written only costs time.
-    pub fn write(&self, files: &[FileResult], parsed: &[bool]) {
-        let mut pack = Vec::new();
-        pack.extend_from_slice(PACK_MAGIC);
-        pack.extend_from_slice(&(self.salt.len() as u32).to_le_bytes());
-        pack.extend_from_slice(self.salt.as_bytes());
-        let sealed: Vec<(&str, Vec<u8>)> = files
+    /// Replaces the pack with the entries of `files` that were read as workbooks (per
+    /// `origins`, in the same order). An entry answered from this pack is copied as it is,
+    /// not encoded again (a night with one corrected form encodes one). Best effort: a cache
+    /// that cannot be written only costs time.
+    pub fn write(&self, files: &[FileResult], origins: &[Origin]) {
+        let loaded = self.records.get();
+        let sealed: Vec<(&str, Cow<[u8]>)> = files
             .par_iter()
-            .zip(parsed.par_iter())
-            .filter(|(_, parsed)| **parsed)
-            .filter_map(|(file, _)| {
+            .zip(origins.par_iter())
+            .filter(|(_, origin)| **origin != Origin::NotRead)
+            .filter_map(|(file, origin)| {
+                let id = file.submission_id.as_str();
+                // Answered from the pack: its record was unsealed and checked just now.
+                let kept = loaded.filter(|_| *origin == Origin::Cache);
+                if let Some(record) = kept.and_then(|records| records.get(id)) {
+                    return Some((id, Cow::Borrowed(record.as_slice())));
+                }
                 let entry = EntryRef {
                     file_format: &file.file_format,
                     content: &file.content,
                 };
                 let payload = postcard::to_stdvec(&(&file.submission_id, entry)).ok()?;
-                Some((file.submission_id.as_str(), seal(&payload)))
+                Some((id, Cow::Owned(seal(&payload))))
             })
             .collect();
-        // The same bytes under two paths are one record.
-        let mut written = std::collections::HashSet::new();
-        for (id, record) in &sealed {
-            if written.insert(*id) {
-                pack.extend_from_slice(&(record.len() as u32).to_le_bytes());
-                pack.extend_from_slice(record);
-            }
-        }
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
         let path = self.dir.join(PACK_FILE);
         let staging = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&staging, &pack).is_ok() {
+        // Streamed to the file: the pack is never whole in memory.
+        let written = std::fs::File::create(&staging).and_then(|file| {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+            out.write_all(PACK_MAGIC)?;
+            out.write_all(&(self.salt.len() as u32).to_le_bytes())?;
+            out.write_all(self.salt.as_bytes())?;
+            // The same bytes under two paths are one record.
+            let mut seen = std::collections::HashSet::new();
+            for (id, record) in &sealed {
+                if seen.insert(*id) {
+                    out.write_all(&(record.len() as u32).to_le_bytes())?;
+                    out.write_all(record)?;
+                }
+            }
+            out.flush()
+        });
+        if written.is_ok() {
             let _ = std::fs::rename(&staging, &path);
+        } else {
+            let _ = std::fs::remove_file(&staging);
         }
         remove_old_entries(&self.dir);
     }

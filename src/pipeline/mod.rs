@@ -48,12 +48,7 @@ pub struct Ingested {
 impl Ingested {
     /// Writes the parse cache of this run: every file read as a workbook.
     pub fn write_cache(&self, cache: &Cache) {
-        let parsed: Vec<bool> = self
-            .origins
-            .iter()
-            .map(|origin| *origin != Origin::NotRead)
-            .collect();
-        cache.write(&self.files, &parsed);
+        cache.write(&self.files, &self.origins);
     }
 }
 
