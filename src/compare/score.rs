@@ -85,11 +85,11 @@ pub fn scores(
         for (_, code, year, value) in run {
             by_year.entry(*year).or_default().push((code, *value));
         }
+        // The entity's score group and its usable indicators, the same every year.
+        let group = &groups[key];
+        let usable = scales.get(&(key.0, group.clone()));
+        let weight_all: f64 = usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
         for (year, values) in &by_year {
-            let group = &groups[key];
-            let usable = scales.get(&(key.0, group.clone()));
-            let weight_all: f64 =
-                usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
             let mut present = Vec::new();
             for (code, value) in values {
                 if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
@@ -145,20 +145,14 @@ fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Membe
 
 /// Every fact with a finite value.
 fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<FactRow<'_>>> {
-    let frames::FactColumns {
-        levels,
-        ids,
-        codes,
-        years,
-        values,
-    } = frames::FactColumns::of(facts)?;
+    let columns = frames::FactColumns::of(facts)?;
     Ok((0..facts.height())
         .filter_map(|row| {
-            let value = values.get(row).filter(|value| value.is_finite())?;
+            let value = columns.values.get(row).filter(|value| value.is_finite())?;
             Some((
-                (levels.get(row)?, ids.get(row)?),
-                codes.get(row)?,
-                years.get(row)?,
+                (columns.levels.get(row)?, columns.ids.get(row)?),
+                columns.codes.get(row)?,
+                columns.years.get(row)?,
                 value,
             ))
         })
