@@ -119,6 +119,9 @@ fn save(
     fill: impl FnOnce(&mut Workbook, &mut BTreeSet<String>) -> Result<(), XlsxError>,
 ) -> Result<PathBuf, ReportError> {
     let mut workbook = Workbook::new();
+    // Level 3 of 9 (the default is 6): at 20,000 enterprises the packs are written in about a
+    // quarter less time, and the rank pack is 13 % larger (level 1 would make it 57 % larger).
+    workbook.set_zip_compression_level(3);
     let created = created(model)
         .or_else(|| ExcelDateTime::from_ymd(2000, 1, 1).ok())
         .unwrap_or_default();

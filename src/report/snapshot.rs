@@ -9,8 +9,7 @@
 use crate::domain::columns::{self as c, table};
 use crate::warehouse::parquet_io;
 use arrow::array::{
-    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, RecordBatch,
-    StringArray,
+    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
 };
 use arrow::datatypes::DataType;
 use rayon::prelude::*;
@@ -31,7 +30,7 @@ enum Values {
 #[derive(Debug, Clone, Default)]
 struct Texts {
     distinct: Vec<String>,
-    index: std::collections::HashMap<String, u32>,
+    index: polars::prelude::PlHashMap<String, u32>,
     /// Per row, the position in `distinct`; [`Texts::NULL`] for null.
     rows: Vec<u32>,
 }
@@ -40,8 +39,15 @@ impl Texts {
     const NULL: u32 = u32::MAX;
 
     fn push(&mut self, text: Option<&str>) {
+        // Sorted tables repeat a text over runs of rows: the row before answers most lookups.
+        let previous = self.rows.last().copied().unwrap_or(Self::NULL);
         let at = match text {
             None => Self::NULL,
+            Some(text)
+                if self.distinct.get(previous as usize).map(String::as_str) == Some(text) =>
+            {
+                previous
+            }
             Some(text) => match self.index.get(text) {
                 Some(&at) => at,
                 None => {
@@ -223,28 +229,24 @@ impl Table {
         Ok(table)
     }
 
-    fn append(&mut self, batch: &RecordBatch, year: Option<i64>) -> Result<(), String> {
-        let schema = batch.schema();
-        let n = batch.num_rows();
-        for (index, field) in schema.fields().iter().enumerate() {
-            let array = batch.column(index);
-            let values = column_values(array.as_ref(), field.data_type())
-                .ok_or_else(|| format!("column {} has type {}", field.name(), field.data_type()))?;
-            self.push_column(field.name(), values);
+    /// Adds `rows` rows made of `columns`; a `year` column holding `year` when they lack one.
+    fn append_columns(&mut self, rows: usize, columns: Vec<(String, Values)>, year: Option<i64>) {
+        let has_year = columns.iter().any(|(name, _)| name == c::YEAR);
+        for (name, values) in columns {
+            self.push_column(&name, values);
         }
-        if let (Some(year), false) = (year, schema.fields().iter().any(|f| f.name() == c::YEAR)) {
+        if let (Some(year), false) = (year, has_year) {
             self.push_column(
                 c::YEAR,
-                Values::Integer(std::iter::repeat_n(Some(year), n).collect()),
+                Values::Integer(std::iter::repeat_n(Some(year), rows).collect()),
             );
         }
-        self.rows += n;
+        self.rows += rows;
         // A column some files lack is padded with nulls.
-        let rows = self.rows;
+        let total = self.rows;
         for values in self.columns.values_mut() {
-            pad(values, rows);
+            pad(values, total);
         }
-        Ok(())
     }
 
     fn push_column(&mut self, name: &str, values: Values) {
@@ -294,36 +296,60 @@ fn pad(values: &mut Values, rows: usize) {
     }
 }
 
-fn column_values(array: &dyn Array, data_type: &DataType) -> Option<Values> {
+/// An empty column for values of `data_type` (timestamps and anything else the report does
+/// not read are kept as null integers).
+fn empty_values(data_type: &DataType) -> Values {
+    match data_type {
+        DataType::Utf8 => Values::Text(Texts::default()),
+        DataType::Float64 => Values::Number(Numbers::default()),
+        DataType::Boolean => Values::Flag(Vec::new()),
+        _ => Values::Integer(Integers::default()),
+    }
+}
+
+/// Appends an Arrow array's values to `target`, a column made by [`empty_values`] for the
+/// same type; None when the array is not of that type.
+fn push_array(target: &mut Values, array: &dyn Array, data_type: &DataType) -> Option<()> {
     let any = array.as_any();
-    Some(match data_type {
-        DataType::Utf8 => {
-            let a = any.downcast_ref::<StringArray>()?;
-            Values::Text(a.iter().collect())
+    let integers = |values: &mut Integers, iter: &mut dyn Iterator<Item = Option<i64>>| {
+        values.0.extend(iter.map(|v| v.unwrap_or(Integers::NULL)))
+    };
+    match (target, data_type) {
+        (Values::Text(texts), DataType::Utf8) => {
+            for text in any.downcast_ref::<StringArray>()?.iter() {
+                texts.push(text);
+            }
         }
-        DataType::Float64 => {
-            let a = any.downcast_ref::<Float64Array>()?;
-            Values::Number(a.iter().collect())
+        (Values::Number(numbers), DataType::Float64) => {
+            let values = any.downcast_ref::<Float64Array>()?.iter();
+            numbers.0.extend(values.map(|v| v.unwrap_or(f64::NAN)));
         }
-        DataType::Int64 => {
-            let a = any.downcast_ref::<Int64Array>()?;
-            Values::Integer(a.iter().collect())
+        (Values::Integer(values), DataType::Int64) => {
+            integers(values, &mut any.downcast_ref::<Int64Array>()?.iter())
         }
-        DataType::Int32 => {
-            let a = any.downcast_ref::<Int32Array>()?;
-            Values::Integer(a.iter().map(|v| v.map(i64::from)).collect())
+        (Values::Integer(values), DataType::Int32) => integers(
+            values,
+            &mut any
+                .downcast_ref::<Int32Array>()?
+                .iter()
+                .map(|v| v.map(i64::from)),
+        ),
+        (Values::Integer(values), DataType::Date32) => integers(
+            values,
+            &mut any
+                .downcast_ref::<Date32Array>()?
+                .iter()
+                .map(|v| v.map(i64::from)),
+        ),
+        (Values::Flag(flags), DataType::Boolean) => {
+            flags.extend(any.downcast_ref::<BooleanArray>()?.iter())
         }
-        DataType::Date32 => {
-            let a = any.downcast_ref::<Date32Array>()?;
-            Values::Integer(a.iter().map(|v| v.map(i64::from)).collect())
-        }
-        DataType::Boolean => {
-            let a = any.downcast_ref::<BooleanArray>()?;
-            Values::Flag(a.iter().collect())
-        }
-        // Timestamps and anything else the report does not read.
-        _ => Values::Integer(std::iter::repeat_n(None, array.len()).collect()),
-    })
+        (Values::Integer(values), _) => values
+            .0
+            .extend(std::iter::repeat_n(Integers::NULL, array.len())),
+        _ => return None,
+    }
+    Some(())
 }
 
 /// Every Parquet file under `dir`, sorted, each with the year of a `year=N` folder it sits in.
@@ -381,14 +407,44 @@ fn read_table_columns(
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let batches = parquet_io::read_columns(&path, wanted).map_err(|error| error.to_string())?;
-        for batch in batches {
-            table
-                .append(&batch, year)
-                .map_err(|error| format!("{}: {error}", path.display()))?;
-        }
+        let (rows, columns) =
+            read_file(&path, wanted).map_err(|error| format!("{}: {error}", path.display()))?;
+        table.append_columns(rows, columns, year);
     }
     Ok(table)
+}
+
+/// The columns of one Parquet file that `wanted` accepts, in the file's order, and its row
+/// count. Each column is read and converted on its own rayon task.
+fn read_file(
+    path: &Path,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(usize, Vec<(String, Values)>), String> {
+    let (rows, names) = parquet_io::columns(path).map_err(|error| error.to_string())?;
+    let columns = names
+        .into_par_iter()
+        .filter(|name| wanted(name))
+        .map(|name| {
+            let mut values = None;
+            for batch in parquet_io::read_columns(path, &|field| field == name)
+                .map_err(|error| error.to_string())?
+            {
+                let (Some(field), Some(array)) = (
+                    batch.schema().fields().first().cloned(),
+                    batch.columns().first(),
+                ) else {
+                    continue;
+                };
+                let target = values.get_or_insert_with(|| empty_values(field.data_type()));
+                push_array(target, array.as_ref(), field.data_type())
+                    .ok_or_else(|| format!("column {name} has type {}", field.data_type()))?;
+            }
+            let values =
+                values.unwrap_or_else(|| Values::Integer(Integers(vec![Integers::NULL; rows])));
+            Ok((name, values))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((rows, columns))
 }
 
 /// The tables the report reads.

@@ -234,7 +234,8 @@ fn stage_and_switch(
     let run_id = publication.run_id;
     let write = |table: &str| {
         let frame = publication.tables.get(table).cloned().unwrap_or_default();
-        write_table(&staging.path, table, &frame).map(|files| (table.to_string(), files))
+        crate::timing::timed(table, || write_table(&staging.path, table, &frame))
+            .map(|files| (table.to_string(), files))
     };
     let (first, rest) = c::TABLES.split_at(1);
     let mut tables = first

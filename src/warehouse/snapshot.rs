@@ -116,7 +116,7 @@ pub fn scan(snapshot: &Path, run_id: &str) -> Result<Manifest, WarehouseError> {
             let path = snapshot.join(&relative);
             let bytes = fs::read(&path).map_err(io("read", &path))?;
             files.push(FileEntry {
-                rows: parquet_io::row_count(&path).unwrap_or(0),
+                rows: parquet_io::columns(&path).map_or(0, |(rows, _)| rows as i64),
                 bytes: bytes.len() as u64,
                 sha256: sha256_hex(&bytes),
                 path: relative,
