@@ -11,7 +11,7 @@ use zlbd::cli::{Cli, LogFormat};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    zlbd::timing::return_freed_memory_soon();
+    zlbd::timing::configure_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {

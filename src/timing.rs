@@ -8,6 +8,8 @@ use std::time::Instant;
 pub fn timed<T>(step: &str, work: impl FnOnce() -> T) -> T {
     let clock = Instant::now();
     let out = work();
+    // What the step freed on this thread goes back now, not a purge delay later.
+    collect_here();
     tracing::debug!(
         step,
         seconds = clock.elapsed().as_secs_f64(),
@@ -46,35 +48,73 @@ fn status_mb(field: &str) -> f64 {
 /// only the first few options. A unit test checks it against the option's documented default.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// How long freed memory stays with mimalloc before going back to the OS, in milliseconds.
-/// Measured at 20,000 forms: 0 ms gives the lowest peak but re-faults every reused page
-/// (+2 s of system time); mimalloc's default of 1,000 ms lets each phase's freed frames and
-/// the next phase's new ones add up (1.2 GB peak); 10 ms keeps the peak within 1 % of 0 ms
-/// at about half its system time.
-const PURGE_DELAY_MS: std::os::raw::c_long = 10;
+/// How long freed memory stays with mimalloc before going back to the OS, in milliseconds,
+/// in the steps that hold the run's largest live set (compare: [`at_peak`]). 0 ms would give
+/// the lowest peak but re-faults every reused page; 10 ms keeps the peak within 1 % of that.
+const PEAK_PURGE_DELAY_MS: std::os::raw::c_long = 10;
 
-/// Memory a run frees goes back to the OS within [`PURGE_DELAY_MS`] instead of a second later,
-/// so the peak RSS is what the run holds, not what it held a phase ago. Call before the work
-/// starts. `MIMALLOC_PURGE_DELAY` in the environment (milliseconds) still wins.
-pub fn return_freed_memory_soon() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-        return;
+/// The same for every other step: mimalloc's own default. Memory freed and soon needed again
+/// is reused without a page fault (at 20,000 forms a 10 ms delay everywhere cost a quarter of
+/// a rerun's time in page faults), and what a step freed goes back at its end ([`timed`]).
+const PURGE_DELAY_MS: std::os::raw::c_long = 1000;
+
+/// Whether the run sets the purge delay: not when `MIMALLOC_PURGE_DELAY` is in the
+/// environment, which then wins everywhere.
+fn delay_is_ours() -> bool {
+    std::env::var_os("MIMALLOC_PURGE_DELAY").is_none()
+}
+
+fn set_purge_delay(milliseconds: std::os::raw::c_long) {
+    if delay_is_ours() {
+        // SAFETY: sets one of mimalloc's option values (an atomic store); no memory is touched.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, milliseconds) }
     }
-    // SAFETY: sets one of mimalloc's option values (an atomic store); no memory is touched.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
+}
+
+/// Returns the memory freed so far to the OS, whatever the purge delay: on this thread and
+/// on each of rayon's (a page goes back only once the thread that allocated it collects).
+pub fn return_freed_memory() {
+    rayon::broadcast(|_| collect_here());
+    collect_here();
+}
+
+/// Returns what this thread's heap holds unused to the OS.
+fn collect_here() {
+    // SAFETY: mimalloc frees what it holds unused; live allocations are not touched.
+    unsafe { libmimalloc_sys::mi_collect(true) }
+}
+
+/// Sets the purge delay of the steps outside [`at_peak`]. Call before the work starts.
+pub fn configure_allocator() {
+    set_purge_delay(PURGE_DELAY_MS);
+}
+
+/// Runs `work`, the steps that hold the run's largest live set, with memory going back to the
+/// OS within [`PEAK_PURGE_DELAY_MS`], so what they free between their own frames does not add
+/// up in the peak RSS.
+pub fn at_peak<T>(work: impl FnOnce() -> T) -> T {
+    set_purge_delay(PEAK_PURGE_DELAY_MS);
+    let out = work();
+    set_purge_delay(PURGE_DELAY_MS);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// One test, so no other test changes the option while it reads it.
     #[test]
-    fn the_purge_delay_index_names_the_purge_delay() {
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
-            return; // the environment overrides the default read below
+    fn the_purge_delay_is_mimallocs_default_outside_the_peak_and_short_inside() {
+        if !delay_is_ours() {
+            return; // the environment overrides the values read below
         }
         // SAFETY: reads an option value.
-        let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(delay, 1000, "mimalloc v3's purge_delay defaults to 1000 ms");
+        let delay = || unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+        assert_eq!(delay(), 1000, "mimalloc v3's purge_delay defaults to 1000 ms");
+        configure_allocator();
+        assert_eq!(delay(), PURGE_DELAY_MS);
+        assert_eq!(at_peak(delay), PEAK_PURGE_DELAY_MS);
+        assert_eq!(delay(), PURGE_DELAY_MS);
     }
 }

@@ -376,6 +376,7 @@ fn build_and_publish(
     // The report reads the published snapshot back: the run's own tables are freed first, so
     // their memory and the report's are never held at once.
     drop(built);
+    crate::timing::return_freed_memory();
     match published {
         Ok(published) => {
             info!(

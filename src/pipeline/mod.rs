@@ -264,13 +264,15 @@ pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineErr
         .filter_map(|finding| Some((finding.level.clone()?, finding.entity_id.clone()?)))
         .collect();
     let compared = timed("compare", || {
-        compare::compare(
-            plan,
-            // Moved: `compared.facts` holds them (with the derived ones) from here on.
-            std::mem::take(&mut normalized.facts),
-            &normalized.entities,
-            &error_entities,
-        )
+        crate::timing::at_peak(|| {
+            compare::compare(
+                plan,
+                // Moved: `compared.facts` holds them (with the derived ones) from here on.
+                std::mem::take(&mut normalized.facts),
+                &normalized.entities,
+                &error_entities,
+            )
+        })
     })?;
     let mut findings = normalized.findings.clone();
     findings.extend(compared.findings.iter().cloned());
