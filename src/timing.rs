@@ -111,7 +111,11 @@ mod tests {
         }
         // SAFETY: reads an option value.
         let delay = || unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(delay(), 1000, "mimalloc v3's purge_delay defaults to 1000 ms");
+        assert_eq!(
+            delay(),
+            1000,
+            "mimalloc v3's purge_delay defaults to 1000 ms"
+        );
         configure_allocator();
         assert_eq!(delay(), PURGE_DELAY_MS);
         assert_eq!(at_peak(delay), PEAK_PURGE_DELAY_MS);

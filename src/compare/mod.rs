@@ -222,8 +222,10 @@ fn comparison(
     dim_entity: &DataFrame,
     indicators: &DataFrame,
 ) -> PolarsResult<DataFrame> {
-    let frame = over_time(plan, facts, dim_entity, indicators)?;
-    let frame = peer_standing(frame)?
+    let mut frame = over_time(plan, facts, dim_entity, indicators)?.collect()?;
+    let (peers, groups) = peer_keys(&frame)?;
+    frame.with_column(Column::new(PEERS.into(), peers.clone()))?;
+    let frame = peer_standing(frame.lazy())?
         .select(
             [
                 c::LEVEL,
@@ -252,7 +254,37 @@ fn comparison(
             .map(col),
         )
         .collect()?;
-    robust::with_robust_z(plan, frame)
+    robust::with_robust_z(plan, frame, &peers, groups)
+}
+
+/// The internal column numbering each row's peers: one number per (level, peer group,
+/// indicator, year), so the window expressions and the robust z group on one integer instead
+/// of four texts.
+const PEERS: &str = "peers";
+
+/// Each row's peers as a number (first seen, first numbered), and how many numbers there are.
+fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
+    let text = |name: &str| frame.column(name).and_then(|column| column.str().cloned());
+    let (levels, groups, codes) = (
+        text(c::LEVEL)?,
+        text(c::PEER_GROUP)?,
+        text(c::INDICATOR_CODE)?,
+    );
+    let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let years = years.i32()?;
+    let mut numbers: PlHashMap<(Option<&str>, Option<&str>, Option<&str>, Option<i32>), u32> =
+        PlHashMap::default();
+    let keys = levels
+        .iter()
+        .zip(groups.iter())
+        .zip(codes.iter())
+        .zip(years.iter())
+        .map(|(((level, group), code), year)| {
+            let next = numbers.len() as u32;
+            *numbers.entry((level, group, code, year)).or_insert(next)
+        })
+        .collect();
+    Ok((keys, numbers.len()))
 }
 
 /// Per fact: the previous comparison year's value and the first one's.
@@ -387,12 +419,7 @@ fn over_time(
 /// Rank, percentile, median, best, gap and robust z within the peer group of each fact.
 fn peer_standing(frame: LazyFrame) -> PolarsResult<LazyFrame> {
     let value = || col(c::VALUE);
-    let group = [
-        col(c::LEVEL),
-        col(c::PEER_GROUP),
-        col(c::INDICATOR_CODE),
-        col(c::YEAR),
-    ];
+    let group = [col(PEERS)];
     Ok(frame
         .with_columns([
             value()

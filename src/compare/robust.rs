@@ -8,7 +8,6 @@ use crate::domain::columns as c;
 use crate::domain::Kind;
 use crate::frames;
 use polars::prelude::*;
-use std::collections::BTreeMap;
 
 /// Fewest peer values a robust z needs.
 const MIN_PEERS: usize = 5;
@@ -24,22 +23,23 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// Replaces the frame's `robust_z` and `anomaly` columns with their values.
-pub(super) fn with_robust_z(plan: &Plan, mut frame: DataFrame) -> PolarsResult<DataFrame> {
-    let text = |name: &str| frames::strings(&frame, name);
-    let (levels, groups, codes) = (
-        text(c::LEVEL)?,
-        text(c::PEER_GROUP)?,
-        text(c::INDICATOR_CODE)?,
-    );
-    let years = frames::integers(&frame, c::YEAR)?;
+/// Replaces the frame's `robust_z` and `anomaly` columns with their values. `peers` numbers
+/// each row's peer group, indicator and year (`groups` numbers in all).
+pub(super) fn with_robust_z(
+    plan: &Plan,
+    mut frame: DataFrame,
+    peers: &[u32],
+    groups: usize,
+) -> PolarsResult<DataFrame> {
+    let codes = frame.column(c::INDICATOR_CODE)?.str()?.clone();
     let values = frames::floats(&frame, c::VALUE)?;
     // The value each row is judged on: ln(v) for amounts (none for v ≤ 0), else v.
-    let basis: Vec<Option<f64>> = (0..frame.height())
-        .map(|row| {
-            let value = values[row].filter(|value| value.is_finite())?;
-            let amount = codes[row]
-                .as_deref()
+    let basis: Vec<Option<f64>> = codes
+        .iter()
+        .zip(&values)
+        .map(|(code, value)| {
+            let value = value.filter(|value| value.is_finite())?;
+            let amount = code
                 .and_then(|code| plan.catalog.get(code))
                 .is_some_and(|indicator| indicator.kind == Kind::Amount);
             match amount {
@@ -49,15 +49,14 @@ pub(super) fn with_robust_z(plan: &Plan, mut frame: DataFrame) -> PolarsResult<D
             }
         })
         .collect();
-    let mut members: BTreeMap<_, Vec<usize>> = BTreeMap::new();
-    for row in 0..frame.height() {
-        if basis[row].is_some() {
-            let key = (&levels[row], &groups[row], &codes[row], years[row]);
-            members.entry(key).or_default().push(row);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for (row, (basis, &peers)) in basis.iter().zip(peers).enumerate() {
+        if let (Some(_), Some(rows)) = (basis, members.get_mut(peers as usize)) {
+            rows.push(row);
         }
     }
     let mut z = vec![None; frame.height()];
-    for rows in members.values().filter(|rows| rows.len() >= MIN_PEERS) {
+    for rows in members.iter().filter(|rows| rows.len() >= MIN_PEERS) {
         let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
         sample.sort_by(f64::total_cmp);
         let center = median(&sample);
