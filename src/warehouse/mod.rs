@@ -320,6 +320,7 @@ fn write_table(
     let relative = format!("{table}/part-0.parquet");
     let path = staging.join(&relative);
     let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;
+    let frame = writer.conform(&frame).map_err(table_error)?;
     match year_rows(&frame).map_err(frame_error)? {
         None => writer.write_group(&frame, None).map_err(table_error)?,
         Some(groups) => {
