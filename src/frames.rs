@@ -181,11 +181,11 @@ fn text_ranks(texts: &StringChunked) -> Vec<Option<u32>> {
     let mut distinct: Vec<&str> = texts
         .iter()
         .flatten()
-        .collect::<std::collections::HashSet<&str>>()
+        .collect::<PlHashSet<&str>>()
         .into_iter()
         .collect();
     distinct.sort_unstable();
-    let rank: std::collections::HashMap<&str, u32> = distinct
+    let rank: PlHashMap<&str, u32> = distinct
         .into_iter()
         .enumerate()
         .map(|(rank, text)| (text, rank as u32))

@@ -21,7 +21,7 @@ use crate::timing::timed;
 use compact_str::CompactString;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use value::{Outcome, Place};
 
 /// One classified indicator cell.
@@ -119,7 +119,7 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
 /// `not_above` bound, or a rate that disagrees with its numerator / denominator (beyond the
 /// tolerance). Runs in the per-file workers, so its findings are cached with the file.
 fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
-    let mut values: HashMap<(Level, &str, i32, &str), f64> = HashMap::new();
+    let mut values: PlHashMap<(Level, &str, i32, &str), f64> = PlHashMap::new();
     for cell in cells {
         if let Outcome::Value(value) = cell.outcome {
             values.insert(
@@ -278,10 +278,10 @@ struct Ranking {
 
 /// Same bytes under two paths: per submission id, the (modification time, path) of the copy
 /// that carries it, the earliest modified (then smallest path). Other paths are duplicates.
-type Carriers = HashMap<String, (i64, String)>;
+type Carriers = PlHashMap<String, (i64, String)>;
 
 fn carriers(files: &[FileResult]) -> Carriers {
-    let mut carrier: Carriers = HashMap::new();
+    let mut carrier: Carriers = PlHashMap::new();
     for file in files
         .iter()
         .filter(|file| !matches!(file.content, Content::Ignored { .. }))
@@ -322,7 +322,7 @@ struct Gathered {
 struct Subs {
     ids: Vec<String>,
     files: Vec<String>,
-    by_id: HashMap<String, u32>,
+    by_id: PlHashMap<String, u32>,
     /// Per key, the rank of its file name among all (the last tie-break between submissions).
     file_ranks: Vec<u32>,
 }
@@ -823,7 +823,7 @@ fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
 
 /// The per-submission results of [`combine`]'s group-by.
 struct CountsBySubmission {
-    rows: HashMap<String, Counts>,
+    rows: PlHashMap<String, Counts>,
 }
 
 #[derive(Default, Clone)]
@@ -861,7 +861,7 @@ impl CountsBySubmission {
             .iter()
             .map(|sub| sub.and_then(|sub| subs.id(sub)).map(str::to_string))
             .collect();
-        let mut rows = HashMap::new();
+        let mut rows = PlHashMap::new();
         for (index, sub) in ids.iter().enumerate() {
             let Some(id) = sub.and_then(|sub| subs.id(sub)) else {
                 continue;
@@ -886,7 +886,7 @@ fn submissions_frame(
     files: &[FileResult],
     counts: &CountsBySubmission,
     is_duplicate: &dyn Fn(&FileResult) -> bool,
-    carrier: &HashMap<String, (i64, String)>,
+    carrier: &PlHashMap<String, (i64, String)>,
 ) -> PolarsResult<DataFrame> {
     let mut rows = SubmissionColumns::default();
     for file in files {
