@@ -8,10 +8,8 @@
 
 use crate::domain::columns::{self as c, table};
 use crate::warehouse::parquet_io;
-use arrow::array::{
-    Array, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, StringArray,
-};
-use arrow::datatypes::DataType;
+use arrow::array::{Array, BooleanArray, Float64Array, PrimitiveArray, StringArray};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Date32Type, Int32Type, Int64Type};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -311,9 +309,6 @@ fn empty_values(data_type: &DataType) -> Values {
 /// same type; None when the array is not of that type.
 fn push_array(target: &mut Values, array: &dyn Array, data_type: &DataType) -> Option<()> {
     let any = array.as_any();
-    let integers = |values: &mut Integers, iter: &mut dyn Iterator<Item = Option<i64>>| {
-        values.0.extend(iter.map(|v| v.unwrap_or(Integers::NULL)))
-    };
     match (target, data_type) {
         (Values::Text(texts), DataType::Utf8) => {
             for text in any.downcast_ref::<StringArray>()?.iter() {
@@ -324,23 +319,9 @@ fn push_array(target: &mut Values, array: &dyn Array, data_type: &DataType) -> O
             let values = any.downcast_ref::<Float64Array>()?.iter();
             numbers.0.extend(values.map(|v| v.unwrap_or(f64::NAN)));
         }
-        (Values::Integer(values), DataType::Int64) => {
-            integers(values, &mut any.downcast_ref::<Int64Array>()?.iter())
-        }
-        (Values::Integer(values), DataType::Int32) => integers(
-            values,
-            &mut any
-                .downcast_ref::<Int32Array>()?
-                .iter()
-                .map(|v| v.map(i64::from)),
-        ),
-        (Values::Integer(values), DataType::Date32) => integers(
-            values,
-            &mut any
-                .downcast_ref::<Date32Array>()?
-                .iter()
-                .map(|v| v.map(i64::from)),
-        ),
+        (Values::Integer(values), DataType::Int64) => push_integers::<Int64Type>(values, array)?,
+        (Values::Integer(values), DataType::Int32) => push_integers::<Int32Type>(values, array)?,
+        (Values::Integer(values), DataType::Date32) => push_integers::<Date32Type>(values, array)?,
         (Values::Flag(flags), DataType::Boolean) => {
             flags.extend(any.downcast_ref::<BooleanArray>()?.iter())
         }
@@ -349,6 +330,17 @@ fn push_array(target: &mut Values, array: &dyn Array, data_type: &DataType) -> O
             .extend(std::iter::repeat_n(Integers::NULL, array.len())),
         _ => return None,
     }
+    Some(())
+}
+
+/// Appends an Arrow integer (or date) array's values to `target`; None for another type.
+fn push_integers<T: ArrowPrimitiveType>(target: &mut Integers, array: &dyn Array) -> Option<()>
+where
+    T::Native: Into<i64>,
+{
+    let values = array.as_any().downcast_ref::<PrimitiveArray<T>>()?;
+    let values = values.iter().map(|v| v.map_or(Integers::NULL, Into::into));
+    target.0.extend(values);
     Some(())
 }
 
