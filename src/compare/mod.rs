@@ -262,6 +262,14 @@ fn comparison(
 /// of four texts.
 const PEERS: &str = "peers";
 
+/// (level, peer group, indicator, year), borrowed from the frame.
+type PeerKey<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i32>,
+);
+
 /// Each row's peers as a number (first seen, first numbered), and how many numbers there are.
 fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     let text = |name: &str| frame.column(name).and_then(|column| column.str().cloned());
@@ -272,8 +280,7 @@ fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     );
     let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
     let years = years.i32()?;
-    let mut numbers: PlHashMap<(Option<&str>, Option<&str>, Option<&str>, Option<i32>), u32> =
-        PlHashMap::default();
+    let mut numbers: PlHashMap<PeerKey, u32> = PlHashMap::default();
     let keys = levels
         .iter()
         .zip(groups.iter())
