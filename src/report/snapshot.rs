@@ -412,27 +412,23 @@ fn read_file(
     path: &Path,
     wanted: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<(usize, Vec<(String, Values)>), String> {
-    let (rows, names) = parquet_io::columns(path).map_err(|error| error.to_string())?;
-    let columns = names
+    let (rows, fields) = parquet_io::columns(path).map_err(|error| error.to_string())?;
+    let columns = fields
         .into_par_iter()
-        .filter(|name| wanted(name))
-        .map(|name| {
-            let mut values = None;
-            for batch in parquet_io::read_columns(path, &|field| field == name)
+        .filter(|field| wanted(field.name()))
+        .map(|field| {
+            let name = field.name().to_string();
+            let mut values = empty_values(field.data_type());
+            for batch in parquet_io::read_columns(path, &|column| column == name)
                 .map_err(|error| error.to_string())?
             {
-                let (Some(field), Some(array)) = (
-                    batch.schema().fields().first().cloned(),
-                    batch.columns().first(),
-                ) else {
-                    continue;
-                };
-                let target = values.get_or_insert_with(|| empty_values(field.data_type()));
-                push_array(target, array.as_ref(), field.data_type())
-                    .ok_or_else(|| format!("column {name} has type {}", field.data_type()))?;
+                for array in batch.columns() {
+                    push_array(&mut values, array.as_ref(), array.data_type())
+                        .ok_or_else(|| format!("column {name} has type {}", array.data_type()))?;
+                }
             }
-            let values =
-                values.unwrap_or_else(|| Values::Integer(Integers(vec![Integers::NULL; rows])));
+            // Null-padded to the file's rows (an empty file gives an empty column of its type).
+            pad(&mut values, rows);
             Ok((name, values))
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -498,5 +494,50 @@ impl Snapshot {
             rejects: next(),
             roster_status: next(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch};
+    use arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    fn batch(names: Vec<Option<&str>>, counts: Vec<Option<i64>>) -> RecordBatch {
+        let schema = Schema::new(vec![
+            Field::new(c::ENTITY_ID, DataType::Utf8, true),
+            Field::new(c::PEER_N, DataType::Int64, true),
+        ]);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(names)),
+            Arc::new(Int64Array::from(counts)),
+        ];
+        RecordBatch::try_new(Arc::new(schema), columns).unwrap()
+    }
+
+    /// A table of several files (hive-style year folders): an empty file adds columns of its
+    /// own types and no rows, so the texts of the files after it are kept, and each file's
+    /// year comes from its folder.
+    #[test]
+    fn a_table_reads_back_across_files_an_empty_one_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        for (year, rows) in [
+            ("year=2019", batch(vec![], vec![])),
+            ("year=2020", batch(vec![Some("E1"), None], vec![Some(3), None])),
+            ("year=2021", batch(vec![Some("E2")], vec![Some(4)])),
+        ] {
+            std::fs::create_dir_all(table.join(year)).unwrap();
+            parquet_io::write(&table.join(year).join("part-0.parquet"), &rows).unwrap();
+        }
+        let read = read_table(dir.path(), "t").unwrap();
+        assert_eq!(read.len(), 3);
+        let ids: Vec<Option<&str>> = (0..3).map(|row| read.text(c::ENTITY_ID, row)).collect();
+        assert_eq!(ids, vec![Some("E1"), None, Some("E2")]);
+        let counts: Vec<Option<i64>> = (0..3).map(|row| read.integer(c::PEER_N, row)).collect();
+        assert_eq!(counts, vec![Some(3), None, Some(4)]);
+        let years: Vec<Option<i64>> = (0..3).map(|row| read.integer(c::YEAR, row)).collect();
+        assert_eq!(years, vec![Some(2020), Some(2020), Some(2021)]);
     }
 }

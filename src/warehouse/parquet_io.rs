@@ -375,20 +375,14 @@ impl Writer {
     }
 }
 
-/// A Parquet file's row count and top-level column names, from its footer.
-pub fn columns(path: &Path) -> Result<(usize, Vec<String>), ParquetError> {
+/// A Parquet file's row count and top-level columns (as Arrow fields), from its footer.
+pub fn columns(path: &Path) -> Result<(usize, Vec<Arc<Field>>), ParquetError> {
     let fail = |error: &dyn std::fmt::Display| write_error(&path.display().to_string(), error);
     let file = File::open(path).map_err(|error| fail(&error))?;
     let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|error| fail(&error))?;
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    let names = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|field| field.name().to_string())
-        .collect();
-    Ok((rows, names))
+    Ok((rows, builder.schema().fields().iter().cloned().collect()))
 }
 
 /// Reads every batch of a Parquet file (used for runs.parquet and by tests).
