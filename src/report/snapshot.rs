@@ -525,7 +525,10 @@ mod tests {
         let table = dir.path().join("t");
         for (year, rows) in [
             ("year=2019", batch(vec![], vec![])),
-            ("year=2020", batch(vec![Some("E1"), None], vec![Some(3), None])),
+            (
+                "year=2020",
+                batch(vec![Some("E1"), None], vec![Some(3), None]),
+            ),
             ("year=2021", batch(vec![Some("E2")], vec![Some(4)])),
         ] {
             std::fs::create_dir_all(table.join(year)).unwrap();

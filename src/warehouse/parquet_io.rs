@@ -323,10 +323,12 @@ impl Writer {
     }
 
     fn write_row_group(&mut self, frame: &DataFrame, rows: &Rows) -> Result<(), ParquetError> {
+        let path = &self.path;
+        let fail = |error: &dyn std::fmt::Display| write_error(path, error);
         let writers = self
             .columns
             .create_column_writers(self.file.flushed_row_groups().len())
-            .map_err(|error| write_error(&self.path, &error))?;
+            .map_err(|error| fail(&error))?;
         let chunks = writers
             .into_par_iter()
             .zip(self.schema.fields().par_iter())
@@ -334,31 +336,20 @@ impl Writer {
                 for start in (0..rows.len()).step_by(SLICE_ROWS) {
                     let slice = rows.part(start, (start + SLICE_ROWS).min(rows.len()));
                     let array = column_array(frame, field, &slice)?;
-                    for leaf in compute_leaves(field, &array)
-                        .map_err(|error| write_error(&self.path, &error))?
-                    {
-                        writer
-                            .write(&leaf)
-                            .map_err(|error| write_error(&self.path, &error))?;
+                    for leaf in compute_leaves(field, &array).map_err(|error| fail(&error))? {
+                        writer.write(&leaf).map_err(|error| fail(&error))?;
                     }
                 }
-                writer
-                    .close()
-                    .map_err(|error| write_error(&self.path, &error))
+                writer.close().map_err(|error| fail(&error))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut group = self
-            .file
-            .next_row_group()
-            .map_err(|error| write_error(&self.path, &error))?;
+        let mut group = self.file.next_row_group().map_err(|error| fail(&error))?;
         for chunk in chunks {
             chunk
                 .append_to_row_group(&mut group)
-                .map_err(|error| write_error(&self.path, &error))?;
+                .map_err(|error| fail(&error))?;
         }
-        group
-            .close()
-            .map_err(|error| write_error(&self.path, &error))?;
+        group.close().map_err(|error| fail(&error))?;
         Ok(())
     }
 
