@@ -638,18 +638,24 @@ pub type ValuesByYear = HashMap<(String, String, String), BTreeMap<i32, f64>>;
 /// The facts of `levels` (a few levels, never the whole table): their values per year.
 pub fn facts(table: &Table, levels: &[&str]) -> ValuesByYear {
     let mut out: HashMap<(String, String, String), BTreeMap<i32, f64>> = HashMap::new();
+    let (level_of, years, values) = (
+        table.column(c::LEVEL),
+        table.column(c::YEAR),
+        table.column(c::VALUE),
+    );
+    let (ids, codes) = (table.column(c::ENTITY_ID), table.column(c::INDICATOR_CODE));
     for i in 0..table.len() {
-        if !levels.contains(&table.str(c::LEVEL, i)) {
+        let level = level_of.str(i);
+        if !levels.contains(&level) {
             continue;
         }
-        let (Some(year), Some(value)) = (table.integer(c::YEAR, i), table.number(c::VALUE, i))
-        else {
+        let (Some(year), Some(value)) = (years.integer(i), values.number(i)) else {
             continue;
         };
         out.entry((
-            table.str(c::LEVEL, i).to_string(),
-            table.str(c::ENTITY_ID, i).to_string(),
-            table.str(c::INDICATOR_CODE, i).to_string(),
+            level.to_string(),
+            ids.str(i).to_string(),
+            codes.str(i).to_string(),
         ))
         .or_default()
         .insert(year as i32, value);
@@ -776,20 +782,23 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
     // The contributions of the picked entities only (a few dozen of the million rows).
     let d = &snapshot.entity_score_detail;
     let mut contributions: HashMap<(String, String), BTreeMap<String, (f64, f64)>> = HashMap::new();
+    let (years, levels, ids) = (
+        d.column(c::YEAR),
+        d.column(c::LEVEL),
+        d.column(c::ENTITY_ID),
+    );
     for i in 0..d.len() {
-        let year = d.integer(c::YEAR, i);
+        let year = years.integer(i);
         if year != Some(first) && year != Some(last) {
             continue;
         }
-        if !picked.contains(&(d.str(c::LEVEL, i), d.str(c::ENTITY_ID, i))) {
+        let (level, id) = (levels.str(i), ids.str(i));
+        if !picked.contains(&(level, id)) {
             continue;
         }
         let value = d.number(c::CONTRIBUTION, i).unwrap_or(0.0);
         let slot = contributions
-            .entry((
-                d.str(c::LEVEL, i).to_string(),
-                d.str(c::ENTITY_ID, i).to_string(),
-            ))
+            .entry((level.to_string(), id.to_string()))
             .or_default()
             .entry(d.str(c::INDICATOR_CODE, i).to_string())
             .or_insert((0.0, 0.0));
@@ -909,15 +918,16 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
         Level::ProvinceIndustryCity.as_str(),
         Level::ProvinceIndustry.as_str(),
     );
+    let (levels, years) = (cmp.column(c::LEVEL), cmp.column(c::YEAR));
     for i in 0..cmp.len() {
         // Only the province industries and their city parts are looked up here.
-        let level = cmp.str(c::LEVEL, i);
-        if cmp.integer(c::YEAR, i) != Some(last) || (level != part && level != whole) {
+        let level = levels.str(i);
+        if years.integer(i) != Some(last) || (level != part && level != whole) {
             continue;
         }
         at_last.insert(
             (
-                cmp.str(c::LEVEL, i).to_string(),
+                level.to_string(),
                 cmp.str(c::ENTITY_ID, i).to_string(),
                 cmp.str(c::INDICATOR_CODE, i).to_string(),
             ),

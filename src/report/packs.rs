@@ -4,12 +4,14 @@
 //! industries. They render the same [`Model`] as the page, so the numbers agree.
 
 use super::html::group_label;
-use super::model::{self, level_zh, Model, Standing, ValuesByYear};
+use super::model::{self, level_zh, Model, RankGroup, Standing, ValuesByYear};
 use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::Level;
+use crate::timing::timed;
+use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::collections::{BTreeSet, HashMap};
@@ -60,7 +62,7 @@ fn number(value: Option<f64>) -> Cell {
     Cell::Number(value.filter(|v| v.is_finite()))
 }
 
-/// Writes a header and rows into a new sheet, with a frozen header and an autofilter.
+/// Writes a header and rows into a new sheet of `workbook` (see [`sheet`]).
 fn table(
     workbook: &mut Workbook,
     used: &mut BTreeSet<String>,
@@ -68,10 +70,18 @@ fn table(
     headers: &[String],
     rows: &[Vec<Cell>],
 ) -> Result<(), XlsxError> {
+    let mut sheet = sheet(headers, rows)?;
+    sheet.set_name(sheet_name(used, name))?;
+    workbook.push_worksheet(sheet);
+    Ok(())
+}
+
+/// A sheet of a header and rows, with a frozen header and an autofilter. A sheet is made
+/// apart from its workbook, so the sheets of one workbook can be filled side by side.
+fn sheet(headers: &[String], rows: &[Vec<Cell>]) -> Result<Worksheet, XlsxError> {
     let bold = Format::new().set_bold().set_background_color("F3F6FA");
     let decimals = Format::new().set_num_format("0.00");
-    let sheet: &mut Worksheet = workbook.add_worksheet();
-    sheet.set_name(sheet_name(used, name))?;
+    let mut sheet = Worksheet::new();
     for (col, header) in headers.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, header, &bold)?;
         let width = header.chars().count().clamp(6, 30) as f64 * 2.0 + 2.0;
@@ -100,7 +110,7 @@ fn table(
     if !headers.is_empty() {
         sheet.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
     }
-    Ok(())
+    Ok(sheet)
 }
 
 /// The workbook's creation time: the snapshot's own (from its run id), so the same snapshot
@@ -146,28 +156,27 @@ fn headers(list: &[&str]) -> Vec<String> {
 }
 
 /// Last-year comparison rows: (level, entity, code) → (value, rank, peer_n).
-type AtLast<'a> = HashMap<(&'a str, &'a str, &'a str), (Option<f64>, Option<i64>, Option<i64>)>;
+type AtLast<'a> = PlHashMap<(&'a str, &'a str, &'a str), (Option<f64>, Option<i64>, Option<i64>)>;
 
 fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
     let t = &snapshot.fact_comparison;
-    let mut out = HashMap::new();
-    for i in 0..t.len() {
-        if t.integer(c::YEAR, i) != Some(year as i64) {
-            continue;
-        }
-        out.insert(
-            (
-                t.str(c::LEVEL, i),
-                t.str(c::ENTITY_ID, i),
-                t.str(c::INDICATOR_CODE, i),
-            ),
-            (
-                t.number(c::VALUE, i),
-                t.integer(c::RANK, i),
-                t.integer(c::PEER_N, i),
-            ),
-        );
-    }
+    let (years, levels, ids, codes) = (
+        t.column(c::YEAR),
+        t.column(c::LEVEL),
+        t.column(c::ENTITY_ID),
+        t.column(c::INDICATOR_CODE),
+    );
+    let (values, ranks, peers) = (t.column(c::VALUE), t.column(c::RANK), t.column(c::PEER_N));
+    let rows: Vec<usize> = (0..t.len())
+        .filter(|&i| years.integer(i) == Some(year as i64))
+        .collect();
+    let mut out = AtLast::with_capacity_and_hasher(rows.len(), Default::default());
+    out.extend(rows.into_iter().map(|i| {
+        (
+            (levels.str(i), ids.str(i), codes.str(i)),
+            (values.number(i), ranks.integer(i), peers.integer(i)),
+        )
+    }));
     out
 }
 
@@ -213,7 +222,9 @@ pub fn write_packs(
         Level::ProvinceIndustry.as_str(),
     ];
     let facts = model::facts(&snapshot.fact_indicator, &industries);
-    let last = at_last(snapshot, model.last_year());
+    let last = timed("report: last-year ranks", || {
+        at_last(snapshot, model.last_year())
+    });
     let scores = scores(snapshot, model.last_year());
     let mut used_files = BTreeSet::new();
     let mut packs = vec![Pack::Typical, Pack::Rank, Pack::Roster];
@@ -293,54 +304,28 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
 
 fn rank_pack(out: &Path, model: &Model, last: &AtLast) -> Result<PathBuf, ReportError> {
     save(out.join("比对排名.xlsx"), model, |workbook, used| {
-        for group in &model.ranks {
-            let indicators = model.indicators_of(&group.level);
-            let mut head = headers(&[
-                "排名",
-                "名称",
-                "代码",
-                "地市",
-                "综合得分",
-                "完整度(%)",
-                "得分变化",
-                "典型示范",
-            ]);
-            for indicator in &indicators {
-                head.push(format!("{}({})", indicator.name, indicator.unit));
-                head.push(format!("{}排名", indicator.name));
-            }
-            let rows: Vec<Vec<Cell>> = group
-                .rows
-                .iter()
-                .map(|row| {
-                    let mut cells = vec![
-                        number(row.rank.map(|r| r as f64)),
-                        text(&row.name),
-                        text(&row.entity_id),
-                        text(&row.city_name),
-                        number(row.score),
-                        number(row.completeness),
-                        number(row.score_change),
-                        text(if row.typical { "是" } else { "" }),
-                    ];
-                    for indicator in &indicators {
-                        let found = last.get(&(
-                            group.level.as_str(),
-                            row.entity_id.as_str(),
-                            indicator.code.as_str(),
-                        ));
-                        cells.push(number(found.and_then(|f| f.0)));
-                        cells.push(text(
-                            found
-                                .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
-                                .unwrap_or_default(),
-                        ));
-                    }
-                    cells
-                })
-                .collect();
-            let name = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
-            table(workbook, used, &name, &head, &rows)?;
+        // Named in order (a name taken is not given twice), then filled side by side: the
+        // rank pack holds most of the report's cells.
+        let names: Vec<String> = model
+            .ranks
+            .iter()
+            .map(|group| {
+                let wanted = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
+                sheet_name(used, &wanted)
+            })
+            .collect();
+        let sheets: Vec<Worksheet> = model
+            .ranks
+            .par_iter()
+            .zip(names)
+            .map(|(group, name)| {
+                let mut sheet = rank_sheet(model, group, last)?;
+                sheet.set_name(name)?;
+                Ok(sheet)
+            })
+            .collect::<Result<_, XlsxError>>()?;
+        for sheet in sheets {
+            workbook.push_worksheet(sheet);
         }
         if model.ranks.is_empty() {
             table(
@@ -353,6 +338,56 @@ fn rank_pack(out: &Path, model: &Model, last: &AtLast) -> Result<PathBuf, Report
         }
         Ok(())
     })
+}
+
+/// One peer group's ranks: an entity a row, its score and each indicator's value and rank.
+fn rank_sheet(model: &Model, group: &RankGroup, last: &AtLast) -> Result<Worksheet, XlsxError> {
+    let indicators = model.indicators_of(&group.level);
+    let mut head = headers(&[
+        "排名",
+        "名称",
+        "代码",
+        "地市",
+        "综合得分",
+        "完整度(%)",
+        "得分变化",
+        "典型示范",
+    ]);
+    for indicator in &indicators {
+        head.push(format!("{}({})", indicator.name, indicator.unit));
+        head.push(format!("{}排名", indicator.name));
+    }
+    let rows: Vec<Vec<Cell>> = group
+        .rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![
+                number(row.rank.map(|r| r as f64)),
+                text(&row.name),
+                text(&row.entity_id),
+                text(&row.city_name),
+                number(row.score),
+                number(row.completeness),
+                number(row.score_change),
+                text(if row.typical { "是" } else { "" }),
+            ];
+            for indicator in &indicators {
+                let found = last.get(&(
+                    group.level.as_str(),
+                    row.entity_id.as_str(),
+                    indicator.code.as_str(),
+                ));
+                cells.push(number(found.and_then(|f| f.0)));
+                cells.push(text(
+                    found
+                        .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
+                        .unwrap_or_default(),
+                ));
+            }
+            cells
+        })
+        .collect();
+    sheet(&head, &rows)
 }
 
 fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {

@@ -159,47 +159,78 @@ pub struct Table {
     columns: BTreeMap<String, Values>,
 }
 
-impl Table {
-    #[allow(clippy::len_without_is_empty)]
-    pub fn len(&self) -> usize {
-        self.rows
-    }
+/// One column of a [`Table`] (absent when the table has no such column: every cell reads as
+/// null). Its readers are the table's, without the lookup by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Column<'a>(Option<&'a Values>);
 
-    /// Text of a cell; None when null or the column is absent.
-    pub fn text(&self, column: &str, row: usize) -> Option<&str> {
-        match self.columns.get(column)? {
+impl<'a> Column<'a> {
+    /// Text of a cell; None when null, or when the column is absent or not text.
+    pub fn text(self, row: usize) -> Option<&'a str> {
+        match self.0? {
             Values::Text(values) => values.get(row),
             _ => None,
         }
     }
 
     /// Text or "" .
-    pub fn str(&self, column: &str, row: usize) -> &str {
-        self.text(column, row).unwrap_or("")
+    pub fn str(self, row: usize) -> &'a str {
+        self.text(row).unwrap_or("")
     }
 
     /// A number of any numeric type.
-    pub fn number(&self, column: &str, row: usize) -> Option<f64> {
-        match self.columns.get(column)? {
+    pub fn number(self, row: usize) -> Option<f64> {
+        match self.0? {
             Values::Number(values) => values.get(row),
             Values::Integer(values) => values.get(row).map(|v| v as f64),
             _ => None,
         }
     }
 
-    pub fn integer(&self, column: &str, row: usize) -> Option<i64> {
-        match self.columns.get(column)? {
+    pub fn integer(self, row: usize) -> Option<i64> {
+        match self.0? {
             Values::Integer(values) => values.get(row),
             Values::Number(values) => values.get(row).map(|v| v as i64),
             _ => None,
         }
     }
 
-    pub fn flag(&self, column: &str, row: usize) -> Option<bool> {
-        match self.columns.get(column)? {
+    pub fn flag(self, row: usize) -> Option<bool> {
+        match self.0? {
             Values::Flag(values) => *values.get(row)?,
             _ => None,
         }
+    }
+}
+
+impl Table {
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// A column by name, looked up once: a loop over many rows reads its cells through this
+    /// instead of naming the column on every row.
+    pub fn column(&self, name: &str) -> Column<'_> {
+        Column(self.columns.get(name))
+    }
+
+    /// Text or "" .
+    pub fn str(&self, column: &str, row: usize) -> &str {
+        self.column(column).str(row)
+    }
+
+    /// A number of any numeric type.
+    pub fn number(&self, column: &str, row: usize) -> Option<f64> {
+        self.column(column).number(row)
+    }
+
+    pub fn integer(&self, column: &str, row: usize) -> Option<i64> {
+        self.column(column).integer(row)
+    }
+
+    pub fn flag(&self, column: &str, row: usize) -> Option<bool> {
+        self.column(column).flag(row)
     }
 
     /// A table from a polars frame (the feedback reads the run's frames, not Parquet).
@@ -536,7 +567,9 @@ mod tests {
         }
         let read = read_table(dir.path(), "t").unwrap();
         assert_eq!(read.len(), 3);
-        let ids: Vec<Option<&str>> = (0..3).map(|row| read.text(c::ENTITY_ID, row)).collect();
+        let ids: Vec<Option<&str>> = (0..3)
+            .map(|row| read.column(c::ENTITY_ID).text(row))
+            .collect();
         assert_eq!(ids, vec![Some("E1"), None, Some("E2")]);
         let counts: Vec<Option<i64>> = (0..3).map(|row| read.integer(c::PEER_N, row)).collect();
         assert_eq!(counts, vec![Some(3), None, Some(4)]);
