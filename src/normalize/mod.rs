@@ -20,6 +20,7 @@ use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
 use crate::timing::timed;
 use compact_str::CompactString;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use value::{Outcome, Place};
@@ -396,6 +397,61 @@ impl Subs {
 /// Moves every file's cells into one frame (each cell held once) and collects their rankings,
 /// findings and entities.
 fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsResult<Gathered> {
+    let subs = Subs::of(files, carrier);
+    // Runs of files are gathered side by side, then joined in file order: the rows, findings
+    // and rankings come out as one pass over the files would give them.
+    let run = files
+        .len()
+        .div_ceil(4 * rayon::current_num_threads())
+        .max(1);
+    let parts = files
+        .par_chunks_mut(run)
+        .map(|files| gather_run(files, carrier, plan, &subs))
+        .collect::<PolarsResult<Vec<Run>>>()?;
+    let mut cells: Option<DataFrame> = None;
+    let (mut rankings, mut findings, mut entities) = (Vec::new(), Vec::new(), BTreeMap::new());
+    for part in parts {
+        match &mut cells {
+            None => cells = Some(part.cells),
+            Some(all) => {
+                all.vstack_mut_owned(part.cells)?;
+            }
+        }
+        rankings.extend(part.rankings);
+        findings.extend(part.findings);
+        for (key, entity) in part.entities {
+            // The first file that names an entity describes it.
+            entities.entry(key).or_insert(entity);
+        }
+    }
+    let mut cells = match cells {
+        Some(cells) => cells,
+        None => CellColumns::with_capacity(0).frame()?,
+    };
+    cells.rechunk_mut_par();
+    Ok(Gathered {
+        cells,
+        subs,
+        rankings,
+        findings,
+        entities,
+    })
+}
+
+/// What one run of files adds to [`Gathered`].
+struct Run {
+    cells: DataFrame,
+    rankings: Vec<Ranking>,
+    findings: Vec<Finding>,
+    entities: BTreeMap<(Level, String), EntityRef>,
+}
+
+fn gather_run(
+    files: &mut [FileResult],
+    carrier: &Carriers,
+    plan: &Plan,
+    subs: &Subs,
+) -> PolarsResult<Run> {
     let mut findings = Vec::new();
     let capacity = files
         .iter()
@@ -407,7 +463,6 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
     let mut cells = CellColumns::with_capacity(capacity);
     let mut rankings = Vec::new();
     let mut entities = BTreeMap::new();
-    let subs = Subs::of(files, carrier);
     for file in files.iter_mut() {
         if is_duplicate(carrier, file) {
             continue;
@@ -445,9 +500,8 @@ fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsRe
             _ => {}
         }
     }
-    Ok(Gathered {
+    Ok(Run {
         cells: cells.frame()?,
-        subs,
         rankings,
         findings,
         entities,
