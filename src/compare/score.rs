@@ -12,6 +12,7 @@ use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::frames;
 use polars::prelude::*;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// (level, entity_id), borrowed from the frames.
@@ -74,10 +75,63 @@ pub fn scores(
     }
     let groups = score_groups(plan, &members, &facts);
     let scales = scales(plan, indicators, &members, &groups, &facts)?;
+    // Runs of entities are scored side by side, then joined in order.
+    let parts: Vec<(ScoreRows, DataFrame)> = entity_runs(&facts, 4 * rayon::current_num_threads())
+        .into_par_iter()
+        .map(|facts| score_entities(plan, facts, &groups, &scales))
+        .collect::<PolarsResult<_>>()?;
+    // The million-row intermediates go before the frames are built.
+    drop(facts);
+    let mut rows = ScoreRows::default();
+    let mut detail: Option<DataFrame> = None;
+    for (part_rows, part_detail) in parts {
+        rows.extend(part_rows);
+        match &mut detail {
+            None => detail = Some(part_detail),
+            Some(all) => {
+                all.vstack_mut_owned(part_detail)?;
+            }
+        }
+    }
+    let mut detail = match detail {
+        Some(detail) => detail,
+        None => DetailRows::with_capacity(0).frame()?,
+    };
+    detail.rechunk_mut_par();
+    Ok(Scored {
+        scores: rows.frame(plan.first_year())?,
+        detail,
+    })
+}
+
+/// `facts` cut into about `parts` slices, each ending where an entity's rows end.
+fn entity_runs<'f, 'a>(facts: &'f [FactRow<'a>], parts: usize) -> Vec<&'f [FactRow<'a>]> {
+    let target = facts.len().div_ceil(parts.max(1)).max(1);
+    let mut slices = Vec::new();
+    let mut rest = facts;
+    while !rest.is_empty() {
+        let mut end = target.min(rest.len());
+        while end < rest.len() && rest[end].0 == rest[end - 1].0 {
+            end += 1;
+        }
+        let (slice, after) = rest.split_at(end);
+        slices.push(slice);
+        rest = after;
+    }
+    slices
+}
+
+/// The score rows and the detail rows of whole entities' facts (sorted by entity).
+fn score_entities(
+    plan: &Plan,
+    facts: &[FactRow<'_>],
+    groups: &BTreeMap<EntityKey<'_>, String>,
+    scales: &Scales<'_>,
+) -> PolarsResult<(ScoreRows, DataFrame)> {
     let mut rows = ScoreRows::default();
     let mut detail = DetailRows::with_capacity(facts.len());
-    // Each entity's facts are one run of rows (the facts come sorted; sorted here if not),
-    // and within it, per year, the indicators it reports.
+    // Each entity's facts are one run of rows, and within it, per year, the indicators it
+    // reports.
     let mut by_year: BTreeMap<i32, Vec<(&str, f64)>> = BTreeMap::new();
     for run in facts.chunk_by(|a, b| a.0 == b.0) {
         let key = &run[0].0;
@@ -111,12 +165,7 @@ pub fn scores(
             rows.push(key, *year, group, score, completeness);
         }
     }
-    // The million-row intermediates go before the frames are built.
-    drop(facts);
-    Ok(Scored {
-        scores: rows.frame(plan.first_year())?,
-        detail: detail.frame()?,
-    })
+    Ok((rows, detail.frame()?))
 }
 
 fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Member<'_>>> {
@@ -146,15 +195,15 @@ fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Membe
 /// Every fact with a finite value.
 fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<FactRow<'_>>> {
     let columns = frames::FactColumns::of(facts)?;
-    Ok((0..facts.height())
-        .filter_map(|row| {
-            let value = columns.values.get(row).filter(|value| value.is_finite())?;
-            Some((
-                (columns.levels.get(row)?, columns.ids.get(row)?),
-                columns.codes.get(row)?,
-                columns.years.get(row)?,
-                value,
-            ))
+    let keys = columns.levels.iter().zip(columns.ids.iter());
+    let rows = keys
+        .zip(columns.codes.iter())
+        .zip(columns.years.iter())
+        .zip(columns.values.iter());
+    Ok(rows
+        .filter_map(|((((level, id), code), year), value)| {
+            let value = value.filter(|value| value.is_finite())?;
+            Some(((level?, id?), code?, year?, value))
         })
         .collect())
 }
@@ -166,7 +215,9 @@ fn score_groups<'a>(
     members: &BTreeMap<EntityKey<'a>, Member<'a>>,
     facts: &[FactRow<'a>],
 ) -> BTreeMap<EntityKey<'a>, String> {
-    let reporting: BTreeSet<EntityKey<'a>> = facts.iter().map(|(key, ..)| *key).collect();
+    // The facts are sorted by entity: each reporting entity once, in order.
+    let mut reporting: Vec<EntityKey<'a>> = facts.iter().map(|(key, ..)| *key).collect();
+    reporting.dedup();
     let mut size: BTreeMap<(String, String), usize> = BTreeMap::new();
     for key in &reporting {
         if let Some(member) = members.get(key) {
@@ -244,17 +295,18 @@ fn scales<'a>(
             direction.insert(code.clone(), (higher.get(row).unwrap_or(true), weight));
         }
     }
-    let wanted: BTreeSet<(&str, String)> = groups
+    // The wanted pools, sorted: a pool is found by its position in this list.
+    let wanted: Vec<(&str, String)> = groups
         .iter()
         .map(|(key, group)| (key.0, group.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
     // One pass over the facts: each value goes into every wanted pool it belongs to (its peer
-    // group, its section, `all`; see [`in_pool`]).
-    let mut pools_by_group: BTreeMap<(&str, String), BTreeMap<&str, Vec<f64>>> = wanted
-        .iter()
-        .map(|wanted| (wanted.clone(), BTreeMap::new()))
-        .collect();
-    let mut candidates: Vec<(&str, String)> = Vec::with_capacity(3);
+    // group, its section, `all`; see [`in_pool`]). An entity's pools are found once, at its
+    // first fact.
+    let mut pools: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); wanted.len()];
+    let mut candidates: Vec<usize> = Vec::with_capacity(3);
     let mut last_key: Option<&EntityKey> = None;
     for (key, code, _, value) in facts {
         if last_key != Some(key) {
@@ -263,8 +315,10 @@ fn scales<'a>(
             candidates.clear();
             let mut candidate = |group: String| {
                 let wanted_group = (key.0, group);
-                if wanted.contains(&wanted_group) && in_pool(member, &wanted_group.1) {
-                    candidates.push(wanted_group);
+                if let Ok(at) = wanted.binary_search(&wanted_group) {
+                    if in_pool(member, &wanted_group.1) {
+                        candidates.push(at);
+                    }
                 }
             };
             candidate(ALL_PEERS.to_string());
@@ -277,14 +331,12 @@ fn scales<'a>(
                 }
             }
         }
-        for group in &candidates {
-            if let Some(pools) = pools_by_group.get_mut(group) {
-                pools.entry(*code).or_default().push(*value);
-            }
+        for &at in &candidates {
+            pools[at].entry(*code).or_default().push(*value);
         }
     }
-    let mut out = BTreeMap::new();
-    for ((level, group), pools) in pools_by_group {
+    // Each group's bounds from its sorted pools, the groups side by side.
+    let usable = pools.into_par_iter().map(|pools| {
         let mut usable = BTreeMap::new();
         for (code, mut pool) in pools {
             let Some(&(higher, weight)) = direction.get(code) else {
@@ -305,9 +357,9 @@ fn scales<'a>(
                 );
             }
         }
-        out.insert((level, group), usable);
-    }
-    Ok(out)
+        usable
+    });
+    Ok(wanted.into_iter().zip(usable.collect::<Vec<_>>()).collect())
 }
 
 #[derive(Default)]
@@ -321,6 +373,15 @@ struct ScoreRows {
 }
 
 impl ScoreRows {
+    fn extend(&mut self, other: ScoreRows) {
+        self.levels.extend(other.levels);
+        self.ids.extend(other.ids);
+        self.years.extend(other.years);
+        self.groups.extend(other.groups);
+        self.scores.extend(other.scores);
+        self.completeness.extend(other.completeness);
+    }
+
     fn push(
         &mut self,
         key: &EntityKey,
