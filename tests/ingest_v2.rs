@@ -172,3 +172,21 @@ fn no_published_number_is_nan_or_infinite() {
         }
     }
 }
+
+#[test]
+fn a_date_of_a_1904_date_system_workbook_reads_as_the_day_it_shows() {
+    // 2022-01-15 is serial 43,114 in the 1904 date system, 44,576 in the 1900 one.
+    let work = run_v2();
+    let submissions = work.table("submissions");
+    let filled: Vec<Option<i64>> = submissions
+        .rows
+        .iter()
+        .filter(|row| {
+            submissions.get(row, "source_file").str()
+                == Some("filled_date_in_the_1904_date_system.xlsx")
+        })
+        .map(|row| submissions.get(row, "filled_date").int())
+        .collect();
+    let days_1970_to_2022_01_15 = 19_007;
+    assert_eq!(filled, vec![Some(days_1970_to_2022_01_15)]);
+}

@@ -17,7 +17,8 @@ pub enum CellValue {
     },
     Text(String),
     Bool(bool),
-    /// A date cell, as an Excel serial day number.
+    /// A date cell, as an Excel serial day number of the 1900 date system (whatever system
+    /// its workbook uses).
     Date(f64),
     /// An Excel error value such as `#DIV/0!`.
     Error(String),

@@ -29,7 +29,8 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
                 calamine::XlsxError::Password => OpenError::Encrypted,
                 other => corrupt(&other),
             })?;
-            read_xlsx(&mut workbook, limits)?
+            let epoch = epoch_days(workbook.has_1904_epoch());
+            read_xlsx(&mut workbook, limits, epoch)?
         }
         FileFormat::Xls => {
             let compound = Compound::parse(bytes).ok_or_else(|| {
@@ -46,17 +47,30 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
             for (name, layout) in &mut layouts {
                 layout.merges = workbook.merge_cells_by_sheet_name(name).unwrap_or_default();
             }
-            read_ranges(&mut workbook, limits, layouts)?
+            let epoch = epoch_days(workbook.has_1904_epoch());
+            read_ranges(&mut workbook, limits, layouts, epoch)?
         }
         FileFormat::Ods => {
             let layouts = ods_layout(bytes, limits)?;
             check_extents(&layouts, limits)?;
             let mut workbook: Ods<_> =
                 Ods::new(Cursor::new(bytes)).map_err(|error| corrupt(&error))?;
-            read_ranges(&mut workbook, limits, layouts)?
+            // OpenDocument dates are calendar dates, not serial numbers of an epoch.
+            read_ranges(&mut workbook, limits, layouts, 0.0)?
         }
     };
     Ok(Workbook { format, sheets })
+}
+
+/// Days from the 1900 date system's day 0 to the workbook's own: a workbook saved with the
+/// 1904 date system (old Mac Excel) counts from 1904-01-01, so its serial numbers are 1,462
+/// days behind. Each date cell is kept as a 1900-system serial ([`CellValue::Date`]).
+fn epoch_days(is_1904: bool) -> f64 {
+    if is_1904 {
+        1462.0
+    } else {
+        0.0
+    }
 }
 
 fn is_hidden(visible: SheetVisible) -> bool {
@@ -65,7 +79,11 @@ fn is_hidden(visible: SheetVisible) -> bool {
 
 /// Streams each xlsx worksheet, refusing it at the row limit, with formula and percent
 /// information taken in the same pass.
-fn read_xlsx(workbook: &mut Xlsx<Cursor<&[u8]>>, limits: &Limits) -> Result<Vec<Sheet>, OpenError> {
+fn read_xlsx(
+    workbook: &mut Xlsx<Cursor<&[u8]>>,
+    limits: &Limits,
+    epoch: f64,
+) -> Result<Vec<Sheet>, OpenError> {
     let metadata: Vec<(String, bool, calamine::SheetType)> = workbook
         .sheets_metadata()
         .iter()
@@ -104,7 +122,7 @@ fn read_xlsx(workbook: &mut Xlsx<Cursor<&[u8]>>, limits: &Limits) -> Result<Vec<
                         limit: limits.max_rows,
                     });
                 }
-                let value = cell_value_ref(&record.value);
+                let value = cell_value_ref(&record.value, epoch);
                 match (value, record.formula) {
                     (CellValue::Empty, Some(formula)) if !formula.is_empty() => {
                         sheet.set(row, col, CellValue::FormulaNoValue(formula));
@@ -153,6 +171,7 @@ fn read_ranges<RS: std::io::Read + std::io::Seek, R: Reader<RS>>(
     workbook: &mut R,
     limits: &Limits,
     layouts: Layouts,
+    epoch: f64,
 ) -> Result<Vec<Sheet>, OpenError>
 where
     R::Error: std::fmt::Display,
@@ -182,7 +201,7 @@ where
         let (top, left) = range.start().unwrap_or((0, 0));
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
-            let value = cell_value(data);
+            let value = cell_value(data, epoch);
             if value != CellValue::Empty {
                 sheet.set(row, col, value);
             }
@@ -207,8 +226,9 @@ where
     Ok(sheets)
 }
 
-/// The one conversion from calamine's owned cell type.
-pub(super) fn cell_value(data: &Data) -> CellValue {
+/// The one conversion from calamine's owned cell type. `epoch` is the workbook's
+/// [`epoch_days`].
+pub(super) fn cell_value(data: &Data, epoch: f64) -> CellValue {
     match data {
         Data::Int(value) => CellValue::Number {
             value: *value as f64,
@@ -220,7 +240,7 @@ pub(super) fn cell_value(data: &Data) -> CellValue {
         },
         Data::String(text) => text_value(text),
         Data::Bool(value) => CellValue::Bool(*value),
-        Data::DateTime(date) => CellValue::Date(date.as_f64()),
+        Data::DateTime(date) => CellValue::Date(date.as_f64() + epoch),
         Data::DateTimeIso(text) | Data::DurationIso(text) => CellValue::Text(text.clone()),
         Data::Error(error) => CellValue::Error(error.to_string()),
         Data::Empty => CellValue::Empty,
@@ -228,14 +248,14 @@ pub(super) fn cell_value(data: &Data) -> CellValue {
 }
 
 /// The same conversion for the streaming reader's borrowed cells.
-fn cell_value_ref(data: &DataRef<'_>) -> CellValue {
+fn cell_value_ref(data: &DataRef<'_>, epoch: f64) -> CellValue {
     match data {
         DataRef::SharedString(text) => text_value(text),
-        DataRef::Int(value) => cell_value(&Data::Int(*value)),
-        DataRef::Float(value) => cell_value(&Data::Float(*value)),
+        DataRef::Int(value) => cell_value(&Data::Int(*value), epoch),
+        DataRef::Float(value) => cell_value(&Data::Float(*value), epoch),
         DataRef::String(text) => text_value(text),
         DataRef::Bool(value) => CellValue::Bool(*value),
-        DataRef::DateTime(date) => CellValue::Date(date.as_f64()),
+        DataRef::DateTime(date) => CellValue::Date(date.as_f64() + epoch),
         DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => CellValue::Text(text.clone()),
         DataRef::Error(error) => CellValue::Error(error.to_string()),
         DataRef::Empty => CellValue::Empty,
