@@ -41,6 +41,12 @@ impl Summary {
             .map(|(status, n)| format!("{status} {n}"))
             .collect::<Vec<_>>()
             .join(", ");
+        // An empty inbox says so, not `files: 0 ()`.
+        let by_status = if by_status.is_empty() {
+            String::new()
+        } else {
+            format!(" ({by_status})")
+        };
         let by_rule = self
             .rejects_by_rule
             .iter()
@@ -48,12 +54,28 @@ impl Summary {
             .collect::<Vec<_>>()
             .join(", ");
         format!(
-            "files: {files} ({by_status})\nfacts: {} loaded, {} derived\nrejects: {} errors, {} warnings{}\n",
+            "files: {files}{by_status}\nfacts: {} loaded, {} derived\nrejects: {} errors, {} warnings{}\n",
             self.facts_loaded,
             self.facts_derived,
             self.errors,
             self.warnings,
             if by_rule.is_empty() { String::new() } else { format!("\nby rule: {by_rule}") }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_line_counts_files_by_status_and_an_empty_inbox_only_by_number() {
+        let mut summary = Summary::default();
+        assert!(summary.render().starts_with("files: 0\nfacts: 0 loaded"));
+        summary.files_by_status.insert("active".to_string(), 2);
+        summary.files_by_status.insert("rejected".to_string(), 1);
+        assert!(summary
+            .render()
+            .starts_with("files: 3 (active 2, rejected 1)\n"));
     }
 }
