@@ -301,48 +301,56 @@ type SeriesValues = (Vec<Option<f64>>, Vec<Option<f64>>);
 /// comparison year and in the first one. `facts` is sorted by (level, entity, indicator,
 /// year), so a series is a run of adjacent rows: one pass, no join over the million facts.
 fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
-    let frames::FactColumns {
-        levels,
-        ids,
-        codes,
-        years,
-        values,
-    } = frames::FactColumns::of(facts)?;
+    let columns = frames::FactColumns::of(facts)?;
     let previous_year: HashMap<i32, i32> = plan
         .years
         .windows(2)
         .map(|pair| (pair[1], pair[0]))
         .collect();
-    let first_year = plan.first_year();
     let rows = facts.height();
-    let (mut previous, mut first) = (vec![None; rows], vec![None; rows]);
-    let series = |row: usize| (levels.get(row), ids.get(row), codes.get(row));
-    let mut start = 0;
-    while start < rows {
-        let key = series(start);
-        let mut end = start + 1;
-        while end < rows && series(end) == key {
-            end += 1;
+    let mut out = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    // The rows of the series being read: (year, value), in order.
+    let mut run: Vec<(Option<i32>, Option<f64>)> = Vec::new();
+    let mut series = None;
+    let keys = columns.levels.iter().zip(columns.ids.iter());
+    let keys = keys.zip(columns.codes.iter());
+    let points = columns.years.iter().zip(columns.values.iter());
+    for (row, (((level, id), code), point)) in keys.zip(points).enumerate() {
+        let key = (level, id, code);
+        if let Some(before) = series.filter(|before| *before != key) {
+            if key < before {
+                polars_bail!(ComputeError: "facts are not sorted by series at row {row}");
+            }
+            close_series(&mut run, &previous_year, plan.first_year(), &mut out);
         }
-        if end < rows && series(end) < key {
-            polars_bail!(ComputeError: "facts are not sorted by series at row {end}");
-        }
-        let in_year = |year: i32| {
-            (start..end)
-                .find(|&row| years.get(row) == Some(year))
-                .and_then(|row| values.get(row))
-        };
-        let first_value = in_year(first_year);
-        for row in start..end {
-            first[row] = first_value;
-            previous[row] = years
-                .get(row)
-                .and_then(|year| previous_year.get(&year))
-                .and_then(|&year| in_year(year));
-        }
-        start = end;
+        series = Some(key);
+        run.push(point);
     }
-    Ok((previous, first))
+    close_series(&mut run, &previous_year, plan.first_year(), &mut out);
+    Ok(out)
+}
+
+/// Appends the previous and first values of each row of one series, and empties it.
+fn close_series(
+    run: &mut Vec<(Option<i32>, Option<f64>)>,
+    previous_year: &HashMap<i32, i32>,
+    first_year: i32,
+    (previous, first): &mut SeriesValues,
+) {
+    let in_year = |year: i32| {
+        run.iter()
+            .find(|(at, _)| *at == Some(year))
+            .and_then(|(_, value)| *value)
+    };
+    let first_value = in_year(first_year);
+    for (year, _) in run.iter() {
+        first.push(first_value);
+        previous.push(
+            year.and_then(|year| previous_year.get(&year))
+                .and_then(|&year| in_year(year)),
+        );
+    }
+    run.clear();
 }
 
 /// Each fact beside its previous and first year's value, its peer group and direction, with
