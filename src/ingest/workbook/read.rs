@@ -9,7 +9,7 @@ use super::layout::{check_extent, ods_layout, xls_layout, Layouts};
 use super::ole::Compound;
 use super::sniff::sniff;
 use crate::config::Limits;
-use calamine::{Data, DataRef, Ods, Reader, SheetVisible, Xls, Xlsx};
+use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, SheetVisible, Xls, Xlsx};
 use std::io::Cursor;
 
 /// An opened workbook: its format and every sheet, hidden ones included.
@@ -70,6 +70,16 @@ fn epoch_days(is_1904: bool) -> f64 {
         1462.0
     } else {
         0.0
+    }
+}
+
+/// A date cell's serial in the 1900 date system. A duration (`[h]:mm`) counts days from no
+/// epoch and is kept as it is.
+fn serial_1900(date: &ExcelDateTime, epoch: f64) -> f64 {
+    if date.is_datetime() {
+        date.as_f64() + epoch
+    } else {
+        date.as_f64()
     }
 }
 
@@ -240,7 +250,7 @@ pub(super) fn cell_value(data: &Data, epoch: f64) -> CellValue {
         },
         Data::String(text) => text_value(text),
         Data::Bool(value) => CellValue::Bool(*value),
-        Data::DateTime(date) => CellValue::Date(date.as_f64() + epoch),
+        Data::DateTime(date) => CellValue::Date(serial_1900(date, epoch)),
         Data::DateTimeIso(text) | Data::DurationIso(text) => CellValue::Text(text.clone()),
         Data::Error(error) => CellValue::Error(error.to_string()),
         Data::Empty => CellValue::Empty,
@@ -255,7 +265,7 @@ fn cell_value_ref(data: &DataRef<'_>, epoch: f64) -> CellValue {
         DataRef::Float(value) => cell_value(&Data::Float(*value), epoch),
         DataRef::String(text) => text_value(text),
         DataRef::Bool(value) => CellValue::Bool(*value),
-        DataRef::DateTime(date) => CellValue::Date(date.as_f64() + epoch),
+        DataRef::DateTime(date) => CellValue::Date(serial_1900(date, epoch)),
         DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => CellValue::Text(text.clone()),
         DataRef::Error(error) => CellValue::Error(error.to_string()),
         DataRef::Empty => CellValue::Empty,
@@ -282,4 +292,33 @@ fn text_value(text: &str) -> CellValue {
         return CellValue::Empty;
     }
     CellValue::Text(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::ExcelDateTimeType;
+
+    #[test]
+    fn a_1904_date_becomes_a_1900_serial_and_a_duration_stays_as_it_is() {
+        let epoch = epoch_days(true);
+        // 2022-01-15: serial 43,114 counted from 1904-01-01, 44,576 from the 1900 epoch.
+        let date = Data::DateTime(ExcelDateTime::new(
+            43_114.0,
+            ExcelDateTimeType::DateTime,
+            true,
+        ));
+        assert_eq!(cell_value(&date, epoch), CellValue::Date(44_576.0));
+        let same = Data::DateTime(ExcelDateTime::new(
+            44_576.0,
+            ExcelDateTimeType::DateTime,
+            false,
+        ));
+        assert_eq!(
+            cell_value(&same, epoch_days(false)),
+            CellValue::Date(44_576.0)
+        );
+        let hours = Data::DateTime(ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, true));
+        assert_eq!(cell_value(&hours, epoch), CellValue::Date(1.5));
+    }
 }
