@@ -54,7 +54,26 @@ impl<'a> FactColumns<'a> {
             values: facts.column(c::VALUE)?.f64()?,
         })
     }
+
+    /// Every row in order, read column by column (no chunk looked up per row).
+    pub fn rows(&self) -> impl Iterator<Item = FactPoint<'a>> + '_ {
+        let keys = self
+            .levels
+            .iter()
+            .zip(self.ids.iter())
+            .zip(self.codes.iter());
+        let keys = keys.map(|((level, id), code)| (level, id, code));
+        let points = self.years.iter().zip(self.values.iter());
+        keys.zip(points)
+            .map(|(series, (year, value))| (series, year, value))
+    }
 }
+
+/// A fact's series (level, entity, indicator), as borrowed from the frame.
+pub type SeriesKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// One row of [`FactColumns`]: its series, year and value.
+pub type FactPoint<'a> = (SeriesKey<'a>, Option<i32>, Option<f64>);
 
 /// A text column as owned values.
 pub fn strings(frame: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {

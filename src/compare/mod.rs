@@ -312,11 +312,7 @@ fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
     // The rows of the series being read: (year, value), in order.
     let mut run: Vec<(Option<i32>, Option<f64>)> = Vec::new();
     let mut series = None;
-    let keys = columns.levels.iter().zip(columns.ids.iter());
-    let keys = keys.zip(columns.codes.iter());
-    let points = columns.years.iter().zip(columns.values.iter());
-    for (row, (((level, id), code), point)) in keys.zip(points).enumerate() {
-        let key = (level, id, code);
+    for (row, (key, year, value)) in columns.rows().enumerate() {
         if let Some(before) = series.filter(|before| *before != key) {
             if key < before {
                 polars_bail!(ComputeError: "facts are not sorted by series at row {row}");
@@ -324,7 +320,7 @@ fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
             close_series(&mut run, &previous_year, plan.first_year(), &mut out);
         }
         series = Some(key);
-        run.push(point);
+        run.push((year, value));
     }
     close_series(&mut run, &previous_year, plan.first_year(), &mut out);
     Ok(out)
