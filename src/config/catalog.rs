@@ -96,7 +96,9 @@ pub struct Indicator {
 pub struct Catalog {
     indicators: Vec<Indicator>,
     by_code: HashMap<String, usize>,
-    by_name: HashMap<(CatalogSection, String), usize>,
+    /// Per section, folded name → index: looked up with a borrowed name, so a lookup
+    /// allocates nothing (every indicator row of every form is looked up).
+    by_name: HashMap<CatalogSection, HashMap<String, usize>>,
 }
 
 /// How an indicator rolls up (industry indicators only), reporting a bad `agg`/`agg_weight`.
@@ -167,7 +169,7 @@ impl Catalog {
         let same_section = |code: &str, section: CatalogSection| codes.get(code) == Some(&section);
         let mut indicators = Vec::new();
         let mut by_code = HashMap::new();
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<CatalogSection, HashMap<String, usize>> = HashMap::new();
         for (index, raw) in all.iter().enumerate() {
             let key = |field: &str| format!("indicator[{index}] ({}).{field}", raw.code);
             if by_code.insert(raw.code.clone(), index).is_some() {
@@ -175,7 +177,8 @@ impl Catalog {
             }
             for name in std::iter::once(&raw.name).chain(&raw.aliases) {
                 let folded = text::split_indicator_name(name).0;
-                if let Some(other) = by_name.insert((raw.section, folded), index) {
+                let names = by_name.entry(raw.section).or_default();
+                if let Some(other) = names.insert(folded, index) {
                     problem(
                         key("aliases"),
                         format!("name {name:?} is also used by {}", all[other].code),
@@ -261,7 +264,8 @@ impl Catalog {
     /// Finds an indicator by a folded name (see [`text::split_indicator_name`]).
     pub fn lookup(&self, section: CatalogSection, folded_name: &str) -> Option<&Indicator> {
         self.by_name
-            .get(&(section, folded_name.to_string()))
+            .get(&section)?
+            .get(folded_name)
             .map(|&index| &self.indicators[index])
     }
 }

@@ -207,27 +207,30 @@ fn year_of(value: &CellValue) -> Option<i32> {
 
 /// Notes and signature lines, inside or below a table: never indicator rows.
 fn is_note(name: &str) -> bool {
-    static PREFIXES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
-        [
-            "填表说明",
-            "填表人",
-            "注:",
-            "注：",
-            "说明",
-            "审核人",
-            "备注:",
-            "负责人",
-            "单位负责人",
-        ]
-        .iter()
-        .map(|prefix| text::fold(prefix))
-        .collect()
-    });
+    // As folded (ASCII colon). The colon belongs to the prefix: 注册资本 is no note, and a
+    // note cell holding only 注： or 备注： folds to the prefix without its colon.
+    const PREFIXES: [&str; 8] = [
+        "填表说明",
+        "填表人",
+        "注:",
+        "说明",
+        "审核人",
+        "备注:",
+        "负责人",
+        "单位负责人",
+    ];
+    // Every note starts with one of these (once blanks and leading stars are dropped, as
+    // folding does): most names are told apart without being folded.
+    let first = name
+        .chars()
+        .find(|c| !(c.is_whitespace() || matches!(c, '*' | '＊' | '\u{200B}')));
+    if !first.is_some_and(|c| "填注说审备负单".contains(c)) {
+        return false;
+    }
     let folded = text::fold(name);
-    PREFIXES
-        .iter()
-        .any(|prefix| folded.starts_with(prefix.as_str()))
-        || folded == "注"
+    PREFIXES.iter().any(|prefix| {
+        folded.starts_with(prefix) || prefix.strip_suffix(':') == Some(folded.as_str())
+    })
 }
 
 /// Finds the indicator table of a sheet, if it has one.
@@ -236,25 +239,19 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
         if header_row >= HEADER_SEARCH_ROWS {
             return None;
         }
-        let name_col = cells
+        // Each cell of the row is folded once, for the three headers looked for.
+        let labels: Vec<(u32, String)> = cells
             .iter()
-            .find(|(_, value)| {
-                matches!(
-                    header_text(value).as_deref(),
-                    Some("指标名称" | "指标" | "指标项" | "指标名")
-                )
-            })
-            .map(|(col, _)| *col);
-        let Some(name_col) = name_col else {
-            continue;
-        };
+            .filter_map(|(col, value)| Some((*col, header_text(value)?)))
+            .collect();
         let find = |names: &[&str]| {
-            cells
+            labels
                 .iter()
-                .find(|(_, value)| {
-                    header_text(value).is_some_and(|text| names.contains(&text.as_str()))
-                })
+                .find(|(_, text)| names.contains(&text.as_str()))
                 .map(|(col, _)| *col)
+        };
+        let Some(name_col) = find(&["指标名称", "指标", "指标项", "指标名"]) else {
+            continue;
         };
         let unit_col = find(&["计量单位", "单位"]);
         let industry_col = find(&["行业名称", "行业", "重点行业"]);
@@ -354,6 +351,34 @@ mod tests {
         CellValue::Number {
             value,
             percent: false,
+        }
+    }
+
+    /// Notes are told by their folded start, whatever blanks or stars come before it.
+    #[test]
+    fn notes_are_known_by_their_start_after_blanks_and_stars() {
+        let notes = [
+            "填表说明：金额单位为万元",
+            " ＊ 填表人：张三",
+            "*注：初步数",
+            "注：",
+            "备注：",
+            "　单位负责人",
+        ];
+        for note in notes {
+            assert!(is_note(note), "{note:?} is a note");
+        }
+        // An indicator that starts like a note is read (or reported as unknown), never skipped.
+        for name in [
+            "营业收入",
+            "单位",
+            "注册资本",
+            "备注栏目数",
+            "研发投入（万元）",
+            "",
+            "**",
+        ] {
+            assert!(!is_note(name), "{name:?} is no note");
         }
     }
 

@@ -217,7 +217,7 @@ fn info_text(info: &BTreeMap<InfoKey, InfoValue>, key: InfoKey) -> Option<String
         .filter(|text| !text.is_empty())
 }
 
-impl FormReader<'_> {
+impl<'a> FormReader<'a> {
     fn finding(
         &self,
         rule: Rule,
@@ -270,6 +270,10 @@ impl FormReader<'_> {
         };
         self.read_identity(&info, &mut extracted);
         let mut reading = Reading::default();
+        let cells = chosen
+            .iter()
+            .map(|table| table.rows.len() * table.years.len());
+        extracted.cells.reserve(cells.sum());
         for table in chosen {
             self.read_table(table, &mut extracted, &mut reading);
         }
@@ -386,21 +390,40 @@ impl FormReader<'_> {
         tables: &'t [Table],
     ) -> Option<(Form, Vec<&'t Table>)> {
         let catalog = &self.plan.catalog;
-        let matches = |table: &Table, section: CatalogSection| -> usize {
-            let codes: HashSet<&str> = table
-                .rows
-                .iter()
-                .filter_map(|row| catalog.lookup(section, &text::split_indicator_name(&row.name).0))
-                .map(|indicator| indicator.code.as_str())
-                .collect();
-            codes.len()
-        };
-        let of_form = |form: Form| -> Vec<&'t Table> {
-            tables
-                .iter()
-                .filter(|table| {
-                    (form != Form::City || table.industry_col.is_some())
-                        && matches(table, form.catalog_section()) > 0
+        // Each row's name is folded once, and each table's matches counted once per form:
+        // the form is decided by asking every table about every form.
+        let names: Vec<Vec<String>> = tables
+            .iter()
+            .map(|table| {
+                let names = table.rows.iter();
+                names
+                    .map(|row| text::split_indicator_name(&row.name).0)
+                    .collect()
+            })
+            .collect();
+        let forms = [Form::City, Form::Enterprise, Form::Park];
+        let slot = |form: Form| forms.iter().position(|f| *f == form).unwrap_or(0);
+        // Per table and form: how many distinct indicators of the form's section it names.
+        let counts: Vec<[usize; 3]> = names
+            .iter()
+            .map(|names| {
+                forms.map(|form| {
+                    let section = form.catalog_section();
+                    let codes: HashSet<&str> = names
+                        .iter()
+                        .filter_map(|name| catalog.lookup(section, name))
+                        .map(|indicator| indicator.code.as_str())
+                        .collect();
+                    codes.len()
+                })
+            })
+            .collect();
+        let matches = |index: usize, form: Form| counts[index][slot(form)];
+        let of_form = |form: Form| -> Vec<usize> {
+            (0..tables.len())
+                .filter(|&index| {
+                    (form != Form::City || tables[index].industry_col.is_some())
+                        && matches(index, form) > 0
                 })
                 .collect()
         };
@@ -410,8 +433,8 @@ impl FormReader<'_> {
         } else {
             let best = |form: Form| {
                 of_form(form)
-                    .iter()
-                    .map(|t| matches(t, form.catalog_section()))
+                    .into_iter()
+                    .map(|index| matches(index, form))
                     .max()
             };
             match (best(Form::Enterprise), best(Form::Park)) {
@@ -431,11 +454,10 @@ impl FormReader<'_> {
         };
         let candidates = of_form(form);
         let section = form.catalog_section();
-        let holds_values = |table: &&Table| {
-            table.rows.iter().any(|row| {
-                catalog
-                    .lookup(section, &text::split_indicator_name(&row.name).0)
-                    .is_some()
+        let holds_values = |index: &usize| {
+            let mut rows = tables[*index].rows.iter().zip(&names[*index]);
+            rows.any(|(row, name)| {
+                catalog.lookup(section, name).is_some()
                     && row.values.iter().any(|value| !value.is_empty())
             })
         };
@@ -443,8 +465,9 @@ impl FormReader<'_> {
             candidates
                 .iter()
                 .copied()
-                .filter(|table| table.hidden == hidden)
+                .filter(|&index| tables[index].hidden == hidden)
                 .filter(holds_values)
+                .map(|index| &tables[index])
                 .collect()
         };
         let visible = with_values(false);
@@ -456,12 +479,13 @@ impl FormReader<'_> {
             return Some((form, hidden));
         }
         // A blank form: read its best table so every cell is counted as missing.
-        let best = candidates.iter().copied().max_by(|a, b| {
-            matches(a, section)
-                .cmp(&matches(b, section))
-                .then(b.hidden.cmp(&a.hidden))
+        let best = candidates.iter().copied().max_by(|&a, &b| {
+            matches(a, form)
+                .cmp(&matches(b, form))
+                .then(tables[b].hidden.cmp(&tables[a].hidden))
                 .then(std::cmp::Ordering::Greater)
         })?;
+        let best = &tables[best];
         Some((form, vec![best]))
     }
 
@@ -667,7 +691,7 @@ impl FormReader<'_> {
         }
     }
 
-    fn read_table(&self, table: &Table, extracted: &mut Extracted, reading: &mut Reading) {
+    fn read_table(&self, table: &Table, extracted: &mut Extracted, reading: &mut Reading<'a>) {
         extracted.tables.push(table_match(table, &self.plan.years));
         let read_columns = self.year_columns(table, extracted);
         let section = extracted.form.catalog_section();
@@ -713,7 +737,7 @@ impl FormReader<'_> {
         section: CatalogSection,
         read_columns: &[usize],
         extracted: &mut Extracted,
-        reading: &mut Reading,
+        reading: &mut Reading<'a>,
     ) -> RowMatch {
         let plan = self.plan;
         let (folded, suffix_unit) = text::split_indicator_name(&row.name);
@@ -778,20 +802,20 @@ impl FormReader<'_> {
                 let key = (
                     entity.level,
                     entity.entity_id.clone(),
-                    indicator.code.clone(),
+                    indicator.code.as_str(),
                     year.year,
                 );
                 match reading.first_cells.get(&key) {
-                    Some((used_cell, used_value)) if refusal.is_none() => {
+                    Some(&used) if refusal.is_none() => {
+                        let used = &extracted.cells[used];
                         refusal = Some(Refusal::Duplicate {
-                            used_cell: used_cell.clone(),
-                            used_value: used_value.clone(),
+                            used_cell: format!("{}!{}", used.sheet, used.cell),
+                            used_value: used.value.clone(),
                         });
                     }
                     Some(_) => {}
                     None if refusal.is_none() => {
-                        let place = format!("{}!{cell}", table.sheet);
-                        reading.first_cells.insert(key, (place, value.clone()));
+                        reading.first_cells.insert(key, extracted.cells.len());
                     }
                     None => {}
                 }
@@ -875,11 +899,12 @@ fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter
 
 /// What reading a form's tables has gathered so far.
 #[derive(Default)]
-struct Reading {
+struct Reading<'a> {
     /// Comparison years with a non-empty indicator cell.
     years: BTreeSet<i32>,
-    /// The first non-empty cell of each (level, entity, indicator, year), as `sheet!A1`.
-    first_cells: HashMap<(Level, String, String, i32), (String, CellValue)>,
+    /// The first non-empty cell of each (level, entity, indicator, year): its position in
+    /// the cells read.
+    first_cells: HashMap<(Level, String, &'a str, i32), usize>,
     entities: BTreeMap<(Level, String), EntityRef>,
 }
 

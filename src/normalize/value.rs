@@ -145,6 +145,10 @@ fn round(value: f64) -> f64 {
 /// The factor that takes a row's unit to the indicator's canonical unit, or None when the unit
 /// cannot be converted. An absent unit means the canonical one.
 pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
+    // Most rows give the catalog's own unit, as the template writes it.
+    if unit == Some(indicator.unit.as_str()) {
+        return Some(1.0);
+    }
     let Some(unit) = unit.map(text::fold).filter(|unit| !unit.is_empty()) else {
         return Some(1.0);
     };
@@ -199,14 +203,14 @@ pub fn classify(
     indicator: &Indicator,
     place: &Place,
 ) -> Outcome {
-    let raw = value.display();
+    // The value as written is only shown in a reject's message.
     let reject = |rule: Rule, detail: String| Outcome::Rejected {
         rule,
         message: format!(
             "{}!{} 的值“{}”{}（{}，{}）",
             place.sheet,
             place.cell,
-            raw,
+            value.display(),
             detail,
             indicator.name,
             rule.as_str()
