@@ -1,9 +1,7 @@
 //! The other subcommands and the command line's contract: inspect, validate, template, usage
 //! and configuration errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 #[test]

@@ -1,9 +1,7 @@
 //! Cron-grade behaviour: corrections, idempotence, removed files, crash safety under kill -9,
 //! one run at a time, retention, rollback and JSON logs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Stdio;

@@ -1,9 +1,7 @@
 //! The data dictionary: every table and column has a Chinese and English description, and
 //! docs/tables.md is exactly what the program prints (regenerate: `zlbd dictionary > docs/tables.md`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn docs_tables_md_is_what_zlbd_dictionary_prints() {

@@ -2,9 +2,7 @@
 //! folders, names that are not UTF-8, links, FIFOs, a warehouse or feedback folder inside the
 //! inbox, `inspect` on things that are not files; and the parse cache's checksum.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;

@@ -1,9 +1,7 @@
 //! zlbd's own third-party fixtures (tests/fixtures, written by openpyxl, xlwt and LibreOffice;
 //! see make_fixtures.py): every SPEC §3.4 variation cell by cell and every bad-file case.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 fn fixtures() -> std::path::PathBuf {

@@ -3,9 +3,7 @@
 //! published it wrong, each checked cell by cell against truth.json, plus the warnings,
 //! contacts and counts the rules promise.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 fn fixtures() -> std::path::PathBuf {

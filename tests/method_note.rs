@@ -1,8 +1,6 @@
 //! The worked example of docs/method.md, computed by hand, must be what the warehouse says.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 #[test]

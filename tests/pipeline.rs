@@ -1,9 +1,7 @@
 //! End to end: the real binary on third-party fixtures and on the committed sample inbox,
 //! checked cell by cell against truth.json and read back from Parquet with arrow-rs.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 
 #[test]

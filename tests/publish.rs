@@ -3,9 +3,7 @@
 //! not "held", identical reruns, killed runs recorded as interrupted, rollback of incomplete
 //! snapshots, `zlbd snapshots` / `zlbd views`, and JSON-only stderr.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

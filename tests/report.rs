@@ -2,10 +2,8 @@
 //! into the snapshot; `zlbd report` writes the same from a named snapshot; the packs open with
 //! calamine, with sheet names Excel accepts.
 
-mod common;
-
+use crate::common::{pipeline, read_table, repo, tree_bytes, Workdir};
 use calamine::{open_workbook_auto, Reader};
-use common::{pipeline, read_table, repo, tree_bytes, Workdir};
 use std::collections::BTreeSet;
 
 const SECTIONS: [&str; 6] = [

@@ -5,9 +5,7 @@
 //! cell by cell (every fact value, every reject's rule, every missing and superseded cell, and
 //! every file's status).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
