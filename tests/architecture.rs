@@ -257,3 +257,36 @@ fn the_scan_sees_imports() {
     assert!(paths.iter().any(|path| path[0] == "ingest"), "{paths:?}");
     assert!(paths.iter().any(|path| path[0] == "domain"), "{paths:?}");
 }
+
+/// With `autotests = false`, a file in `tests/` that `tests/main.rs` does not name is never
+/// compiled, and its tests would silently stop running: every `tests/*.rs` (and `common/`)
+/// must be a module of the one test binary.
+#[test]
+fn every_test_file_is_a_module_of_the_test_binary() {
+    let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let main = std::fs::read_to_string(tests.join("main.rs")).unwrap();
+    let declared: BTreeSet<String> = main
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("mod ")?.strip_suffix(';'))
+        .map(str::to_string)
+        .collect();
+    let mut files = BTreeSet::from(["common".to_string()]);
+    for entry in std::fs::read_dir(&tests).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            if stem != "main" {
+                files.insert(stem);
+            }
+        }
+    }
+    assert!(
+        files.len() > 10,
+        "the scan found too few test files: {files:?}"
+    );
+    let missing: Vec<&String> = files.difference(&declared).collect();
+    assert!(
+        missing.is_empty(),
+        "not modules of tests/main.rs: {missing:?}"
+    );
+}
