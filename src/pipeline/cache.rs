@@ -1,14 +1,18 @@
 //! The parse cache: what reading a file's bytes gave, keyed by those bytes (the submission id),
 //! the configuration and the program, so an unchanged file is never parsed twice.
 //!
-//! One pack file, `<warehouse>/cache/parses.pack`, rewritten by every run with the entries of
-//! the files it read: one write instead of one small file per form (creating 20,000 files
-//! cost more than parsing them), and entries of files no longer in the inbox go away.
+//! One pack file, `<warehouse>/cache/parses.pack`: one file instead of one small file per form
+//! (creating 20,000 files cost more than parsing them). A run that parsed a few new files (a
+//! corrected form) appends their records; a run whose pack would be at least half records no
+//! file of the run used (files gone from the inbox, replaced records), or that met a damaged
+//! record, rewrites the pack with the records of the files it read, so the pack stays within
+//! twice what the inbox needs.
 //!
 //! Layout: [`PACK_MAGIC`], the salt (u32 length, bytes), then one record per file: u32 length,
-//! then the record, which is a [`seal`]ed postcard `(submission id, CacheEntry)`. A record with
-//! a flipped bit fails its checksum and is logged and re-parsed, never served; a truncated or
-//! foreign pack serves what can be proven sound.
+//! then the record, which is a [`seal`]ed postcard `(submission id, CacheEntry)`; of two records
+//! of one id the later one counts. A record with a flipped bit fails its checksum and is logged
+//! and re-parsed, never served; a truncated or foreign pack serves what can be proven sound, and
+//! an append first cuts a torn tail back to the last whole record.
 
 use super::Origin;
 use crate::config::Plan;
@@ -17,8 +21,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::io::{Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 /// The pack's file name inside the cache folder.
@@ -30,16 +37,6 @@ const PACK_MAGIC: &[u8; 8] = b"ZLBDP\x003\n";
 /// The first bytes of a sealed record (and of the inbox state).
 const SEAL_MAGIC: &[u8; 8] = b"ZLBDC\x002\n";
 const SEAL_HEADER: usize = SEAL_MAGIC.len() + 32;
-
-/// The parse cache of a warehouse, as the last run left it.
-#[derive(Debug)]
-pub struct Cache {
-    dir: PathBuf,
-    salt: String,
-    /// The last pack's sealed records by submission id, read at the first lookup (a run that
-    /// finds nothing changed never reads the pack).
-    records: OnceLock<HashMap<String, Vec<u8>>>,
-}
 
 #[derive(Serialize, Deserialize)]
 pub struct CacheEntry {
@@ -101,21 +98,77 @@ fn unseal(bytes: &[u8]) -> Result<(String, CacheEntry), CacheDamage> {
     postcard::from_bytes(payload).map_err(|error| CacheDamage::Decode(error.to_string()))
 }
 
-/// The records of a pack: (bytes) after the salt. Stops at the first length that runs past the
-/// end (a truncated pack keeps the records before it).
-fn records(mut rest: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    while rest.len() >= 4 {
-        let (length, tail) = rest.split_at(4);
-        let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
-        if length > tail.len() {
-            break;
+/// The parse cache of a warehouse, as the last run left it.
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    salt: String,
+    /// The last pack, read at the first lookup (a run that finds nothing changed never reads
+    /// it).
+    pack: OnceLock<Pack>,
+    /// Whether a lookup met a damaged record: the next write rewrites the pack.
+    damaged: AtomicBool,
+}
+
+/// A pack as read: its bytes and where the record of each id is.
+#[derive(Debug, Default)]
+struct Pack {
+    bytes: Vec<u8>,
+    /// The latest record of each id: its range in `bytes` (without its length word).
+    records: HashMap<String, Range<usize>>,
+    /// Where the records start and where the last whole one ends, when the pack is one of this
+    /// program and configuration (then new records may be appended at the end).
+    extent: Option<Range<usize>>,
+}
+
+impl Pack {
+    /// The pack at `path` if it was written with `salt` (else an empty one).
+    fn read(path: &Path, salt: &str) -> Pack {
+        let bytes = std::fs::read(path).unwrap_or_default();
+        let start = match split_pack(&bytes) {
+            Some((found, rest)) if found == salt.as_bytes() => bytes.len() - rest.len(),
+            _ => return Pack::default(),
+        };
+        let (ranges, end) = records(&bytes, start);
+        let records = ranges
+            .into_iter()
+            .filter_map(|range| {
+                let payload = bytes.get(range.start + SEAL_HEADER..range.end)?;
+                let (id, _) = postcard::take_from_bytes::<String>(payload).ok()?;
+                Some((id, range))
+            })
+            .collect();
+        Pack {
+            bytes,
+            records,
+            extent: Some(start..end),
         }
-        let (record, tail) = tail.split_at(length);
-        out.push(record);
-        rest = tail;
     }
-    out
+
+    /// The sealed record of `id` (checked against its checksum only when used).
+    fn record(&self, id: &str) -> Option<&[u8]> {
+        let range = self.records.get(id)?;
+        self.bytes.get(range.clone())
+    }
+}
+
+/// The ranges of the records in `bytes` from `at` (past the salt), and where the last whole one
+/// ends. Stops at the first length that runs past the end (a truncated pack keeps the records
+/// before it).
+fn records(bytes: &[u8], mut at: usize) -> (Vec<Range<usize>>, usize) {
+    let mut out = Vec::new();
+    while let Some(word) = bytes.get(at..at.saturating_add(4)) {
+        let length = u32::from_le_bytes([word[0], word[1], word[2], word[3]]) as usize;
+        let start = at + 4;
+        match start.checked_add(length) {
+            Some(end) if end <= bytes.len() => {
+                out.push(start..end);
+                at = end;
+            }
+            _ => break,
+        }
+    }
+    (out, at)
 }
 
 /// The salt and records of a pack, or None when it is not one.
@@ -125,6 +178,32 @@ fn split_pack(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let length = u32::from_le_bytes([length[0], length[1], length[2], length[3]]) as usize;
     rest.split_at_checked(length)
 }
+
+/// A file's result as a sealed record.
+fn sealed_record(file: &FileResult) -> Option<Vec<u8>> {
+    let entry = EntryRef {
+        file_format: &file.file_format,
+        content: &file.content,
+    };
+    let payload = postcard::to_stdvec(&(&file.submission_id, entry)).ok()?;
+    Some(seal(&payload))
+}
+
+/// Writes records, each after its length word.
+fn put_records<'a>(
+    out: &mut impl Write,
+    records: impl IntoIterator<Item = &'a [u8]>,
+) -> std::io::Result<()> {
+    for record in records {
+        out.write_all(&(record.len() as u32).to_le_bytes())?;
+        out.write_all(record)?;
+    }
+    Ok(())
+}
+
+/// How many files' records are encoded at a time when the pack is rewritten: the pack is
+/// streamed to its file, never whole in memory.
+const REWRITE_CHUNK: usize = 2048;
 
 impl Cache {
     /// The cache in `dir` as the last run with this program and configuration left it (an
@@ -139,27 +218,14 @@ impl Cache {
         Cache {
             dir,
             salt,
-            records: OnceLock::new(),
+            pack: OnceLock::new(),
+            damaged: AtomicBool::new(false),
         }
     }
 
-    /// The records of the pack, by the id each starts with (checked against its checksum
-    /// only when used).
-    fn records(&self) -> &HashMap<String, Vec<u8>> {
-        self.records.get_or_init(|| {
-            let bytes = std::fs::read(self.dir.join(PACK_FILE)).unwrap_or_default();
-            match split_pack(&bytes) {
-                Some((salt, rest)) if salt == self.salt.as_bytes() => records(rest)
-                    .into_iter()
-                    .filter_map(|record| {
-                        let payload = record.get(SEAL_HEADER..)?;
-                        let (id, _) = postcard::take_from_bytes::<String>(payload).ok()?;
-                        Some((id, record.to_vec()))
-                    })
-                    .collect(),
-                _ => HashMap::new(),
-            }
-        })
+    fn pack(&self) -> &Pack {
+        self.pack
+            .get_or_init(|| Pack::read(&self.dir.join(PACK_FILE), &self.salt))
     }
 
     /// What every entry depends on besides the file's bytes: program, source and configuration.
@@ -176,11 +242,12 @@ impl Cache {
     /// (naming the inbox file) and treated as absent: the file is parsed again and the record
     /// rewritten.
     pub fn get(&self, submission_id: &str, source_file: &str) -> Option<CacheEntry> {
-        let damage = match unseal(self.records().get(submission_id)?) {
+        let damage = match unseal(self.pack().record(submission_id)?) {
             Ok((id, entry)) if id == submission_id => return Some(entry),
             Ok(_) => CacheDamage::Checksum,
             Err(damage) => damage,
         };
+        self.damaged.store(true, Ordering::Relaxed);
         tracing::warn!(
             file = %source_file,
             cache_entry = %self.dir.join(PACK_FILE).display(),
@@ -190,59 +257,105 @@ impl Cache {
         None
     }
 
-    /// Replaces the pack with the entries of `files` that were read as workbooks (per
-    /// `origins`, in the same order). An entry answered from this pack is copied as it is,
-    /// not encoded again (a night with one corrected form encodes one). Best effort: a cache
-    /// that cannot be written only costs time.
+    /// The pack's record of a file this run answered from it (unsealed and checked just now).
+    fn kept(&self, file: &FileResult, origin: Origin) -> Option<&[u8]> {
+        let pack = self.pack.get().filter(|_| origin == Origin::Cache)?;
+        pack.record(&file.submission_id)
+    }
+
+    /// Saves the entries of `files` that were read as workbooks (per `origins`, in the same
+    /// order): appends the new ones to the pack, or rewrites it (see the module's doc). A record
+    /// answered from the pack is copied as it is, never encoded again. Best effort: a cache that
+    /// cannot be written only costs time.
     pub fn write(&self, files: &[FileResult], origins: &[Origin]) {
-        let loaded = self.records.get();
-        let sealed: Vec<(&str, Cow<[u8]>)> = files
-            .par_iter()
-            .zip(origins.par_iter())
-            .filter(|(_, origin)| **origin != Origin::NotRead)
-            .filter_map(|(file, origin)| {
-                let id = file.submission_id.as_str();
-                // Answered from the pack: its record was unsealed and checked just now.
-                let kept = loaded.filter(|_| *origin == Origin::Cache);
-                if let Some(record) = kept.and_then(|records| records.get(id)) {
-                    return Some((id, Cow::Borrowed(record.as_slice())));
-                }
-                let entry = EntryRef {
-                    file_format: &file.file_format,
-                    content: &file.content,
-                };
-                let payload = postcard::to_stdvec(&(&file.submission_id, entry)).ok()?;
-                Some((id, Cow::Owned(seal(&payload))))
-            })
+        // The same bytes under two paths are one record.
+        let mut seen = HashSet::new();
+        let read: Vec<(&FileResult, Origin)> = files
+            .iter()
+            .zip(origins.iter().copied())
+            .filter(|(_, origin)| *origin != Origin::NotRead)
+            .filter(|(file, _)| seen.insert(file.submission_id.as_str()))
             .collect();
         if std::fs::create_dir_all(&self.dir).is_err() {
             return;
         }
         let path = self.dir.join(PACK_FILE);
+        let appended = match self.pack.get() {
+            Some(pack) if !self.damaged.load(Ordering::Relaxed) => self.append(pack, &path, &read),
+            _ => false,
+        };
+        if !appended {
+            self.rewrite(&path, &read);
+        }
+        remove_old_entries(&self.dir);
+    }
+
+    /// Appends the records of the files not answered from `pack`, unless the pack would then be
+    /// at least half records no file of this run used. Whether the pack is up to date.
+    fn append(&self, pack: &Pack, path: &Path, read: &[(&FileResult, Origin)]) -> bool {
+        let Some(extent) = pack.extent.clone() else {
+            return false;
+        };
+        let (kept, new): (Vec<_>, Vec<_>) = read
+            .iter()
+            .partition(|(file, origin)| self.kept(file, *origin).is_some());
+        let kept_bytes: usize = kept
+            .iter()
+            .filter_map(|(file, origin)| self.kept(file, *origin))
+            .map(|record| 4 + record.len())
+            .sum();
+        let new: Vec<Vec<u8>> = new
+            .par_iter()
+            .filter_map(|(file, _)| sealed_record(file))
+            .collect();
+        let live = kept_bytes + new.iter().map(|record| 4 + record.len()).sum::<usize>();
+        let dead = extent.len().saturating_sub(kept_bytes);
+        if dead >= live {
+            return false;
+        }
+        if new.is_empty() && pack.bytes.len() == extent.end {
+            return true;
+        }
+        let appended = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut file| {
+                // A torn tail (a run killed while appending) is cut back to the last whole record.
+                file.set_len(extent.end as u64)?;
+                file.seek(SeekFrom::Start(extent.end as u64))?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                put_records(&mut out, new.iter().map(Vec::as_slice))?;
+                out.flush()
+            });
+        appended.is_ok()
+    }
+
+    /// Replaces the pack with the records of the files read, streamed to a new file that is
+    /// then renamed over the old one.
+    fn rewrite(&self, path: &Path, read: &[(&FileResult, Origin)]) {
         let staging = path.with_extension(format!("tmp{}", std::process::id()));
-        // Streamed to the file: the pack is never whole in memory.
         let written = std::fs::File::create(&staging).and_then(|file| {
-            use std::io::Write;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
             out.write_all(PACK_MAGIC)?;
             out.write_all(&(self.salt.len() as u32).to_le_bytes())?;
             out.write_all(self.salt.as_bytes())?;
-            // The same bytes under two paths are one record.
-            let mut seen = std::collections::HashSet::new();
-            for (id, record) in &sealed {
-                if seen.insert(*id) {
-                    out.write_all(&(record.len() as u32).to_le_bytes())?;
-                    out.write_all(record)?;
-                }
+            for chunk in read.chunks(REWRITE_CHUNK) {
+                let sealed: Vec<Cow<[u8]>> = chunk
+                    .par_iter()
+                    .filter_map(|(file, origin)| match self.kept(file, *origin) {
+                        Some(record) => Some(Cow::Borrowed(record)),
+                        None => sealed_record(file).map(Cow::Owned),
+                    })
+                    .collect();
+                put_records(&mut out, sealed.iter().map(|record| record.as_ref()))?;
             }
             out.flush()
         });
         if written.is_ok() {
-            let _ = std::fs::rename(&staging, &path);
+            let _ = std::fs::rename(&staging, path);
         } else {
             let _ = std::fs::remove_file(&staging);
         }
-        remove_old_entries(&self.dir);
     }
 }
 
@@ -301,9 +414,153 @@ mod tests {
             rest.extend_from_slice(&(record.len() as u32).to_le_bytes());
             rest.extend_from_slice(&record);
         }
-        assert_eq!(records(&rest).len(), 3);
-        assert_eq!(records(&rest[..rest.len() - 1]).len(), 2);
-        assert_eq!(records(&[]).len(), 0);
+        assert_eq!(records(&rest, 0).0.len(), 3);
+        assert_eq!(records(&rest, 0).1, rest.len());
+        let cut = &rest[..rest.len() - 1];
+        let (kept, end) = records(cut, 0);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(end, kept[1].end, "the last whole record's end");
+        assert_eq!(records(&[], 0), (Vec::new(), 0));
         assert!(split_pack(b"ZLBDP\x003\n\xff\xff\xff\xff").is_none());
+    }
+
+    fn cache(dir: &Path) -> Cache {
+        Cache {
+            dir: dir.to_path_buf(),
+            salt: "test salt".to_string(),
+            pack: OnceLock::new(),
+            damaged: AtomicBool::new(false),
+        }
+    }
+
+    fn file(id: &str, reason: &str) -> FileResult {
+        FileResult {
+            source_file: format!("{id}.xlsx"),
+            size_bytes: 1,
+            modified_ns: 0,
+            submission_id: id.to_string(),
+            file_format: "xlsx".to_string(),
+            content: Content::Ignored {
+                reason: reason.to_string(),
+            },
+        }
+    }
+
+    /// One run of the cache: looks every file up (as a run does), then writes what it found
+    /// or parsed. Returns the reasons served from the cache.
+    fn run(dir: &Path, files: &[FileResult]) -> Vec<Option<String>> {
+        let cache = cache(dir);
+        let served: Vec<Option<CacheEntry>> = files
+            .iter()
+            .map(|file| cache.get(&file.submission_id, &file.source_file))
+            .collect();
+        let origins: Vec<Origin> = served
+            .iter()
+            .map(|hit| match hit {
+                Some(_) => Origin::Cache,
+                None => Origin::Parsed,
+            })
+            .collect();
+        cache.write(files, &origins);
+        served
+            .into_iter()
+            .map(|hit| match hit.map(|entry| entry.content) {
+                Some(Content::Ignored { reason }) => Some(reason),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn pack_bytes(dir: &Path) -> Vec<u8> {
+        std::fs::read(dir.join(PACK_FILE)).unwrap()
+    }
+
+    /// The pack file's inode: a rewrite renames a new file over the old one.
+    fn pack_inode(dir: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir.join(PACK_FILE)).unwrap().ino()
+    }
+
+    #[test]
+    fn a_few_new_files_are_appended_and_a_pack_half_unused_is_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (file("a", "ra"), file("b", "rb"), file("c", "rc"));
+        assert_eq!(run(dir.path(), &[a.clone(), b.clone()]), vec![None, None]);
+        let (first, inode) = (pack_bytes(dir.path()), pack_inode(dir.path()));
+        // A corrected form arrives: its record is appended, the others stay where they were.
+        let served = run(dir.path(), &[a.clone(), b.clone(), c.clone()]);
+        assert_eq!(served, vec![Some("ra".into()), Some("rb".into()), None]);
+        let second = pack_bytes(dir.path());
+        assert!(second.len() > first.len());
+        assert!(second.starts_with(&first));
+        assert_eq!(pack_inode(dir.path()), inode, "appended, not rewritten");
+        let served = run(dir.path(), &[a.clone(), b.clone(), c.clone()]);
+        assert_eq!(
+            served,
+            vec![Some("ra".into()), Some("rb".into()), Some("rc".into())]
+        );
+        assert_eq!(
+            pack_bytes(dir.path()),
+            second,
+            "nothing new, nothing written"
+        );
+        assert_eq!(pack_inode(dir.path()), inode);
+        // Two of three files left the inbox: the pack would be mostly dead records.
+        assert_eq!(
+            run(dir.path(), std::slice::from_ref(&c)),
+            vec![Some("rc".into())]
+        );
+        let third = pack_bytes(dir.path());
+        assert_ne!(pack_inode(dir.path()), inode, "rewritten");
+        let (_, rest) = split_pack(&third).unwrap();
+        assert_eq!(
+            records(rest, 0).0.len(),
+            1,
+            "rewritten with the one file read"
+        );
+        assert_eq!(run(dir.path(), &[c]), vec![Some("rc".into())]);
+    }
+
+    #[test]
+    fn an_append_after_a_torn_tail_cuts_it_back_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, c) = (file("a", "ra"), file("b", "rb"), file("c", "rc"));
+        run(dir.path(), &[a.clone(), b.clone()]);
+        let whole = pack_bytes(dir.path());
+        // A run killed while appending left a length word and part of a record.
+        let mut torn = whole.clone();
+        torn.extend_from_slice(&500u32.to_le_bytes());
+        torn.extend_from_slice(b"ZLBDC\x002\npart");
+        std::fs::write(dir.path().join(PACK_FILE), &torn).unwrap();
+        let inode = pack_inode(dir.path());
+        let served = run(dir.path(), &[a.clone(), b.clone(), c.clone()]);
+        assert_eq!(served, vec![Some("ra".into()), Some("rb".into()), None]);
+        let appended = pack_bytes(dir.path());
+        assert_eq!(pack_inode(dir.path()), inode, "appended, not rewritten");
+        assert!(appended.starts_with(&whole));
+        let (_, rest) = split_pack(&appended).unwrap();
+        assert_eq!(records(rest, 0).1, rest.len(), "no torn bytes left");
+        let served = run(dir.path(), &[a, b, c]);
+        assert_eq!(
+            served,
+            vec![Some("ra".into()), Some("rb".into()), Some("rc".into())]
+        );
+    }
+
+    #[test]
+    fn a_damaged_record_makes_the_next_write_a_rewrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [file("a", "ra"), file("b", "rb"), file("c", "rc")];
+        run(dir.path(), &files);
+        let mut bytes = pack_bytes(dir.path());
+        let at = bytes.len() - 3;
+        bytes[at] ^= 0x10;
+        std::fs::write(dir.path().join(PACK_FILE), &bytes).unwrap();
+        let served = run(dir.path(), &files);
+        assert_eq!(served, vec![Some("ra".into()), Some("rb".into()), None]);
+        let rewritten = pack_bytes(dir.path());
+        let (_, rest) = split_pack(&rewritten).unwrap();
+        assert_eq!(records(rest, 0).0.len(), 3, "the damaged record is gone");
+        assert_eq!(run(dir.path(), &files).iter().flatten().count(), 3);
     }
 }
