@@ -44,21 +44,8 @@ pub fn compare(
     let dim_entity = entities::dim_entity(plan, &rows)?;
     let dim_indicator = entities::dim_indicator(plan)?;
     let derived = timed("compare: roll-up", || rollup(plan, &facts, &dim_entity))?;
-    // The loaded facts are moved in: once sorted with the derived ones, they are freed.
-    let facts = timed("compare: facts", || {
-        concat(
-            [facts.lazy(), derived.lazy()],
-            UnionArgs {
-                to_supertypes: true,
-                ..Default::default()
-            },
-        )?
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-            SortMultipleOptions::default(),
-        )
-        .collect()
-    })?;
+    // The loaded facts are moved in: once merged with the derived ones, they are freed.
+    let facts = timed("compare: facts", || with_derived(facts, derived))?;
     let indicators = indicator_frame(plan)?;
     let comparison = timed("compare: comparison", || {
         comparison(plan, &facts, &dim_entity, &indicators)
@@ -82,6 +69,85 @@ pub fn compare(
         roster_status,
         findings,
     })
+}
+
+/// The key every fact table is sorted by.
+const FACT_KEY: [&str; 4] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR];
+
+/// The loaded facts and the derived ones, sorted by [`FACT_KEY`]. The loaded facts come sorted
+/// by that key from normalize, so each level is one run of rows: only the runs of levels that
+/// have derived rows (the province industries) are sorted again, with them; the million rows
+/// of the other levels are copied in place. Facts whose levels are not in ascending runs are
+/// sorted whole.
+fn with_derived(facts: DataFrame, derived: DataFrame) -> PolarsResult<DataFrame> {
+    let union = |frames: Vec<DataFrame>| -> PolarsResult<DataFrame> {
+        let frames: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
+        concat(
+            frames,
+            UnionArgs {
+                to_supertypes: true,
+                ..Default::default()
+            },
+        )?
+        .collect()
+    };
+    let sorted = |frame: DataFrame| {
+        frame
+            .lazy()
+            .sort(FACT_KEY, SortMultipleOptions::default())
+            .collect()
+    };
+    let (Some(runs), Some(derived_runs)) = (level_runs(&facts)?, level_runs(&derived)?) else {
+        return sorted(union(vec![facts, derived])?);
+    };
+    let derived_levels: BTreeMap<&str, (usize, usize)> = derived_runs
+        .iter()
+        .map(|(level, start, len)| (level.as_str(), (*start, *len)))
+        .collect();
+    let mut blocks: BTreeMap<&str, Vec<DataFrame>> = BTreeMap::new();
+    for (level, start, len) in &runs {
+        blocks
+            .entry(level.as_str())
+            .or_default()
+            .push(facts.slice(*start as i64, *len));
+    }
+    for (level, (start, len)) in &derived_levels {
+        blocks
+            .entry(level)
+            .or_default()
+            .push(derived.slice(*start as i64, *len));
+    }
+    let mut parts = Vec::with_capacity(blocks.len());
+    for (level, block) in blocks {
+        parts.push(if derived_levels.contains_key(level) {
+            sorted(union(block)?)?
+        } else {
+            union(block)?
+        });
+    }
+    if parts.is_empty() {
+        return union(vec![facts, derived]);
+    }
+    let mut merged = union(parts)?;
+    merged.rechunk_mut_par();
+    Ok(merged)
+}
+
+/// The runs of equal `level` in a frame: (level, first row, rows), or None when a level
+/// appears in more than one run or the runs are not in ascending order (or a level is null).
+fn level_runs(frame: &DataFrame) -> PolarsResult<Option<Vec<(String, usize, usize)>>> {
+    let mut runs: Vec<(String, usize, usize)> = Vec::new();
+    for (row, level) in frame.column(c::LEVEL)?.str()?.iter().enumerate() {
+        let Some(level) = level else {
+            return Ok(None);
+        };
+        match runs.last_mut() {
+            Some((last, _, len)) if last == level => *len += 1,
+            Some((last, _, _)) if last.as_str() > level => return Ok(None),
+            _ => runs.push((level.to_string(), row, 1)),
+        }
+    }
+    Ok(Some(runs))
 }
 
 /// Per indicator: direction, weight, roll-up method.
@@ -645,4 +711,75 @@ fn typical(
     scores.with_column(Column::new(c::TYPICAL.into(), typical))?;
     scores.with_column(Column::new(c::TYPICAL_RANK.into(), rank))?;
     Ok(scores)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(rows: &[(&str, &str, &str, i32, f64)]) -> DataFrame {
+        let column = |name: &str, values: Vec<&str>| Column::new(name.into(), values);
+        DataFrame::new_infer_height(vec![
+            column(c::LEVEL, rows.iter().map(|row| row.0).collect()),
+            column(c::ENTITY_ID, rows.iter().map(|row| row.1).collect()),
+            column(c::INDICATOR_CODE, rows.iter().map(|row| row.2).collect()),
+            Column::new(
+                c::YEAR.into(),
+                rows.iter().map(|row| row.3).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                c::VALUE.into(),
+                rows.iter().map(|row| row.4).collect::<Vec<_>>(),
+            ),
+        ])
+        .unwrap()
+    }
+
+    fn sorted_whole(facts: &DataFrame, derived: &DataFrame) -> DataFrame {
+        facts
+            .vstack(derived)
+            .unwrap()
+            .sort(FACT_KEY, SortMultipleOptions::default())
+            .unwrap()
+    }
+
+    #[test]
+    fn derived_facts_are_merged_where_a_whole_sort_puts_them() {
+        let loaded = facts(&[
+            ("city_industry", "C01", "I1", 2019, 1.0),
+            ("city_industry", "C02", "I1", 2019, 2.0),
+            ("enterprise", "E1", "E01", 2019, 3.0),
+            ("enterprise", "E1", "E01", 2020, 4.0),
+            ("park", "P1", "P01", 2021, 5.0),
+            ("province_industry_city", "PI01-C01", "I1", 2019, 6.0),
+            ("province_industry_city", "PI01-C02", "I1", 2019, 7.0),
+        ]);
+        let derived = facts(&[
+            ("province_industry", "PI02", "I1", 2020, 8.0),
+            ("province_industry", "PI01", "I2", 2019, 9.0),
+            ("province_industry", "PI01", "I1", 2021, 10.0),
+            ("province_industry", "PI01", "I1", 2019, 11.0),
+        ]);
+        let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
+        let whole = sorted_whole(&loaded, &derived);
+        assert!(merged.equals_missing(&whole), "{merged}\n{whole}");
+        // A derived level that the loaded facts also hold, and one before them all.
+        let derived = facts(&[
+            ("park", "P0", "P01", 2019, 12.0),
+            ("park", "P2", "P01", 2019, 13.0),
+            ("a_first", "X", "I1", 2019, 14.0),
+        ]);
+        let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
+        assert!(merged.equals_missing(&sorted_whole(&loaded, &derived)));
+        // Loaded facts whose levels are not in order are sorted whole.
+        let unsorted = facts(&[
+            ("park", "P1", "P01", 2021, 5.0),
+            ("enterprise", "E1", "E01", 2019, 3.0),
+        ]);
+        let merged = with_derived(unsorted.clone(), derived.clone()).unwrap();
+        assert!(merged.equals_missing(&sorted_whole(&unsorted, &derived)));
+        let empty = loaded.clear();
+        let merged = with_derived(empty.clone(), empty.clone()).unwrap();
+        assert_eq!(merged.height(), 0);
+    }
 }
