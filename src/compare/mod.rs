@@ -75,10 +75,10 @@ pub fn compare(
 const FACT_KEY: [&str; 4] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR];
 
 /// The loaded facts and the derived ones, sorted by [`FACT_KEY`]. The loaded facts come sorted
-/// by that key from normalize, so each level is one run of rows: only the runs of levels that
-/// have derived rows (the province industries) are sorted again, with them; the million rows
-/// of the other levels are copied in place. Facts whose levels are not in ascending runs are
-/// sorted whole.
+/// by that key from normalize (checked in one pass: other callers may pass any order), so each
+/// level is one run of rows: only the runs of levels that have derived rows (the province
+/// industries) are sorted again, with them; the million rows of the other levels are copied in
+/// place. Facts in any other order are sorted whole.
 fn with_derived(facts: DataFrame, derived: DataFrame) -> PolarsResult<DataFrame> {
     let union = |frames: Vec<DataFrame>| -> PolarsResult<DataFrame> {
         let frames: Vec<LazyFrame> = frames.into_iter().map(DataFrame::lazy).collect();
@@ -97,7 +97,11 @@ fn with_derived(facts: DataFrame, derived: DataFrame) -> PolarsResult<DataFrame>
             .sort(FACT_KEY, SortMultipleOptions::default())
             .collect()
     };
-    let (Some(runs), Some(derived_runs)) = (level_runs(&facts)?, level_runs(&derived)?) else {
+    let runs = match by_fact_key(&facts)? {
+        true => level_runs(&facts)?,
+        false => None,
+    };
+    let (Some(runs), Some(derived_runs)) = (runs, level_runs(&derived)?) else {
         return sorted(union(vec![facts, derived])?);
     };
     let derived_levels: BTreeMap<&str, (usize, usize)> = derived_runs
@@ -131,6 +135,22 @@ fn with_derived(facts: DataFrame, derived: DataFrame) -> PolarsResult<DataFrame>
     let mut merged = union(parts)?;
     merged.rechunk_mut_par();
     Ok(merged)
+}
+
+/// Whether the facts are in [`FACT_KEY`] order (texts by bytes, nulls first, as polars sorts).
+fn by_fact_key(facts: &DataFrame) -> PolarsResult<bool> {
+    let columns = frames::FactColumns::of(facts)?;
+    let mut keys = columns.rows().map(|(series, year, _)| (series, year));
+    let Some(mut before) = keys.next() else {
+        return Ok(true);
+    };
+    for key in keys {
+        if key < before {
+            return Ok(false);
+        }
+        before = key;
+    }
+    Ok(true)
 }
 
 /// The runs of equal `level` in a frame: (level, first row, rows), or None when a level
@@ -771,7 +791,14 @@ mod tests {
         ]);
         let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
         assert!(merged.equals_missing(&sorted_whole(&loaded, &derived)));
-        // Loaded facts whose levels are not in order are sorted whole.
+        // Loaded facts out of order within a level, or across levels, are sorted whole.
+        let unsorted = facts(&[
+            ("enterprise", "E2", "E01", 2019, 3.0),
+            ("enterprise", "E1", "E01", 2020, 4.0),
+            ("park", "P1", "P01", 2021, 5.0),
+        ]);
+        let merged = with_derived(unsorted.clone(), derived.clone()).unwrap();
+        assert!(merged.equals_missing(&sorted_whole(&unsorted, &derived)));
         let unsorted = facts(&[
             ("park", "P1", "P01", 2021, 5.0),
             ("enterprise", "E1", "E01", 2019, 3.0),
