@@ -755,12 +755,15 @@ mod tests {
         .unwrap()
     }
 
-    fn sorted_whole(facts: &DataFrame, derived: &DataFrame) -> DataFrame {
-        facts
+    /// Merging gives what sorting everything would.
+    fn assert_merges(loaded: &DataFrame, derived: &DataFrame) {
+        let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
+        let whole = loaded
             .vstack(derived)
             .unwrap()
             .sort(FACT_KEY, SortMultipleOptions::default())
-            .unwrap()
+            .unwrap();
+        assert!(merged.equals_missing(&whole), "{merged}\n{whole}");
     }
 
     #[test]
@@ -774,37 +777,32 @@ mod tests {
             ("province_industry_city", "PI01-C01", "I1", 2019, 6.0),
             ("province_industry_city", "PI01-C02", "I1", 2019, 7.0),
         ]);
-        let derived = facts(&[
+        let province = facts(&[
             ("province_industry", "PI02", "I1", 2020, 8.0),
             ("province_industry", "PI01", "I2", 2019, 9.0),
             ("province_industry", "PI01", "I1", 2021, 10.0),
             ("province_industry", "PI01", "I1", 2019, 11.0),
         ]);
-        let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
-        let whole = sorted_whole(&loaded, &derived);
-        assert!(merged.equals_missing(&whole), "{merged}\n{whole}");
+        assert_merges(&loaded, &province);
         // A derived level that the loaded facts also hold, and one before them all.
         let derived = facts(&[
             ("park", "P0", "P01", 2019, 12.0),
             ("park", "P2", "P01", 2019, 13.0),
             ("a_first", "X", "I1", 2019, 14.0),
         ]);
-        let merged = with_derived(loaded.clone(), derived.clone()).unwrap();
-        assert!(merged.equals_missing(&sorted_whole(&loaded, &derived)));
+        assert_merges(&loaded, &derived);
         // Loaded facts out of order within a level, or across levels, are sorted whole.
-        let unsorted = facts(&[
+        let within = facts(&[
             ("enterprise", "E2", "E01", 2019, 3.0),
             ("enterprise", "E1", "E01", 2020, 4.0),
             ("park", "P1", "P01", 2021, 5.0),
         ]);
-        let merged = with_derived(unsorted.clone(), derived.clone()).unwrap();
-        assert!(merged.equals_missing(&sorted_whole(&unsorted, &derived)));
-        let unsorted = facts(&[
+        assert_merges(&within, &derived);
+        let across = facts(&[
             ("park", "P1", "P01", 2021, 5.0),
             ("enterprise", "E1", "E01", 2019, 3.0),
         ]);
-        let merged = with_derived(unsorted.clone(), derived.clone()).unwrap();
-        assert!(merged.equals_missing(&sorted_whole(&unsorted, &derived)));
+        assert_merges(&across, &province);
         let empty = loaded.clear();
         let merged = with_derived(empty.clone(), empty.clone()).unwrap();
         assert_eq!(merged.height(), 0);
