@@ -47,15 +47,25 @@ pub fn compare(
     // The loaded facts are moved in: once merged with the derived ones, they are freed.
     let facts = timed("compare: facts", || with_derived(facts, derived))?;
     let indicators = indicator_frame(plan)?;
-    let comparison = timed("compare: comparison", || {
-        comparison(plan, &facts, &dim_entity, &indicators)
-    })?;
-    let findings = timed("compare: yoy jumps", || {
-        yoy_jumps(plan, &facts, &comparison)
-    })?;
-    let (scores, score_detail) = timed("compare: scores", || {
-        scores(plan, &facts, &dim_entity, &indicators, error_entities)
-    })?;
+    // The scores need only the facts: computed beside the comparison, which leaves a core
+    // idle in its serial parts.
+    let (compared, scored) = rayon::join(
+        || -> PolarsResult<(DataFrame, Vec<Finding>)> {
+            let comparison = timed("compare: comparison", || {
+                comparison(plan, &facts, &dim_entity, &indicators)
+            })?;
+            let findings = timed("compare: yoy jumps", || {
+                yoy_jumps(plan, &facts, &comparison)
+            })?;
+            Ok((comparison, findings))
+        },
+        || {
+            timed("compare: scores", || {
+                scores(plan, &facts, &dim_entity, &indicators, error_entities)
+            })
+        },
+    );
+    let ((comparison, findings), (scores, score_detail)) = (compared?, scored?);
     let roster_status = timed("compare: roster status", || {
         entities::roster_status(plan, &rows, reported, &facts)
     })?;
