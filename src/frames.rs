@@ -17,6 +17,59 @@ impl JoinOn for LazyFrame {
     }
 }
 
+/// A text column whose rows point into its distinct texts, each held once: gathering a view
+/// column copies the rows' 16-byte views, not the bytes they point to. For texts longer than a
+/// view holds inline (12 bytes) that repeat over many rows: a form's entity id on each of its
+/// cells, a submission id on each of its facts.
+pub fn shared_texts<'a>(
+    name: &str,
+    distinct: impl IntoIterator<Item = &'a str>,
+    rows: IdxCa,
+) -> PolarsResult<Column> {
+    let distinct = StringChunked::from_iter_values(name.into(), distinct.into_iter());
+    Ok(distinct.take(&rows)?.with_name(name.into()).into_column())
+}
+
+/// A text column built row by row for [`shared_texts`]: a row naming the text of the row
+/// before (the cells of one form) costs no lookup.
+#[derive(Default)]
+pub struct SharedTexts {
+    index: PlHashMap<String, IdxSize>,
+    distinct: Vec<String>,
+    rows: Vec<IdxSize>,
+}
+
+impl SharedTexts {
+    pub fn with_capacity(rows: usize) -> SharedTexts {
+        SharedTexts {
+            rows: Vec::with_capacity(rows),
+            ..SharedTexts::default()
+        }
+    }
+
+    pub fn push(&mut self, text: &str) {
+        let previous = self.rows.last().copied();
+        let at = match previous {
+            Some(at) if self.distinct.get(at as usize).map(String::as_str) == Some(text) => at,
+            _ => match self.index.get(text) {
+                Some(&at) => at,
+                None => {
+                    let at = self.distinct.len() as IdxSize;
+                    self.distinct.push(text.to_string());
+                    self.index.insert(text.to_string(), at);
+                    at
+                }
+            },
+        };
+        self.rows.push(at);
+    }
+
+    pub fn finish(self, name: &str) -> PolarsResult<Column> {
+        let rows = IdxCa::from_vec(name.into(), self.rows);
+        shared_texts(name, self.distinct.iter().map(String::as_str), rows)
+    }
+}
+
 /// A left join on the same key names that keeps the left frame's row order, so a frame
 /// sorted before the join needs no sort after it.
 pub fn left_join_in_order<E: AsRef<[Expr]>>(
@@ -278,5 +331,38 @@ mod sort_tests {
                 .unwrap();
             assert!(ours.equals_missing(&theirs), "{keys:?}:\n{ours}\n{theirs}");
         }
+    }
+}
+
+#[cfg(test)]
+mod shared_texts_tests {
+    use super::*;
+
+    #[test]
+    fn shared_texts_read_as_the_rows_pushed_and_hold_each_text_once() {
+        let id = "91370100MA3C4XXX0X-a-long-identifier";
+        let other = "91370200MA3C4YYY0Y-another-long-one";
+        let pushed = [id, id, other, id, "short", other, other];
+        let mut texts = SharedTexts::with_capacity(pushed.len());
+        for text in pushed {
+            texts.push(text);
+        }
+        let column = texts.finish("entity_id").unwrap();
+        assert_eq!(column.name().as_str(), "entity_id");
+        let read: Vec<Option<&str>> = column.str().unwrap().iter().collect();
+        assert_eq!(read, pushed.map(Some).to_vec());
+        // The bytes behind the views: the two long texts once each (the short one is inline).
+        let buffers: usize = column
+            .str()
+            .unwrap()
+            .downcast_iter()
+            .map(|array| array.total_buffer_len())
+            .sum();
+        assert_eq!(buffers, id.len() + other.len());
+        // A gather by key: out-of-range keys were filtered by the caller, nulls stay null.
+        let rows = IdxCa::from_iter_options("k".into(), [Some(1), None, Some(0)].into_iter());
+        let gathered = shared_texts("k", ["a", "b"], rows).unwrap();
+        let read: Vec<Option<&str>> = gathered.str().unwrap().iter().collect();
+        assert_eq!(read, [Some("b"), None, Some("a")]);
     }
 }

@@ -10,7 +10,7 @@
 use super::entities::ALL_PEERS;
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::frames;
+use crate::frames::{self, SharedTexts};
 use polars::prelude::*;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -464,10 +464,11 @@ impl ScoreRows {
     }
 }
 
-/// `entity_score_detail`'s columns, filled row by row straight into polars builders.
+/// `entity_score_detail`'s columns, filled row by row straight into polars builders (level
+/// and entity, repeated over an entity's rows, each held once).
 struct DetailRows {
-    levels: StringChunkedBuilder,
-    ids: StringChunkedBuilder,
+    levels: SharedTexts,
+    ids: SharedTexts,
     years: Vec<i32>,
     codes: StringChunkedBuilder,
     normalized: Vec<f64>,
@@ -479,8 +480,8 @@ impl DetailRows {
     fn with_capacity(capacity: usize) -> DetailRows {
         let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
         DetailRows {
-            levels: text(c::LEVEL),
-            ids: text(c::ENTITY_ID),
+            levels: SharedTexts::with_capacity(capacity),
+            ids: SharedTexts::with_capacity(capacity),
             years: Vec::with_capacity(capacity),
             codes: text(c::INDICATOR_CODE),
             normalized: Vec::with_capacity(capacity),
@@ -498,8 +499,8 @@ impl DetailRows {
         weight: f64,
         weight_present: f64,
     ) {
-        self.levels.append_value(key.0);
-        self.ids.append_value(key.1);
+        self.levels.push(key.0);
+        self.ids.push(key.1);
         self.years.push(year);
         self.codes.append_value(code);
         self.normalized.push(normalized);
@@ -512,8 +513,8 @@ impl DetailRows {
     fn frame(self) -> PolarsResult<DataFrame> {
         let text = |builder: StringChunkedBuilder| builder.finish().into_column();
         DataFrame::new_infer_height(vec![
-            text(self.levels),
-            text(self.ids),
+            self.levels.finish(c::LEVEL)?,
+            self.ids.finish(c::ENTITY_ID)?,
             Column::new(c::YEAR.into(), self.years),
             text(self.codes),
             Column::new(c::NORMALIZED.into(), self.normalized),

@@ -378,20 +378,17 @@ impl Subs {
         self.ids.get(sub as usize).map(String::as_str)
     }
 
-    /// The ids (or, with `files`, the file names) of a column of keys, as a string column.
-    /// Each text is held once: the column is gathered from the distinct texts, and a gather
-    /// copies the rows' 16-byte views, not the bytes they point to, so a million facts do not
-    /// carry a million 64-character ids and file names.
+    /// The ids (or, with `files`, the file names) of a column of keys, as a string column
+    /// that holds each text once ([`frames::shared_texts`]): a million facts do not carry a
+    /// million 64-character ids and file names.
     fn texts(&self, frame: &DataFrame, key: &str, name: &str, files: bool) -> PolarsResult<Column> {
         let names = if files { &self.files } else { &self.ids };
-        let distinct =
-            StringChunked::from_iter_values(name.into(), names.iter().map(String::as_str));
         let rows = frame.column(key)?.u32()?.iter().map(|sub| {
             sub.filter(|sub| (*sub as usize) < names.len())
                 .map(|sub| sub as IdxSize)
         });
         let rows = IdxCa::from_iter_options(name.into(), rows);
-        Ok(distinct.take(&rows)?.into_column())
+        frames::shared_texts(name, names.iter().map(String::as_str), rows)
     }
 }
 
@@ -764,7 +761,8 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
 struct CellColumns {
     sub: Vec<u32>,
     level: StringChunkedBuilder,
-    entity_id: StringChunkedBuilder,
+    /// Repeated on every cell of a form: each id held once.
+    entity_id: frames::SharedTexts,
     indicator_code: StringChunkedBuilder,
     year: Vec<i32>,
     value: Vec<Option<f64>>,
@@ -781,7 +779,7 @@ impl CellColumns {
         CellColumns {
             sub: Vec::with_capacity(capacity),
             level: text(c::LEVEL),
-            entity_id: text(c::ENTITY_ID),
+            entity_id: frames::SharedTexts::with_capacity(capacity),
             indicator_code: text(c::INDICATOR_CODE),
             year: Vec::with_capacity(capacity),
             value: Vec::with_capacity(capacity),
@@ -828,7 +826,7 @@ impl CellColumns {
         self.unit.append_value(unit.unwrap_or_default());
         self.sub.push(sub);
         self.level.append_value(cell.level.as_str());
-        self.entity_id.append_value(&cell.entity_id);
+        self.entity_id.push(&cell.entity_id);
         self.indicator_code.append_value(&cell.indicator_code);
         self.year.push(cell.year);
         self.value.push(value);
@@ -843,7 +841,7 @@ impl CellColumns {
         DataFrame::new_infer_height(vec![
             Column::new(SUB.into(), self.sub),
             text(self.level),
-            text(self.entity_id),
+            self.entity_id.finish(c::ENTITY_ID)?,
             text(self.indicator_code),
             Column::new(c::YEAR.into(), self.year),
             Column::new(c::VALUE.into(), self.value),
