@@ -573,9 +573,8 @@ pub fn is_yoy_jump(plan: &Plan, kind: Kind, prev: f64, yoy_abs: f64, yoy_pct: Op
 
 /// YOY_JUMP warnings for loaded (not derived) values.
 fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
-    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
-    // The jumps are found on the comparison's numbers first; only their rows are joined to
-    // the facts for the cells to name.
+    // The jumps are found on the comparison's numbers first; only their rows are then looked
+    // up in the facts for the cells to name.
     let codes = comparison.column(c::INDICATOR_CODE)?.str()?;
     let prevs = comparison.column(c::PREV_VALUE)?.f64()?;
     let changes = comparison.column(c::YOY_ABS)?.f64()?;
@@ -594,30 +593,43 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
         })
         .map(|jumped| jumped.unwrap_or(false))
         .collect();
-    let changes = comparison
-        .filter(&jumped)?
+    // The comparison is the facts of the comparison years in the facts' order (see
+    // `over_time`): a jumped row's fact is found by position, not by a join over the million
+    // facts. The picked rows' keys are checked against the comparison's.
+    let years = facts.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let mut jumps = jumped.iter().map(|jumped| jumped.unwrap_or(false));
+    let in_facts: BooleanChunked = years
+        .i32()?
+        .iter()
+        .map(|year| match year {
+            Some(year) if plan.years.contains(&year) => jumps.next().unwrap_or(false),
+            _ => false,
+        })
+        .collect();
+    let picked = comparison.filter(&jumped)?;
+    let mut changes = facts.filter(&in_facts)?;
+    let aligned = jumps.next().is_none()
+        && [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR]
+            .into_iter()
+            .map(|key| -> PolarsResult<bool> {
+                let (fact, compared) = (changes.column(key)?, picked.column(key)?);
+                Ok(fact
+                    .as_materialized_series()
+                    .equals(compared.as_materialized_series()))
+            })
+            .collect::<PolarsResult<Vec<bool>>>()?
+            .into_iter()
+            .all(|same| same);
+    if !aligned {
+        polars_bail!(ComputeError: "the comparison rows are not the facts of the comparison years");
+    }
+    for column in [c::PREV_VALUE, c::YOY_ABS, c::YOY_PCT] {
+        changes.with_column(picked.column(column)?.clone())?;
+    }
+    let changes = changes
         .lazy()
         .filter(col(c::YOY_ABS).is_not_null())
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::INDICATOR_CODE),
-            col(c::YEAR),
-            col(c::PREV_VALUE),
-            col(c::YOY_ABS),
-            col(c::YOY_PCT),
-        ])
-        .join(
-            facts.clone().lazy(),
-            key.clone(),
-            key,
-            JoinArgs::new(JoinType::Inner),
-        )
         .filter(col(c::IS_DERIVED).not())
-        .sort(
-            [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR],
-            SortMultipleOptions::default(),
-        )
         .collect()?;
     let sources = frames::CellSources::read(&changes)?;
     let prevs = frames::floats(&changes, c::PREV_VALUE)?;
