@@ -47,8 +47,8 @@ pub fn compare(
     // The loaded facts are moved in: once merged with the derived ones, they are freed.
     let facts = timed("compare: facts", || with_derived(facts, derived))?;
     let indicators = indicator_frame(plan)?;
-    // The scores need only the facts: computed beside the comparison, which leaves a core
-    // idle in its serial parts.
+    // The scores and the roster status need only the facts: computed beside the comparison,
+    // which leaves a core idle in its serial parts.
     let (compared, scored) = rayon::join(
         || -> PolarsResult<(DataFrame, Vec<Finding>)> {
             let comparison = timed("compare: comparison", || {
@@ -59,16 +59,17 @@ pub fn compare(
             })?;
             Ok((comparison, findings))
         },
-        || {
-            timed("compare: scores", || {
+        || -> PolarsResult<(DataFrame, DataFrame, DataFrame)> {
+            let (scores, detail) = timed("compare: scores", || {
                 scores(plan, &facts, &dim_entity, &indicators, error_entities)
-            })
+            })?;
+            let roster_status = timed("compare: roster status", || {
+                entities::roster_status(plan, &rows, reported, &facts)
+            })?;
+            Ok((scores, detail, roster_status))
         },
     );
-    let ((comparison, findings), (scores, score_detail)) = (compared?, scored?);
-    let roster_status = timed("compare: roster status", || {
-        entities::roster_status(plan, &rows, reported, &facts)
-    })?;
+    let ((comparison, findings), (scores, score_detail, roster_status)) = (compared?, scored?);
     Ok(Compared {
         facts,
         comparison,
