@@ -744,3 +744,29 @@ fn typical_picks_come_only_from_the_roster() {
         Some(2)
     );
 }
+
+/// A jump is named by its fact's cell even when the fact has no entity id (compare is public
+/// and takes any facts; the jumps are looked up by position and the keys compared with nulls
+/// equal).
+#[test]
+fn a_yoy_jump_on_a_fact_without_entity_id_is_reported_not_an_error() {
+    let mut frame = facts(&[
+        ("enterprise", "x", "E01", 2019, 100.0),
+        ("enterprise", "x", "E01", 2020, 500.0),
+        ("enterprise", E[0], "E01", 2019, 100.0),
+        ("enterprise", E[0], "E01", 2020, 110.0),
+    ]);
+    let ids = [None, None, Some(E[0]), Some(E[0])];
+    frame
+        .with_column(Column::new("entity_id".into(), ids.to_vec()))
+        .unwrap();
+    let r = compare(&plan(), frame, &[], &HashSet::new()).unwrap();
+    let jumps: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == zlbd::domain::Rule::YoyJump)
+        .collect();
+    assert_eq!(jumps.len(), 1, "{:?}", r.findings);
+    assert_eq!(jumps[0].entity_id, None);
+    assert_eq!(jumps[0].year, Some(2020));
+}

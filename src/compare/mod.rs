@@ -616,7 +616,7 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
                 let (fact, compared) = (changes.column(key)?, picked.column(key)?);
                 Ok(fact
                     .as_materialized_series()
-                    .equals(compared.as_materialized_series()))
+                    .equals_missing(compared.as_materialized_series()))
             })
             .collect::<PolarsResult<Vec<bool>>>()?
             .into_iter()

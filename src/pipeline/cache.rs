@@ -12,7 +12,7 @@
 //! then the record, which is a [`seal`]ed postcard `(submission id, CacheEntry)`; of two records
 //! of one id the later one counts. A record with a flipped bit fails its checksum and is logged
 //! and re-parsed, never served; a truncated or foreign pack serves what can be proven sound, and
-//! an append first cuts a torn tail back to the last whole record.
+//! a pack with a torn tail (a run killed while appending) is rewritten, never appended to.
 
 use super::Origin;
 use crate::config::Plan;
@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -292,8 +292,17 @@ impl Cache {
 
     /// Appends the records of the files not answered from `pack`, unless the pack would then be
     /// at least half records no file of this run used. Whether the pack is up to date.
+    ///
+    /// Only a pack read as whole records to its end is appended to: a torn tail (a run killed
+    /// while appending) or a damaged length word ends the records early, and a rewrite then
+    /// keeps the records of this run's files instead of cutting what follows. The file must
+    /// still be the one read (same header and length), or it is rewritten.
     fn append(&self, pack: &Pack, path: &Path, read: &[(&FileResult, Origin)]) -> bool {
-        let Some(extent) = pack.extent.clone() else {
+        let Some(extent) = pack
+            .extent
+            .clone()
+            .filter(|extent| extent.end == pack.bytes.len())
+        else {
             return false;
         };
         let (kept, new): (Vec<_>, Vec<_>) = read
@@ -313,16 +322,22 @@ impl Cache {
         if dead >= live {
             return false;
         }
-        if new.is_empty() && pack.bytes.len() == extent.end {
+        if new.is_empty() {
             return true;
         }
         let appended = std::fs::OpenOptions::new()
-            .write(true)
+            .read(true)
+            .append(true)
             .open(path)
-            .and_then(|mut file| {
-                // A torn tail (a run killed while appending) is cut back to the last whole record.
-                file.set_len(extent.end as u64)?;
-                file.seek(SeekFrom::Start(extent.end as u64))?;
+            .and_then(|file| {
+                use std::os::unix::fs::FileExt;
+                let mut header = vec![0; extent.start];
+                file.read_exact_at(&mut header, 0)?;
+                let same = file.metadata()?.len() == extent.end as u64
+                    && pack.bytes.get(..extent.start) == Some(header.as_slice());
+                if !same {
+                    return Err(std::io::Error::other("the pack changed since it was read"));
+                }
                 let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
                 put_records(&mut out, new.iter().map(Vec::as_slice))?;
                 out.flush()
@@ -522,7 +537,7 @@ mod tests {
     }
 
     #[test]
-    fn an_append_after_a_torn_tail_cuts_it_back_first() {
+    fn a_torn_tail_or_a_replaced_pack_makes_the_next_write_a_rewrite() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b, c) = (file("a", "ra"), file("b", "rb"), file("c", "rc"));
         run(dir.path(), &[a.clone(), b.clone()]);
@@ -535,16 +550,37 @@ mod tests {
         let inode = pack_inode(dir.path());
         let served = run(dir.path(), &[a.clone(), b.clone(), c.clone()]);
         assert_eq!(served, vec![Some("ra".into()), Some("rb".into()), None]);
-        let appended = pack_bytes(dir.path());
-        assert_eq!(pack_inode(dir.path()), inode, "appended, not rewritten");
-        assert!(appended.starts_with(&whole));
-        let (_, rest) = split_pack(&appended).unwrap();
+        assert_ne!(pack_inode(dir.path()), inode, "rewritten, not appended");
+        let rewritten = pack_bytes(dir.path());
+        let (_, rest) = split_pack(&rewritten).unwrap();
         assert_eq!(records(rest, 0).1, rest.len(), "no torn bytes left");
-        let served = run(dir.path(), &[a, b, c]);
+        assert_eq!(records(rest, 0).0.len(), 3);
+        let served = run(dir.path(), &[a.clone(), b.clone(), c.clone()]);
         assert_eq!(
             served,
             vec![Some("ra".into()), Some("rb".into()), Some("rc".into())]
         );
+        // The pack is replaced (another salt) after it was read and before the write: the
+        // write does not append to it.
+        let d = file("d", "rd");
+        let cache = cache(dir.path());
+        let found = [&a, &b, &c].map(|f| cache.get(&f.submission_id, &f.source_file));
+        assert!(found.iter().all(Option::is_some));
+        // (A salt as long as ours or longer: the header read back is whole, and differs.)
+        let salt = b"another program's salt";
+        let mut foreign = PACK_MAGIC.to_vec();
+        foreign.extend_from_slice(&(salt.len() as u32).to_le_bytes());
+        foreign.extend_from_slice(salt);
+        std::fs::write(dir.path().join(PACK_FILE), &foreign).unwrap();
+        let files = [a.clone(), b.clone(), c.clone(), d.clone()];
+        let origins = [Origin::Cache, Origin::Cache, Origin::Cache, Origin::Parsed];
+        cache.write(&files, &origins);
+        let bytes = pack_bytes(dir.path());
+        let (salt, rest) = split_pack(&bytes).unwrap();
+        assert_eq!(salt, b"test salt");
+        assert_eq!(records(rest, 0).0.len(), 4);
+        let served = run(dir.path(), &files);
+        assert!(served.iter().all(Option::is_some), "{served:?}");
     }
 
     #[test]
