@@ -30,13 +30,48 @@ pub fn shared_texts<'a>(
     Ok(distinct.take(&rows)?.with_name(name.into()).into_column())
 }
 
-/// A text column built row by row for [`shared_texts`]: a row naming the text of the row
-/// before (the cells of one form) costs no lookup.
+/// Distinct texts, each held once, numbered in the order first seen.
+#[derive(Debug, Clone, Default)]
+pub struct Interned {
+    index: PlHashMap<String, u32>,
+    distinct: Vec<String>,
+}
+
+impl Interned {
+    /// The number of `text`, added if new. `previous` is the number of the row before: tables
+    /// repeat a text over runs of rows, and the row before answers most lookups.
+    pub fn number(&mut self, text: &str, previous: Option<u32>) -> u32 {
+        if let Some(previous) = previous.filter(|at| self.get(*at) == Some(text)) {
+            return previous;
+        }
+        if let Some(&at) = self.index.get(text) {
+            return at;
+        }
+        let at = self.distinct.len() as u32;
+        self.distinct.push(text.to_string());
+        self.index.insert(text.to_string(), at);
+        at
+    }
+
+    pub fn get(&self, at: u32) -> Option<&str> {
+        self.distinct.get(at as usize).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.distinct.is_empty()
+    }
+
+    /// The texts in number order.
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.distinct.iter().map(String::as_str)
+    }
+}
+
+/// A text column built row by row for [`shared_texts`].
 #[derive(Default)]
 pub struct SharedTexts {
-    index: PlHashMap<String, IdxSize>,
-    distinct: Vec<String>,
-    rows: Vec<IdxSize>,
+    texts: Interned,
+    rows: Vec<u32>,
 }
 
 impl SharedTexts {
@@ -48,25 +83,14 @@ impl SharedTexts {
     }
 
     pub fn push(&mut self, text: &str) {
-        let previous = self.rows.last().copied();
-        let at = match previous {
-            Some(at) if self.distinct.get(at as usize).map(String::as_str) == Some(text) => at,
-            _ => match self.index.get(text) {
-                Some(&at) => at,
-                None => {
-                    let at = self.distinct.len() as IdxSize;
-                    self.distinct.push(text.to_string());
-                    self.index.insert(text.to_string(), at);
-                    at
-                }
-            },
-        };
+        let at = self.texts.number(text, self.rows.last().copied());
         self.rows.push(at);
     }
 
     pub fn finish(self, name: &str) -> PolarsResult<Column> {
-        let rows = IdxCa::from_vec(name.into(), self.rows);
-        shared_texts(name, self.distinct.iter().map(String::as_str), rows)
+        let rows: Vec<IdxSize> = self.rows.into_iter().map(|at| at as IdxSize).collect();
+        let rows = IdxCa::from_vec(name.into(), rows);
+        shared_texts(name, self.texts.texts(), rows)
     }
 }
 

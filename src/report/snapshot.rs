@@ -7,6 +7,7 @@
 //! integers of any width read as i64, numbers as f64.
 
 use crate::domain::columns::{self as c, table};
+use crate::frames::Interned;
 use crate::warehouse::parquet_io;
 use arrow::array::{Array, BooleanArray, Float64Array, PrimitiveArray, StringArray};
 use arrow::datatypes::{ArrowPrimitiveType, DataType, Date32Type, Int32Type, Int64Type};
@@ -27,9 +28,8 @@ enum Values {
 /// codes, units, file and sheet names on most rows, so a row costs 4 bytes instead of a string.
 #[derive(Debug, Clone, Default)]
 struct Texts {
-    distinct: Vec<String>,
-    index: polars::prelude::PlHashMap<String, u32>,
-    /// Per row, the position in `distinct`; [`Texts::NULL`] for null.
+    texts: Interned,
+    /// Per row, the text's number in `texts`; [`Texts::NULL`] for null.
     rows: Vec<u32>,
 }
 
@@ -37,31 +37,16 @@ impl Texts {
     const NULL: u32 = u32::MAX;
 
     fn push(&mut self, text: Option<&str>) {
-        // Sorted tables repeat a text over runs of rows: the row before answers most lookups.
-        let previous = self.rows.last().copied().unwrap_or(Self::NULL);
+        let previous = self.rows.last().copied().filter(|at| *at != Self::NULL);
         let at = match text {
             None => Self::NULL,
-            Some(text)
-                if self.distinct.get(previous as usize).map(String::as_str) == Some(text) =>
-            {
-                previous
-            }
-            Some(text) => match self.index.get(text) {
-                Some(&at) => at,
-                None => {
-                    let at = self.distinct.len() as u32;
-                    self.distinct.push(text.to_string());
-                    self.index.insert(text.to_string(), at);
-                    at
-                }
-            },
+            Some(text) => self.texts.number(text, previous),
         };
         self.rows.push(at);
     }
 
     fn get(&self, row: usize) -> Option<&str> {
-        let at = *self.rows.get(row)?;
-        self.distinct.get(at as usize).map(String::as_str)
+        self.texts.get(*self.rows.get(row)?)
     }
 
     fn len(&self) -> usize {
@@ -69,23 +54,15 @@ impl Texts {
     }
 
     fn extend(&mut self, other: Texts) {
-        if self.rows.is_empty() && self.distinct.is_empty() {
+        if self.rows.is_empty() && self.texts.is_empty() {
             *self = other;
             return;
         }
         // Each distinct text of `other` is looked up once, then rows are renumbered.
         let renumbered: Vec<u32> = other
-            .distinct
-            .iter()
-            .map(|text| match self.index.get(text.as_str()) {
-                Some(&at) => at,
-                None => {
-                    let at = self.distinct.len() as u32;
-                    self.distinct.push(text.clone());
-                    self.index.insert(text.clone(), at);
-                    at
-                }
-            })
+            .texts
+            .texts()
+            .map(|text| self.texts.number(text, None))
             .collect();
         self.rows.extend(
             other
