@@ -609,18 +609,13 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
         .collect();
     let picked = comparison.filter(&jumped)?;
     let mut changes = facts.filter(&in_facts)?;
-    let aligned = jumps.next().is_none()
-        && [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR]
-            .into_iter()
-            .map(|key| -> PolarsResult<bool> {
-                let (fact, compared) = (changes.column(key)?, picked.column(key)?);
-                Ok(fact
-                    .as_materialized_series()
-                    .equals_missing(compared.as_materialized_series()))
-            })
-            .collect::<PolarsResult<Vec<bool>>>()?
-            .into_iter()
-            .all(|same| same);
+    let mut aligned = jumps.next().is_none();
+    for key in FACT_KEY {
+        let (fact, compared) = (changes.column(key)?, picked.column(key)?);
+        aligned &= fact
+            .as_materialized_series()
+            .equals_missing(compared.as_materialized_series());
+    }
     if !aligned {
         polars_bail!(ComputeError: "the comparison rows are not the facts of the comparison years");
     }

@@ -116,8 +116,10 @@ struct Pack {
     bytes: Vec<u8>,
     /// The latest record of each id: its range in `bytes` (without its length word).
     records: HashMap<String, Range<usize>>,
-    /// Where the records start and where the last whole one ends, when the pack is one of this
-    /// program and configuration (then new records may be appended at the end).
+    /// Where the records start and end, when the pack is one of this program and configuration
+    /// and was read as whole records to its end: only then may new records be appended (a torn
+    /// tail, from a run killed while appending, or a damaged length word ends the records
+    /// early, and the pack is rewritten instead of cut).
     extent: Option<Range<usize>>,
 }
 
@@ -138,10 +140,11 @@ impl Pack {
                 Some((id, range))
             })
             .collect();
+        let whole = end == bytes.len();
         Pack {
             bytes,
             records,
-            extent: Some(start..end),
+            extent: whole.then_some(start..end),
         }
     }
 
@@ -291,31 +294,23 @@ impl Cache {
     }
 
     /// Appends the records of the files not answered from `pack`, unless the pack would then be
-    /// at least half records no file of this run used. Whether the pack is up to date.
-    ///
-    /// Only a pack read as whole records to its end is appended to: a torn tail (a run killed
-    /// while appending) or a damaged length word ends the records early, and a rewrite then
-    /// keeps the records of this run's files instead of cutting what follows. The file must
-    /// still be the one read (same header and length), or it is rewritten.
+    /// at least half records no file of this run used. Whether the pack is up to date. The file
+    /// must still be the one read (same header and length), or it is rewritten.
     fn append(&self, pack: &Pack, path: &Path, read: &[(&FileResult, Origin)]) -> bool {
-        let Some(extent) = pack
-            .extent
-            .clone()
-            .filter(|extent| extent.end == pack.bytes.len())
-        else {
+        let Some(extent) = pack.extent.clone() else {
             return false;
         };
-        let (kept, new): (Vec<_>, Vec<_>) = read
-            .iter()
-            .partition(|(file, origin)| self.kept(file, *origin).is_some());
-        let kept_bytes: usize = kept
-            .iter()
-            .filter_map(|(file, origin)| self.kept(file, *origin))
-            .map(|record| 4 + record.len())
-            .sum();
+        let mut kept_bytes = 0;
+        let mut new = Vec::new();
+        for (file, origin) in read {
+            match self.kept(file, *origin) {
+                Some(record) => kept_bytes += 4 + record.len(),
+                None => new.push(*file),
+            }
+        }
         let new: Vec<Vec<u8>> = new
             .par_iter()
-            .filter_map(|(file, _)| sealed_record(file))
+            .filter_map(|file| sealed_record(file))
             .collect();
         let live = kept_bytes + new.iter().map(|record| 4 + record.len()).sum::<usize>();
         let dead = extent.len().saturating_sub(kept_bytes);
