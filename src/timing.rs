@@ -1,23 +1,64 @@
 //! Where a run's time and memory go: each step logged at debug level (`-v` or
-//! `ZLBD_LOG=zlbd=debug`) with its seconds and the peak RSS so far, for `make bench` and for
-//! anyone asking why a night's run was slow.
+//! `ZLBD_LOG=zlbd=debug`) with its seconds, the CPU seconds it used and the peak RSS so far,
+//! for `make bench` and for anyone asking why a night's run was slow.
 
 use std::time::Instant;
 
 /// Runs `work` and logs how long the step took.
 pub fn timed<T>(step: &str, work: impl FnOnce() -> T) -> T {
-    let clock = Instant::now();
+    let clock = Clock::start();
     let out = work();
     // What the step freed on this thread goes back now, not a purge delay later.
     collect_here();
     tracing::debug!(
         step,
-        seconds = clock.elapsed().as_secs_f64(),
+        seconds = clock.seconds(),
+        cpu_seconds = clock.cpu_seconds(),
         rss_mb = rss_mb(),
         peak_rss_mb = peak_rss_mb(),
         "Step done."
     );
     out
+}
+
+/// A step's clock: the wall time since it started, and the CPU time the whole process (every
+/// thread) used since. CPU over wall is how many cores the step kept busy; on a shared machine
+/// it also moves less than wall time when something else takes the cores or the disk.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    wall: Instant,
+    cpu: f64,
+}
+
+impl Clock {
+    pub fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    /// Wall seconds since the start.
+    pub fn seconds(&self) -> f64 {
+        self.wall.elapsed().as_secs_f64()
+    }
+
+    /// CPU seconds (user and system, every thread of the process) since the start.
+    pub fn cpu_seconds(&self) -> f64 {
+        (cpu_seconds() - self.cpu).max(0.0)
+    }
+}
+
+/// CPU seconds this process has used so far, user and system, every thread (0 if unknown).
+fn cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct getrusage fills.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes only into `usage`, which lives for the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// This process's peak resident memory in MB (Linux; 0 elsewhere).
@@ -102,6 +143,21 @@ pub fn at_peak<T>(work: impl FnOnce() -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Busy work shows as CPU time (a clock stuck at zero would spin until the time limit),
+    /// and never more than the process can have used: cores × wall.
+    #[test]
+    fn busy_work_shows_as_cpu_time_within_what_its_wall_time_allows() {
+        let clock = Clock::start();
+        let mut x = 1u64;
+        while clock.cpu_seconds() < 0.1 && clock.seconds() < 30.0 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        let (cpu, wall) = (clock.cpu_seconds(), clock.seconds());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        assert!(cpu >= 0.1, "{cpu} CPU s after {wall} s of spinning");
+        assert!(cpu <= wall * cores + 0.02, "{cpu} CPU s in {wall} s");
+    }
 
     /// One test, so no other test changes the option while it reads it.
     #[test]

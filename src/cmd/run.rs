@@ -275,8 +275,7 @@ fn build_and_publish(
     // The warehouse (and so its cache) is never input, even when placed inside the inbox.
     let exclude: [PathBuf; 1] = [args.warehouse.clone()];
     marker.phase("reading the inbox");
-    let clock = std::time::Instant::now();
-    let seconds = |since: std::time::Instant| since.elapsed().as_secs_f64();
+    let clock = crate::timing::Clock::start();
     let found = match timed("list the inbox", || {
         pipeline::discover(&args.inbox, &exclude)
     }) {
@@ -323,21 +322,23 @@ fn build_and_publish(
         }
     };
     info!(
-        seconds = seconds(clock),
+        seconds = clock.seconds(),
+        cpu_seconds = clock.cpu_seconds(),
         files = ingested.files.len(),
         from_cache = ingested.from_cache,
         rss_mb = pipeline::rss_mb(),
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Inbox read."
     );
-    let clock = std::time::Instant::now();
+    let clock = crate::timing::Clock::start();
     marker.phase("normalizing and comparing");
     let built = match pipeline::build(plan, &mut ingested.files) {
         Ok(built) => built,
         Err(error) => return Outcome::Failed(error.to_string()),
     };
     info!(
-        seconds = seconds(clock),
+        seconds = clock.seconds(),
+        cpu_seconds = clock.cpu_seconds(),
         rss_mb = pipeline::rss_mb(),
         peak_rss_mb = pipeline::peak_rss_mb(),
         "Normalized and compared."
@@ -362,7 +363,7 @@ fn build_and_publish(
         );
     }
     marker.phase("publishing");
-    let clock = std::time::Instant::now();
+    let clock = crate::timing::Clock::start();
     let published = warehouse::publish(
         &args.warehouse,
         lock,
@@ -380,7 +381,8 @@ fn build_and_publish(
     match published {
         Ok(published) => {
             info!(
-                seconds = seconds(clock),
+                seconds = clock.seconds(),
+                cpu_seconds = clock.cpu_seconds(),
                 rss_mb = pipeline::rss_mb(),
                 peak_rss_mb = pipeline::peak_rss_mb(),
                 snapshot = published.snapshot(),
@@ -390,11 +392,12 @@ fn build_and_publish(
             // The results for people (report/index.html and the Excel packs) go into the
             // snapshot; a failure there is a warning: the publish stands.
             let snapshot = args.warehouse.join(warehouse::SNAPSHOTS);
-            let clock = std::time::Instant::now();
+            let clock = crate::timing::Clock::start();
             let report = crate::report::write_results(&snapshot.join(published.snapshot()), plan);
             match &report {
                 Ok(_) => info!(
-                    seconds = seconds(clock),
+                    seconds = clock.seconds(),
+                    cpu_seconds = clock.cpu_seconds(),
                     rss_mb = pipeline::rss_mb(),
                     peak_rss_mb = pipeline::peak_rss_mb(),
                     "Report written."

@@ -512,8 +512,14 @@ mod tests {
     }
 
     fn frame() -> DataFrame {
+        // Short names are held inside a polars view, long ones (over 12 bytes) in its buffers.
         let names: Vec<Option<String>> = (0..10)
-            .map(|i| (i != 3).then(|| format!("企业{}", i % 4)))
+            .map(|i| {
+                (i != 3).then(|| match i % 2 {
+                    0 => format!("企业{}", i % 4),
+                    _ => format!("山东省第{}机械制造有限公司", i % 4),
+                })
+            })
             .collect();
         let values: Vec<Option<f64>> = (0..10)
             .map(|i| match i {
