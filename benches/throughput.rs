@@ -228,7 +228,7 @@ fn main() {
             (wall, cells, cpu_seconds(&own_usage()) - before)
         })
         .collect();
-    floors.sort_by(|a, b| a.0.cmp(&b.0));
+    floors.sort_by_key(|floor| floor.0);
     let (floor, cells, floor_cpu) = floors[1];
     let floor_rss = own_peak_rss_mb();
     let warehouse = work.join("warehouse");
