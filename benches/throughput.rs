@@ -349,7 +349,7 @@ fn main() {
         );
     }
     println!(
-        "cold run by phase (share of the cold wall time; CPU seconds, and how many cores were busy):"
+        "cold run by phase (wall seconds and share of the cold run's wall time; CPU seconds and share of its CPU time; cores busy):"
     );
     for phase in [
         "Inbox read.",
