@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
+use zlbd::timing::cpu_seconds_of as cpu_seconds;
 
 struct Measured {
     wall: Duration,
@@ -122,12 +123,6 @@ fn own_usage() -> libc::rusage {
 /// This process's peak RSS in MB.
 fn own_peak_rss_mb() -> f64 {
     own_usage().ru_maxrss as f64 / 1024.0
-}
-
-/// User and system CPU seconds of a resource use.
-fn cpu_seconds(usage: &libc::rusage) -> f64 {
-    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Waits until every file of the inbox was last changed more than 4 s ago: zlbd trusts a file's

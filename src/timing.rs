@@ -57,6 +57,11 @@ fn cpu_seconds() -> f64 {
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
         return 0.0;
     }
+    cpu_seconds_of(&usage)
+}
+
+/// The user and system CPU seconds of a resource use (from `getrusage` or `wait4`).
+pub fn cpu_seconds_of(usage: &libc::rusage) -> f64 {
     let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
