@@ -15,7 +15,10 @@
 //!
 //! Prints wall time, files/s, cells/s, peak RSS and the ratios to the floor or to cold, and
 //! the cold run's phases (from its JSON log). ZLBD_BENCH_ONLY_COLD=1 stops after the cold run
-//! (for a 100k-form run).
+//! (for a 100k-form run). The extra enterprises beyond the province's 159 are on a roster of the
+//! bench's own (`zlbd sample --listed-roster`), spread over the province's cities and
+//! industries; ZLBD_BENCH_UNLISTED=1 leaves them off every roster, as the bench did before
+//! 2026-11-23 (one peer group of ~20,000 unknowns).
 
 use calamine::{open_workbook_auto, Reader};
 use rayon::prelude::*;
@@ -154,42 +157,63 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let only_cold = std::env::var("ZLBD_BENCH_ONLY_COLD").is_ok_and(|v| v == "1");
+    let unlisted = std::env::var("ZLBD_BENCH_UNLISTED").is_ok_and(|v| v == "1");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let pipeline = repo.join("pipelines/shandong");
-    let pipeline = pipeline.to_str().unwrap_or_default();
+    let province = repo.join("pipelines/shandong");
     let work = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo.join("target"))
         .join("bench-data");
-    let inbox = work.join(format!("inbox-{forms}"));
+    // Listed (the default): the extra enterprises are on a roster of their own, a copy of the
+    // province's pipeline, and fall into the province's peer groups as its enterprises do.
+    // Unlisted: they are on no roster and form one peer group, "unknown" (the bench before
+    // 2026-11-23).
+    let (inbox, pipeline) = if unlisted {
+        (work.join(format!("inbox-{forms}")), province.clone())
+    } else {
+        let listed = work.join(format!("listed-{forms}"));
+        (listed.join("inbox"), listed.join("pipeline"))
+    };
     let roster_enterprises = 159;
     if !inbox.join("truth.json").exists() {
         let _ = std::fs::remove_dir_all(&inbox);
         let extra = forms.saturating_sub(roster_enterprises).to_string();
+        let mut args = vec![
+            "sample".to_string(),
+            "--pipeline".to_string(),
+            province.display().to_string(),
+            "--out".to_string(),
+            inbox.display().to_string(),
+            "--clean".to_string(),
+            "--extra-enterprises".to_string(),
+            extra,
+        ];
+        if !unlisted {
+            let _ = std::fs::remove_dir_all(&pipeline);
+            std::fs::create_dir_all(&pipeline).expect("bench pipeline folder");
+            for file in ["pipeline.toml", "catalog.toml"] {
+                std::fs::copy(province.join(file), pipeline.join(file)).expect("copy the pipeline");
+            }
+            args.push("--listed-roster".to_string());
+            args.push(pipeline.join("roster").display().to_string());
+        }
         let start = Instant::now();
-        let made = measure(&[
-            "sample",
-            "--pipeline",
-            pipeline,
-            "--out",
-            inbox.to_str().unwrap_or_default(),
-            "--clean",
-            "--extra-enterprises",
-            &extra,
-        ]);
+        let made = measure(&args.iter().map(String::as_str).collect::<Vec<_>>());
         assert_eq!(made.code, 0, "zlbd sample failed");
         eprintln!(
             "wrote the bench inbox in {:.1}s",
             start.elapsed().as_secs_f64()
         );
     }
+    let province = province.to_str().unwrap_or_default();
+    let pipeline = pipeline.to_str().unwrap_or_default();
     // One corrected form, from the regular (not clean) sample of the same roster.
     let corrections = work.join("corrections");
     if !corrections.join("truth.json").exists() {
         let made = measure(&[
             "sample",
             "--pipeline",
-            pipeline,
+            province,
             "--out",
             corrections.to_str().unwrap_or_default(),
         ]);
@@ -209,10 +233,15 @@ fn main() {
         .map(|m| m.len())
         .sum();
     println!(
-        "inbox: {} workbooks, {:.1} MB, {} cores",
+        "inbox: {} workbooks, {:.1} MB, {} cores; extra enterprises {}",
         files.len(),
         bytes as f64 / 1e6,
-        rayon::current_num_threads()
+        rayon::current_num_threads(),
+        if unlisted {
+            "on no roster (one peer group, unknown)"
+        } else {
+            "on the bench's roster (the province's peer groups)"
+        }
     );
 
     // Each floor read with the CPU time it used (this process does nothing else meanwhile).

@@ -142,9 +142,16 @@ pub struct SampleArgs {
     /// Random seed; the same seed gives the same files.
     #[arg(long, default_value_t = 2022)]
     pub seed: u64,
-    /// Extra synthetic enterprises beyond the roster (for load tests); they are not in the roster.
+    /// Extra synthetic enterprises beyond the roster (for load tests); they are not in the roster
+    /// unless --listed-roster is given.
     #[arg(long, default_value_t = 0)]
     pub extra_enterprises: usize,
+    /// Also write a roster that lists the extra enterprises into DIR (the pipeline's roster
+    /// files plus a row per extra enterprise, which takes the city and industry of a roster
+    /// enterprise in turn). A pipeline whose `roster` is DIR compares them in the province's
+    /// own peer groups instead of as unexpected submitters.
+    #[arg(long, value_name = "DIR")]
+    pub listed_roster: Option<PathBuf>,
     /// Only clean forms: no variations, errors, corrections, duplicates or bad files.
     #[arg(long)]
     pub clean: bool,

@@ -219,3 +219,57 @@ fn a_catalog_with_enterprise_indicators_only() {
     let truth = load_truth(&work.inbox().join("truth.json"));
     assert!(truth.cells.iter().all(|cell| cell.level == "enterprise"));
 }
+
+#[test]
+fn listed_extra_enterprises_are_compared_in_the_provinces_peer_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("pipeline");
+    copy_pipeline(&pipeline(), &copy);
+    let roster = copy.join("roster");
+    let before = fs::read_to_string(roster.join("enterprises.csv")).unwrap();
+    let listed = ["--extra-enterprises", "30", "--listed-roster"];
+    let mut extra = listed.to_vec();
+    extra.push(roster.to_str().unwrap());
+    let work = sample_and_check(&copy, 11, &extra, 3);
+
+    // The roster written is the province's, line for line, plus one line per extra.
+    let after = fs::read_to_string(roster.join("enterprises.csv")).unwrap();
+    let (old, new): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    assert_eq!(new.len(), old.len() + 30);
+    assert_eq!(new[..old.len()], old[..]);
+    for file in ["cities.csv", "industries.csv", "parks.csv"] {
+        let original = fs::read_to_string(pipeline().join("roster").join(file)).unwrap();
+        let written = fs::read_to_string(roster.join(file)).unwrap();
+        assert_eq!(written.lines().count(), original.lines().count(), "{file}");
+    }
+
+    // Every listed extra is expected and complete; only the sample's one deliberate outsider
+    // is unexpected.
+    let extras: BTreeSet<String> = new[old.len()..]
+        .iter()
+        .map(|line| line.split(',').next().unwrap().to_string())
+        .collect();
+    let status = work.table("roster_status");
+    let mut unexpected = 0;
+    for row in status.records() {
+        let id = row["entity_id"].str().unwrap_or_default().to_string();
+        let state = row["status"].str().unwrap_or_default().to_string();
+        if extras.contains(&id) {
+            assert_eq!(state, "complete", "{id}");
+            assert_eq!(row["expected"].bool(), Some(true), "{id}");
+        }
+        unexpected += usize::from(state == "unexpected");
+    }
+    assert_eq!(unexpected, 1);
+
+    // The extras spread over the province's industries: several peer groups, none unknown.
+    let comparison = work.table("fact_comparison");
+    let groups: BTreeSet<String> = comparison
+        .records()
+        .into_iter()
+        .filter(|row| extras.contains(row["entity_id"].str().unwrap_or_default()))
+        .map(|row| row["peer_group"].str().unwrap_or_default().to_string())
+        .collect();
+    assert!(groups.len() >= 5, "{groups:?}");
+    assert!(!groups.contains("unknown"), "{groups:?}");
+}

@@ -1,8 +1,9 @@
-//! `zlbd sample --out DIR [--seed N]`: a synthetic inbox for the roster.
+//! `zlbd sample --out DIR [--seed N]`: a synthetic inbox for the roster (and, with
+//! `--listed-roster DIR`, a roster that lists its extra enterprises).
 
 use crate::cli::SampleArgs;
 use crate::exit;
-use crate::sample::{generate, SampleOptions};
+use crate::sample::{generate, write_listed_roster, SampleOptions};
 
 pub fn run(args: SampleArgs) -> i32 {
     let plan = match super::load_plan(&args.pipeline) {
@@ -13,8 +14,13 @@ pub fn run(args: SampleArgs) -> i32 {
         seed: args.seed,
         extra_enterprises: args.extra_enterprises,
         clean: args.clean,
+        listed_extras: args.listed_roster.is_some(),
     };
-    match generate(&plan, &args.out, &options) {
+    let listed = args
+        .listed_roster
+        .as_deref()
+        .map_or(Ok(()), |dir| write_listed_roster(&plan, &options, dir));
+    match listed.and_then(|()| generate(&plan, &args.out, &options)) {
         Ok(truth) => {
             println!(
                 "wrote {} files with {} indicator cells to {}",

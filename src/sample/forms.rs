@@ -8,7 +8,7 @@
 //! would rightly refuse a form without an indicator table.
 
 use super::values::Series;
-use crate::config::{Catalog, City, Indicator, Industry, Park, Plan, Roster};
+use crate::config::{Catalog, City, Enterprise, Indicator, Industry, Park, Plan, Roster};
 use crate::domain::{uscc, CatalogSection, Kind, Level, Rule};
 use crate::report::form_writer::{
     info_text, span, SheetLayout, Written, CITY_OWN_SHEET, CITY_PROVINCE_SHEET, ENTERPRISE_SHEET,
@@ -133,45 +133,62 @@ pub(super) struct Card {
     pub park: String,
 }
 
-/// The roster's enterprises, then `extras` enterprises that are not on it (with codes that
-/// are not either).
-pub(super) fn enterprise_cards(roster: &Roster, extras: usize) -> Vec<Card> {
-    let mut cards: Vec<Card> = roster
-        .enterprises
-        .iter()
-        .map(|enterprise| Card {
-            uscc: enterprise.uscc.clone(),
-            name: enterprise.enterprise_name.clone(),
-            city: city_name(roster, &enterprise.city_code),
-            park: enterprise
-                .park_id
-                .as_deref()
-                .and_then(|id| roster.park(id))
-                .map_or_else(|| "无".to_string(), |park| park.park_name.clone()),
-        })
-        .collect();
-    let city = roster
+/// The roster's enterprises, then the `extras` beyond it ([`extra_enterprises`]).
+pub(super) fn enterprise_cards(roster: &Roster, extras: &[Enterprise]) -> Vec<Card> {
+    let card = |enterprise: &Enterprise| Card {
+        uscc: enterprise.uscc.clone(),
+        name: enterprise.enterprise_name.clone(),
+        city: city_name(roster, &enterprise.city_code),
+        park: enterprise
+            .park_id
+            .as_deref()
+            .and_then(|id| roster.park(id))
+            .map_or_else(|| "无".to_string(), |park| park.park_name.clone()),
+    };
+    roster.enterprises.iter().chain(extras).map(card).collect()
+}
+
+/// `count` enterprises beyond the roster, with codes that are not on it. The first `listed`
+/// of them are written into a listed roster (`zlbd sample --listed-roster`): each takes the
+/// city and industry of a roster enterprise in turn (no park), so they fall into the
+/// province's own peer groups as its enterprises do. The others are not on any roster: they
+/// all name the roster's first city, and a run reports them as unexpected.
+pub(super) fn extra_enterprises(roster: &Roster, count: usize, listed: usize) -> Vec<Enterprise> {
+    let first_city = roster
         .cities
         .first()
-        .map(|city| city.city_name.clone())
+        .map(|city| city.city_code.clone())
         .unwrap_or_default();
     let mut serial = 0u64;
-    for index in 0..extras {
-        let code = loop {
-            let code = uscc::with_check_digit(&format!("91370100X{:08}", serial % 100_000_000));
-            serial += 1;
-            if roster.enterprise(&code).is_none() {
-                break code;
+    (0..count)
+        .map(|index| {
+            let uscc = loop {
+                let code = uscc::with_check_digit(&format!("91370100X{:08}", serial % 100_000_000));
+                serial += 1;
+                if roster.enterprise(&code).is_none() {
+                    break code;
+                }
+            };
+            let model = (!roster.enterprises.is_empty() && index < listed)
+                .then(|| &roster.enterprises[index % roster.enterprises.len()]);
+            match model {
+                Some(model) => Enterprise {
+                    uscc,
+                    enterprise_name: format!("扩展企业{index:05}有限公司"),
+                    city_code: model.city_code.clone(),
+                    park_id: None,
+                    industry_code: model.industry_code.clone(),
+                },
+                None => Enterprise {
+                    uscc,
+                    enterprise_name: format!("名单外企业{index:05}有限公司"),
+                    city_code: first_city.clone(),
+                    park_id: None,
+                    industry_code: String::new(),
+                },
             }
-        };
-        cards.push(Card {
-            uscc: code,
-            name: format!("名单外企业{index:05}有限公司"),
-            city: city.clone(),
-            park: "无".to_string(),
-        });
-    }
-    cards
+        })
+        .collect()
 }
 
 /// One clean row per indicator of `section`, for the year positions `years` of the series.

@@ -21,7 +21,7 @@ use self::targets::Targets;
 use self::values::Series;
 use self::variations::Look;
 use self::write::Inbox;
-use crate::config::Plan;
+use crate::config::{Enterprise, Plan};
 use crate::domain::{CatalogSection, Level, SubmissionStatus};
 use crate::report::form_writer::Written;
 use crate::report::template::file_name;
@@ -50,6 +50,9 @@ pub struct SampleOptions {
     pub seed: u64,
     /// Synthetic enterprises beyond the roster (load tests).
     pub extra_enterprises: usize,
+    /// The extra enterprises are listed in a roster of their own ([`write_listed_roster`])
+    /// and take their cities from it.
+    pub listed_extras: bool,
     /// Only clean forms.
     pub clean: bool,
 }
@@ -113,6 +116,57 @@ pub fn generate(plan: &Plan, out: &Path, options: &SampleOptions) -> Result<Trut
     inbox.save(out, options.seed)
 }
 
+/// The enterprises beyond the roster: `extra_enterprises` of them, plus one that no roster
+/// lists when the inbox has variations (SPEC's unexpected submitter).
+fn extra_enterprises(plan: &Plan, options: &SampleOptions) -> Vec<Enterprise> {
+    let unexpected = usize::from(!options.clean);
+    let listed = if options.listed_extras {
+        options.extra_enterprises
+    } else {
+        0
+    };
+    forms::extra_enterprises(&plan.roster, options.extra_enterprises + unexpected, listed)
+}
+
+/// Writes the pipeline's roster with the listed extra enterprises added into `dir`: a
+/// pipeline whose `roster` is `dir` compares a load test's enterprises in the province's own
+/// peer groups, as a province with that many listed enterprises would, instead of as one
+/// group of unknowns.
+pub fn write_listed_roster(
+    plan: &Plan,
+    options: &SampleOptions,
+    dir: &Path,
+) -> Result<(), SampleError> {
+    let io = |file: &Path| {
+        let file = file.display().to_string();
+        move |source: std::io::Error| SampleError::Io { file, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let extras = extra_enterprises(plan, options);
+    let listed = extras
+        .iter()
+        .filter(|enterprise| !enterprise.industry_code.is_empty());
+    let roster = &plan.roster;
+    write_csv(&dir.join("cities.csv"), &roster.cities)?;
+    write_csv(&dir.join("industries.csv"), &roster.industries)?;
+    write_csv(&dir.join("parks.csv"), &roster.parks)?;
+    let enterprises: Vec<&Enterprise> = roster.enterprises.iter().chain(listed).collect();
+    write_csv(&dir.join("enterprises.csv"), &enterprises)
+}
+
+/// One roster file: a header line, then a line per row.
+fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<(), SampleError> {
+    let fail = |source: std::io::Error| SampleError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    let mut writer = csv::Writer::from_path(path).map_err(|error| fail(error.into()))?;
+    for row in rows {
+        writer.serialize(row).map_err(|error| fail(error.into()))?;
+    }
+    writer.flush().map_err(fail)
+}
+
 fn has_section(plan: &Plan, section: CatalogSection) -> bool {
     plan.catalog.section(section).next().is_some()
 }
@@ -153,8 +207,7 @@ fn enterprise_forms(
     if !has_section(plan, CatalogSection::Enterprise) {
         return Ok(Vec::new());
     }
-    let extras = options.extra_enterprises + usize::from(targets.is_some());
-    let cards = forms::enterprise_cards(&plan.roster, extras);
+    let cards = forms::enterprise_cards(&plan.roster, &extra_enterprises(plan, options));
     let misspelt = targets::nth(&cards, targets::BAD_USCC).map(|card| card.uscc.clone());
     let mut filed = Vec::with_capacity(cards.len());
     for (position, card) in cards.into_iter().enumerate() {
