@@ -302,14 +302,18 @@ fn pad(values: &mut Values, rows: usize) {
     }
 }
 
-/// An empty column for values of `data_type` (timestamps and anything else the report does
-/// not read are kept as null integers).
-fn empty_values(data_type: &DataType) -> Values {
+/// An empty column for `rows` values of `data_type` (timestamps and anything else the report
+/// does not read are kept as null integers). Its room is taken at once: a million-row column
+/// grown by doubling copied itself and faulted in fresh pages about twenty times.
+fn empty_values(data_type: &DataType, rows: usize) -> Values {
     match data_type {
-        DataType::Utf8 => Values::Text(Texts::default()),
-        DataType::Float64 => Values::Number(Numbers::default()),
-        DataType::Boolean => Values::Flag(Vec::new()),
-        _ => Values::Integer(Integers::default()),
+        DataType::Utf8 => Values::Text(Texts {
+            texts: Interned::default(),
+            rows: Vec::with_capacity(rows),
+        }),
+        DataType::Float64 => Values::Number(Numbers(Vec::with_capacity(rows))),
+        DataType::Boolean => Values::Flag(Vec::with_capacity(rows)),
+        _ => Values::Integer(Integers(Vec::with_capacity(rows))),
     }
 }
 
@@ -426,7 +430,7 @@ fn read_file(
         .filter(|field| wanted(field.name()))
         .map(|field| {
             let name = field.name().to_string();
-            let mut values = empty_values(field.data_type());
+            let mut values = empty_values(field.data_type(), rows);
             for batch in parquet_io::read_columns(path, &|column| column == name)
                 .map_err(|error| error.to_string())?
             {
