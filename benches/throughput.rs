@@ -13,8 +13,9 @@
 //!      hashed again, every parse from the cache;
 //!   6. `zlbd inspect` of each size attack in tests/fixtures/inbox.
 //!
-//! Prints wall time, files/s, cells/s, peak RSS and the ratios to the floor or to cold, and
-//! the cold run's phases (from its JSON log). ZLBD_BENCH_ONLY_COLD=1 stops after the cold run
+//! Prints wall time, files/s, cells/s, peak RSS (and its ratio to the bench's own while
+//! reading the floor), CPU seconds, cores busy and the ratios to the floor or to cold, and the
+//! cold run's phases (from its JSON log). ZLBD_BENCH_ONLY_COLD=1 stops after the cold run
 //! (for a 100k-form run). The extra enterprises beyond the province's 159 are on a roster of the
 //! bench's own (`zlbd sample --listed-roster`), spread over the province's cities and
 //! industries; ZLBD_BENCH_UNLISTED=1 leaves them off every roster, as the bench did before

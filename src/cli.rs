@@ -146,10 +146,11 @@ pub struct SampleArgs {
     /// unless --listed-roster is given.
     #[arg(long, default_value_t = 0)]
     pub extra_enterprises: usize,
-    /// Also write a roster that lists the extra enterprises into DIR (the pipeline's roster
-    /// files plus a row per extra enterprise, which takes the city and industry of a roster
-    /// enterprise in turn). A pipeline whose `roster` is DIR compares them in the province's
-    /// own peer groups instead of as unexpected submitters.
+    /// Also write a roster that lists the extra enterprises into DIR: the pipeline's four roster
+    /// files, replaced, with a row per extra enterprise added to enterprises.csv (each takes the
+    /// city and industry of a roster enterprise in turn). A pipeline whose `roster` is DIR
+    /// compares them in the province's own peer groups instead of as unexpected submitters.
+    /// DIR must not be the --pipeline's own roster folder.
     #[arg(long, value_name = "DIR")]
     pub listed_roster: Option<PathBuf>,
     /// Only clean forms: no variations, errors, corrections, duplicates or bad files.

@@ -222,15 +222,32 @@ fn a_catalog_with_enterprise_indicators_only() {
 
 #[test]
 fn listed_extra_enterprises_are_compared_in_the_provinces_peer_groups() {
+    // The sample is made from the province's pipeline; the listed roster goes into a copy.
     let dir = tempfile::tempdir().unwrap();
-    let copy = dir.path().join("pipeline");
-    copy_pipeline(&pipeline(), &copy);
-    let roster = copy.join("roster");
-    let before = fs::read_to_string(roster.join("enterprises.csv")).unwrap();
-    let listed = ["--extra-enterprises", "30", "--listed-roster"];
-    let mut extra = listed.to_vec();
-    extra.push(roster.to_str().unwrap());
-    let work = sample_and_check(&copy, 11, &extra, 3);
+    let listed = dir.path().join("pipeline");
+    copy_pipeline(&pipeline(), &listed);
+    let roster = listed.join("roster");
+    let before = fs::read_to_string(pipeline().join("roster/enterprises.csv")).unwrap();
+    let work = Workdir::new();
+    let args = [
+        "--seed",
+        "11",
+        "--extra-enterprises",
+        "30",
+        "--listed-roster",
+        roster.to_str().unwrap(),
+    ];
+    let sampled = work.sample(&pipeline(), &args);
+    assert_eq!(sampled.code, 0, "zlbd sample: {sampled:?}");
+    assert!(
+        sampled
+            .stdout
+            .contains("wrote a roster listing the 30 extra enterprises"),
+        "{sampled:?}"
+    );
+    let ran = work.run_pipeline(&listed);
+    assert_eq!(ran.code, 3, "zlbd run: {ran:?}");
+    assert_matches_truth(&work, &work.inbox().join("truth.json"));
 
     // The roster written is the province's, line for line, plus one line per extra.
     let after = fs::read_to_string(roster.join("enterprises.csv")).unwrap();
@@ -272,4 +289,30 @@ fn listed_extra_enterprises_are_compared_in_the_provinces_peer_groups() {
         .collect();
     assert!(groups.len() >= 5, "{groups:?}");
     assert!(!groups.contains("unknown"), "{groups:?}");
+}
+
+#[test]
+fn the_listed_roster_never_overwrites_the_roster_it_is_made_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("pipeline");
+    copy_pipeline(&pipeline(), &copy);
+    let before = fs::read(copy.join("roster/enterprises.csv")).unwrap();
+    let work = Workdir::new();
+    // The same folder, named another way.
+    let own = copy.join("roster/../roster");
+    let sampled = work.sample(
+        &copy,
+        &[
+            "--extra-enterprises",
+            "3",
+            "--listed-roster",
+            own.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(sampled.code, 1, "{sampled:?}");
+    assert!(sampled.stderr.contains("--listed-roster"), "{sampled:?}");
+    assert_eq!(
+        fs::read(copy.join("roster/enterprises.csv")).unwrap(),
+        before
+    );
 }

@@ -28,6 +28,13 @@ pub fn run(args: SampleArgs) -> i32 {
                 truth.cells.len(),
                 args.out.display()
             );
+            if let Some(dir) = &args.listed_roster {
+                println!(
+                    "wrote a roster listing the {} extra enterprises to {}",
+                    options.extra_enterprises,
+                    dir.display()
+                );
+            }
             exit::OK
         }
         Err(error) => {

@@ -370,6 +370,8 @@ pub struct Plan {
     pub years: Vec<i32>,
     pub catalog: Catalog,
     pub roster: Roster,
+    /// The folder the roster was read from.
+    pub roster_dir: PathBuf,
     pub limits: Limits,
     /// `limits.max_abs_value`: the largest absolute value of a fact, in its catalog unit.
     pub max_abs_value: f64,
@@ -456,6 +458,7 @@ impl Plan {
                 years,
                 catalog,
                 roster,
+                roster_dir,
                 limits: Limits {
                     max_uncompressed_bytes: raw.limits.max_uncompressed_bytes,
                     max_rows: raw.limits.max_rows,

@@ -37,6 +37,11 @@ pub enum SampleError {
     /// rust_xlsxwriter refused a workbook.
     #[error("cannot write {file}: {source}")]
     Xlsx { file: String, source: XlsxError },
+    /// `--listed-roster` names the roster the sample is made from.
+    #[error(
+        "--listed-roster {dir} is the roster of the pipeline the sample is made from; give another folder, so that roster does not grow"
+    )]
+    OwnRoster { dir: String },
     /// The output folder cannot be written.
     #[error("cannot write {file}: {source}")]
     Io {
@@ -128,7 +133,8 @@ fn extra_enterprises(plan: &Plan, options: &SampleOptions) -> Vec<Enterprise> {
     forms::extra_enterprises(&plan.roster, options.extra_enterprises + unexpected, listed)
 }
 
-/// Writes the pipeline's roster with the listed extra enterprises added into `dir`: a
+/// Writes the pipeline's roster with the listed extra enterprises added into `dir` (its four
+/// files replaced; never the roster the plan was read from): a
 /// pipeline whose `roster` is `dir` compares a load test's enterprises in the province's own
 /// peer groups, as a province with that many listed enterprises would, instead of as one
 /// group of unknowns.
@@ -141,6 +147,12 @@ pub fn write_listed_roster(
         let file = file.display().to_string();
         move |source: std::io::Error| SampleError::Io { file, source }
     };
+    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if same(dir, &plan.roster_dir) {
+        return Err(SampleError::OwnRoster {
+            dir: dir.display().to_string(),
+        });
+    }
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let extras = extra_enterprises(plan, options);
     let listed = extras
