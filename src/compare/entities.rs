@@ -219,6 +219,32 @@ pub fn dim_indicator(plan: &Plan) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// Facts per (level, entity id). The facts of an entity are one run of rows (they are sorted by
+/// entity), so a run is counted row by row and looked up once; in any other order the counts
+/// are the same, only slower. At 100,000 forms a group-by over the million facts grew faster
+/// than the inbox.
+fn loaded_per_entity(facts: &DataFrame) -> PolarsResult<HashMap<(&str, &str), i64>> {
+    let levels = facts.column(c::LEVEL)?.str()?;
+    let ids = facts.column(c::ENTITY_ID)?.str()?;
+    let mut loaded: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut run: Option<((&str, &str), i64)> = None;
+    for (level, id) in levels.iter().zip(ids.iter()) {
+        let key = (level.unwrap_or_default(), id.unwrap_or_default());
+        match &mut run {
+            Some((at, count)) if *at == key => *count += 1,
+            _ => {
+                if let Some((at, count)) = run.replace((key, 1)) {
+                    *loaded.entry(at).or_default() += count;
+                }
+            }
+        }
+    }
+    if let Some((at, count)) = run {
+        *loaded.entry(at).or_default() += count;
+    }
+    Ok(loaded)
+}
+
 /// `roster_status`: every roster entity and every reported extra, with what was loaded.
 pub fn roster_status(
     plan: &Plan,
@@ -226,26 +252,7 @@ pub fn roster_status(
     reported: &[EntityRef],
     facts: &DataFrame,
 ) -> PolarsResult<DataFrame> {
-    let loaded_frame = facts
-        .clone()
-        .lazy()
-        .group_by([col(c::LEVEL), col(c::ENTITY_ID)])
-        .agg([len().alias("n")])
-        .collect()?;
-    let mut loaded: HashMap<(String, String), i64> = HashMap::new();
-    let levels = loaded_frame.column(c::LEVEL)?.str()?;
-    let ids = loaded_frame.column(c::ENTITY_ID)?.str()?;
-    let counts = loaded_frame.column("n")?.cast(&DataType::Int64)?;
-    let counts = counts.i64()?;
-    for ((level, id), n) in levels.iter().zip(ids.iter()).zip(counts.iter()) {
-        loaded.insert(
-            (
-                level.unwrap_or_default().to_string(),
-                id.unwrap_or_default().to_string(),
-            ),
-            n.unwrap_or(0),
-        );
-    }
+    let loaded = loaded_per_entity(facts)?;
     let submitted: std::collections::HashSet<(Level, &str)> = reported
         .iter()
         .map(|entity| (entity.level, entity.entity_id.as_str()))
@@ -264,7 +271,7 @@ pub fn roster_status(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for row in rows.values() {
         let loaded = loaded
-            .get(&(row.level.as_str().to_string(), row.entity_id.clone()))
+            .get(&(row.level.as_str(), row.entity_id.as_str()))
             .copied()
             .unwrap_or(0);
         let is_submitted = submitted.contains(&(row.level, row.entity_id.as_str())) || loaded > 0;
@@ -296,4 +303,35 @@ pub fn roster_status(
         Column::new(c::CELLS_EXPECTED.into(), n_expected),
         Column::new(c::CELLS_LOADED.into(), n_loaded),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facts_are_counted_per_entity_whatever_their_order() {
+        let rows = [
+            (Some("enterprise"), Some("A")),
+            (Some("enterprise"), Some("A")),
+            (Some("park"), Some("A")),
+            (Some("enterprise"), Some("B")),
+            (Some("enterprise"), Some("A")),
+            (None, None),
+            (Some("enterprise"), Some("B")),
+        ];
+        let facts = DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), rows.map(|row| row.0).to_vec()),
+            Column::new(c::ENTITY_ID.into(), rows.map(|row| row.1).to_vec()),
+        ])
+        .unwrap();
+        let loaded = loaded_per_entity(&facts).unwrap();
+        let expected = HashMap::from([
+            (("enterprise", "A"), 3),
+            (("park", "A"), 1),
+            (("enterprise", "B"), 2),
+            (("", ""), 1),
+        ]);
+        assert_eq!(loaded, expected);
+    }
 }
