@@ -242,7 +242,7 @@ fn listed_extra_enterprises_are_compared_in_the_provinces_peer_groups() {
     assert!(
         sampled
             .stdout
-            .contains("wrote a roster listing the 30 extra enterprises"),
+            .contains("wrote a roster listing 30 enterprises beyond the pipeline's"),
         "{sampled:?}"
     );
     let ran = work.run_pipeline(&listed);

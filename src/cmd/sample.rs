@@ -19,9 +19,9 @@ pub fn run(args: SampleArgs) -> i32 {
     let listed = args
         .listed_roster
         .as_deref()
-        .map_or(Ok(()), |dir| write_listed_roster(&plan, &options, dir));
-    match listed.and_then(|()| generate(&plan, &args.out, &options)) {
-        Ok(truth) => {
+        .map_or(Ok(0), |dir| write_listed_roster(&plan, &options, dir));
+    match listed.and_then(|listed| Ok((listed, generate(&plan, &args.out, &options)?))) {
+        Ok((listed, truth)) => {
             println!(
                 "wrote {} files with {} indicator cells to {}",
                 truth.files.len(),
@@ -30,8 +30,7 @@ pub fn run(args: SampleArgs) -> i32 {
             );
             if let Some(dir) = &args.listed_roster {
                 println!(
-                    "wrote a roster listing the {} extra enterprises to {}",
-                    options.extra_enterprises,
+                    "wrote a roster listing {listed} enterprises beyond the pipeline's to {}",
                     dir.display()
                 );
             }

@@ -134,7 +134,7 @@ pub(super) struct Card {
 }
 
 /// The roster's enterprises, then the `extras` beyond it ([`extra_enterprises`]).
-pub(super) fn enterprise_cards(roster: &Roster, extras: &[Enterprise]) -> Vec<Card> {
+pub(super) fn enterprise_cards(roster: &Roster, extras: &[Extra]) -> Vec<Card> {
     let card = |enterprise: &Enterprise| Card {
         uscc: enterprise.uscc.clone(),
         name: enterprise.enterprise_name.clone(),
@@ -145,15 +145,23 @@ pub(super) fn enterprise_cards(roster: &Roster, extras: &[Enterprise]) -> Vec<Ca
             .and_then(|id| roster.park(id))
             .map_or_else(|| "无".to_string(), |park| park.park_name.clone()),
     };
+    let extras = extras.iter().map(|extra| &extra.enterprise);
     roster.enterprises.iter().chain(extras).map(card).collect()
 }
 
+/// An enterprise beyond the roster, and whether a listed roster names it.
+pub(super) struct Extra {
+    pub enterprise: Enterprise,
+    pub listed: bool,
+}
+
 /// `count` enterprises beyond the roster, with codes that are not on it. The first `listed`
-/// of them are written into a listed roster (`zlbd sample --listed-roster`): each takes the
-/// city and industry of a roster enterprise in turn (no park), so they fall into the
-/// province's own peer groups as its enterprises do. The others are not on any roster: they
-/// all name the roster's first city, and a run reports them as unexpected.
-pub(super) fn extra_enterprises(roster: &Roster, count: usize, listed: usize) -> Vec<Enterprise> {
+/// of them go into a listed roster (`zlbd sample --listed-roster`): each takes the city and
+/// industry of a roster enterprise in turn (no park), so they fall into the province's own
+/// peer groups as its enterprises do. The others (all of them when the roster has no
+/// enterprise to take after) are on no roster: they name the roster's first city, and a run
+/// reports them as unexpected.
+pub(super) fn extra_enterprises(roster: &Roster, count: usize, listed: usize) -> Vec<Extra> {
     let first_city = roster
         .cities
         .first()
@@ -171,7 +179,7 @@ pub(super) fn extra_enterprises(roster: &Roster, count: usize, listed: usize) ->
             };
             let model = (!roster.enterprises.is_empty() && index < listed)
                 .then(|| &roster.enterprises[index % roster.enterprises.len()]);
-            match model {
+            let enterprise = match model {
                 Some(model) => Enterprise {
                     uscc,
                     enterprise_name: format!("扩展企业{index:05}有限公司"),
@@ -186,6 +194,10 @@ pub(super) fn extra_enterprises(roster: &Roster, count: usize, listed: usize) ->
                     park_id: None,
                     industry_code: String::new(),
                 },
+            };
+            Extra {
+                enterprise,
+                listed: model.is_some(),
             }
         })
         .collect()

@@ -123,7 +123,7 @@ pub fn generate(plan: &Plan, out: &Path, options: &SampleOptions) -> Result<Trut
 
 /// The enterprises beyond the roster: `extra_enterprises` of them, plus one that no roster
 /// lists when the inbox has variations (SPEC's unexpected submitter).
-fn extra_enterprises(plan: &Plan, options: &SampleOptions) -> Vec<Enterprise> {
+fn extra_enterprises(plan: &Plan, options: &SampleOptions) -> Vec<forms::Extra> {
     let unexpected = usize::from(!options.clean);
     let listed = if options.listed_extras {
         options.extra_enterprises
@@ -133,22 +133,25 @@ fn extra_enterprises(plan: &Plan, options: &SampleOptions) -> Vec<Enterprise> {
     forms::extra_enterprises(&plan.roster, options.extra_enterprises + unexpected, listed)
 }
 
-/// Writes the pipeline's roster with the listed extra enterprises added into `dir` (its four
-/// files replaced; never the roster the plan was read from): a
-/// pipeline whose `roster` is `dir` compares a load test's enterprises in the province's own
-/// peer groups, as a province with that many listed enterprises would, instead of as one
-/// group of unknowns.
+/// Writes the pipeline's roster with the listed extra enterprises added into `dir`, replacing
+/// its four files; never into the folder the plan's roster was read from. Returns how many
+/// enterprises it listed beyond the roster. A pipeline whose `roster` is `dir` compares a load
+/// test's enterprises in the province's own peer groups, as a province with that many listed
+/// enterprises would, instead of as one group of unknowns.
 pub fn write_listed_roster(
     plan: &Plan,
     options: &SampleOptions,
     dir: &Path,
-) -> Result<(), SampleError> {
+) -> Result<usize, SampleError> {
     let io = |file: &Path| {
         let file = file.display().to_string();
         move |source: std::io::Error| SampleError::Io { file, source }
     };
-    let same = |a: &Path, b: &Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b);
-    if same(dir, &plan.roster_dir) {
+    let own = match (dir.canonicalize(), plan.roster_dir.canonicalize()) {
+        (Ok(dir), Ok(roster_dir)) => dir == roster_dir,
+        _ => false,
+    };
+    if own {
         return Err(SampleError::OwnRoster {
             dir: dir.display().to_string(),
         });
@@ -157,13 +160,15 @@ pub fn write_listed_roster(
     let extras = extra_enterprises(plan, options);
     let listed = extras
         .iter()
-        .filter(|enterprise| !enterprise.industry_code.is_empty());
+        .filter(|extra| extra.listed)
+        .map(|extra| &extra.enterprise);
     let roster = &plan.roster;
     write_csv(&dir.join("cities.csv"), &roster.cities)?;
     write_csv(&dir.join("industries.csv"), &roster.industries)?;
     write_csv(&dir.join("parks.csv"), &roster.parks)?;
     let enterprises: Vec<&Enterprise> = roster.enterprises.iter().chain(listed).collect();
-    write_csv(&dir.join("enterprises.csv"), &enterprises)
+    write_csv(&dir.join("enterprises.csv"), &enterprises)?;
+    Ok(enterprises.len() - roster.enterprises.len())
 }
 
 /// One roster file: a header line, then a line per row.
