@@ -51,13 +51,15 @@ impl Clock {
 
 /// CPU seconds this process has used so far, user and system, every thread (0 if unknown).
 fn cpu_seconds() -> f64 {
+    own_usage().map_or(0.0, |usage| cpu_seconds_of(&usage))
+}
+
+/// This process's resource use so far (every thread), as `getrusage` tells it.
+pub fn own_usage() -> Option<libc::rusage> {
     // SAFETY: an all-zero rusage is a valid value of the plain C struct getrusage fills.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes only into `usage`, which lives for the call.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0.0;
-    }
-    cpu_seconds_of(&usage)
+    (unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0).then_some(usage)
 }
 
 /// The user and system CPU seconds of a resource use (from `getrusage` or `wait4`).
