@@ -16,10 +16,10 @@
 //! Prints wall time, files/s, cells/s, peak RSS (and its ratio to the bench's own while
 //! reading the floor), CPU seconds, cores busy and the ratios to the floor or to cold, and the
 //! cold run's phases (from its JSON log). ZLBD_BENCH_ONLY_COLD=1 stops after the cold run
-//! (for a 100k-form run). The extra enterprises beyond the province's 159 are on a roster of the
-//! bench's own (`zlbd sample --listed-roster`), spread over the province's cities and
-//! industries; ZLBD_BENCH_UNLISTED=1 leaves them off every roster, as the bench did before
-//! 2026-11-23 (one peer group of ~20,000 unknowns).
+//! (for a 100k-form run). The extra enterprises beyond the roster's own (the province lists
+//! 159) are on a roster of the bench's own (`zlbd sample --listed-roster`), spread over the
+//! province's cities and industries; ZLBD_BENCH_UNLISTED=1 leaves them off every roster, as
+//! the bench did before 2026-11-23 (one peer group of ~20,000 unknowns).
 
 use calamine::{open_workbook_auto, Reader};
 use rayon::prelude::*;
@@ -167,7 +167,12 @@ fn main() {
         let listed = work.join(format!("listed-{forms}"));
         (listed.join("inbox"), listed.join("pipeline"))
     };
-    let roster_enterprises = 159;
+    // The extra enterprises make up the forms beyond the roster's own enterprises.
+    let roster_enterprises = zlbd::config::Plan::load(&province)
+        .expect("the province's pipeline loads")
+        .roster
+        .enterprises
+        .len();
     if !inbox.join("truth.json").exists() {
         let _ = std::fs::remove_dir_all(&inbox);
         let extra = forms.saturating_sub(roster_enterprises).to_string();
