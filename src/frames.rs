@@ -94,19 +94,6 @@ impl SharedTexts {
     }
 }
 
-/// A left join on the same key names that keeps the left frame's row order, so a frame
-/// sorted before the join needs no sort after it.
-pub fn left_join_in_order<E: AsRef<[Expr]>>(
-    frame: LazyFrame,
-    other: LazyFrame,
-    keys: E,
-) -> LazyFrame {
-    let keys = keys.as_ref();
-    let mut args = JoinArgs::new(JoinType::Left);
-    args.maintain_order = MaintainOrderJoin::Left;
-    frame.join(other, keys, keys, args)
-}
-
 /// The series and value columns of a facts frame, borrowed: level, entity and indicator
 /// texts, the year and the value.
 pub struct FactColumns<'a> {

@@ -52,7 +52,7 @@ pub fn compare(
     let (compared, scored) = rayon::join(
         || -> PolarsResult<(DataFrame, Vec<Finding>)> {
             let comparison = timed("compare: comparison", || {
-                comparison(plan, &facts, &dim_entity, &indicators)
+                comparison(plan, &facts, &dim_entity)
             })?;
             let findings = timed("compare: yoy jumps", || {
                 yoy_jumps(plan, &facts, &comparison)
@@ -313,13 +313,8 @@ fn competition_rank(expr: Expr) -> Expr {
 }
 
 /// `fact_comparison`: changes over time and standing among peers, per fact.
-fn comparison(
-    plan: &Plan,
-    facts: &DataFrame,
-    dim_entity: &DataFrame,
-    indicators: &DataFrame,
-) -> PolarsResult<DataFrame> {
-    let mut frame = over_time(plan, facts, dim_entity, indicators)?.collect()?;
+fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut frame = over_time(plan, facts, dim_entity)?.collect()?;
     let (peers, groups) = peer_keys(&frame)?;
     frame.with_column(Column::new(PEERS.into(), peers.clone()))?;
     let frame = peer_standing(frame.lazy())?
@@ -448,12 +443,7 @@ fn close_series(
 
 /// Each fact beside its previous and first year's value, its peer group and direction, with
 /// the changes over time (yoy, change since the first year, CAGR, improved).
-fn over_time(
-    plan: &Plan,
-    facts: &DataFrame,
-    dim_entity: &DataFrame,
-    indicators: &DataFrame,
-) -> PolarsResult<LazyFrame> {
+fn over_time(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<LazyFrame> {
     let first_year = plan.first_year();
     let comparison_year = plan
         .years
@@ -471,27 +461,12 @@ fn over_time(
             .then((value() - base.clone()) / base.abs() * lit(100.0))
             .otherwise(lit(NULL).cast(DataType::Float64))
     };
-    // Row order is kept throughout (a filter, order-keeping joins, window expressions), so
-    // the result stays sorted as the facts are.
-    let in_comparison_years = base.lazy().filter(comparison_year);
-    let with_peers = frames::left_join_in_order(
-        in_comparison_years,
-        dim_entity
-            .clone()
-            .lazy()
-            .select([col(c::LEVEL), col(c::ENTITY_ID), col(c::PEER_GROUP)]),
-        [col(c::LEVEL), col(c::ENTITY_ID)],
-    )
-    .with_column(col(c::PEER_GROUP).fill_null(lit(entities::UNKNOWN_PEERS)));
-    Ok(frames::left_join_in_order(
-        with_peers,
-        indicators
-            .clone()
-            .lazy()
-            .select([col(c::INDICATOR_CODE), col("higher")]),
-        [col(c::INDICATOR_CODE)],
-    )
-    .with_columns([
+    let (peer_groups, higher) = peers_and_directions(plan, facts, dim_entity)?;
+    base.with_column(Column::new(c::PEER_GROUP.into(), peer_groups))?;
+    base.with_column(Column::new("higher".into(), higher))?;
+    // Row order is kept throughout (a filter, window expressions), so the result stays sorted
+    // as the facts are.
+    Ok(base.lazy().filter(comparison_year).with_columns([
         (value() - col(c::PREV_VALUE)).alias(c::YOY_ABS),
         pct_against(col(c::PREV_VALUE)).alias(c::YOY_PCT),
         (value() - col(c::FIRST_VALUE)).alias(c::CHANGE_ABS),
@@ -522,6 +497,60 @@ fn over_time(
             .otherwise(value())
             .alias("badness"),
     ]))
+}
+
+/// Each fact's peer group (`unknown` for an entity without one) and whether its indicator is
+/// better higher (null for an indicator not in the catalog). The facts are sorted by entity and
+/// indicator, so each is looked up once per run of rows, not joined over the million facts.
+fn peers_and_directions(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+) -> PolarsResult<(StringChunked, BooleanChunked)> {
+    let text = |name: &str| {
+        dim_entity
+            .column(name)
+            .and_then(|column| column.str().cloned())
+    };
+    let (levels, ids, groups) = (text(c::LEVEL)?, text(c::ENTITY_ID)?, text(c::PEER_GROUP)?);
+    let group_of: PlHashMap<(&str, &str), &str> = levels
+        .iter()
+        .zip(ids.iter())
+        .zip(groups.iter())
+        .filter_map(|((level, id), group)| Some(((level?, id?), group?)))
+        .collect();
+    let facts = frames::FactColumns::of(facts)?;
+    let mut entity = None;
+    let peer_groups = facts
+        .levels
+        .iter()
+        .zip(facts.ids.iter())
+        .map(|key| match entity {
+            Some((last, group)) if last == key => group,
+            _ => {
+                let group = match key {
+                    (Some(level), Some(id)) => group_of.get(&(level, id)).copied(),
+                    _ => None,
+                }
+                .unwrap_or(entities::UNKNOWN_PEERS);
+                entity = Some((key, group));
+                group
+            }
+        });
+    let peer_groups = StringChunked::from_iter_values(c::PEER_GROUP.into(), peer_groups);
+    let mut indicator = None;
+    let higher = facts.codes.iter().map(|code| match indicator {
+        Some((last, higher)) if last == code => higher,
+        _ => {
+            let higher = code
+                .and_then(|code| plan.catalog.get(code))
+                .map(|indicator| indicator.direction == Direction::Higher);
+            indicator = Some((code, higher));
+            higher
+        }
+    });
+    let higher = BooleanChunked::from_iter_options("higher".into(), higher);
+    Ok((peer_groups, higher))
 }
 
 /// Rank, percentile, median, best, gap and robust z within the peer group of each fact.
@@ -782,6 +811,56 @@ mod tests {
             .sort(FACT_KEY, SortMultipleOptions::default())
             .unwrap();
         assert!(merged.equals_missing(&whole), "{merged}\n{whole}");
+    }
+
+    #[test]
+    fn each_fact_has_its_entitys_peer_group_and_its_indicators_direction() {
+        let plan = crate::config::Plan::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong"),
+        )
+        .unwrap();
+        let higher = plan.catalog.get("E01").unwrap().direction == Direction::Higher;
+        let lower = plan
+            .catalog
+            .indicators()
+            .iter()
+            .find(|indicator| indicator.direction != Direction::Higher)
+            .unwrap()
+            .code
+            .clone();
+        let facts = facts(&[
+            ("enterprise", "E1", "E01", 2019, 1.0),
+            ("enterprise", "E1", &lower, 2019, 1.0),
+            ("enterprise", "E1", "NOT_IN_CATALOG", 2019, 1.0),
+            ("enterprise", "E2", "E01", 2019, 1.0),
+            ("enterprise", "E3", "E01", 2019, 1.0),
+            ("enterprise", "E4", "E01", 2019, 1.0),
+            // The same id at another level is another entity.
+            ("park", "E1", "E01", 2019, 1.0),
+        ]);
+        let dim_entity = DataFrame::new_infer_height(vec![
+            Column::new(
+                c::LEVEL.into(),
+                ["enterprise", "enterprise", "enterprise", "park"],
+            ),
+            Column::new(c::ENTITY_ID.into(), ["E1", "E2", "E3", "E1"]),
+            Column::new(
+                c::PEER_GROUP.into(),
+                [Some("C38"), Some("C39"), None, Some("all")],
+            ),
+        ])
+        .unwrap();
+        let (groups, directions) = peers_and_directions(&plan, &facts, &dim_entity).unwrap();
+        let groups: Vec<_> = groups.iter().map(Option::unwrap).collect();
+        // E3 has no peer group and E4 no row at all: both are compared with the unknowns.
+        let unknown = entities::UNKNOWN_PEERS;
+        assert_eq!(
+            groups,
+            ["C38", "C38", "C38", "C39", unknown, unknown, "all"]
+        );
+        let directions: Vec<_> = directions.iter().collect();
+        let h = Some(higher);
+        assert_eq!(directions, [h, Some(false), None, h, h, h, h]);
     }
 
     #[test]
