@@ -259,23 +259,36 @@ pub fn sort_by_keys(frame: DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> 
         .collect()
 }
 
-/// Each row's rank among the column's distinct texts in byte order (null stays null).
+/// Each row's rank among the column's distinct texts in byte order (null stays null). Sorted
+/// keys come in runs of equal rows (an entity's cells, a level's entities): a row equal to the
+/// one before it takes its rank without hashing.
 fn text_ranks(texts: &StringChunked) -> Vec<Option<u32>> {
-    let mut distinct: Vec<&str> = texts
-        .iter()
-        .flatten()
-        .collect::<PlHashSet<&str>>()
-        .into_iter()
-        .collect();
+    let mut distinct = PlHashSet::default();
+    let mut before = None;
+    for text in texts.iter() {
+        if before != Some(text) {
+            distinct.extend(text);
+            before = Some(text);
+        }
+    }
+    let mut distinct: Vec<&str> = distinct.into_iter().collect();
     distinct.sort_unstable();
     let rank: PlHashMap<&str, u32> = distinct
         .into_iter()
         .enumerate()
         .map(|(rank, text)| (text, rank as u32))
         .collect();
+    let mut before = None;
     texts
         .iter()
-        .map(|text| text.and_then(|text| rank.get(text).copied()))
+        .map(|text| match before {
+            Some((last, ranked)) if last == text => ranked,
+            _ => {
+                let ranked = text.and_then(|text| rank.get(text).copied());
+                before = Some((text, ranked));
+                ranked
+            }
+        })
         .collect()
 }
 
@@ -327,12 +340,24 @@ mod sort_tests {
             Column::new("row".into(), row),
         ])
         .unwrap();
-        for keys in [
-            vec!["t"],
-            vec!["t", "s"],
-            vec!["s", "y", "t"],
-            vec!["y", "t"],
-        ] {
+        // The same rows in runs of equal texts (nulls too), runs out of order.
+        let runs = frame
+            .clone()
+            .sort(
+                ["t", "s"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .unwrap()
+            .reverse();
+        for (frame, keys) in [frame, runs].into_iter().flat_map(|frame| {
+            [
+                vec!["t"],
+                vec!["t", "s"],
+                vec!["s", "y", "t"],
+                vec!["y", "t"],
+            ]
+            .map(|keys| (frame.clone(), keys))
+        }) {
             let ours = sort_by_keys(frame.clone(), &keys).unwrap();
             let theirs = frame
                 .sort(
