@@ -542,18 +542,70 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
         .collect()
 }
 
+/// `cells` with each cell's winner: the submission that won its (level, entity, year), null
+/// where none did. A form's cells name one entity in runs, so each run is looked up once
+/// instead of joining the million cells to the winners.
+fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataFrame> {
+    let text = |frame: &DataFrame, name: &str| frame.column(name)?.str().cloned();
+    let int = |frame: &DataFrame, name: &str| -> PolarsResult<Int32Chunked> {
+        Ok(frame.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
+    };
+    let (levels, ids, years) = (
+        text(winners, c::LEVEL)?,
+        text(winners, c::ENTITY_ID)?,
+        int(winners, c::YEAR)?,
+    );
+    let subs = winners.column(WINNER)?.cast(&DataType::UInt32)?;
+    // Per entity, its years' winners (a join matches no null key).
+    let mut by_entity: PlHashMap<(&str, &str), Vec<(i32, Option<u32>)>> = PlHashMap::default();
+    for (((level, id), year), sub) in levels
+        .iter()
+        .zip(ids.iter())
+        .zip(years.iter())
+        .zip(subs.u32()?.iter())
+    {
+        if let (Some(level), Some(id), Some(year)) = (level, id, year) {
+            by_entity.entry((level, id)).or_default().push((year, sub));
+        }
+    }
+    let (levels, ids, years) = (
+        text(&cells, c::LEVEL)?,
+        text(&cells, c::ENTITY_ID)?,
+        int(&cells, c::YEAR)?,
+    );
+    let none: &[(i32, Option<u32>)] = &[];
+    let mut entity = None;
+    let won: UInt32Chunked = levels
+        .iter()
+        .zip(ids.iter())
+        .zip(years.iter())
+        .map(|(key, year)| {
+            let years = match entity {
+                Some((last, years)) if last == key => years,
+                _ => {
+                    let years = match key {
+                        (Some(level), Some(id)) => by_entity.get(&(level, id)).map(Vec::as_slice),
+                        _ => None,
+                    }
+                    .unwrap_or(none);
+                    entity = Some((key, years));
+                    years
+                }
+            };
+            let year = year?;
+            years.iter().find(|(won, _)| *won == year)?.1
+        })
+        .collect();
+    cells.with_column(won.with_name(WINNER.into()).into_column())?;
+    Ok(cells)
+}
+
 /// Every fact cell with its winner (`won`), and the winning facts: the `fact_indicator` rows.
-fn winning_facts(
-    cells: &DataFrame,
-    winners: &DataFrame,
-    subs: &Subs,
-) -> PolarsResult<(DataFrame, DataFrame)> {
-    let key = WINNER_KEY;
+fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, DataFrame)> {
     let loaded = cells
         .clone()
         .lazy()
         .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())))
-        .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .with_column(col(WINNER).eq(col(SUB)).alias("won"))
         .collect()?;
     let facts = loaded
@@ -665,16 +717,10 @@ fn corrections(loaded: &DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResu
 }
 
 /// Cells per outcome for each submission, and which submissions still win something.
-fn submission_counts(
-    cells: &DataFrame,
-    winners: &DataFrame,
-    subs: &Subs,
-) -> PolarsResult<CountsBySubmission> {
-    let key = WINNER_KEY;
+fn submission_counts(cells: &DataFrame, subs: &Subs) -> PolarsResult<CountsBySubmission> {
     let counts = cells
         .clone()
         .lazy()
-        .join_on(winners.clone().lazy(), key.map(col), JoinType::Left)
         .group_by([col(SUB)])
         .agg([
             col("outcome")
@@ -717,19 +763,16 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         findings,
         entities,
     } = timed("normalize: gather cells", || gather(files, &carrier, plan))?;
-    let winners = timed("normalize: winners", || {
-        winners(&cells, ranking_frame(&rankings)?)
+    let cells = timed("normalize: winners", || {
+        let winners = winners(&cells, ranking_frame(&rankings)?)?;
+        with_winners(cells, &winners)
     })?;
-    let (loaded, facts) = timed("normalize: winning facts", || {
-        winning_facts(&cells, &winners, &subs)
-    })?;
+    let (loaded, facts) = timed("normalize: winning facts", || winning_facts(&cells, &subs))?;
     let corrections = timed("normalize: corrections", || {
         corrections(&loaded, &facts, &subs)
     })?;
     drop(loaded);
-    let counts = timed("normalize: counts", || {
-        submission_counts(&cells, &winners, &subs)
-    })?;
+    let counts = timed("normalize: counts", || submission_counts(&cells, &subs))?;
     drop(cells);
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
     let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
@@ -1114,5 +1157,69 @@ impl SubmissionColumns {
             Column::new(c::CONTACT_PHONE.into(), self.contact_phone),
         ])?;
         frame.sort([c::SOURCE_FILE], SortMultipleOptions::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cell_gets_the_winner_of_its_entity_and_year() {
+        let cells = DataFrame::new_infer_height(vec![
+            Column::new(SUB.into(), [1u32, 1, 1, 2, 2, 3, 3, 4]),
+            Column::new(
+                c::LEVEL.into(),
+                [
+                    Some("enterprise"),
+                    Some("enterprise"),
+                    Some("enterprise"),
+                    Some("enterprise"),
+                    Some("enterprise"),
+                    // The same id at another level is another entity.
+                    Some("park"),
+                    Some("park"),
+                    None,
+                ],
+            ),
+            Column::new(
+                c::ENTITY_ID.into(),
+                ["E1", "E1", "E1", "E1", "E1", "E1", "E1", "E1"],
+            ),
+            Column::new(
+                c::YEAR.into(),
+                [
+                    Some(2019),
+                    Some(2020),
+                    Some(2021),
+                    Some(2021),
+                    None,
+                    Some(2019),
+                    Some(2022),
+                    Some(2019),
+                ],
+            ),
+        ])
+        .unwrap();
+        let winners = DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), ["enterprise", "enterprise", "park"]),
+            Column::new(c::ENTITY_ID.into(), ["E1", "E1", "E1"]),
+            Column::new(c::YEAR.into(), [2019, 2021, 2019]),
+            Column::new(WINNER.into(), [1u32, 2, 3]),
+        ])
+        .unwrap();
+        let cells = with_winners(cells, &winners).unwrap();
+        let won: Vec<Option<u32>> = cells
+            .column(WINNER)
+            .unwrap()
+            .u32()
+            .unwrap()
+            .iter()
+            .collect();
+        // 2020 and 2022 have no winner; no year or no level matches nothing, as in a join.
+        assert_eq!(
+            won,
+            [Some(1), None, Some(2), Some(2), None, Some(3), None, None]
+        );
     }
 }
