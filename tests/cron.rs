@@ -543,6 +543,79 @@ fn a_run_that_fails_while_publishing_leaves_the_previous_snapshot() {
     );
 }
 
+/// Files copied back with their times kept (or restored, or chmod-ed) have new stamps but the
+/// same names, bytes and modification times: the run reads them, finds the inputs of the run
+/// that published `current`, computes nothing and records itself as `unchanged`; the run after
+/// it reads nothing. A new modification time brings a real run back.
+#[test]
+fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    let first = work.run();
+    assert_eq!(first.code, 3, "{first:?}");
+    let published = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
+    let bytes = snapshot_bytes(&work);
+
+    work.touch_inbox();
+    // Settled stamps, so that this run's listing can stand for the publish.
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let again = work.run();
+    assert_eq!(
+        again.code, 3,
+        "same exit code as the run it repeats: {again:?}"
+    );
+    assert!(
+        again
+            .stdout
+            .contains(&format!("the files read are those of run {published}")),
+        "{again:?}"
+    );
+    assert_eq!(
+        first.stdout.lines().skip(2).collect::<Vec<_>>(),
+        again.stdout.lines().skip(2).collect::<Vec<_>>(),
+        "the same summary"
+    );
+    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 1);
+    assert!(snapshot_bytes(&work) == bytes);
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    let records = runs.records();
+    let last = records.last().unwrap();
+    assert_eq!(last["status"].str(), Some("unchanged"));
+    assert!(
+        last["message"]
+            .str()
+            .is_some_and(|message| message.contains("nothing was recomputed")),
+        "{last:?}"
+    );
+    assert_eq!(last["files"].int(), records[0]["files"].int());
+    assert_eq!(last["facts"].int(), records[0]["facts"].int());
+
+    // That listing now stands for the publish: the next run reads nothing.
+    let settled = work.run();
+    assert!(
+        settled
+            .stdout
+            .contains(&format!("nothing changed since run {published}")),
+        "{settled:?}"
+    );
+
+    // New modification times (in the same order): a real run, whose tables are the same.
+    work.restamp_inbox();
+    let restamped = work.run();
+    assert_eq!(restamped.code, 3, "{restamped:?}");
+    assert!(
+        !restamped.stdout.contains("those of run") && !restamped.stdout.contains("nothing changed"),
+        "{restamped:?}"
+    );
+    assert!(
+        restamped
+            .stdout
+            .contains("byte-identical to the current snapshot"),
+        "{restamped:?}"
+    );
+    assert!(snapshot_bytes(&work) == bytes);
+}
+
 /// Nightly reruns (issue 15): with the same inbox files (settled stamps), configuration and
 /// program and `current` still the snapshot they were published as, a run reads nothing and
 /// records itself as `unchanged`; a new file, a rollback or another configuration each bring a

@@ -35,8 +35,8 @@ enum Outcome {
     Published {
         summary: Box<Summary>,
         published: Published,
-        /// Set when nothing changed since that run: nothing was read or written.
-        unchanged_since: Option<String>,
+        /// Set when the run repeated an earlier one and published nothing.
+        unchanged_since: Option<Unchanged>,
     },
     /// The shrink guard refused: nothing published.
     Refused {
@@ -48,6 +48,29 @@ enum Outcome {
     /// The lock file was deleted or replaced during the run: nothing published, and this run
     /// may not write the runs log (another run may be writing it).
     LockLost(String),
+}
+
+/// A run that repeated an earlier one (by its run id): the snapshot published then stands.
+enum Unchanged {
+    /// The same listing, configuration and program: nothing was read.
+    Listing(String),
+    /// Files whose stamps changed but whose paths, bytes and modification times did not: read,
+    /// and nothing computed from them.
+    Inputs(String),
+}
+
+impl Unchanged {
+    /// What the run found, for the headline and the runs log.
+    fn found(&self) -> String {
+        match self {
+            Unchanged::Listing(since) => format!(
+                "nothing changed since run {since} (same inbox files, configuration and program); nothing was read"
+            ),
+            Unchanged::Inputs(since) => format!(
+                "the files read are those of run {since} (same names, bytes and modification times, configuration and program); nothing was recomputed"
+            ),
+        }
+    }
 }
 
 pub fn run(args: RunArgs) -> i32 {
@@ -179,11 +202,10 @@ fn report(
             let headline = match (published, unchanged_since) {
                 (_, Some(since)) => {
                     record.status = "unchanged".to_string();
-                    record.message = Some(format!(
-                        "nothing changed since run {since} (same inbox files, configuration and program); nothing was read"
-                    ));
+                    record.message = Some(since.found());
                     format!(
-                        "zlbd run {run_id}: nothing changed since run {since} (same inbox files, configuration and program); current stays {snapshot} in {}",
+                        "zlbd run {run_id}: {}; current stays {snapshot} in {}",
+                        since.found(),
                         args.warehouse.display()
                     )
                 }
@@ -300,7 +322,7 @@ fn build_and_publish(
                 removed: Vec::new(),
                 warnings: Vec::new(),
             },
-            unchanged_since: Some(previous.run_id.clone()),
+            unchanged_since: Some(Unchanged::Listing(previous.run_id.clone())),
         };
     }
     let mut ingested = timed("read the files", || {
@@ -315,12 +337,35 @@ fn build_and_publish(
         .iter()
         .map(|file| file.submission_id.clone())
         .collect();
+    let inputs = memo.as_ref().map(|memo| {
+        pipeline::memo::inputs_fingerprint(memo.salt(), &args.inbox, &found, &ingested.files)
+    });
     let remember = |published: Option<PublishedFrom>| {
-        if let Some(memo) = &memo {
+        if let (Some(memo), Some(inputs)) = (&memo, &inputs) {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            memo.record(&found, &ids, listed_at, published);
+            memo.record(&found, &ids, inputs, listed_at, published);
         }
     };
+    if let Some(previous) = memo
+        .as_ref()
+        .zip(inputs.as_deref())
+        .and_then(|(memo, inputs)| same_inputs(memo, inputs, &args.warehouse))
+    {
+        let summary = Box::new(previous.summary.clone());
+        fill_record(record, &summary, ingested.files.len(), ingested.from_cache);
+        info!(since = %previous.run_id, "The files read are those of that run: nothing recomputed.");
+        // This listing now stands for that publish: the next run with it reads nothing.
+        remember(Some(previous.clone()));
+        return Outcome::Published {
+            summary,
+            published: Published::Unchanged {
+                run_id: previous.snapshot.clone(),
+                removed: Vec::new(),
+                warnings: Vec::new(),
+            },
+            unchanged_since: Some(Unchanged::Inputs(previous.run_id.clone())),
+        };
+    }
     info!(
         seconds = clock.seconds(),
         cpu_seconds = clock.cpu_seconds(),
@@ -434,7 +479,22 @@ fn build_and_publish(
 /// and intact.
 fn unchanged<'m>(memo: &'m Memo, warehouse: &Path) -> Option<&'m PublishedFrom> {
     let current = warehouse::current_run(warehouse);
-    let previous = memo.unchanged_since(current.as_deref())?;
+    intact(memo.unchanged_since(current.as_deref()), warehouse)
+}
+
+/// What the last run published, when this run read the same inputs and its snapshot is still
+/// current and intact.
+fn same_inputs<'m>(memo: &'m Memo, inputs: &str, warehouse: &Path) -> Option<&'m PublishedFrom> {
+    let current = warehouse::current_run(warehouse);
+    intact(
+        memo.same_inputs_since(inputs, current.as_deref()),
+        warehouse,
+    )
+}
+
+/// `previous`, if its snapshot is intact.
+fn intact<'m>(previous: Option<&'m PublishedFrom>, warehouse: &Path) -> Option<&'m PublishedFrom> {
+    let previous = previous?;
     let snapshot = warehouse::snapshot::dir(warehouse, &previous.snapshot);
     warehouse::snapshot::verify(&snapshot, false)
         .is_ok()

@@ -542,6 +542,9 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
         .collect()
 }
 
+/// An entity's years with the submission that won each.
+type YearWinners = Vec<(i32, Option<u32>)>;
+
 /// `cells` with each cell's winner: the submission that won its (level, entity, year), null
 /// where none did. A form's cells name one entity in runs, so each run is looked up once
 /// instead of joining the million cells to the winners.
@@ -557,7 +560,7 @@ fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataF
     );
     let subs = winners.column(WINNER)?.cast(&DataType::UInt32)?;
     // Per entity, its years' winners (a join matches no null key).
-    let mut by_entity: PlHashMap<(&str, &str), Vec<(i32, Option<u32>)>> = PlHashMap::default();
+    let mut by_entity: PlHashMap<(&str, &str), YearWinners> = PlHashMap::default();
     for (((level, id), year), sub) in levels
         .iter()
         .zip(ids.iter())

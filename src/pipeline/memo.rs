@@ -6,7 +6,11 @@
 //!    again ([`Memo::known_id`]);
 //! 2. skip the whole run when nothing changed: the same listing (every entry's path, stamp and
 //!    problem), configuration and program, and `current` still the snapshot published from
-//!    them ([`Memo::unchanged_since`]).
+//!    them ([`Memo::unchanged_since`]);
+//! 3. skip everything after the read when the files read are what was published from, though
+//!    their stamps changed (copied back with their times kept, restored, chmod-ed): the same
+//!    paths, bytes, modification times and problems ([`inputs_fingerprint`],
+//!    [`Memo::same_inputs_since`]).
 //!
 //! Only settled stamps are trusted (see [`Stamp::settled`]); a file written in the second
 //! before the listing is read again next time. The state is checksummed like a cache entry; a
@@ -43,6 +47,8 @@ struct State {
     settled: bool,
     /// Per relative path: its settled stamp and the id of its bytes.
     files: HashMap<String, (Stamp, String)>,
+    /// The fingerprint of what the run read ([`inputs_fingerprint`]).
+    inputs: String,
     published: Option<PublishedFrom>,
 }
 
@@ -86,6 +92,11 @@ impl Memo {
         }
     }
 
+    /// The program, source and configuration this state is made with.
+    pub fn salt(&self) -> &str {
+        &self.salt
+    }
+
     /// The submission id of `file`'s bytes when its stamp is the settled one seen last time.
     pub fn known_id(&self, file: &InboxFile) -> Option<&str> {
         if file.problem.is_some() {
@@ -107,13 +118,24 @@ impl Memo {
         .then_some(published)
     }
 
+    /// What the last run published, when this run read the same inputs ([`inputs_fingerprint`]
+    /// under the same configuration and program) and `current` is still `current` (the caller
+    /// checks that the snapshot is intact). The listing may differ: stamps that changed while
+    /// the bytes and modification times did not.
+    pub fn same_inputs_since(&self, inputs: &str, current: Option<&str>) -> Option<&PublishedFrom> {
+        let published = self.previous.published.as_ref()?;
+        (self.previous.inputs == inputs && current == Some(published.snapshot.as_str()))
+            .then_some(published)
+    }
+
     /// Records this run: the settled stamps and ids of the files read (`found` and `ids` in
-    /// the same order), and what was published from them, if anything. Best effort: a state
-    /// that cannot be written only costs time next run.
+    /// the same order), the fingerprint of what it read, and what was published from them, if
+    /// anything. Best effort: a state that cannot be written only costs time next run.
     pub fn record(
         &self,
         found: &[InboxFile],
         ids: &[&str],
+        inputs: &str,
         listed_at_ns: i64,
         published: Option<PublishedFrom>,
     ) {
@@ -128,6 +150,7 @@ impl Memo {
             listing: self.listing.clone(),
             settled: self.settled,
             files,
+            inputs: inputs.to_string(),
             published,
         };
         let Ok(payload) = postcard::to_stdvec(&state) else {
@@ -175,6 +198,33 @@ fn listing_fingerprint(salt: &str, inbox: &Path, found: &[InboxFile]) -> String 
     crate::domain::text::hex(&hasher.finalize())
 }
 
+/// One hash over the salt, the inbox folder and, per file read in listing order, what the
+/// tables are made from besides its bytes' parse: its path, size, modification time (it orders
+/// corrections and duplicates), the id of its bytes, its format and any problem of its entry.
+/// Equal inputs give byte-identical tables, whatever the files' other stamps.
+pub fn inputs_fingerprint(
+    salt: &str,
+    inbox: &Path,
+    found: &[InboxFile],
+    files: &[crate::normalize::FileResult],
+) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(salt.as_bytes());
+    hasher.update(b"\0");
+    let inbox = std::fs::canonicalize(inbox).unwrap_or_else(|_| inbox.to_path_buf());
+    hasher.update(inbox.as_os_str().as_encoded_bytes());
+    for (entry, file) in found.iter().zip(files) {
+        hasher.update(b"\0");
+        hasher.update(file.source_file.as_bytes());
+        hasher.update(format!(
+            "\0{}:{}:{}:{}:{:?}",
+            file.size_bytes, file.modified_ns, file.submission_id, file.file_format, entry.problem
+        ));
+    }
+    hasher.update(format!("\0{}:{}", found.len(), files.len()));
+    crate::domain::text::hex(&hasher.finalize())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,7 +260,7 @@ mod tests {
             snapshot: "s1".to_string(),
             summary: Summary::default(),
         };
-        first.record(&found, &["id-a", "id-b"], now, Some(published));
+        first.record(&found, &["id-a", "id-b"], "inputs", now, Some(published));
 
         let again = Memo::open(dir.path(), "salt", dir.path(), &found, now + SECOND);
         assert_eq!(
@@ -238,6 +288,77 @@ mod tests {
         assert!(added.unchanged_since(Some("s1")).is_none());
     }
 
+    fn read(file: &InboxFile, id: &str) -> crate::normalize::FileResult {
+        crate::normalize::FileResult {
+            source_file: file.relative.clone(),
+            size_bytes: file.size,
+            modified_ns: file.modified_ns,
+            submission_id: id.to_string(),
+            file_format: "xlsx".to_string(),
+            content: crate::ingest::FileContent::Ignored {
+                reason: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_same_inputs_under_other_stamps_repeat_the_run_that_published_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = 100 * SECOND;
+        let found = vec![file("a.xlsx", 10 * SECOND), file("b.xlsx", 20 * SECOND)];
+        let fingerprint = |found: &[InboxFile], ids: [&str; 2]| {
+            let files: Vec<_> = found.iter().zip(ids).map(|(f, id)| read(f, id)).collect();
+            inputs_fingerprint("salt", dir.path(), found, &files)
+        };
+        let inputs = fingerprint(&found, ["id-a", "id-b"]);
+        let first = Memo::open(dir.path(), "salt", dir.path(), &found, now);
+        assert!(first.same_inputs_since(&inputs, Some("s1")).is_none());
+        let published = PublishedFrom {
+            run_id: "r1".to_string(),
+            snapshot: "s1".to_string(),
+            summary: Summary::default(),
+        };
+        first.record(&found, &["id-a", "id-b"], &inputs, now, Some(published));
+
+        // Copied back with their times kept: new inodes and change times, the same inputs.
+        let mut copied = found.clone();
+        for file in &mut copied {
+            file.stamp.inode += 10;
+            file.stamp.changed_ns = now;
+        }
+        let again = Memo::open(dir.path(), "salt", dir.path(), &copied, now + SECOND);
+        assert!(
+            again.unchanged_since(Some("s1")).is_none(),
+            "another listing"
+        );
+        let same = fingerprint(&copied, ["id-a", "id-b"]);
+        assert_eq!(same, inputs);
+        let since = again.same_inputs_since(&same, Some("s1"));
+        assert_eq!(since.map(|p| p.run_id.as_str()), Some("r1"));
+        assert!(
+            again.same_inputs_since(&same, Some("s0")).is_none(),
+            "rolled back"
+        );
+
+        // Other bytes, another modification time, a problem, another name or configuration:
+        // other inputs.
+        assert_ne!(fingerprint(&copied, ["id-a", "id-c"]), inputs);
+        let mut touched = copied.clone();
+        touched[0].modified_ns += 1;
+        assert_ne!(fingerprint(&touched, ["id-a", "id-b"]), inputs);
+        let mut unreadable = copied.clone();
+        unreadable[1].problem = Some(crate::ingest::EntryProblem::Unreadable("no".to_string()));
+        assert_ne!(fingerprint(&unreadable, ["id-a", "id-b"]), inputs);
+        let mut renamed = copied.clone();
+        renamed[1].relative = "c.xlsx".to_string();
+        assert_ne!(fingerprint(&renamed, ["id-a", "id-b"]), inputs);
+        let files: Vec<_> = copied.iter().map(|f| read(f, "id-a")).collect();
+        assert_ne!(
+            inputs_fingerprint("salt2", dir.path(), &copied, &files),
+            inputs
+        );
+    }
+
     #[test]
     fn a_racy_stamp_is_never_trusted() {
         let dir = tempfile::tempdir().unwrap();
@@ -250,7 +371,7 @@ mod tests {
             snapshot: "s1".to_string(),
             summary: Summary::default(),
         };
-        memo.record(&found, &["id-a"], now, Some(published));
+        memo.record(&found, &["id-a"], "inputs", now, Some(published));
         let later = Memo::open(dir.path(), "salt", dir.path(), &found, now + 60 * SECOND);
         assert!(later.unchanged_since(Some("s1")).is_none());
         assert_eq!(later.known_id(&found[0]), None);
@@ -262,7 +383,7 @@ mod tests {
         let now = 100 * SECOND;
         let found = vec![file("a.xlsx", SECOND)];
         let memo = Memo::open(dir.path(), "salt", dir.path(), &found, now);
-        memo.record(&found, &["id-a"], now, None);
+        memo.record(&found, &["id-a"], "inputs", now, None);
         let path = dir.path().join(STATE_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         let at = bytes.len() - 3;
