@@ -9,9 +9,12 @@
 //!   3. a rerun with nothing changed (same inbox bytes, configuration and program);
 //!   4. a rerun after one corrected form arrived (an enterprise's `_更正` form from the regular
 //!      sample, which supersedes its first form);
-//!   5. a rerun after every file was touched (same bytes, new status-change time): every file
-//!      hashed again, every parse from the cache;
-//!   6. `zlbd inspect` of each size attack in tests/fixtures/inbox.
+//!   5. a rerun after every file was touched (same bytes and modification times, new
+//!      status-change time): every file hashed again, found to be the inputs of the run before
+//!      and nothing recomputed;
+//!   6. a rerun after the corrected form was withdrawn (removed again): everything recomputed
+//!      (before 2026-11-24 step 5 withdrew it too, and so measured this);
+//!   7. `zlbd inspect` of each size attack in tests/fixtures/inbox.
 //!
 //! Prints wall time, files/s, cells/s, peak RSS (and its ratio to the bench's own while
 //! reading the floor), CPU seconds, cores busy and the ratios to the floor or to cold, and the
@@ -278,9 +281,11 @@ fn main() {
         reruns.push(("rerun, nothing changed", run()));
         std::fs::copy(&corrected, &arrived).expect("copy the corrected form");
         reruns.push(("rerun, one corrected form", run()));
-        std::fs::remove_file(&arrived).expect("remove the corrected form");
+        // New stamps, the same names, bytes and modification times: nothing to recompute.
         touch_all(&files);
         reruns.push(("rerun, every file touched", run()));
+        std::fs::remove_file(&arrived).expect("remove the corrected form");
+        reruns.push(("rerun, correction withdrawn", run()));
     }
     for (label, measured) in &reruns {
         assert!(

@@ -556,10 +556,21 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
     let published = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
     let bytes = snapshot_bytes(&work);
 
+    // Damage every byte past the pack's header: a run that parsed or read the cache would warn.
+    let pack = work.warehouse().join("cache/parses.pack");
+    let mut damaged = std::fs::read(&pack).unwrap();
+    for byte in damaged.iter_mut().skip(200) {
+        *byte ^= 0x55;
+    }
+    std::fs::write(&pack, &damaged).unwrap();
     work.touch_inbox();
     // Settled stamps, so that this run's listing can stand for the publish.
     std::thread::sleep(std::time::Duration::from_millis(3500));
     let again = work.run();
+    assert!(
+        !again.stderr.contains("Damaged parse-cache entry"),
+        "{again:?}"
+    );
     assert_eq!(
         again.code, 3,
         "same exit code as the run it repeats: {again:?}"
@@ -567,7 +578,7 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
     assert!(
         again
             .stdout
-            .contains(&format!("the files read are those of run {published}")),
+            .contains(&format!("the inbox holds the files of run {published}")),
         "{again:?}"
     );
     assert_eq!(
@@ -584,7 +595,7 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
     assert!(
         last["message"]
             .str()
-            .is_some_and(|message| message.contains("nothing was recomputed")),
+            .is_some_and(|message| message.contains("nothing was parsed or recomputed")),
         "{last:?}"
     );
     assert_eq!(last["files"].int(), records[0]["files"].int());
@@ -604,7 +615,8 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
     let restamped = work.run();
     assert_eq!(restamped.code, 3, "{restamped:?}");
     assert!(
-        !restamped.stdout.contains("those of run") && !restamped.stdout.contains("nothing changed"),
+        !restamped.stdout.contains("holds the files of run")
+            && !restamped.stdout.contains("nothing changed"),
         "{restamped:?}"
     );
     assert!(

@@ -12,6 +12,7 @@ use crate::cli::{print_error, RunArgs};
 use crate::domain::columns as c;
 use crate::domain::SubmissionStatus;
 use crate::exit;
+use crate::ingest::InboxFile;
 use crate::pipeline::memo::{Memo, PublishedFrom};
 use crate::pipeline::{self, Cache, Summary};
 use crate::timing::timed;
@@ -54,8 +55,8 @@ enum Outcome {
 enum Unchanged {
     /// The same listing, configuration and program: nothing was read.
     Listing(String),
-    /// Files whose stamps changed but whose paths, bytes and modification times did not: read,
-    /// and nothing computed from them.
+    /// Files whose stamps changed but whose paths, bytes and modification times did not: read
+    /// only to hash them (those whose stamps changed), nothing parsed or computed.
     Inputs(String),
 }
 
@@ -67,7 +68,7 @@ impl Unchanged {
                 "nothing changed since run {since} (same inbox files, configuration and program); nothing was read"
             ),
             Unchanged::Inputs(since) => format!(
-                "the files read are those of run {since} (same names, bytes and modification times, configuration and program); nothing was recomputed"
+                "the inbox holds the files of run {since} (same names, bytes and modification times, configuration and program); nothing was parsed or recomputed"
             ),
         }
     }
@@ -325,8 +326,47 @@ fn build_and_publish(
             unchanged_since: Some(Unchanged::Listing(previous.run_id.clone())),
         };
     }
+    // When a publish is remembered, the files' ids come first (by their stamps, else by
+    // hashing their bytes): if they are the inputs it was made from, nothing is parsed or
+    // computed.
+    let identified = memo
+        .as_ref()
+        .filter(|memo| memo.remembers_a_publish())
+        .map(|memo| {
+            let ids = timed("identify the files", || {
+                pipeline::identify(plan, &found, memo)
+            });
+            let inputs = inputs_of(memo, &args.inbox, &found, &ids);
+            (inputs, ids)
+        });
+    if let Some((memo, (inputs, ids))) = memo.as_ref().zip(identified.as_ref()) {
+        if let Some(previous) = same_inputs(memo, inputs, &args.warehouse) {
+            let summary = Box::new(previous.summary.clone());
+            fill_record(record, &summary, found.len(), found.len());
+            info!(since = %previous.run_id, "The files are those of that run: nothing parsed or recomputed.");
+            // This listing now stands for that publish: the next run with it reads nothing.
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            memo.record(&found, &ids, inputs, listed_at, Some(previous.clone()));
+            return Outcome::Published {
+                summary,
+                published: Published::Unchanged {
+                    run_id: previous.snapshot.clone(),
+                    removed: Vec::new(),
+                    warnings: Vec::new(),
+                },
+                unchanged_since: Some(Unchanged::Inputs(previous.run_id.clone())),
+            };
+        }
+    }
+    let known: Vec<Option<&str>> = match &identified {
+        Some((_, ids)) => ids.iter().map(|id| Some(id.as_str())).collect(),
+        None => found
+            .iter()
+            .map(|file| memo.as_ref().and_then(|memo| memo.known_id(file)))
+            .collect(),
+    };
     let mut ingested = timed("read the files", || {
-        pipeline::ingest(plan, &found, cache.as_ref(), memo.as_ref(), &progress)
+        pipeline::ingest(plan, &found, cache.as_ref(), &known, &progress)
     });
     if let Some(cache) = &cache {
         timed("write the parse cache", || ingested.write_cache(cache));
@@ -337,35 +377,13 @@ fn build_and_publish(
         .iter()
         .map(|file| file.submission_id.clone())
         .collect();
-    let inputs = memo.as_ref().map(|memo| {
-        pipeline::memo::inputs_fingerprint(memo.salt(), &args.inbox, &found, &ingested.files)
-    });
     let remember = |published: Option<PublishedFrom>| {
-        if let (Some(memo), Some(inputs)) = (&memo, &inputs) {
+        if let Some(memo) = &memo {
+            let inputs = inputs_of(memo, &args.inbox, &found, &ids);
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            memo.record(&found, &ids, inputs, listed_at, published);
+            memo.record(&found, &ids, &inputs, listed_at, published);
         }
     };
-    if let Some(previous) = memo
-        .as_ref()
-        .zip(inputs.as_deref())
-        .and_then(|(memo, inputs)| same_inputs(memo, inputs, &args.warehouse))
-    {
-        let summary = Box::new(previous.summary.clone());
-        fill_record(record, &summary, ingested.files.len(), ingested.from_cache);
-        info!(since = %previous.run_id, "The files read are those of that run: nothing recomputed.");
-        // This listing now stands for that publish: the next run with it reads nothing.
-        remember(Some(previous.clone()));
-        return Outcome::Published {
-            summary,
-            published: Published::Unchanged {
-                run_id: previous.snapshot.clone(),
-                removed: Vec::new(),
-                warnings: Vec::new(),
-            },
-            unchanged_since: Some(Unchanged::Inputs(previous.run_id.clone())),
-        };
-    }
     info!(
         seconds = clock.seconds(),
         cpu_seconds = clock.cpu_seconds(),
@@ -480,6 +498,12 @@ fn build_and_publish(
 fn unchanged<'m>(memo: &'m Memo, warehouse: &Path) -> Option<&'m PublishedFrom> {
     let current = warehouse::current_run(warehouse);
     intact(memo.unchanged_since(current.as_deref()), warehouse)
+}
+
+/// The fingerprint of the files found with these ids ([`pipeline::memo::inputs_fingerprint`]).
+fn inputs_of(memo: &Memo, inbox: &Path, found: &[InboxFile], ids: &[String]) -> String {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    pipeline::memo::inputs_fingerprint(memo.salt(), inbox, found, &ids)
 }
 
 /// What the last run published, when this run read the same inputs and its snapshot is still

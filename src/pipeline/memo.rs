@@ -97,6 +97,11 @@ impl Memo {
         &self.salt
     }
 
+    /// Whether the last run published (or found current identical to) what it read.
+    pub fn remembers_a_publish(&self) -> bool {
+        self.previous.published.is_some()
+    }
+
     /// The submission id of `file`'s bytes when its stamp is the settled one seen last time.
     pub fn known_id(&self, file: &InboxFile) -> Option<&str> {
         if file.problem.is_some() {
@@ -198,30 +203,25 @@ fn listing_fingerprint(salt: &str, inbox: &Path, found: &[InboxFile]) -> String 
     crate::domain::text::hex(&hasher.finalize())
 }
 
-/// One hash over the salt, the inbox folder and, per file read in listing order, what the
-/// tables are made from besides its bytes' parse: its path, size, modification time (it orders
-/// corrections and duplicates), the id of its bytes, its format and any problem of its entry.
-/// Equal inputs give byte-identical tables, whatever the files' other stamps.
-pub fn inputs_fingerprint(
-    salt: &str,
-    inbox: &Path,
-    found: &[InboxFile],
-    files: &[crate::normalize::FileResult],
-) -> String {
+/// One hash over the salt, the inbox folder and, per file in listing order, what the tables
+/// are made from besides its bytes' parse: its path, size, modification time (it orders
+/// corrections and duplicates), the id of its bytes (`ids`, in the same order) and any problem
+/// of its entry. Equal inputs give byte-identical tables, whatever the files' other stamps.
+pub fn inputs_fingerprint(salt: &str, inbox: &Path, found: &[InboxFile], ids: &[&str]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(salt.as_bytes());
     hasher.update(b"\0");
     let inbox = std::fs::canonicalize(inbox).unwrap_or_else(|_| inbox.to_path_buf());
     hasher.update(inbox.as_os_str().as_encoded_bytes());
-    for (entry, file) in found.iter().zip(files) {
+    for (file, id) in found.iter().zip(ids) {
         hasher.update(b"\0");
-        hasher.update(file.source_file.as_bytes());
+        hasher.update(file.relative.as_bytes());
         hasher.update(format!(
-            "\0{}:{}:{}:{}:{:?}",
-            file.size_bytes, file.modified_ns, file.submission_id, file.file_format, entry.problem
+            "\0{}:{}:{id}:{:?}",
+            file.size, file.modified_ns, file.problem
         ));
     }
-    hasher.update(format!("\0{}:{}", found.len(), files.len()));
+    hasher.update(format!("\0{}:{}", found.len(), ids.len()));
     crate::domain::text::hex(&hasher.finalize())
 }
 
@@ -288,27 +288,13 @@ mod tests {
         assert!(added.unchanged_since(Some("s1")).is_none());
     }
 
-    fn read(file: &InboxFile, id: &str) -> crate::normalize::FileResult {
-        crate::normalize::FileResult {
-            source_file: file.relative.clone(),
-            size_bytes: file.size,
-            modified_ns: file.modified_ns,
-            submission_id: id.to_string(),
-            file_format: "xlsx".to_string(),
-            content: crate::ingest::FileContent::Ignored {
-                reason: String::new(),
-            },
-        }
-    }
-
     #[test]
     fn the_same_inputs_under_other_stamps_repeat_the_run_that_published_them() {
         let dir = tempfile::tempdir().unwrap();
         let now = 100 * SECOND;
         let found = vec![file("a.xlsx", 10 * SECOND), file("b.xlsx", 20 * SECOND)];
         let fingerprint = |found: &[InboxFile], ids: [&str; 2]| {
-            let files: Vec<_> = found.iter().zip(ids).map(|(f, id)| read(f, id)).collect();
-            inputs_fingerprint("salt", dir.path(), found, &files)
+            inputs_fingerprint("salt", dir.path(), found, &ids)
         };
         let inputs = fingerprint(&found, ["id-a", "id-b"]);
         let first = Memo::open(dir.path(), "salt", dir.path(), &found, now);
@@ -352,9 +338,9 @@ mod tests {
         let mut renamed = copied.clone();
         renamed[1].relative = "c.xlsx".to_string();
         assert_ne!(fingerprint(&renamed, ["id-a", "id-b"]), inputs);
-        let files: Vec<_> = copied.iter().map(|f| read(f, "id-a")).collect();
+        let ids = ["id-a", "id-b"];
         assert_ne!(
-            inputs_fingerprint("salt2", dir.path(), &copied, &files),
+            inputs_fingerprint("salt2", dir.path(), &copied, &ids),
             inputs
         );
     }

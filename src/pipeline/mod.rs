@@ -71,25 +71,32 @@ pub fn ingest_inbox(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Ingested, PipelineError> {
     let found = discover(inbox, exclude)?;
-    Ok(ingest(plan, &found, cache, None, progress))
+    Ok(ingest(
+        plan,
+        &found,
+        cache,
+        &vec![None; found.len()],
+        progress,
+    ))
 }
 
 /// Reads the files found, in parallel, in their order. Never fails on a file (each unreadable
-/// one is a rejected row). A file whose stamp `memo` knows is not read at all when the cache
-/// holds its parse.
+/// one is a rejected row). A file whose id is `known` (by position) is not read at all when the
+/// cache holds its parse.
 pub fn ingest(
     plan: &Plan,
     found: &[InboxFile],
     cache: Option<&Cache>,
-    memo: Option<&memo::Memo>,
+    known: &[Option<&str>],
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Ingested {
     let done = AtomicUsize::new(0);
     let total = found.len();
     let (files, origins): (Vec<FileResult>, Vec<Origin>) = found
         .par_iter()
-        .map(|file| {
-            let known = memo.and_then(|memo| memo.known_id(file));
+        .enumerate()
+        .map(|(at, file)| {
+            let known = known.get(at).copied().flatten();
             let read = process_file(plan, file, cache, known);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             read
@@ -104,6 +111,21 @@ pub fn ingest(
         origins,
         from_cache,
     }
+}
+
+/// The submission id of every file found, in order, without parsing any: the one `memo` knows
+/// by its stamp, else the hash of its bytes, read now (or of its path, for an entry not read).
+pub fn identify(plan: &Plan, found: &[InboxFile], memo: &memo::Memo) -> Vec<String> {
+    found
+        .par_iter()
+        .map(|file| match memo.known_id(file) {
+            Some(id) => id.to_string(),
+            None => match load::<()>(plan, file) {
+                Ok((id, _bytes)) => id,
+                Err(not_read) => not_read.submission_id,
+            },
+        })
+        .collect()
 }
 
 /// A file's extension, lower case: the `file_format` of a file that is never opened.
