@@ -13,7 +13,7 @@
 //!      status-change time): every file hashed again, found to be the inputs of the run before
 //!      and nothing recomputed;
 //!   6. a rerun after the corrected form was withdrawn (removed again): everything recomputed
-//!      (before 2026-11-24 step 5 withdrew it too, and so measured this);
+//!      (the "every file touched" of earlier notes withdrew it too, and so measured this);
 //!   7. `zlbd inspect` of each size attack in tests/fixtures/inbox.
 //!
 //! Prints wall time, files/s, cells/s, peak RSS (and its ratio to the bench's own while
