@@ -543,6 +543,38 @@ fn a_run_that_fails_while_publishing_leaves_the_previous_snapshot() {
     );
 }
 
+/// Damages every byte of the parse cache past its header: a run that reads it warns.
+fn damage_the_parse_cache(work: &Workdir) {
+    let pack = work.warehouse().join("cache/parses.pack");
+    let mut damaged = std::fs::read(&pack).unwrap();
+    for byte in damaged.iter_mut().skip(200) {
+        *byte ^= 0x55;
+    }
+    std::fs::write(&pack, &damaged).unwrap();
+}
+
+/// `again` repeated `first`, which published `published`: the same summary, one snapshot, still
+/// current, with the same bytes.
+fn assert_repeats(
+    work: &Workdir,
+    first: &Ran,
+    again: &Ran,
+    published: &str,
+    bytes: &BTreeMap<String, Vec<u8>>,
+) {
+    assert_eq!(
+        first.stdout.lines().skip(2).collect::<Vec<_>>(),
+        again.stdout.lines().skip(2).collect::<Vec<_>>(),
+        "the same summary"
+    );
+    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 1);
+    assert_eq!(
+        zlbd::warehouse::current_run(&work.warehouse()).as_deref(),
+        Some(published)
+    );
+    assert!(snapshot_bytes(work) == *bytes);
+}
+
 /// Files copied back with their times kept (or restored, or chmod-ed) have new stamps but the
 /// same names, bytes and modification times: the run reads them, finds the inputs of the run
 /// that published `current`, computes nothing and records itself as `unchanged`; the run after
@@ -556,13 +588,8 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
     let published = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
     let bytes = snapshot_bytes(&work);
 
-    // Damage every byte past the pack's header: a run that parsed or read the cache would warn.
-    let pack = work.warehouse().join("cache/parses.pack");
-    let mut damaged = std::fs::read(&pack).unwrap();
-    for byte in damaged.iter_mut().skip(200) {
-        *byte ^= 0x55;
-    }
-    std::fs::write(&pack, &damaged).unwrap();
+    // A run that parsed or read the cache would warn.
+    damage_the_parse_cache(&work);
     work.touch_inbox();
     // Settled stamps, so that this run's listing can stand for the publish.
     std::thread::sleep(std::time::Duration::from_millis(3500));
@@ -581,13 +608,7 @@ fn a_rerun_on_the_same_files_under_new_stamps_recomputes_nothing() {
             .contains(&format!("the inbox holds the files of run {published}")),
         "{again:?}"
     );
-    assert_eq!(
-        first.stdout.lines().skip(2).collect::<Vec<_>>(),
-        again.stdout.lines().skip(2).collect::<Vec<_>>(),
-        "the same summary"
-    );
-    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 1);
-    assert!(snapshot_bytes(&work) == bytes);
+    assert_repeats(&work, &first, &again, &published, &bytes);
     let runs = read_table_file(&work.warehouse().join("runs.parquet"));
     let records = runs.records();
     let last = records.last().unwrap();
@@ -643,13 +664,8 @@ fn a_rerun_with_nothing_changed_reads_nothing_and_anything_changed_reads_again()
     assert_eq!(first.code, 3, "{first:?}");
     let published = zlbd::warehouse::current_run(&work.warehouse()).unwrap();
     let bytes = snapshot_bytes(&work);
-    // Damage every byte past the pack's header: a run that read the cache would warn.
-    let pack = work.warehouse().join("cache/parses.pack");
-    let mut damaged = std::fs::read(&pack).unwrap();
-    for byte in damaged.iter_mut().skip(200) {
-        *byte ^= 0x55;
-    }
-    std::fs::write(&pack, &damaged).unwrap();
+    // A run that read the cache would warn.
+    damage_the_parse_cache(&work);
 
     let again = work.run();
     assert_eq!(
@@ -664,17 +680,7 @@ fn a_rerun_with_nothing_changed_reads_nothing_and_anything_changed_reads_again()
         !again.stderr.contains("Damaged parse-cache entry"),
         "{again:?}"
     );
-    assert_eq!(
-        first.stdout.lines().skip(2).collect::<Vec<_>>(),
-        again.stdout.lines().skip(2).collect::<Vec<_>>(),
-        "the same summary"
-    );
-    assert_eq!(zlbd::warehouse::snapshots(&work.warehouse()).len(), 1);
-    assert_eq!(
-        zlbd::warehouse::current_run(&work.warehouse()).as_ref(),
-        Some(&published)
-    );
-    assert!(snapshot_bytes(&work) == bytes);
+    assert_repeats(&work, &first, &again, &published, &bytes);
     let runs = read_table_file(&work.warehouse().join("runs.parquet"));
     let records = runs.records();
     let last = records.last().unwrap();

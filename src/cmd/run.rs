@@ -313,18 +313,9 @@ fn build_and_publish(
         .as_ref()
         .and_then(|memo| unchanged(memo, &args.warehouse))
     {
-        let summary = Box::new(previous.summary.clone());
-        fill_record(record, &summary, found.len(), found.len());
         info!(since = %previous.run_id, "Nothing changed since that run: nothing read.");
-        return Outcome::Published {
-            summary,
-            published: Published::Unchanged {
-                run_id: previous.snapshot.clone(),
-                removed: Vec::new(),
-                warnings: Vec::new(),
-            },
-            unchanged_since: Some(Unchanged::Listing(previous.run_id.clone())),
-        };
+        let since = Unchanged::Listing(previous.run_id.clone());
+        return repeated(previous, since, found.len(), record);
     }
     // When a publish is remembered, the files' ids come first (by their stamps, else by
     // hashing their bytes): if they are the inputs it was made from, nothing is parsed or
@@ -341,21 +332,12 @@ fn build_and_publish(
         });
     if let Some((memo, (inputs, ids))) = memo.as_ref().zip(identified.as_ref()) {
         if let Some(previous) = same_inputs(memo, inputs, &args.warehouse) {
-            let summary = Box::new(previous.summary.clone());
-            fill_record(record, &summary, found.len(), found.len());
             info!(since = %previous.run_id, "The files are those of that run: nothing parsed or recomputed.");
             // This listing now stands for that publish: the next run with it reads nothing.
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             memo.record(&found, &ids, inputs, listed_at, Some(previous.clone()));
-            return Outcome::Published {
-                summary,
-                published: Published::Unchanged {
-                    run_id: previous.snapshot.clone(),
-                    removed: Vec::new(),
-                    warnings: Vec::new(),
-                },
-                unchanged_since: Some(Unchanged::Inputs(previous.run_id.clone())),
-            };
+            let since = Unchanged::Inputs(previous.run_id.clone());
+            return repeated(previous, since, found.len(), record);
         }
     }
     let known: Vec<Option<&str>> = match &identified {
@@ -498,6 +480,26 @@ fn build_and_publish(
 fn unchanged<'m>(memo: &'m Memo, warehouse: &Path) -> Option<&'m PublishedFrom> {
     let current = warehouse::current_run(warehouse);
     intact(memo.unchanged_since(current.as_deref()), warehouse)
+}
+
+/// The outcome of a run that repeats `previous`: its summary, and current as it published.
+fn repeated(
+    previous: &PublishedFrom,
+    since: Unchanged,
+    files: usize,
+    record: &mut runs::RunRecord,
+) -> Outcome {
+    let summary = Box::new(previous.summary.clone());
+    fill_record(record, &summary, files, files);
+    Outcome::Published {
+        summary,
+        published: Published::Unchanged {
+            run_id: previous.snapshot.clone(),
+            removed: Vec::new(),
+            warnings: Vec::new(),
+        },
+        unchanged_since: Some(since),
+    }
 }
 
 /// The fingerprint of the files found with these ids ([`pipeline::memo::inputs_fingerprint`]).
