@@ -299,13 +299,15 @@ fn build_and_publish(
     let exclude: [PathBuf; 1] = [args.warehouse.clone()];
     marker.phase("reading the inbox");
     let clock = crate::timing::Clock::start();
+    // Taken before listing: a stamp is settled only if the file's last change came 3 s before
+    // the listing began, however long the listing takes.
+    let listed_at = now_ns();
     let found = match timed("list the inbox", || {
         pipeline::discover(&args.inbox, &exclude)
     }) {
         Ok(found) => found,
         Err(error) => return Outcome::Failed(error.to_string()),
     };
-    let listed_at = now_ns();
     let memo = cache
         .as_ref()
         .map(|cache| Memo::open(cache.dir(), cache.salt(), &args.inbox, &found, listed_at));
@@ -323,12 +325,12 @@ fn build_and_publish(
     let identified = memo
         .as_ref()
         .filter(|memo| memo.remembers_a_publish())
-        .map(|memo| {
+        .and_then(|memo| {
             let ids = timed("identify the files", || {
                 pipeline::identify(plan, &found, memo)
-            });
+            })?;
             let inputs = inputs_of(memo, &args.inbox, &found, &ids);
-            (inputs, ids)
+            Some((inputs, ids))
         });
     if let Some((memo, (inputs, ids))) = memo.as_ref().zip(identified.as_ref()) {
         if let Some(previous) = same_inputs(memo, inputs, &args.warehouse) {

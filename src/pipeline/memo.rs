@@ -147,7 +147,12 @@ impl Memo {
         let files = found
             .iter()
             .zip(ids)
-            .filter(|(file, _)| file.problem.is_none() && file.stamp.settled(listed_at_ns))
+            // A file that could not be read has its path's hash for an id: read it again.
+            .filter(|(file, id)| {
+                file.problem.is_none()
+                    && file.stamp.settled(listed_at_ns)
+                    && **id != super::path_id(&file.relative)
+            })
             .map(|(file, id)| (file.relative.clone(), (file.stamp, id.to_string())))
             .collect();
         let state = State {
@@ -343,6 +348,20 @@ mod tests {
             inputs_fingerprint("salt2", dir.path(), &copied, &ids),
             inputs
         );
+    }
+
+    #[test]
+    fn a_file_that_could_not_be_read_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = 100 * SECOND;
+        let found = vec![file("a.xlsx", SECOND), file("b.xlsx", SECOND)];
+        let memo = Memo::open(dir.path(), "salt", dir.path(), &found, now);
+        // b.xlsx failed to read (a share's I/O error): its id is its path's hash.
+        let unread = crate::pipeline::path_id("b.xlsx");
+        memo.record(&found, &["id-a", &unread], "inputs", now, None);
+        let after = Memo::open(dir.path(), "salt", dir.path(), &found, now + SECOND);
+        assert_eq!(after.known_id(&found[0]), Some("id-a"));
+        assert_eq!(after.known_id(&found[1]), None);
     }
 
     #[test]

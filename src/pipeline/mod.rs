@@ -114,15 +114,24 @@ pub fn ingest(
 }
 
 /// The submission id of every file found, in order, without parsing any: the one `memo` knows
-/// by its stamp, else the hash of its bytes, read now (or of its path, for an entry not read).
-pub fn identify(plan: &Plan, found: &[InboxFile], memo: &memo::Memo) -> Vec<String> {
+/// by its stamp, else the hash of its bytes, read now (or of its path, for an entry not read
+/// for what its name, size or listing say). None when a file that should be read could not
+/// be: only a full run says why, and whether it can be read again.
+pub fn identify(plan: &Plan, found: &[InboxFile], memo: &memo::Memo) -> Option<Vec<String>> {
     found
         .par_iter()
         .map(|file| match memo.known_id(file) {
-            Some(id) => id.to_string(),
+            Some(id) => Some(id.to_string()),
             None => match load::<()>(plan, file) {
-                Ok((id, _bytes)) => id,
-                Err(not_read) => not_read.submission_id,
+                Ok((id, _bytes)) => Some(id),
+                Err(_)
+                    if file.problem.is_none()
+                        && ingest::ignore_reason(&file.relative).is_none()
+                        && check_file_size(file.size, &plan.limits).is_ok() =>
+                {
+                    None
+                }
+                Err(not_read) => Some(not_read.submission_id),
             },
         })
         .collect()
@@ -148,7 +157,7 @@ pub struct NotRead<T> {
 /// judges a file the same way.
 pub fn load<T>(plan: &Plan, file: &InboxFile) -> Result<(String, Vec<u8>), NotRead<T>> {
     // No bytes to hash: the path names the row instead.
-    let by_path = || crate::domain::text::hex(&Sha256::digest(file.relative.as_bytes()));
+    let by_path = || path_id(&file.relative);
     if let Some(problem) = &file.problem {
         return Err(NotRead {
             submission_id: by_path(),
@@ -181,6 +190,11 @@ pub fn load<T>(plan: &Plan, file: &InboxFile) -> Result<(String, Vec<u8>), NotRe
             },
         }),
     }
+}
+
+/// The id of an entry whose bytes were not read: the hash of its path.
+pub fn path_id(relative: &str) -> String {
+    crate::domain::text::hex(&Sha256::digest(relative.as_bytes()))
 }
 
 /// The row of an entry that is not read: rejected (cannot be read) or ignored (not a form).
