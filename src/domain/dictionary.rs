@@ -231,13 +231,19 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "files" => doc("文件数", "files"),
         "files_active" => doc("有效文件数", "active files"),
         "files_rejected" => doc("未通过文件数", "rejected files"),
-        "files_from_cache" => doc("取自解析缓存的文件数", "files served from the parse cache"),
+        "files_from_cache" => doc(
+            "未重新解析的文件数（取自解析缓存；重复上次运行时为全部文件）",
+            "files not parsed again: served from the parse cache (all files when the run repeated an earlier one)",
+        ),
         "facts" => doc("事实数", "facts"),
         "rejects_error" => doc("错误数", "errors"),
         "rejects_warning" => doc("警告数", "warnings"),
         "config_hash" => doc("配置指纹", "configuration fingerprint"),
         "program_version" => doc("程序版本", "program version"),
-        "snapshot" => doc("发布的快照", "snapshot published"),
+        "snapshot" => doc(
+            "运行后的当前快照（status 为 published 时由本次发布）",
+            "current snapshot after the run (published by it when status is published)",
+        ),
         _ => return None,
     })
 }
@@ -268,6 +274,13 @@ pub fn codes(table: &str, column: &str) -> Vec<(String, String)> {
             (Form::Enterprise.as_str(), "企业报表"),
             (Form::Park.as_str(), "园区报表"),
             (Form::City.as_str(), "地市报表"),
+        ]),
+        ("runs", "status") => pairs(vec![
+            ("published", "已发布新快照"),
+            ("unchanged", "与当前快照相同，未新增快照"),
+            ("refused", "防缩水保护拒绝发布，当前快照不变"),
+            ("failed", "失败，当前快照不变"),
+            ("interrupted", "被中断（下一次运行补记），当前快照不变"),
         ]),
         (table::ROSTER_STATUS, "status") => pairs(vec![
             (RosterStatus::Complete.as_str(), "全部报送"),
