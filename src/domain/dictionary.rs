@@ -241,8 +241,8 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "config_hash" => doc("配置指纹", "configuration fingerprint"),
         "program_version" => doc("程序版本", "program version"),
         "snapshot" => doc(
-            "运行后的当前快照（status 为 published 时由本次发布）",
-            "current snapshot after the run (published by it when status is published)",
+            "运行后生效的快照（status 为 published 时由本次发布）",
+            "snapshot in force after the run (published by it when status is published)",
         ),
         _ => return None,
     })
@@ -277,10 +277,10 @@ pub fn codes(table: &str, column: &str) -> Vec<(String, String)> {
         ]),
         ("runs", "status") => pairs(vec![
             ("published", "已发布新快照"),
-            ("unchanged", "与当前快照相同，未新增快照"),
-            ("refused", "防缩水保护拒绝发布，当前快照不变"),
-            ("failed", "失败，当前快照不变"),
-            ("interrupted", "被中断（下一次运行补记），当前快照不变"),
+            ("unchanged", "与生效快照相同，未新增快照"),
+            ("refused", "防缩水保护拒绝发布，生效快照不变"),
+            ("failed", "失败，生效快照不变"),
+            ("interrupted", "被中断（下一次运行补记），生效快照不变"),
         ]),
         (table::ROSTER_STATUS, "status") => pairs(vec![
             (RosterStatus::Complete.as_str(), "全部报送"),
