@@ -49,7 +49,8 @@ pub enum Command {
 
 #[derive(Debug, Args, Clone)]
 pub struct PipelineArgs {
-    /// Pipeline folder (pipeline.toml, catalog.toml, roster/). Default: pipelines/shandong.
+    /// Pipeline folder (pipeline.toml, catalog.toml, roster/). Default: $ZLBD_PIPELINE, else
+    /// pipelines/shandong under the current folder.
     #[arg(long)]
     pub pipeline: Option<PathBuf>,
     /// Worker threads for reading files (default: all cores).
