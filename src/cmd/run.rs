@@ -327,7 +327,7 @@ fn build_and_publish(
         .filter(|memo| memo.remembers_a_publish())
         .and_then(|memo| {
             let ids = timed("identify the files", || {
-                pipeline::identify(plan, &found, memo)
+                pipeline::identify(plan, &found, memo, &super::progress_bar())
             })?;
             let inputs = inputs_of(memo, &args.inbox, &found, &ids);
             Some((inputs, ids))

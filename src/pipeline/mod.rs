@@ -117,22 +117,34 @@ pub fn ingest(
 /// by its stamp, else the hash of its bytes, read now (or of its path, for an entry not read
 /// for what its name, size or listing say). None when a file that should be read could not
 /// be: only a full run says why, and whether it can be read again.
-pub fn identify(plan: &Plan, found: &[InboxFile], memo: &memo::Memo) -> Option<Vec<String>> {
+pub fn identify(
+    plan: &Plan,
+    found: &[InboxFile],
+    memo: &memo::Memo,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Option<Vec<String>> {
+    let done = AtomicUsize::new(0);
+    let total = found.len();
+    let id = |file: &InboxFile| match memo.known_id(file) {
+        Some(id) => Some(id.to_string()),
+        None => match load::<()>(plan, file) {
+            Ok((id, _bytes)) => Some(id),
+            Err(_)
+                if file.problem.is_none()
+                    && ingest::ignore_reason(&file.relative).is_none()
+                    && check_file_size(file.size, &plan.limits).is_ok() =>
+            {
+                None
+            }
+            Err(not_read) => Some(not_read.submission_id),
+        },
+    };
     found
         .par_iter()
-        .map(|file| match memo.known_id(file) {
-            Some(id) => Some(id.to_string()),
-            None => match load::<()>(plan, file) {
-                Ok((id, _bytes)) => Some(id),
-                Err(_)
-                    if file.problem.is_none()
-                        && ingest::ignore_reason(&file.relative).is_none()
-                        && check_file_size(file.size, &plan.limits).is_ok() =>
-                {
-                    None
-                }
-                Err(not_read) => Some(not_read.submission_id),
-            },
+        .map(|file| {
+            let id = id(file);
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            id
         })
         .collect()
 }
