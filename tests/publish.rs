@@ -398,6 +398,14 @@ fn an_identical_rerun_adds_no_snapshot_and_is_recorded() {
     assert_eq!(log.rows.len(), 2);
     let last = log.rows.last().unwrap();
     assert_eq!(log.get(last, "status").str(), Some("unchanged"));
+    // The runs log says what stdout says.
+    assert!(
+        log.get(last, "message")
+            .str()
+            .is_some_and(|message| message.contains("byte-identical to the current snapshot")),
+        "{:?}",
+        log.get(last, "message")
+    );
     assert_eq!(
         log.get(last, "snapshot").str(),
         Some(format!("snapshots/{first}").as_str())

@@ -233,7 +233,11 @@ fn report(
             }
             let mut messages: Vec<String> = published.warnings().to_vec();
             if matches!(published, Published::Unchanged { .. }) && unchanged_since.is_none() {
-                messages.insert(0, "tables identical to the current snapshot".to_string());
+                messages.insert(
+                    0,
+                    "the tables are byte-identical to the current snapshot; no snapshot added"
+                        .to_string(),
+                );
             }
             if unchanged_since.is_none() {
                 record.message = (!messages.is_empty()).then(|| messages.join("; "));
