@@ -94,6 +94,24 @@ impl SharedTexts {
     }
 }
 
+/// `lookup` of each key, asked once per run of equal keys in a row. Rows sorted or gathered by
+/// entity repeat their key over a run (an entity's cells, a level's facts), and the answer
+/// with it: a run costs one lookup, not one per row.
+pub fn per_run<K: PartialEq + Copy, V: Copy>(
+    keys: impl Iterator<Item = K>,
+    mut lookup: impl FnMut(K) -> V,
+) -> impl Iterator<Item = V> {
+    let mut last: Option<(K, V)> = None;
+    keys.map(move |key| match last {
+        Some((at, value)) if at == key => value,
+        _ => {
+            let value = lookup(key);
+            last = Some((key, value));
+            value
+        }
+    })
+}
+
 /// The series and value columns of a facts frame, borrowed: level, entity and indicator
 /// texts, the year and the value.
 pub struct FactColumns<'a> {
@@ -278,18 +296,10 @@ fn text_ranks(texts: &StringChunked) -> Vec<Option<u32>> {
         .enumerate()
         .map(|(rank, text)| (text, rank as u32))
         .collect();
-    let mut before = None;
-    texts
-        .iter()
-        .map(|text| match before {
-            Some((last, ranked)) if last == text => ranked,
-            _ => {
-                let ranked = text.and_then(|text| rank.get(text).copied());
-                before = Some((text, ranked));
-                ranked
-            }
-        })
-        .collect()
+    per_run(texts.iter(), |text| {
+        text.and_then(|text| rank.get(text).copied())
+    })
+    .collect()
 }
 
 fn by_name(names: Vec<PlSmallStr>) -> Selector {

@@ -520,34 +520,18 @@ fn peers_and_directions(
         .filter_map(|((level, id), group)| Some(((level?, id?), group?)))
         .collect();
     let facts = frames::FactColumns::of(facts)?;
-    let mut entity = None;
-    let peer_groups = facts
-        .levels
-        .iter()
-        .zip(facts.ids.iter())
-        .map(|key| match entity {
-            Some((last, group)) if last == key => group,
-            _ => {
-                let group = match key {
-                    (Some(level), Some(id)) => group_of.get(&(level, id)).copied(),
-                    _ => None,
-                }
-                .unwrap_or(entities::UNKNOWN_PEERS);
-                entity = Some((key, group));
-                group
-            }
-        });
-    let peer_groups = StringChunked::from_iter_values(c::PEER_GROUP.into(), peer_groups);
-    let mut indicator = None;
-    let higher = facts.codes.iter().map(|code| match indicator {
-        Some((last, higher)) if last == code => higher,
-        _ => {
-            let higher = code
-                .and_then(|code| plan.catalog.get(code))
-                .map(|indicator| indicator.direction == Direction::Higher);
-            indicator = Some((code, higher));
-            higher
+    let keys = facts.levels.iter().zip(facts.ids.iter());
+    let peer_groups = frames::per_run(keys, |key| {
+        match key {
+            (Some(level), Some(id)) => group_of.get(&(level, id)).copied(),
+            _ => None,
         }
+        .unwrap_or(entities::UNKNOWN_PEERS)
+    });
+    let peer_groups = StringChunked::from_iter_values(c::PEER_GROUP.into(), peer_groups);
+    let higher = frames::per_run(facts.codes.iter(), |code| {
+        code.and_then(|code| plan.catalog.get(code))
+            .map(|indicator| indicator.direction == Direction::Higher)
     });
     let higher = BooleanChunked::from_iter_options("higher".into(), higher);
     Ok((peer_groups, higher))

@@ -577,26 +577,15 @@ fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataF
         int(&cells, c::YEAR)?,
     );
     let none: &[(i32, Option<u32>)] = &[];
-    let mut entity = None;
-    let won: UInt32Chunked = levels
-        .iter()
-        .zip(ids.iter())
+    let entity_years = frames::per_run(levels.iter().zip(ids.iter()), |key| match key {
+        (Some(level), Some(id)) => by_entity.get(&(level, id)).map_or(none, Vec::as_slice),
+        _ => none,
+    });
+    let won: UInt32Chunked = entity_years
         .zip(years.iter())
-        .map(|(key, year)| {
-            let years = match entity {
-                Some((last, years)) if last == key => years,
-                _ => {
-                    let years = match key {
-                        (Some(level), Some(id)) => by_entity.get(&(level, id)).map(Vec::as_slice),
-                        _ => None,
-                    }
-                    .unwrap_or(none);
-                    entity = Some((key, years));
-                    years
-                }
-            };
+        .map(|(entity_years, year)| {
             let year = year?;
-            years.iter().find(|(won, _)| *won == year)?.1
+            entity_years.iter().find(|(won, _)| *won == year)?.1
         })
         .collect();
     cells.with_column(won.with_name(WINNER.into()).into_column())?;
