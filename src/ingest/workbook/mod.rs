@@ -14,6 +14,7 @@
 mod cells;
 mod error;
 mod layout;
+mod merges;
 mod ole;
 mod read;
 mod sniff;

@@ -6,6 +6,7 @@
 use super::cells::{is_percent_format, CellValue, Sheet};
 use super::error::{FileFormat, OpenError};
 use super::layout::{check_extent, ods_layout, xls_layout, Layouts};
+use super::merges::none_merged;
 use super::ole::Compound;
 use super::sniff::sniff;
 use crate::config::Limits;
@@ -30,7 +31,7 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Workbook, OpenError> {
                 other => corrupt(&other),
             })?;
             let epoch = epoch_days(workbook.has_1904_epoch());
-            read_xlsx(&mut workbook, limits, epoch)?
+            read_xlsx(&mut workbook, bytes, limits, epoch)?
         }
         FileFormat::Xls => {
             let compound = Compound::parse(bytes).ok_or_else(|| {
@@ -88,9 +89,11 @@ fn is_hidden(visible: SheetVisible) -> bool {
 }
 
 /// Streams each xlsx worksheet, refusing it at the row limit, with formula and percent
-/// information taken in the same pass.
+/// information taken in the same pass. Merged regions are asked of calamine only when the
+/// container may hold some ([`none_merged`]).
 fn read_xlsx(
     workbook: &mut Xlsx<Cursor<&[u8]>>,
+    bytes: &[u8],
     limits: &Limits,
     epoch: f64,
 ) -> Result<Vec<Sheet>, OpenError> {
@@ -99,6 +102,11 @@ fn read_xlsx(
         .iter()
         .map(|sheet| (sheet.name.clone(), is_hidden(sheet.visible), sheet.typ))
         .collect();
+    let worksheets = metadata
+        .iter()
+        .filter(|(_, _, typ)| *typ == calamine::SheetType::WorkSheet)
+        .count();
+    let merges = !none_merged(bytes, worksheets, limits);
     let mut sheets = Vec::new();
     for (name, hidden, typ) in metadata {
         if typ != calamine::SheetType::WorkSheet {
@@ -145,8 +153,10 @@ fn read_xlsx(
         if percent_styles.iter().any(|&percent| percent) {
             mark_percent_cells(workbook, &mut sheet, &percent_styles);
         }
-        if let Ok(regions) = workbook.merge_cells_by_sheet_name(&name) {
-            sheet.fill_merged(&regions);
+        if merges {
+            if let Ok(regions) = workbook.merge_cells_by_sheet_name(&name) {
+                sheet.fill_merged(&regions);
+            }
         }
         sheets.push(sheet);
     }

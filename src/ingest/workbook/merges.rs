@@ -1,0 +1,160 @@
+//! Whether an xlsx container can hold merged cells at all, answered without calamine's XML
+//! pass.
+//!
+//! calamine finds a worksheet's merged regions by parsing the sheet's XML a second time, as
+//! XML, after zlbd has read its cells: at 20,000 small forms that pass cost about as much CPU
+//! as reading the cells. Most forms merge nothing. Scanning the inflated worksheet parts for
+//! the element's name as bytes is about three times cheaper, and calamine's pass runs only
+//! where the name occurs.
+
+use crate::config::Limits;
+use memchr::memmem::Finder;
+use std::io::{Cursor, Read};
+
+/// Where writers put worksheet parts (Excel, LibreOffice, WPS, openpyxl, rust_xlsxwriter...).
+const WORKSHEETS: &str = "xl/worksheets/";
+
+/// Every merged region is a `mergeCell` element, with or without a namespace prefix.
+const ELEMENT: &[u8] = b"mergeCell";
+
+/// True only when the container's worksheet parts are one `xl/worksheets/*.xml` part for each
+/// of the workbook's `worksheets`, and none of them holds the bytes `mergeCell`. Anything else
+/// (another layout, a part that fails to inflate or inflates past its declared size) answers
+/// false, and the caller asks calamine, which reports what is wrong as it always did.
+pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let parts: Vec<usize> = (0..archive.len())
+        .filter(|&index| {
+            let name = archive.name_for_index(index).and_then(Result::ok);
+            name.is_some_and(|name| {
+                name.strip_prefix(WORKSHEETS)
+                    .is_some_and(|file| file.ends_with(".xml") && !file.contains('/'))
+            })
+        })
+        .collect();
+    if parts.len() != worksheets {
+        return false;
+    }
+    let finder = Finder::new(ELEMENT);
+    let mut buffer = vec![0u8; 64 * 1024];
+    parts.into_iter().all(|index| {
+        archive.by_index(index).is_ok_and(|part| {
+            let declared = part.size().min(limits.max_uncompressed_bytes);
+            // One byte past the declared size tells a part that inflates further.
+            let mut part = part.take(declared + 1);
+            matches!(
+                stream_find(&mut part, &finder, &mut buffer),
+                Ok(Scan { found: false, read }) if read <= declared
+            )
+        })
+    })
+}
+
+struct Scan {
+    found: bool,
+    read: u64,
+}
+
+/// Looks for the finder's needle in a stream, a buffer at a time: memory stays the buffer's
+/// size however large the part. The last bytes of each buffer are kept in front of the next,
+/// so a needle that straddles two reads is found.
+fn stream_find(
+    reader: &mut impl Read,
+    finder: &Finder<'_>,
+    buffer: &mut [u8],
+) -> std::io::Result<Scan> {
+    let overlap = finder.needle().len() - 1;
+    let mut kept = 0;
+    let mut read: u64 = 0;
+    loop {
+        let count = reader.read(&mut buffer[kept..])?;
+        if count == 0 {
+            return Ok(Scan { found: false, read });
+        }
+        read += count as u64;
+        let end = kept + count;
+        if finder.find(&buffer[..end]).is_some() {
+            return Ok(Scan { found: true, read });
+        }
+        kept = overlap.min(end);
+        buffer.copy_within(end - kept..end, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_xlsxwriter::Workbook;
+    use std::io::Write;
+
+    fn limits() -> Limits {
+        Limits::small()
+    }
+
+    fn workbook(merge: bool) -> Vec<u8> {
+        let mut workbook = Workbook::new();
+        let first = workbook.add_worksheet();
+        first.write(0, 0, "行业名称").unwrap();
+        let second = workbook.add_worksheet();
+        second.write(3, 1, 12.5).unwrap();
+        if merge {
+            second
+                .merge_range(4, 0, 6, 0, "C38", &Default::default())
+                .unwrap();
+        }
+        workbook.save_to_buffer().unwrap()
+    }
+
+    /// A container with the given parts, each stored under its name.
+    fn container(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, content) in parts {
+            writer
+                .start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            writer.write_all(content).unwrap();
+        }
+        writer.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_workbook_without_merges_is_told_apart_from_one_with_a_merge() {
+        assert!(none_merged(&workbook(false), 2, &limits()));
+        assert!(!none_merged(&workbook(true), 2, &limits()));
+    }
+
+    #[test]
+    fn any_other_layout_of_worksheet_parts_is_left_to_calamine() {
+        // One worksheet part fewer than the workbook lists: one may live elsewhere.
+        assert!(!none_merged(&workbook(false), 3, &limits()));
+        let sheet: &[u8] = b"<worksheet><sheetData/></worksheet>";
+        let elsewhere = container(&[("xl/sheet1.xml", sheet)]);
+        assert!(!none_merged(&elsewhere, 1, &limits()));
+        let nested = container(&[("xl/worksheets/deeper/sheet1.xml", sheet)]);
+        assert!(!none_merged(&nested, 1, &limits()));
+        assert!(!none_merged(b"not a zip", 1, &limits()));
+    }
+
+    #[test]
+    fn a_prefixed_element_and_a_name_across_two_reads_are_found() {
+        let prefixed: &[u8] =
+            br#"<x:worksheet><x:sheetData/><x:mergeCells><x:mergeCell ref="A1:A3"/></x:mergeCells></x:worksheet>"#;
+        let part = container(&[("xl/worksheets/sheet1.xml", prefixed)]);
+        assert!(!none_merged(&part, 1, &limits()));
+        // The name split between two reads, at every offset, and a buffer barely longer than it.
+        let text = b"<sheetData/><mergeCells>";
+        let start = memchr::memmem::find(text, ELEMENT).unwrap();
+        for split in start + 1..start + ELEMENT.len() {
+            let mut reader = (&text[..split]).chain(&text[split..]);
+            let mut buffer = vec![0u8; ELEMENT.len() + 1];
+            let scan = stream_find(&mut reader, &Finder::new(ELEMENT), &mut buffer).unwrap();
+            assert!(scan.found, "split at {split}");
+        }
+        let mut reader = &text[..start + 4];
+        let scan = stream_find(&mut reader, &Finder::new(ELEMENT), &mut [0u8; 10]).unwrap();
+        assert!(!scan.found);
+        assert_eq!(scan.read, start as u64 + 4);
+    }
+}
