@@ -4,6 +4,7 @@
 use super::ConfigProblem;
 use crate::domain::text;
 use crate::domain::{Aggregation, CatalogSection, Direction, Kind};
+use polars::prelude::PlHashMap;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -95,10 +96,10 @@ pub struct Indicator {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     indicators: Vec<Indicator>,
-    by_code: HashMap<String, usize>,
+    by_code: PlHashMap<String, usize>,
     /// Per section, folded name → index: looked up with a borrowed name, so a lookup
     /// allocates nothing (every indicator row of every form is looked up).
-    by_name: HashMap<CatalogSection, HashMap<String, usize>>,
+    by_name: HashMap<CatalogSection, PlHashMap<String, usize>>,
 }
 
 /// How an indicator rolls up (industry indicators only), reporting a bad `agg`/`agg_weight`.
@@ -168,8 +169,8 @@ impl Catalog {
             .collect();
         let same_section = |code: &str, section: CatalogSection| codes.get(code) == Some(&section);
         let mut indicators = Vec::new();
-        let mut by_code = HashMap::new();
-        let mut by_name: HashMap<CatalogSection, HashMap<String, usize>> = HashMap::new();
+        let mut by_code = PlHashMap::default();
+        let mut by_name: HashMap<CatalogSection, PlHashMap<String, usize>> = HashMap::new();
         for (index, raw) in all.iter().enumerate() {
             let key = |field: &str| format!("indicator[{index}] ({}).{field}", raw.code);
             if by_code.insert(raw.code.clone(), index).is_some() {

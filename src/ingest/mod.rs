@@ -18,8 +18,9 @@ pub use inbox::{
     InboxFile, Stamp, FEEDBACK_MARKER,
 };
 use locate::{InfoKey, InfoValue, Table};
+use polars::prelude::PlHashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use workbook::{CellValue, FileFormat};
 
 /// One indicator cell of a comparison year, as found.
@@ -904,7 +905,7 @@ struct Reading<'a> {
     years: BTreeSet<i32>,
     /// The first non-empty cell of each (level, entity, indicator, year): its position in
     /// the cells read.
-    first_cells: HashMap<(Level, String, &'a str, i32), usize>,
+    first_cells: PlHashMap<(Level, String, &'a str, i32), usize>,
     entities: BTreeMap<(Level, String), EntityRef>,
 }
 
