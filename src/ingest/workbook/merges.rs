@@ -19,8 +19,9 @@ const ELEMENT: &[u8] = b"mergeCell";
 
 /// True only when the container's worksheet parts are one `xl/worksheets/*.xml` part for each
 /// of the workbook's `worksheets`, and none of them holds the bytes `mergeCell`. Anything else
-/// (another layout, a part that fails to inflate or inflates past its declared size) answers
-/// false, and the caller asks calamine, which reports what is wrong as it always did.
+/// (another layout, a part in UTF-16, a part that fails to inflate or inflates past its
+/// declared size) answers false, and the caller asks calamine, which reports what is wrong as
+/// it always did.
 pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> bool {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return false;
@@ -44,12 +45,22 @@ pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> b
             let declared = part.size().min(limits.max_uncompressed_bytes);
             // One byte past the declared size tells a part that inflates further.
             let mut part = part.take(declared + 1);
+            let mut head = Vec::with_capacity(4);
+            if part.by_ref().take(4).read_to_end(&mut head).is_err() || !ascii_compatible(&head) {
+                return false;
+            }
             matches!(
-                stream_find(&mut part, &finder, &mut buffer),
+                stream_find(&mut head.as_slice().chain(part), &finder, &mut buffer),
                 Ok(Scan { found: false, read }) if read <= declared
             )
         })
     })
+}
+
+/// Whether a part's first bytes leave ASCII letters as single bytes (UTF-8 or any ASCII-based
+/// encoding). calamine also reads UTF-16 parts, whose `mergeCell` bytes the scan would miss.
+fn ascii_compatible(start: &[u8]) -> bool {
+    !(start.starts_with(&[0xFE, 0xFF]) || start.starts_with(&[0xFF, 0xFE]) || start.contains(&0))
 }
 
 struct Scan {
@@ -135,6 +146,18 @@ mod tests {
         let nested = container(&[("xl/worksheets/deeper/sheet1.xml", sheet)]);
         assert!(!none_merged(&nested, 1, &limits()));
         assert!(!none_merged(b"not a zip", 1, &limits()));
+        // A UTF-16 part: its element names are not the ASCII bytes looked for.
+        let utf16: Vec<u8> = "\u{feff}<worksheet><sheetData/><mergeCells><mergeCell ref=\"A1:A2\"/></mergeCells></worksheet>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert!(!none_merged(
+            &container(&[("xl/worksheets/sheet1.xml", &utf16)]),
+            1,
+            &limits()
+        ));
+        let plain = container(&[("xl/worksheets/sheet1.xml", sheet)]);
+        assert!(none_merged(&plain, 1, &limits()));
     }
 
     #[test]
