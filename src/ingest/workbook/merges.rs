@@ -19,22 +19,26 @@ const ELEMENT: &[u8] = b"mergeCell";
 
 /// True only when the container's worksheet parts are one `xl/worksheets/*.xml` part for each
 /// of the workbook's `worksheets`, and none of them holds the bytes `mergeCell`. Anything else
-/// (another layout, a part in UTF-16, a part that fails to inflate or inflates past its
-/// declared size) answers false, and the caller asks calamine, which reports what is wrong as
+/// (another layout, a part named like a sheet elsewhere, a part in UTF-16, a part that fails
+/// to inflate or inflates past its declared size) answers false, and the caller asks calamine, which reports what is wrong as
 /// it always did.
 pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> bool {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return false;
     };
-    let parts: Vec<usize> = (0..archive.len())
-        .filter(|&index| {
-            let name = archive.name_for_index(index).and_then(Result::ok);
-            name.is_some_and(|name| {
-                name.strip_prefix(WORKSHEETS)
-                    .is_some_and(|file| file.ends_with(".xml") && !file.contains('/'))
-            })
-        })
-        .collect();
+    let mut parts = Vec::new();
+    for index in 0..archive.len() {
+        let Some(Ok(name)) = archive.name_for_index(index) else {
+            return false;
+        };
+        match Part::of(&name) {
+            Part::Worksheet => parts.push(index),
+            // A part named like a sheet outside the folder: calamine may read a worksheet
+            // from it, so the parts counted could be the wrong ones.
+            Part::SheetElsewhere => return false,
+            Part::Other => {}
+        }
+    }
     if parts.len() != worksheets {
         return false;
     }
@@ -44,7 +48,7 @@ pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> b
         archive.by_index(index).is_ok_and(|part| {
             let declared = part.size().min(limits.max_uncompressed_bytes);
             // One byte past the declared size tells a part that inflates further.
-            let mut part = part.take(declared + 1);
+            let mut part = part.take(declared.saturating_add(1));
             let mut head = Vec::with_capacity(4);
             if part.by_ref().take(4).read_to_end(&mut head).is_err() || !ascii_compatible(&head) {
                 return false;
@@ -57,8 +61,41 @@ pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> b
     })
 }
 
+/// A zip entry, by its name as calamine looks names up: `\` read as `/`, letters in any case.
+#[derive(Debug, PartialEq)]
+enum Part {
+    /// `xl/worksheets/*.xml`.
+    Worksheet,
+    /// Another `.xml` part whose file name starts with `sheet` (a chartsheet, or a worksheet
+    /// where writers do not put one).
+    SheetElsewhere,
+    Other,
+}
+
+impl Part {
+    fn of(name: &str) -> Part {
+        let name = name.replace('\\', "/").to_ascii_lowercase();
+        let Some(stem) = name.strip_suffix(".xml") else {
+            return Part::Other;
+        };
+        if stem
+            .strip_prefix(WORKSHEETS)
+            .is_some_and(|file| !file.contains('/'))
+        {
+            return Part::Worksheet;
+        }
+        let file = stem.rsplit('/').next().unwrap_or(stem);
+        if file.starts_with("sheet") {
+            Part::SheetElsewhere
+        } else {
+            Part::Other
+        }
+    }
+}
+
 /// Whether a part's first bytes leave ASCII letters as single bytes (UTF-8 or any ASCII-based
-/// encoding). calamine also reads UTF-16 parts, whose `mergeCell` bytes the scan would miss.
+/// encoding). In a UTF-16 part the scan would not see the name; such a part is left to
+/// calamine (which finds no merges in one either).
 fn ascii_compatible(start: &[u8]) -> bool {
     !(start.starts_with(&[0xFE, 0xFF]) || start.starts_with(&[0xFF, 0xFE]) || start.contains(&0))
 }
@@ -145,6 +182,16 @@ mod tests {
         assert!(!none_merged(&elsewhere, 1, &limits()));
         let nested = container(&[("xl/worksheets/deeper/sheet1.xml", sheet)]);
         assert!(!none_merged(&nested, 1, &limits()));
+        // The count matches, but a leftover part is counted while a sheet stored elsewhere
+        // (calamine reads names in any case) may hold the merges.
+        let leftover = container(&[
+            ("xl/worksheets/old.xml", sheet),
+            ("XL/Worksheets2/Sheet2.xml", sheet),
+        ]);
+        assert!(!none_merged(&leftover, 1, &limits()));
+        // Backslashes and capitals name the usual folder as calamine reads it.
+        let windows = container(&[("xl\\Worksheets\\Sheet1.XML", sheet)]);
+        assert!(none_merged(&windows, 1, &limits()));
         assert!(!none_merged(b"not a zip", 1, &limits()));
         // A UTF-16 part: its element names are not the ASCII bytes looked for.
         let utf16: Vec<u8> = "\u{feff}<worksheet><sheetData/><mergeCells><mergeCell ref=\"A1:A2\"/></mergeCells></worksheet>"
