@@ -12,7 +12,7 @@ use crate::warehouse::parquet_io;
 use arrow::array::{Array, BooleanArray, Float64Array, PrimitiveArray, StringArray};
 use arrow::datatypes::{ArrowPrimitiveType, DataType, Date32Type, Int32Type, Int64Type};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// One column, whatever its Parquet type.
@@ -134,6 +134,9 @@ impl FromIterator<Option<i64>> for Integers {
 pub struct Table {
     rows: usize,
     columns: BTreeMap<String, Values>,
+    /// Columns the files have but the report chose not to read: asking for one is a bug in
+    /// the report (a debug build panics), not a column of nulls.
+    left_out: BTreeSet<String>,
 }
 
 /// One column of a [`Table`] (absent when the table has no such column: every cell reads as
@@ -189,6 +192,10 @@ impl Table {
     /// A column by name, looked up once: a loop over many rows reads its cells through this
     /// instead of naming the column on every row.
     pub fn column(&self, name: &str) -> Column<'_> {
+        debug_assert!(
+            !self.left_out.contains(name),
+            "the report reads column {name}, which Snapshot::read leaves out"
+        );
         Column(self.columns.get(name))
     }
 
@@ -215,7 +222,7 @@ impl Table {
         use polars::prelude::DataType as P;
         let mut table = Table {
             rows: frame.height(),
-            columns: BTreeMap::new(),
+            ..Table::default()
         };
         for column in frame.columns() {
             let name = column.name().to_string();
@@ -401,6 +408,28 @@ const LINEAGE: [&str; 5] = [
     c::SUBMISSION_ID,
 ];
 
+/// The columns of `fact_comparison` the report reads (the cities' weak points, the rank
+/// pack's last-year ranks): 8 of its 22, the others are most of its bytes.
+const COMPARED: [&str; 8] = [
+    c::LEVEL,
+    c::ENTITY_ID,
+    c::INDICATOR_CODE,
+    c::YEAR,
+    c::VALUE,
+    c::YOY_PCT,
+    c::RANK,
+    c::PEER_N,
+];
+
+/// The columns of `entity_score_detail` the report reads (the typical picks' contributions).
+const CONTRIBUTIONS: [&str; 5] = [
+    c::LEVEL,
+    c::ENTITY_ID,
+    c::YEAR,
+    c::INDICATOR_CODE,
+    c::CONTRIBUTION,
+];
+
 /// Reads the columns of one table that `wanted` accepts.
 fn read_table_columns(
     snapshot: &Path,
@@ -411,20 +440,27 @@ fn read_table_columns(
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let (rows, columns) =
+        let (rows, columns, left_out) =
             read_file(&path, wanted).map_err(|error| format!("{}: {error}", path.display()))?;
         table.append_columns(rows, columns, year);
+        table.left_out.extend(left_out);
     }
     Ok(table)
 }
 
-/// The columns of one Parquet file that `wanted` accepts, in the file's order, and its row
-/// count. Each column is read and converted on its own rayon task.
+/// The columns of one Parquet file that `wanted` accepts, in the file's order, its row count,
+/// and the names of the columns left out. Each column is read and converted on its own rayon
+/// task.
 fn read_file(
     path: &Path,
     wanted: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<(usize, Vec<(String, Values)>), String> {
+) -> Result<(usize, Vec<(String, Values)>, Vec<String>), String> {
     let (rows, fields) = parquet_io::columns(path).map_err(|error| error.to_string())?;
+    let left_out = fields
+        .iter()
+        .filter(|field| !wanted(field.name()))
+        .map(|field| field.name().to_string())
+        .collect();
     let columns = fields
         .into_par_iter()
         .filter(|field| wanted(field.name()))
@@ -444,7 +480,7 @@ fn read_file(
             Ok((name, values))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok((rows, columns))
+    Ok((rows, columns, left_out))
 }
 
 /// The tables the report reads.
@@ -488,6 +524,12 @@ impl Snapshot {
             .map(|name| match *name {
                 table::FACT_INDICATOR => {
                     read_table_columns(dir, name, &|column| !LINEAGE.contains(&column))
+                }
+                table::FACT_COMPARISON => {
+                    read_table_columns(dir, name, &|column| COMPARED.contains(&column))
+                }
+                table::ENTITY_SCORE_DETAIL => {
+                    read_table_columns(dir, name, &|column| CONTRIBUTIONS.contains(&column))
                 }
                 _ => read_table(dir, name),
             })
@@ -556,5 +598,22 @@ mod tests {
         assert_eq!(counts, vec![Some(3), None, Some(4)]);
         let years: Vec<Option<i64>> = (0..3).map(|row| read.integer(c::YEAR, row)).collect();
         assert_eq!(years, vec![Some(2020), Some(2020), Some(2021)]);
+    }
+
+    /// A column the report chose not to read is no column of nulls: asking for it is a bug,
+    /// and a debug build (the tests) stops there.
+    #[test]
+    #[cfg(debug_assertions)]
+    fn a_column_left_out_cannot_be_read_as_nulls() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("t")).unwrap();
+        let rows = batch(vec![Some("E1")], vec![Some(3)]);
+        parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
+        let read = read_table_columns(dir.path(), "t", &|column| column == c::ENTITY_ID).unwrap();
+        assert_eq!(read.str(c::ENTITY_ID, 0), "E1");
+        // A column no file has reads as nulls, as before.
+        assert_eq!(read.integer(c::SCORE, 0), None);
+        let asked = std::panic::catch_unwind(|| read.integer(c::PEER_N, 0));
+        assert!(asked.is_err(), "peer_n was left out and still read");
     }
 }
