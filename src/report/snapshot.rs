@@ -440,21 +440,26 @@ fn read_table_columns(
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let (rows, columns, left_out) =
+        let file =
             read_file(&path, wanted).map_err(|error| format!("{}: {error}", path.display()))?;
-        table.append_columns(rows, columns, year);
-        table.left_out.extend(left_out);
+        table.append_columns(file.rows, file.columns, year);
+        table.left_out.extend(file.left_out);
     }
     Ok(table)
 }
 
-/// The columns of one Parquet file that `wanted` accepts, in the file's order, its row count,
-/// and the names of the columns left out. Each column is read and converted on its own rayon
-/// task.
-fn read_file(
-    path: &Path,
-    wanted: &(dyn Fn(&str) -> bool + Sync),
-) -> Result<(usize, Vec<(String, Values)>, Vec<String>), String> {
+/// What one Parquet file gave.
+struct FileColumns {
+    rows: usize,
+    /// The columns wanted, in the file's order.
+    columns: Vec<(String, Values)>,
+    /// The names of the others.
+    left_out: Vec<String>,
+}
+
+/// The columns of one Parquet file that `wanted` accepts. Each column is read and converted on
+/// its own rayon task.
+fn read_file(path: &Path, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<FileColumns, String> {
     let (rows, fields) = parquet_io::columns(path).map_err(|error| error.to_string())?;
     let left_out = fields
         .iter()
@@ -480,7 +485,11 @@ fn read_file(
             Ok((name, values))
         })
         .collect::<Result<Vec<_>, String>>()?;
-    Ok((rows, columns, left_out))
+    Ok(FileColumns {
+        rows,
+        columns,
+        left_out,
+    })
 }
 
 /// The tables the report reads.
