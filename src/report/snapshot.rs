@@ -398,15 +398,9 @@ pub fn read_table(snapshot: &Path, name: &str) -> Result<Table, String> {
     read_table_columns(snapshot, name, &|_| true)
 }
 
-/// The lineage columns of `fact_indicator` (where each value came from): the report never
-/// shows them, and they are most of the table's bytes.
-const LINEAGE: [&str; 5] = [
-    c::RAW_VALUE,
-    c::SOURCE_FILE,
-    c::SOURCE_SHEET,
-    c::SOURCE_CELL,
-    c::SUBMISSION_ID,
-];
+/// The columns of `fact_indicator` the report reads (charts, the city packs' values): 5 of its
+/// 12. The lineage (where each value came from) is most of the table's bytes.
+const FACTS: [&str; 5] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c::VALUE];
 
 /// The columns of `fact_comparison` the report reads (the cities' weak points, the rank
 /// pack's last-year ranks): 8 of its 22, the others are most of its bytes.
@@ -532,7 +526,7 @@ impl Snapshot {
             .par_iter()
             .map(|name| match *name {
                 table::FACT_INDICATOR => {
-                    read_table_columns(dir, name, &|column| !LINEAGE.contains(&column))
+                    read_table_columns(dir, name, &|column| FACTS.contains(&column))
                 }
                 table::FACT_COMPARISON => {
                     read_table_columns(dir, name, &|column| COMPARED.contains(&column))
