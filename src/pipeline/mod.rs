@@ -71,18 +71,12 @@ pub fn ingest_inbox(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Ingested, PipelineError> {
     let found = discover(inbox, exclude)?;
-    Ok(ingest(
-        plan,
-        &found,
-        cache,
-        &vec![None; found.len()],
-        progress,
-    ))
+    Ok(ingest(plan, &found, cache, &[], progress))
 }
 
 /// Reads the files found, in parallel, in their order. Never fails on a file (each unreadable
-/// one is a rejected row). A file whose id is `known` (by position) is not read at all when the
-/// cache holds its parse.
+/// one is a rejected row). A file whose id is `known` (by position; a shorter list knows the
+/// rest by none) is not read at all when the cache holds its parse.
 pub fn ingest(
     plan: &Plan,
     found: &[InboxFile],

@@ -424,6 +424,17 @@ const CONTRIBUTIONS: [&str; 5] = [
     c::CONTRIBUTION,
 ];
 
+/// The columns the report reads of a table, when it reads only some: the three tables of a
+/// row per fact.
+fn columns_read(table: &str) -> Option<&'static [&'static str]> {
+    match table {
+        table::FACT_INDICATOR => Some(&FACTS),
+        table::FACT_COMPARISON => Some(&COMPARED),
+        table::ENTITY_SCORE_DETAIL => Some(&CONTRIBUTIONS),
+        _ => None,
+    }
+}
+
 /// Reads the columns of one table that `wanted` accepts.
 fn read_table_columns(
     snapshot: &Path,
@@ -524,17 +535,9 @@ impl Snapshot {
             .collect();
         let mut tables = names
             .par_iter()
-            .map(|name| match *name {
-                table::FACT_INDICATOR => {
-                    read_table_columns(dir, name, &|column| FACTS.contains(&column))
-                }
-                table::FACT_COMPARISON => {
-                    read_table_columns(dir, name, &|column| COMPARED.contains(&column))
-                }
-                table::ENTITY_SCORE_DETAIL => {
-                    read_table_columns(dir, name, &|column| CONTRIBUTIONS.contains(&column))
-                }
-                _ => read_table(dir, name),
+            .map(|name| match columns_read(name) {
+                Some(columns) => read_table_columns(dir, name, &|column| columns.contains(&column)),
+                None => read_table(dir, name),
             })
             .collect::<Result<Vec<Table>, String>>()?
             .into_iter();

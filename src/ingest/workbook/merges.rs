@@ -20,8 +20,8 @@ const ELEMENT: &[u8] = b"mergeCell";
 /// True only when the container's worksheet parts are one `xl/worksheets/*.xml` part for each
 /// of the workbook's `worksheets`, and none of them holds the bytes `mergeCell`. Anything else
 /// (another layout, a part named like a sheet elsewhere, a part in UTF-16, a part that fails
-/// to inflate or inflates past its declared size) answers false, and the caller asks calamine, which reports what is wrong as
-/// it always did.
+/// to inflate or inflates past its declared size) answers false, and the caller asks
+/// calamine, which reports what is wrong as it always did.
 pub(super) fn none_merged(bytes: &[u8], worksheets: usize, limits: &Limits) -> bool {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
         return false;
