@@ -208,11 +208,36 @@ fn scores(snapshot: &Snapshot, year: i32) -> Scores {
 }
 
 /// Writes every pack into `out`; returns the paths written.
+///
+/// The rank pack holds most of the report's cells, and its save runs on one thread
+/// (rust_xlsxwriter zips serially). So its sheets are filled first, on every core, and its
+/// save runs beside the other packs, which fill the other core meanwhile.
 pub fn write_packs(
     out: &Path,
     snapshot: &Snapshot,
     model: &Model,
     plan: &Plan,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let last = timed("report: last-year ranks", || {
+        at_last(snapshot, model.last_year())
+    });
+    let sheets = rank_sheets(model, &last);
+    let (rank, others) = rayon::join(
+        || rank_pack(out, model, sheets),
+        || other_packs(out, snapshot, model, plan, &last),
+    );
+    let mut written = others?;
+    written.insert(written.len().min(1), rank?);
+    Ok(written)
+}
+
+/// Every pack but the rank pack, side by side: the typical list, the roster's and each city's.
+fn other_packs(
+    out: &Path,
+    snapshot: &Snapshot,
+    model: &Model,
+    plan: &Plan,
+    last: &AtLast,
 ) -> Result<Vec<PathBuf>, ReportError> {
     // The city packs list only the industry levels by year (enterprises and parks, most of
     // the rows, are left out).
@@ -222,12 +247,9 @@ pub fn write_packs(
         Level::ProvinceIndustry.as_str(),
     ];
     let facts = model::facts(&snapshot.fact_indicator, &industries);
-    let last = timed("report: last-year ranks", || {
-        at_last(snapshot, model.last_year())
-    });
     let scores = scores(snapshot, model.last_year());
     let mut used_files = BTreeSet::new();
-    let mut packs = vec![Pack::Typical, Pack::Rank, Pack::Roster];
+    let mut packs = vec![Pack::Typical, Pack::Roster];
     for city in &plan.roster.cities {
         let file = super::template::distinct(
             &mut used_files,
@@ -235,24 +257,21 @@ pub fn write_packs(
         );
         packs.push(Pack::City(out.join(file), &city.city_code));
     }
-    // Each pack is its own workbook: written side by side.
     packs
         .par_iter()
         .map(|pack| match pack {
             Pack::Typical => typical_pack(out, model),
-            Pack::Rank => rank_pack(out, model, &last),
             Pack::Roster => roster_pack(out, model),
             Pack::City(path, city_code) => {
-                city_pack(path, city_code, model, plan, &facts, &last, &scores)
+                city_pack(path, city_code, model, plan, &facts, last, &scores)
             }
         })
         .collect()
 }
 
-/// One workbook of the results.
+/// One workbook of the results besides the rank pack.
 enum Pack<'a> {
     Typical,
-    Rank,
     Roster,
     City(PathBuf, &'a str),
 }
@@ -302,39 +321,48 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
     )
 }
 
-fn rank_pack(out: &Path, model: &Model, last: &AtLast) -> Result<PathBuf, ReportError> {
+/// The rank pack's sheets, a peer group each: named in order (a name taken is not given
+/// twice), then filled side by side.
+fn rank_sheets(model: &Model, last: &AtLast) -> Result<Vec<Worksheet>, XlsxError> {
+    let mut used = BTreeSet::new();
+    let names: Vec<String> = model
+        .ranks
+        .iter()
+        .map(|group| {
+            let wanted = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
+            sheet_name(&mut used, &wanted)
+        })
+        .collect();
+    model
+        .ranks
+        .par_iter()
+        .zip(names)
+        .map(|(group, name)| {
+            let mut sheet = rank_sheet(model, group, last)?;
+            sheet.set_name(name)?;
+            Ok(sheet)
+        })
+        .collect()
+}
+
+fn rank_pack(
+    out: &Path,
+    model: &Model,
+    sheets: Result<Vec<Worksheet>, XlsxError>,
+) -> Result<PathBuf, ReportError> {
     save(out.join("比对排名.xlsx"), model, |workbook, used| {
-        // Named in order (a name taken is not given twice), then filled side by side: the
-        // rank pack holds most of the report's cells.
-        let names: Vec<String> = model
-            .ranks
-            .iter()
-            .map(|group| {
-                let wanted = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
-                sheet_name(used, &wanted)
-            })
-            .collect();
-        let sheets: Vec<Worksheet> = model
-            .ranks
-            .par_iter()
-            .zip(names)
-            .map(|(group, name)| {
-                let mut sheet = rank_sheet(model, group, last)?;
-                sheet.set_name(name)?;
-                Ok(sheet)
-            })
-            .collect::<Result<_, XlsxError>>()?;
-        for sheet in sheets {
-            workbook.push_worksheet(sheet);
-        }
-        if model.ranks.is_empty() {
-            table(
+        let sheets = sheets?;
+        if sheets.is_empty() {
+            return table(
                 workbook,
                 used,
                 "排名",
                 &headers(&["说明"]),
                 &[vec![text("本快照没有综合得分")]],
-            )?;
+            );
+        }
+        for sheet in sheets {
+            workbook.push_worksheet(sheet);
         }
         Ok(())
     })
