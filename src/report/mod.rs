@@ -64,7 +64,16 @@ pub fn write_report(
         snapshot::Snapshot::read(snapshot_dir)
     })
     .map_err(ReportError::Snapshot)?;
-    let model = timed("report: model", || model::build(&snapshot, plan));
+    // The packs' last-year ranks need only the snapshot: found beside the model.
+    let last_year = plan.years.last().copied().unwrap_or_default();
+    let (model, last) = rayon::join(
+        || timed("report: model", || model::build(&snapshot, plan)),
+        || {
+            timed("report: last-year ranks", || {
+                packs::at_last(&snapshot, last_year)
+            })
+        },
+    );
     std::fs::create_dir_all(out).map_err(io(out))?;
     let page = out.join(INDEX);
     let staging = out.join(format!(".{INDEX}.tmp"));
@@ -76,7 +85,7 @@ pub fn write_report(
         },
         || {
             timed("report: packs", || {
-                packs::write_packs(out, &snapshot, &model, plan)
+                packs::write_packs(out, &snapshot, &model, plan, &last)
             })
         },
     );

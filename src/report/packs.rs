@@ -10,7 +10,6 @@ use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::Level;
-use crate::timing::timed;
 use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -156,9 +155,11 @@ fn headers(list: &[&str]) -> Vec<String> {
 }
 
 /// Last-year comparison rows: (level, entity, code) → (value, rank, peer_n).
-type AtLast<'a> = PlHashMap<(&'a str, &'a str, &'a str), (Option<f64>, Option<i64>, Option<i64>)>;
+pub type AtLast<'a> =
+    PlHashMap<(&'a str, &'a str, &'a str), (Option<f64>, Option<i64>, Option<i64>)>;
 
-fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
+/// The comparison rows of `year` (the last), for the rank and city packs.
+pub fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
     let t = &snapshot.fact_comparison;
     let (years, levels, ids, codes) = (
         t.column(c::YEAR),
@@ -217,14 +218,12 @@ pub fn write_packs(
     snapshot: &Snapshot,
     model: &Model,
     plan: &Plan,
+    last: &AtLast,
 ) -> Result<Vec<PathBuf>, ReportError> {
-    let last = timed("report: last-year ranks", || {
-        at_last(snapshot, model.last_year())
-    });
-    let sheets = rank_sheets(model, &last);
+    let sheets = rank_sheets(model, last);
     let (rank, others) = rayon::join(
         || rank_pack(out, model, sheets),
-        || other_packs(out, snapshot, model, plan, &last),
+        || other_packs(out, snapshot, model, plan, last),
     );
     let mut written = others?;
     written.insert(written.len().min(1), rank?);
