@@ -61,7 +61,7 @@ pub fn write_report(
     out: &Path,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let snapshot = timed("report: read the snapshot", || {
-        snapshot::Snapshot::read(snapshot_dir)
+        snapshot::Snapshot::read(snapshot_dir, &plan.years)
     })
     .map_err(ReportError::Snapshot)?;
     // The packs' last-year ranks need only the snapshot: found beside the model.

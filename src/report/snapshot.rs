@@ -393,11 +393,6 @@ fn parquet_files(dir: &Path, year: Option<i64>, out: &mut Vec<(PathBuf, Option<i
     }
 }
 
-/// Reads one table of a snapshot; a table without files reads as empty.
-pub fn read_table(snapshot: &Path, name: &str) -> Result<Table, String> {
-    read_table_columns(snapshot, name, &|_| true)
-}
-
 /// The columns of `fact_indicator` the report reads (charts, the city packs' values): 5 of its
 /// 12. The lineage (where each value came from) is most of the table's bytes.
 const FACTS: [&str; 5] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c::VALUE];
@@ -435,18 +430,39 @@ fn columns_read(table: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Reads the columns of one table that `wanted` accepts.
+/// The years the report reads of a table, when it reads only some (`years` are the
+/// programme's): `fact_comparison` at the last year (the rank pack's last-year ranks, the
+/// cities' weak points) and `entity_score_detail` at the first and last (the typical picks'
+/// changes). The tables are written a row group per year, so the others are not decoded.
+fn years_read(table: &str, years: &[i32]) -> Option<Vec<i64>> {
+    let (first, last) = (years.first()?, years.last()?);
+    match table {
+        table::FACT_COMPARISON => Some(vec![i64::from(*last)]),
+        table::ENTITY_SCORE_DETAIL => Some(vec![i64::from(*first), i64::from(*last)]),
+        _ => None,
+    }
+}
+
+/// Reads the columns of one table that `wanted` accepts (a table without files reads as
+/// empty); with `years`, the rows of those years
+/// (and perhaps others: a file or row group is skipped only when it cannot hold any of them).
 fn read_table_columns(
     snapshot: &Path,
     name: &str,
     wanted: &(dyn Fn(&str) -> bool + Sync),
+    years: Option<&[i64]>,
 ) -> Result<Table, String> {
     let mut files = Vec::new();
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let file =
-            read_file(&path, wanted).map_err(|error| format!("{}: {error}", path.display()))?;
+        if let (Some(year), Some(years)) = (year, years) {
+            if !years.contains(&year) {
+                continue;
+            }
+        }
+        let file = read_file(&path, wanted, years)
+            .map_err(|error| format!("{}: {error}", path.display()))?;
         table.append_columns(file.rows, file.columns, year);
         table.left_out.extend(file.left_out);
     }
@@ -464,8 +480,17 @@ struct FileColumns {
 
 /// The columns of one Parquet file that `wanted` accepts. Each column is read and converted on
 /// its own rayon task.
-fn read_file(path: &Path, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<FileColumns, String> {
-    let (rows, fields) = parquet_io::columns(path).map_err(|error| error.to_string())?;
+fn read_file(
+    path: &Path,
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    years: Option<&[i64]>,
+) -> Result<FileColumns, String> {
+    let parquet_io::Layout {
+        rows,
+        fields,
+        row_groups,
+    } = parquet_io::layout(path, years.map(|years| (c::YEAR, years)))
+        .map_err(|error| error.to_string())?;
     let left_out = fields
         .iter()
         .filter(|field| !wanted(field.name()))
@@ -477,8 +502,9 @@ fn read_file(path: &Path, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<File
         .map(|field| {
             let name = field.name().to_string();
             let mut values = empty_values(field.data_type(), rows);
-            for batch in parquet_io::read_columns(path, &|column| column == name)
-                .map_err(|error| error.to_string())?
+            for batch in
+                parquet_io::read_columns(path, &|column| column == name, row_groups.as_deref())
+                    .map_err(|error| error.to_string())?
             {
                 for array in batch.columns() {
                     push_array(&mut values, array.as_ref(), array.data_type())
@@ -513,8 +539,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads the snapshot folder `dir` (`snapshots/<run_id>`).
-    pub fn read(dir: &Path) -> Result<Snapshot, String> {
+    /// Reads the snapshot folder `dir` (`snapshots/<run_id>`) of a programme whose years are
+    /// `years`: the tables the report uses, with the columns and years it uses.
+    pub fn read(dir: &Path, years: &[i32]) -> Result<Snapshot, String> {
         if !dir.join(table::SUBMISSIONS).is_dir() {
             return Err(format!(
                 "{} is not a zlbd snapshot (no {} table)",
@@ -535,9 +562,17 @@ impl Snapshot {
             .collect();
         let mut tables = names
             .par_iter()
-            .map(|name| match columns_read(name) {
-                Some(columns) => read_table_columns(dir, name, &|column| columns.contains(&column)),
-                None => read_table(dir, name),
+            .map(|name| {
+                let years = years_read(name, years);
+                match columns_read(name) {
+                    Some(columns) => read_table_columns(
+                        dir,
+                        name,
+                        &|column| columns.contains(&column),
+                        years.as_deref(),
+                    ),
+                    None => read_table_columns(dir, name, &|_| true, years.as_deref()),
+                }
             })
             .collect::<Result<Vec<Table>, String>>()?
             .into_iter();
@@ -594,7 +629,7 @@ mod tests {
             std::fs::create_dir_all(table.join(year)).unwrap();
             parquet_io::write(&table.join(year).join("part-0.parquet"), &rows).unwrap();
         }
-        let read = read_table(dir.path(), "t").unwrap();
+        let read = read_table_columns(dir.path(), "t", &|_| true, None).unwrap();
         assert_eq!(read.len(), 3);
         let ids: Vec<Option<&str>> = (0..3)
             .map(|row| read.column(c::ENTITY_ID).text(row))
@@ -604,6 +639,27 @@ mod tests {
         assert_eq!(counts, vec![Some(3), None, Some(4)]);
         let years: Vec<Option<i64>> = (0..3).map(|row| read.integer(c::YEAR, row)).collect();
         assert_eq!(years, vec![Some(2020), Some(2020), Some(2021)]);
+
+        // Asked for 2021 only, the other year folders are not read.
+        let read = read_table_columns(dir.path(), "t", &|_| true, Some(&[2021])).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read.str(c::ENTITY_ID, 0), "E2");
+        assert_eq!(read.integer(c::YEAR, 0), Some(2021));
+    }
+
+    /// The report reads `fact_comparison` at the last year and `entity_score_detail` at the
+    /// first and last; every other table, and a programme without years, in full.
+    #[test]
+    fn the_report_reads_the_years_it_uses() {
+        let years = [2019, 2020, 2021];
+        assert_eq!(years_read(table::FACT_COMPARISON, &years), Some(vec![2021]));
+        assert_eq!(
+            years_read(table::ENTITY_SCORE_DETAIL, &years),
+            Some(vec![2019, 2021])
+        );
+        assert_eq!(years_read(table::FACT_INDICATOR, &years), None);
+        assert_eq!(years_read(table::ENTITY_SCORE, &years), None);
+        assert_eq!(years_read(table::FACT_COMPARISON, &[]), None);
     }
 
     /// A column the report chose not to read is no column of nulls: asking for it is a bug,
@@ -615,7 +671,8 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("t")).unwrap();
         let rows = batch(vec![Some("E1")], vec![Some(3)]);
         parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
-        let read = read_table_columns(dir.path(), "t", &|column| column == c::ENTITY_ID).unwrap();
+        let read =
+            read_table_columns(dir.path(), "t", &|column| column == c::ENTITY_ID, None).unwrap();
         assert_eq!(read.str(c::ENTITY_ID, 0), "E1");
         // A column no file has reads as nulls, as before.
         assert_eq!(read.integer(c::SCORE, 0), None);

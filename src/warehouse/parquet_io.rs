@@ -455,28 +455,91 @@ impl Writer {
 
 /// A Parquet file's row count and top-level columns (as Arrow fields), from its footer.
 pub fn columns(path: &Path) -> Result<(usize, Vec<Arc<Field>>), ParquetError> {
+    let layout = layout(path, None)?;
+    Ok((layout.rows, layout.fields))
+}
+
+/// What a Parquet file's footer says about the rows to read.
+pub struct Layout {
+    /// The rows of the row groups to read (all of them, or those `row_groups` names).
+    pub rows: usize,
+    /// The top-level columns, as Arrow fields.
+    pub fields: Vec<Arc<Field>>,
+    /// The row groups to read; `None` for all.
+    pub row_groups: Option<Vec<usize>>,
+}
+
+/// A Parquet file's layout. With `only` = (an integer column, values), just the row groups
+/// that may hold a row with one of the values are to be read (see [`row_groups_holding`]).
+pub fn layout(path: &Path, only: Option<(&str, &[i64])>) -> Result<Layout, ParquetError> {
     let fail = |error: &dyn std::fmt::Display| write_error(&path.display().to_string(), error);
     let file = File::open(path).map_err(|error| fail(&error))?;
     let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|error| fail(&error))?;
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
-    Ok((rows, builder.schema().fields().iter().cloned().collect()))
+    let metadata = builder.metadata();
+    let row_groups = only.map(|(column, values)| row_groups_holding(metadata, column, values));
+    let rows = match &row_groups {
+        None => metadata.file_metadata().num_rows(),
+        Some(groups) => groups
+            .iter()
+            .map(|&group| metadata.row_group(group).num_rows())
+            .sum(),
+    };
+    Ok(Layout {
+        rows: rows.max(0) as usize,
+        fields: builder.schema().fields().iter().cloned().collect(),
+        row_groups,
+    })
+}
+
+/// The row groups that may hold a row whose integer column `column` is one of `values`. A row
+/// group is left out only when its statistics show that none of its rows is: a row group
+/// without statistics for the column, or a file without the column, keeps every row group.
+pub fn row_groups_holding(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    column: &str,
+    values: &[i64],
+) -> Vec<usize> {
+    use parquet::file::statistics::Statistics;
+    let schema = metadata.file_metadata().schema_descr();
+    let index = (0..schema.num_columns()).find(|&i| schema.column(i).path().parts() == [column]);
+    (0..metadata.num_row_groups())
+        .filter(|&group| {
+            let Some(index) = index else {
+                return true;
+            };
+            let bounds = match metadata.row_group(group).column(index).statistics() {
+                Some(Statistics::Int32(s)) => s
+                    .min_opt()
+                    .zip(s.max_opt())
+                    .map(|(min, max)| (i64::from(*min), i64::from(*max))),
+                Some(Statistics::Int64(s)) => s.min_opt().copied().zip(s.max_opt().copied()),
+                _ => None,
+            };
+            bounds.is_none_or(|(min, max)| values.iter().any(|v| (min..=max).contains(v)))
+        })
+        .collect()
 }
 
 /// Reads every batch of a Parquet file (used for runs.parquet and by tests).
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
-    read_columns(path, &|_| true)
+    read_columns(path, &|_| true, None)
 }
 
-/// Reads the columns of a Parquet file whose names `wanted` accepts (top-level columns).
+/// Reads the columns of a Parquet file whose names `wanted` accepts (top-level columns), of
+/// every row group or of those `row_groups` names.
 pub fn read_columns(
     path: &Path,
     wanted: &dyn Fn(&str) -> bool,
+    row_groups: Option<&[usize]>,
 ) -> Result<Vec<RecordBatch>, ParquetError> {
     let fail = |error: &dyn std::fmt::Display| write_error(&path.display().to_string(), error);
     let file = File::open(path).map_err(|error| fail(&error))?;
-    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+    let mut builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|error| fail(&error))?;
+    if let Some(groups) = row_groups {
+        builder = builder.with_row_groups(groups.to_vec());
+    }
     let roots: Vec<usize> = builder
         .schema()
         .fields()
@@ -567,6 +630,52 @@ mod tests {
             // NaN, +inf and null (rows 2, 5 and 7) are among the rows either way.
             assert_eq!(from_one.column(2).null_count(), 3);
         }
+    }
+
+    /// A row group is left out only when its `year` statistics rule out every year asked for;
+    /// the rows counted are those of the groups kept, and reading those gives their rows.
+    #[test]
+    fn row_groups_are_left_out_only_when_their_statistics_rule_out_the_years() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let frame = frame();
+        // Years are 2019 + row % 3: a group of 2019, one of 2020 and 2021, one of 2021.
+        let mut writer = Writer::create(&path, &schema()).unwrap();
+        for rows in [&[0, 3, 6, 9][..], &[1, 4, 2], &[5, 8]] {
+            writer.write_group(&frame, Some(rows)).unwrap();
+        }
+        writer.finish().unwrap();
+        let kept = |years: &[i64]| layout(&path, Some(("year", years))).unwrap();
+        assert_eq!(kept(&[2019, 2021]).row_groups, Some(vec![0, 1, 2]));
+        assert_eq!(kept(&[2020]).row_groups, Some(vec![1]));
+        assert_eq!(kept(&[2018, 2022]).row_groups, Some(vec![]));
+        assert_eq!(kept(&[2018, 2022]).rows, 0);
+        let last = kept(&[2021]);
+        assert_eq!(last.row_groups, Some(vec![1, 2]));
+        assert_eq!(last.rows, 5);
+        let batches =
+            read_columns(&path, &|name| name == "year", last.row_groups.as_deref()).unwrap();
+        let years: Vec<Option<i32>> = batches
+            .iter()
+            .flat_map(|batch| {
+                let column = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int32Array>()
+                    .unwrap()
+                    .clone();
+                column.iter().collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            years,
+            vec![Some(2020), Some(2020), Some(2021), Some(2021), Some(2021)]
+        );
+        // A column the file lacks rules nothing out; without a filter every row counts.
+        let any = layout(&path, Some(("nope", &[2021]))).unwrap();
+        assert_eq!(any.row_groups, Some(vec![0, 1, 2]));
+        assert_eq!(any.rows, 9);
+        assert_eq!(layout(&path, None).unwrap().row_groups, None);
     }
 
     /// The column-parallel writer gives the bytes `ArrowWriter` gives for the same rows, row
