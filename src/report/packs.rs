@@ -225,8 +225,10 @@ pub fn write_packs(
         || rank_pack(out, model, sheets),
         || other_packs(out, snapshot, model, plan, last),
     );
+    // The rank pack is listed second, after the typical list, as before.
+    let rank = rank?;
     let mut written = others?;
-    written.insert(written.len().min(1), rank?);
+    written.insert(written.len().min(1), rank);
     Ok(written)
 }
 

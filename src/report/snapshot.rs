@@ -4,7 +4,8 @@
 //! A table is every `*.parquet` file under `<snapshot>/<table>/`, in path order; a file inside
 //! a `year=YYYY` folder without a `year` column gets its year from the folder name (hive
 //! style), and `year=0` (an empty table's placeholder) is skipped. Types are taken as written:
-//! integers of any width read as i64, numbers as f64.
+//! integers of any width read as i64, numbers as f64. Of two tables the report reads only the
+//! years it uses ([`years_read`]).
 
 use crate::domain::columns::{self as c, table};
 use crate::frames::Interned;
@@ -434,6 +435,8 @@ fn columns_read(table: &str) -> Option<&'static [&'static str]> {
 /// programme's): `fact_comparison` at the last year (the rank pack's last-year ranks, the
 /// cities' weak points) and `entity_score_detail` at the first and last (the typical picks'
 /// changes). The tables are written a row group per year, so the others are not decoded.
+/// Their users (`packs::at_last`, `model::weaknesses`, `model::typical`) must stay within
+/// these years.
 fn years_read(table: &str, years: &[i32]) -> Option<Vec<i64>> {
     let (first, last) = (years.first()?, years.last()?);
     match table {
@@ -456,12 +459,7 @@ fn read_table_columns(
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        if let (Some(year), Some(years)) = (year, years) {
-            if !years.contains(&year) {
-                continue;
-            }
-        }
-        let file = read_file(&path, wanted, years)
+        let file = read_file(&path, wanted, years, year)
             .map_err(|error| format!("{}: {error}", path.display()))?;
         table.append_columns(file.rows, file.columns, year);
         table.left_out.extend(file.left_out);
@@ -484,13 +482,22 @@ fn read_file(
     path: &Path,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
+    folder_year: Option<i64>,
 ) -> Result<FileColumns, String> {
     let parquet_io::Layout {
-        rows,
+        mut rows,
         fields,
-        row_groups,
+        mut row_groups,
     } = parquet_io::layout(path, years.map(|years| (c::YEAR, years)))
         .map_err(|error| error.to_string())?;
+    // A file without a year column has its folder's year: none of its rows when that one is
+    // not wanted (its columns are still read, empty, for their types).
+    let has_year = fields.iter().any(|field| field.name() == c::YEAR);
+    if let (false, Some(year), Some(years)) = (has_year, folder_year, years) {
+        if !years.contains(&year) {
+            (rows, row_groups) = (0, Some(Vec::new()));
+        }
+    }
     let left_out = fields
         .iter()
         .filter(|field| !wanted(field.name()))
@@ -531,8 +538,10 @@ pub struct Snapshot {
     pub dim_entity: Table,
     pub dim_indicator: Table,
     pub fact_indicator: Table,
+    /// The last year's rows only (see [`years_read`]).
     pub fact_comparison: Table,
     pub entity_score: Table,
+    /// The first and last years' rows only (see [`years_read`]).
     pub entity_score_detail: Table,
     pub rejects: Table,
     pub roster_status: Table,
@@ -645,6 +654,57 @@ mod tests {
         assert_eq!(read.len(), 1);
         assert_eq!(read.str(c::ENTITY_ID, 0), "E2");
         assert_eq!(read.integer(c::YEAR, 0), Some(2021));
+    }
+
+    /// Asked for some years, a table keeps every row group and file that may hold one: row
+    /// groups by their `year` statistics, a year folder by its name only when its file has no
+    /// `year` column of its own.
+    #[test]
+    fn a_table_read_for_some_years_keeps_every_row_that_may_be_of_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        std::fs::create_dir_all(table.join("year=2019")).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(c::ENTITY_ID, DataType::Utf8, true),
+            Field::new(c::YEAR, DataType::Int32, true),
+        ]));
+        let rows = |ids: Vec<&str>, years: Vec<Option<i32>>| {
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from(ids)),
+                Arc::new(arrow::array::Int32Array::from(years)),
+            ];
+            RecordBatch::try_new(schema.clone(), columns).unwrap()
+        };
+        // Row groups: 2019 and 2020; 2021; a null year.
+        let file = std::fs::File::create(table.join("part-0.parquet")).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).unwrap();
+        for batch in [
+            rows(vec!["A", "B"], vec![Some(2019), Some(2020)]),
+            rows(vec!["C"], vec![Some(2021)]),
+            rows(vec!["D"], vec![None]),
+        ] {
+            writer.write(&batch).unwrap();
+            writer.flush().unwrap();
+        }
+        writer.close().unwrap();
+        // In a 2019 folder, rows whose own year column says 2021.
+        parquet_io::write(
+            &table.join("year=2019").join("part-0.parquet"),
+            &rows(vec!["E"], vec![Some(2021)]),
+        )
+        .unwrap();
+
+        let ids = |years: Option<&[i64]>| {
+            let read = read_table_columns(dir.path(), "t", &|_| true, years).unwrap();
+            (0..read.len())
+                .map(|row| read.str(c::ENTITY_ID, row).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(None), ["A", "B", "C", "D", "E"]);
+        // The null year's row group has no bounds: kept.
+        assert_eq!(ids(Some(&[2021])), ["C", "D", "E"]);
+        assert_eq!(ids(Some(&[2020])), ["A", "B", "D"]);
+        assert_eq!(ids(Some(&[2018])), ["D"]);
     }
 
     /// The report reads `fact_comparison` at the last year and `entity_score_detail` at the
