@@ -515,11 +515,9 @@ const WINNER_KEY: [&str; 3] = [c::LEVEL, c::ENTITY_ID, c::YEAR];
 fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
     let key = WINNER_KEY;
     let presence = cells
-        .clone()
+        .select([SUB, c::LEVEL, c::ENTITY_ID, c::YEAR])?
+        .filter(&first_present(cells)?)?
         .lazy()
-        .filter(col(c::RAW_VALUE).is_not_null())
-        .select([col(SUB), col(c::LEVEL), col(c::ENTITY_ID), col(c::YEAR)])
-        .unique(None, UniqueKeepStrategy::First)
         .join_on(ranking.lazy(), [col(SUB)], JoinType::Inner);
     presence
         .sort(
@@ -540,6 +538,34 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
         .group_by_stable(key.map(col))
         .agg([col(SUB).first().alias(WINNER)])
         .collect()
+}
+
+/// Per cell, whether it is the first with a value of its (submission, level, entity, year):
+/// the presence [`winners`] ranks, one row per submission and year it fills. A form's cells
+/// name one entity in runs, so the texts are hashed once a run, not once a cell.
+fn first_present(cells: &DataFrame) -> PolarsResult<BooleanChunked> {
+    let subs = cells.column(SUB)?.u32()?;
+    let (levels, ids) = (
+        cells.column(c::LEVEL)?.str()?,
+        cells.column(c::ENTITY_ID)?.str()?,
+    );
+    let years = cells.column(c::YEAR)?.cast(&DataType::Int32)?;
+    let present = cells.column(c::RAW_VALUE)?.is_not_null();
+    let mut entities: PlHashMap<(Option<u32>, Option<&str>, Option<&str>), u32> =
+        PlHashMap::default();
+    let entity = frames::per_run(
+        subs.iter().zip(levels.iter()).zip(ids.iter()),
+        |((sub, level), id)| {
+            let next = entities.len() as u32;
+            *entities.entry((sub, level, id)).or_insert(next)
+        },
+    );
+    let mut seen: PlHashSet<(u32, Option<i32>)> = PlHashSet::default();
+    Ok(entity
+        .zip(years.i32()?.iter())
+        .zip(present.iter())
+        .map(|((entity, year), present)| present == Some(true) && seen.insert((entity, year)))
+        .collect())
 }
 
 /// An entity's years with the submission that won each.
@@ -1155,6 +1181,66 @@ impl SubmissionColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A (submission, level, entity, year) is present at its first cell with a value: an empty
+    /// cell does not count, an entity met again after another counts once, and a null level or
+    /// year is a key of its own, as polars' `unique` would count them.
+    #[test]
+    fn presence_is_each_keys_first_cell_with_a_value() {
+        let cells = DataFrame::new_infer_height(vec![
+            Column::new(SUB.into(), [1u32, 1, 1, 1, 1, 1, 2, 2, 2]),
+            Column::new(
+                c::LEVEL.into(),
+                [
+                    Some("city_industry"),
+                    Some("city_industry"),
+                    Some("city_industry"),
+                    Some("city_industry"),
+                    Some("city_industry"),
+                    None,
+                    Some("enterprise"),
+                    Some("enterprise"),
+                    Some("enterprise"),
+                ],
+            ),
+            Column::new(
+                c::ENTITY_ID.into(),
+                ["I1", "I1", "I2", "I1", "I1", "I1", "E1", "E1", "E1"],
+            ),
+            Column::new(
+                c::YEAR.into(),
+                [
+                    Some(2019),
+                    Some(2019),
+                    Some(2019),
+                    Some(2019),
+                    Some(2020),
+                    Some(2019),
+                    None,
+                    None,
+                    Some(2019),
+                ],
+            ),
+            Column::new(
+                c::RAW_VALUE.into(),
+                [
+                    None,
+                    Some("1"),
+                    Some("2"),
+                    Some("3"),
+                    None,
+                    Some("4"),
+                    Some("5"),
+                    Some("6"),
+                    Some("7"),
+                ],
+            ),
+        ])
+        .unwrap();
+        let present: Vec<Option<bool>> = first_present(&cells).unwrap().iter().collect();
+        let expected = [false, true, true, false, false, true, true, false, true];
+        assert_eq!(present, expected.map(Some));
+    }
 
     #[test]
     fn each_cell_gets_the_winner_of_its_entity_and_year() {
