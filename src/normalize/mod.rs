@@ -540,6 +540,9 @@ fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
         .collect()
 }
 
+/// (submission, level, entity id) of a cell, borrowed from the cells.
+type SubmittedEntity<'a> = (Option<u32>, Option<&'a str>, Option<&'a str>);
+
 /// Per cell, whether it is the first with a value of its (submission, level, entity, year):
 /// the presence [`winners`] ranks, one row per submission and year it fills. A form's cells
 /// name one entity in runs, so the texts are hashed once a run, not once a cell.
@@ -551,8 +554,7 @@ fn first_present(cells: &DataFrame) -> PolarsResult<BooleanChunked> {
     );
     let years = cells.column(c::YEAR)?.cast(&DataType::Int32)?;
     let present = cells.column(c::RAW_VALUE)?.is_not_null();
-    let mut entities: PlHashMap<(Option<u32>, Option<&str>, Option<&str>), u32> =
-        PlHashMap::default();
+    let mut entities: PlHashMap<SubmittedEntity, u32> = PlHashMap::default();
     let entity = frames::per_run(
         subs.iter().zip(levels.iter()).zip(ids.iter()),
         |((sub, level), id)| {
