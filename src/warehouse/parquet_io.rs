@@ -562,8 +562,19 @@ pub fn read_columns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Float64Array;
     use polars::prelude::{Column, NamedFrom, Series};
+
+    /// Column `index` of every batch, one batch after the other.
+    fn values<T: arrow::datatypes::ArrowPrimitiveType>(
+        batches: &[RecordBatch],
+        index: usize,
+    ) -> Vec<Option<T::Native>> {
+        use arrow::array::AsArray;
+        batches
+            .iter()
+            .flat_map(|batch| batch.column(index).as_primitive::<T>().iter())
+            .collect()
+    }
 
     fn schema() -> Schema {
         Schema::new(vec![
@@ -655,18 +666,7 @@ mod tests {
         assert_eq!(last.rows, 5);
         let batches =
             read_columns(&path, &|name| name == "year", last.row_groups.as_deref()).unwrap();
-        let years: Vec<Option<i32>> = batches
-            .iter()
-            .flat_map(|batch| {
-                let column = batch
-                    .column(0)
-                    .as_any()
-                    .downcast_ref::<arrow::array::Int32Array>()
-                    .unwrap()
-                    .clone();
-                column.iter().collect::<Vec<_>>()
-            })
-            .collect();
+        let years = values::<Int32Type>(&batches, 0);
         assert_eq!(
             years,
             vec![Some(2020), Some(2020), Some(2021), Some(2021), Some(2021)]
@@ -728,18 +728,7 @@ mod tests {
         assert_eq!(groups, vec![4, 4, 1, 4, 4, 2]);
 
         let batches = read(&ours).unwrap();
-        let values: Vec<Option<f64>> = batches
-            .iter()
-            .flat_map(|batch| {
-                let column = batch
-                    .column(2)
-                    .as_any()
-                    .downcast_ref::<Float64Array>()
-                    .unwrap()
-                    .clone();
-                column.iter().collect::<Vec<_>>()
-            })
-            .collect();
+        let values = values::<Float64Type>(&batches, 2);
         let expected: Vec<Option<f64>> = rows
             .iter()
             .map(|&row| row as usize)
