@@ -27,7 +27,7 @@ impl Level {
         Level::ProvinceIndustry,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Level::Enterprise => "enterprise",
             Level::Park => "park",

@@ -9,7 +9,6 @@ use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::domain::Level;
 use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -241,13 +240,8 @@ fn other_packs(
     last: &AtLast,
 ) -> Result<Vec<PathBuf>, ReportError> {
     // The city packs list only the industry levels by year (enterprises and parks, most of
-    // the rows, are left out).
-    let industries = [
-        Level::CityIndustry.as_str(),
-        Level::ProvinceIndustryCity.as_str(),
-        Level::ProvinceIndustry.as_str(),
-    ];
-    let facts = model::facts(&snapshot.fact_indicator, &industries);
+    // the rows, are left out, and not read).
+    let facts = model::facts(&snapshot.fact_indicator, &super::snapshot::INDUSTRY_LEVELS);
     let scores = scores(snapshot, model.last_year());
     let mut used_files = BTreeSet::new();
     let mut packs = vec![Pack::Typical, Pack::Roster];

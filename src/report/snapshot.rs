@@ -8,6 +8,7 @@
 //! years it uses ([`years_read`]).
 
 use crate::domain::columns::{self as c, table};
+use crate::domain::Level;
 use crate::frames::Interned;
 use crate::warehouse::parquet_io;
 use arrow::array::{Array, BooleanArray, Float64Array, PrimitiveArray, StringArray};
@@ -431,6 +432,23 @@ fn columns_read(table: &str) -> Option<&'static [&'static str]> {
     }
 }
 
+/// The levels the report reads of a table, when it reads only some: `fact_indicator`'s
+/// industries (the charts and the city packs; enterprises and parks are most of its rows,
+/// and the report reads them from the scores and the comparison instead). Their users
+/// (`model::facts` for `packs::other_packs` and `model::trends`) must stay within these.
+pub const INDUSTRY_LEVELS: [&str; 3] = [
+    Level::CityIndustry.as_str(),
+    Level::ProvinceIndustryCity.as_str(),
+    Level::ProvinceIndustry.as_str(),
+];
+
+fn levels_read(table: &str) -> Option<&'static [&'static str]> {
+    match table {
+        table::FACT_INDICATOR => Some(&INDUSTRY_LEVELS),
+        _ => None,
+    }
+}
+
 /// The years the report reads of a table, when it reads only some (`years` are the
 /// programme's): `fact_comparison` at the last year (the rank pack's last-year ranks, the
 /// cities' weak points) and `entity_score_detail` at the first and last (the typical picks'
@@ -447,24 +465,58 @@ fn years_read(table: &str, years: &[i32]) -> Option<Vec<i64>> {
 }
 
 /// Reads the columns of one table that `wanted` accepts (a table without files reads as
-/// empty); with `years`, the rows of those years
+/// empty); with `levels`, the rows of those levels only; with `years`, the rows of those years
 /// (and perhaps others: a file or row group is skipped only when it cannot hold any of them).
 fn read_table_columns(
     snapshot: &Path,
     name: &str,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
+    levels: Option<&[&str]>,
 ) -> Result<Table, String> {
     let mut files = Vec::new();
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table::default();
     for (path, year) in files {
-        let file = read_file(&path, wanted, years, year)
+        let file = read_file(&path, wanted, years, levels, year)
             .map_err(|error| format!("{}: {error}", path.display()))?;
         table.append_columns(file.rows, file.columns, year);
         table.left_out.extend(file.left_out);
     }
     Ok(table)
+}
+
+/// The ranges of the rows `selection` names whose `level` is one of `levels`; `None` (read
+/// every row) when the file has no `level` column of texts.
+fn level_ranges(
+    path: &Path,
+    selection: &parquet_io::Selection,
+    levels: &[&str],
+) -> Result<Option<Vec<std::ops::Range<usize>>>, String> {
+    use arrow::array::AsArray;
+    let batches = parquet_io::read_columns(path, &|column| column == c::LEVEL, selection)
+        .map_err(|error| error.to_string())?;
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut row = 0;
+    for batch in &batches {
+        let Some(texts) = batch
+            .columns()
+            .first()
+            .and_then(|column| column.as_string_opt::<i32>())
+        else {
+            return Ok(None);
+        };
+        for level in texts {
+            if level.is_some_and(|level| levels.contains(&level)) {
+                match ranges.last_mut() {
+                    Some(range) if range.end == row => range.end += 1,
+                    _ => ranges.push(row..row + 1),
+                }
+            }
+            row += 1;
+        }
+    }
+    Ok(Some(ranges))
 }
 
 /// What one Parquet file gave.
@@ -482,6 +534,7 @@ fn read_file(
     path: &Path,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
+    levels: Option<&[&str]>,
     folder_year: Option<i64>,
 ) -> Result<FileColumns, String> {
     let parquet_io::Layout {
@@ -498,6 +551,16 @@ fn read_file(
             (rows, row_groups) = (0, Some(Vec::new()));
         }
     }
+    let mut selection = parquet_io::Selection {
+        row_groups,
+        rows: None,
+    };
+    if let Some(levels) = levels.filter(|_| rows > 0) {
+        if let Some(ranges) = level_ranges(path, &selection, levels)? {
+            rows = ranges.iter().map(ExactSizeIterator::len).sum();
+            selection.rows = Some(ranges);
+        }
+    }
     let left_out = fields
         .iter()
         .filter(|field| !wanted(field.name()))
@@ -509,9 +572,8 @@ fn read_file(
         .map(|field| {
             let name = field.name().to_string();
             let mut values = empty_values(field.data_type(), rows);
-            for batch in
-                parquet_io::read_columns(path, &|column| column == name, row_groups.as_deref())
-                    .map_err(|error| error.to_string())?
+            for batch in parquet_io::read_columns(path, &|column| column == name, &selection)
+                .map_err(|error| error.to_string())?
             {
                 for array in batch.columns() {
                     push_array(&mut values, array.as_ref(), array.data_type())
@@ -537,6 +599,7 @@ pub struct Snapshot {
     pub submissions: Table,
     pub dim_entity: Table,
     pub dim_indicator: Table,
+    /// The industry levels' rows only (see [`levels_read`]).
     pub fact_indicator: Table,
     /// The last year's rows only (see [`years_read`]).
     pub fact_comparison: Table,
@@ -572,15 +635,16 @@ impl Snapshot {
         let mut tables = names
             .par_iter()
             .map(|name| {
-                let years = years_read(name, years);
+                let (years, levels) = (years_read(name, years), levels_read(name));
                 match columns_read(name) {
                     Some(columns) => read_table_columns(
                         dir,
                         name,
                         &|column| columns.contains(&column),
                         years.as_deref(),
+                        levels,
                     ),
-                    None => read_table_columns(dir, name, &|_| true, years.as_deref()),
+                    None => read_table_columns(dir, name, &|_| true, years.as_deref(), levels),
                 }
             })
             .collect::<Result<Vec<Table>, String>>()?
@@ -638,7 +702,7 @@ mod tests {
             std::fs::create_dir_all(table.join(year)).unwrap();
             parquet_io::write(&table.join(year).join("part-0.parquet"), &rows).unwrap();
         }
-        let read = read_table_columns(dir.path(), "t", &|_| true, None).unwrap();
+        let read = read_table_columns(dir.path(), "t", &|_| true, None, None).unwrap();
         assert_eq!(read.len(), 3);
         let ids: Vec<Option<&str>> = (0..3)
             .map(|row| read.column(c::ENTITY_ID).text(row))
@@ -650,7 +714,7 @@ mod tests {
         assert_eq!(years, vec![Some(2020), Some(2020), Some(2021)]);
 
         // Asked for 2021 only, the other year folders are not read.
-        let read = read_table_columns(dir.path(), "t", &|_| true, Some(&[2021])).unwrap();
+        let read = read_table_columns(dir.path(), "t", &|_| true, Some(&[2021]), None).unwrap();
         assert_eq!(read.len(), 1);
         assert_eq!(read.str(c::ENTITY_ID, 0), "E2");
         assert_eq!(read.integer(c::YEAR, 0), Some(2021));
@@ -695,7 +759,7 @@ mod tests {
         .unwrap();
 
         let ids = |years: Option<&[i64]>| {
-            let read = read_table_columns(dir.path(), "t", &|_| true, years).unwrap();
+            let read = read_table_columns(dir.path(), "t", &|_| true, years, None).unwrap();
             (0..read.len())
                 .map(|row| read.str(c::ENTITY_ID, row).to_string())
                 .collect::<Vec<_>>()
@@ -707,10 +771,73 @@ mod tests {
         assert_eq!(ids(Some(&[2018])), ["D"]);
     }
 
-    /// The report reads `fact_comparison` at the last year and `entity_score_detail` at the
-    /// first and last; every other table, and a programme without years, in full.
+    /// Asked for some levels, a table keeps the rows of those levels, across row groups and
+    /// with a year filter too; a file without a `level` column keeps every row.
     #[test]
-    fn the_report_reads_the_years_it_uses() {
+    fn a_table_read_for_some_levels_keeps_their_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = dir.path().join("t");
+        std::fs::create_dir_all(&table).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(c::LEVEL, DataType::Utf8, true),
+            Field::new(c::ENTITY_ID, DataType::Utf8, true),
+            Field::new(c::YEAR, DataType::Int32, true),
+        ]));
+        let rows = |levels: Vec<Option<&str>>, ids: Vec<&str>, year: i32| {
+            let years = vec![Some(year); ids.len()];
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from(levels)),
+                Arc::new(StringArray::from(ids)),
+                Arc::new(arrow::array::Int32Array::from(years)),
+            ];
+            RecordBatch::try_new(schema.clone(), columns).unwrap()
+        };
+        let file = std::fs::File::create(table.join("part-0.parquet")).unwrap();
+        let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), None).unwrap();
+        let (industry, firm, park) = (Some("city_industry"), Some("enterprise"), Some("park"));
+        for batch in [
+            rows(
+                vec![industry, firm, firm, park],
+                vec!["I1", "E1", "E2", "P1"],
+                2020,
+            ),
+            rows(
+                vec![industry, industry, firm, None],
+                vec!["I1", "I2", "E1", "N1"],
+                2021,
+            ),
+        ] {
+            writer.write(&batch).unwrap();
+            writer.flush().unwrap();
+        }
+        writer.close().unwrap();
+        let read = |years: Option<&[i64]>, levels: &[&str]| {
+            let read = read_table_columns(dir.path(), "t", &|_| true, years, Some(levels)).unwrap();
+            (0..read.len())
+                .map(|row| read.str(c::ENTITY_ID, row).to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(read(None, &["city_industry"]), ["I1", "I1", "I2"]);
+        assert_eq!(read(Some(&[2021]), &["city_industry"]), ["I1", "I2"]);
+        assert_eq!(
+            read(None, &["park", "enterprise"]),
+            ["E1", "E2", "P1", "E1"]
+        );
+        assert!(read(None, &["province_industry"]).is_empty());
+        // Without a level column, the filter has nothing to go by: every row is read.
+        parquet_io::write(
+            &table.join("part-1.parquet"),
+            &batch(vec![Some("X1")], vec![Some(1)]),
+        )
+        .unwrap();
+        assert_eq!(read(None, &["city_industry"]), ["I1", "I1", "I2", "X1"]);
+    }
+
+    /// The report reads `fact_comparison` at the last year and `entity_score_detail` at the
+    /// first and last; every other table, and a programme without years, in full. Of
+    /// `fact_indicator` it reads the industries.
+    #[test]
+    fn the_report_reads_the_years_and_levels_it_uses() {
         let years = [2019, 2020, 2021];
         assert_eq!(years_read(table::FACT_COMPARISON, &years), Some(vec![2021]));
         assert_eq!(
@@ -720,6 +847,12 @@ mod tests {
         assert_eq!(years_read(table::FACT_INDICATOR, &years), None);
         assert_eq!(years_read(table::ENTITY_SCORE, &years), None);
         assert_eq!(years_read(table::FACT_COMPARISON, &[]), None);
+        // And of fact_indicator only the industries, of every other table every level.
+        assert_eq!(
+            levels_read(table::FACT_INDICATOR),
+            Some(&INDUSTRY_LEVELS[..])
+        );
+        assert_eq!(levels_read(table::FACT_COMPARISON), None);
     }
 
     /// A column the report chose not to read is no column of nulls: asking for it is a bug,
@@ -731,8 +864,14 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("t")).unwrap();
         let rows = batch(vec![Some("E1")], vec![Some(3)]);
         parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
-        let read =
-            read_table_columns(dir.path(), "t", &|column| column == c::ENTITY_ID, None).unwrap();
+        let read = read_table_columns(
+            dir.path(),
+            "t",
+            &|column| column == c::ENTITY_ID,
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(read.str(c::ENTITY_ID, 0), "E1");
         // A column no file has reads as nulls, as before.
         assert_eq!(read.integer(c::SCORE, 0), None);

@@ -523,22 +523,59 @@ pub fn row_groups_holding(
 
 /// Reads every batch of a Parquet file (used for runs.parquet and by tests).
 pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
-    read_columns(path, &|_| true, None)
+    read_columns(path, &|_| true, &Selection::default())
+}
+
+/// Which rows of a Parquet file to read: every row, or those of some row groups, and of those
+/// some ranges.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    /// The row groups to read, in file order; `None` for all.
+    pub row_groups: Option<Vec<usize>>,
+    /// Ranges of the rows of those row groups (counted one group after the other), in order
+    /// and apart; `None` for all. Pages holding none of them are not decoded, where the file
+    /// has a page index.
+    pub rows: Option<Vec<std::ops::Range<usize>>>,
 }
 
 /// Reads the columns of a Parquet file whose names `wanted` accepts (top-level columns), of
-/// every row group or of those `row_groups` names.
+/// the rows `selection` names.
 pub fn read_columns(
     path: &Path,
     wanted: &dyn Fn(&str) -> bool,
-    row_groups: Option<&[usize]>,
+    selection: &Selection,
 ) -> Result<Vec<RecordBatch>, ParquetError> {
+    use parquet::arrow::arrow_reader::{ArrowReaderOptions, RowSelection};
+    use parquet::file::metadata::PageIndexPolicy;
     let fail = |error: &dyn std::fmt::Display| write_error(&path.display().to_string(), error);
     let file = File::open(path).map_err(|error| fail(&error))?;
-    let mut builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+    let page_index = match selection.rows {
+        Some(_) => PageIndexPolicy::Optional,
+        None => PageIndexPolicy::Skip,
+    };
+    let options = ArrowReaderOptions::new().with_page_index_policy(page_index);
+    let mut builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new_with_options(
+            file, options,
+        )
         .map_err(|error| fail(&error))?;
-    if let Some(groups) = row_groups {
-        builder = builder.with_row_groups(groups.to_vec());
+    if let Some(ranges) = &selection.rows {
+        let metadata = builder.metadata();
+        let total: i64 = match &selection.row_groups {
+            Some(groups) => groups
+                .iter()
+                .map(|&group| metadata.row_group(group).num_rows())
+                .sum(),
+            None => metadata.file_metadata().num_rows(),
+        };
+        let total = total.max(0) as usize;
+        builder = builder.with_row_selection(RowSelection::from_consecutive_ranges(
+            ranges.iter().cloned(),
+            total,
+        ));
+    }
+    if let Some(groups) = &selection.row_groups {
+        builder = builder.with_row_groups(groups.clone());
     }
     let roots: Vec<usize> = builder
         .schema()
@@ -664,8 +701,11 @@ mod tests {
         let last = kept(&[2021]);
         assert_eq!(last.row_groups, Some(vec![1, 2]));
         assert_eq!(last.rows, 5);
-        let batches =
-            read_columns(&path, &|name| name == "year", last.row_groups.as_deref()).unwrap();
+        let selection = Selection {
+            row_groups: last.row_groups.clone(),
+            rows: None,
+        };
+        let batches = read_columns(&path, &|name| name == "year", &selection).unwrap();
         let years = values::<Int32Type>(&batches, 0);
         assert_eq!(
             years,
