@@ -1189,59 +1189,50 @@ mod tests {
     /// year is a key of its own, as polars' `unique` would count them.
     #[test]
     fn presence_is_each_keys_first_cell_with_a_value() {
+        let (city, firm) = (Some("city_industry"), Some("enterprise"));
+        // (sub, level, entity id, year, raw value, present)
+        type Text = Option<&'static str>;
+        type Row = (u32, Text, Text, Option<i32>, Text, bool);
+        let rows: [Row; 13] = [
+            (1, city, Some("I1"), Some(2019), None, false),
+            (1, city, Some("I1"), Some(2019), Some("1"), true),
+            (1, city, Some("I2"), Some(2019), Some("2"), true),
+            // I1 again after I2: already present.
+            (1, city, Some("I1"), Some(2019), Some("3"), false),
+            (1, city, Some("I1"), Some(2020), None, false),
+            (1, None, Some("I1"), Some(2019), Some("4"), true),
+            // Another submission of the same entity and year is present of its own.
+            (2, city, Some("I1"), Some(2019), Some("x"), true),
+            (2, firm, Some("E1"), None, Some("5"), true),
+            (2, firm, Some("E1"), None, Some("6"), false),
+            (2, firm, Some("E1"), Some(2019), Some("7"), true),
+            (2, firm, None, Some(2019), Some("8"), true),
+            (2, firm, None, Some(2019), Some("9"), false),
+            (3, firm, Some("E1"), Some(2019), None, false),
+        ];
         let cells = DataFrame::new_infer_height(vec![
-            Column::new(SUB.into(), [1u32, 1, 1, 1, 1, 1, 2, 2, 2]),
-            Column::new(
-                c::LEVEL.into(),
-                [
-                    Some("city_industry"),
-                    Some("city_industry"),
-                    Some("city_industry"),
-                    Some("city_industry"),
-                    Some("city_industry"),
-                    None,
-                    Some("enterprise"),
-                    Some("enterprise"),
-                    Some("enterprise"),
-                ],
-            ),
-            Column::new(
-                c::ENTITY_ID.into(),
-                ["I1", "I1", "I2", "I1", "I1", "I1", "E1", "E1", "E1"],
-            ),
-            Column::new(
-                c::YEAR.into(),
-                [
-                    Some(2019),
-                    Some(2019),
-                    Some(2019),
-                    Some(2019),
-                    Some(2020),
-                    Some(2019),
-                    None,
-                    None,
-                    Some(2019),
-                ],
-            ),
-            Column::new(
-                c::RAW_VALUE.into(),
-                [
-                    None,
-                    Some("1"),
-                    Some("2"),
-                    Some("3"),
-                    None,
-                    Some("4"),
-                    Some("5"),
-                    Some("6"),
-                    Some("7"),
-                ],
-            ),
+            Column::new(SUB.into(), rows.map(|row| row.0)),
+            Column::new(c::LEVEL.into(), rows.map(|row| row.1)),
+            Column::new(c::ENTITY_ID.into(), rows.map(|row| row.2)),
+            Column::new(c::YEAR.into(), rows.map(|row| row.3)),
+            Column::new(c::RAW_VALUE.into(), rows.map(|row| row.4)),
         ])
         .unwrap();
-        let present: Vec<Option<bool>> = first_present(&cells).unwrap().iter().collect();
-        let expected = [false, true, true, false, false, true, true, false, true];
-        assert_eq!(present, expected.map(Some));
+        let present = first_present(&cells).unwrap();
+        let marked: Vec<Option<bool>> = present.iter().collect();
+        assert_eq!(marked, rows.map(|row| Some(row.5)));
+        // The rows polars' own `unique` keeps, in first-seen order.
+        let key = [SUB, c::LEVEL, c::ENTITY_ID, c::YEAR];
+        let ours = cells.select(key).unwrap().filter(&present).unwrap();
+        let theirs = cells
+            .clone()
+            .lazy()
+            .filter(col(c::RAW_VALUE).is_not_null())
+            .select(key.map(col))
+            .unique_stable(None, UniqueKeepStrategy::First)
+            .collect()
+            .unwrap();
+        assert!(ours.equals_missing(&theirs), "{ours}\n{theirs}");
     }
 
     #[test]

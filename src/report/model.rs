@@ -637,6 +637,9 @@ pub type ValuesByYear = HashMap<(String, String, String), BTreeMap<i32, f64>>;
 
 /// The facts of `levels` (a few levels, never the whole table): their values per year.
 pub fn facts(table: &Table, levels: &[&str]) -> ValuesByYear {
+    for level in levels {
+        table.assert_holds_level(level);
+    }
     let mut out: HashMap<(String, String, String), BTreeMap<i32, f64>> = HashMap::new();
     let (level_of, years, values) = (
         table.column(c::LEVEL),
@@ -664,14 +667,10 @@ pub fn facts(table: &Table, levels: &[&str]) -> ValuesByYear {
 }
 
 fn trends(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<IndustryTrend> {
-    // Industry levels only: the snapshot holds no other facts (`snapshot::INDUSTRY_LEVELS`).
     let charted = [
         Level::ProvinceIndustry.as_str(),
         Level::ProvinceIndustryCity.as_str(),
     ];
-    debug_assert!(charted
-        .iter()
-        .all(|level| super::snapshot::INDUSTRY_LEVELS.contains(level)));
     let facts = facts(&snapshot.fact_indicator, &charted);
     let series = |level: &str, id: &str, code: &str| -> Vec<Option<f64>> {
         let values = facts.get(&(level.to_string(), id.to_string(), code.to_string()));

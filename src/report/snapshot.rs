@@ -139,6 +139,9 @@ pub struct Table {
     /// Columns the files have but the report chose not to read: asking for one is a bug in
     /// the report (a debug build panics), not a column of nulls.
     left_out: BTreeSet<String>,
+    /// The levels whose rows were read, when not all were: asking for another is a bug in the
+    /// report (a debug build panics), not a level without rows.
+    levels: Option<&'static [&'static str]>,
 }
 
 /// One column of a [`Table`] (absent when the table has no such column: every cell reads as
@@ -199,6 +202,14 @@ impl Table {
             "the report reads column {name}, which Snapshot::read leaves out"
         );
         Column(self.columns.get(name))
+    }
+
+    /// Panics in a debug build when the table was read without the rows of `level`.
+    pub fn assert_holds_level(&self, level: &str) {
+        debug_assert!(
+            self.levels.is_none_or(|read| read.contains(&level)),
+            "the report reads level {level}, whose rows Snapshot::read leaves out"
+        );
     }
 
     /// Text or "" .
@@ -472,11 +483,14 @@ fn read_table_columns(
     name: &str,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
-    levels: Option<&[&str]>,
+    levels: Option<&'static [&'static str]>,
 ) -> Result<Table, String> {
     let mut files = Vec::new();
     parquet_files(&snapshot.join(name), None, &mut files);
-    let mut table = Table::default();
+    let mut table = Table {
+        levels,
+        ..Table::default()
+    };
     for (path, year) in files {
         let file = read_file(&path, wanted, years, levels, year)
             .map_err(|error| format!("{}: {error}", path.display()))?;
@@ -487,7 +501,7 @@ fn read_table_columns(
 }
 
 /// The ranges of the rows `selection` names whose `level` is one of `levels`; `None` (read
-/// every row) when the file has no `level` column of texts.
+/// every row) when the file has no `level` column of Utf8 texts.
 fn level_ranges(
     path: &Path,
     selection: &parquet_io::Selection,
@@ -558,7 +572,12 @@ fn read_file(
     if let Some(levels) = levels.filter(|_| rows > 0) {
         if let Some(ranges) = level_ranges(path, &selection, levels)? {
             rows = ranges.iter().map(ExactSizeIterator::len).sum();
-            selection.rows = Some(ranges);
+            if ranges.is_empty() {
+                // No row of those levels: no row group to read either.
+                selection.row_groups = Some(Vec::new());
+            } else {
+                selection.rows = Some(ranges);
+            }
         }
     }
     let left_out = fields
@@ -612,7 +631,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads the snapshot folder `dir` (`snapshots/<run_id>`) of a programme whose years are
-    /// `years`: the tables the report uses, with the columns and years it uses.
+    /// `years`: the tables the report uses, with the columns, years and levels it uses.
     pub fn read(dir: &Path, years: &[i32]) -> Result<Snapshot, String> {
         if !dir.join(table::SUBMISSIONS).is_dir() {
             return Err(format!(
@@ -797,8 +816,8 @@ mod tests {
         let (industry, firm, park) = (Some("city_industry"), Some("enterprise"), Some("park"));
         for batch in [
             rows(
-                vec![industry, firm, firm, park],
-                vec!["I1", "E1", "E2", "P1"],
+                vec![industry, firm, park, industry],
+                vec!["I1", "E1", "P1", "I3"],
                 2020,
             ),
             rows(
@@ -811,18 +830,16 @@ mod tests {
             writer.flush().unwrap();
         }
         writer.close().unwrap();
-        let read = |years: Option<&[i64]>, levels: &[&str]| {
+        let read = |years: Option<&[i64]>, levels: &'static [&'static str]| {
             let read = read_table_columns(dir.path(), "t", &|_| true, years, Some(levels)).unwrap();
             (0..read.len())
                 .map(|row| read.str(c::ENTITY_ID, row).to_string())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(read(None, &["city_industry"]), ["I1", "I1", "I2"]);
+        // The last row of 2020 and the first two of 2021 are one range across row groups.
+        assert_eq!(read(None, &["city_industry"]), ["I1", "I3", "I1", "I2"]);
         assert_eq!(read(Some(&[2021]), &["city_industry"]), ["I1", "I2"]);
-        assert_eq!(
-            read(None, &["park", "enterprise"]),
-            ["E1", "E2", "P1", "E1"]
-        );
+        assert_eq!(read(None, &["park", "enterprise"]), ["E1", "P1", "E1"]);
         assert!(read(None, &["province_industry"]).is_empty());
         // Without a level column, the filter has nothing to go by: every row is read.
         parquet_io::write(
@@ -830,7 +847,10 @@ mod tests {
             &batch(vec![Some("X1")], vec![Some(1)]),
         )
         .unwrap();
-        assert_eq!(read(None, &["city_industry"]), ["I1", "I1", "I2", "X1"]);
+        assert_eq!(
+            read(None, &["city_industry"]),
+            ["I1", "I3", "I1", "I2", "X1"]
+        );
     }
 
     /// The report reads `fact_comparison` at the last year and `entity_score_detail` at the
@@ -877,5 +897,34 @@ mod tests {
         assert_eq!(read.integer(c::SCORE, 0), None);
         let asked = std::panic::catch_unwind(|| read.integer(c::PEER_N, 0));
         assert!(asked.is_err(), "peer_n was left out and still read");
+    }
+
+    /// Likewise a level whose rows the report chose not to read: the facts of the industries
+    /// can be asked for, an enterprise's cannot.
+    #[test]
+    #[cfg(debug_assertions)]
+    fn a_level_left_out_cannot_be_read_as_no_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("t")).unwrap();
+        let rows = batch(vec![Some("E1")], vec![Some(3)]);
+        parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
+        let levels = levels_read(table::FACT_INDICATOR);
+        let read = read_table_columns(dir.path(), "t", &|_| true, None, levels).unwrap();
+        let industries = [
+            Level::CityIndustry.as_str(),
+            Level::ProvinceIndustry.as_str(),
+        ];
+        assert!(crate::report::model::facts(&read, &industries).is_empty());
+        let asked = std::panic::catch_unwind(|| {
+            crate::report::model::facts(&read, &[Level::Enterprise.as_str()])
+        });
+        assert!(
+            asked.is_err(),
+            "enterprise rows were left out and still asked for"
+        );
+        // A table read whole holds every level.
+        read_table_columns(dir.path(), "t", &|_| true, None, None)
+            .unwrap()
+            .assert_holds_level(Level::Enterprise.as_str());
     }
 }

@@ -530,11 +530,11 @@ pub fn read(path: &Path) -> Result<Vec<RecordBatch>, ParquetError> {
 /// some ranges.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    /// The row groups to read, in file order; `None` for all.
+    /// The row groups to read, in the order given; `None` for all.
     pub row_groups: Option<Vec<usize>>,
     /// Ranges of the rows of those row groups (counted one group after the other), in order
-    /// and apart; `None` for all. Pages holding none of them are not decoded, where the file
-    /// has a page index.
+    /// and apart; `None` for all. Where the file has a page index and the ranges are long,
+    /// pages holding none of them are not decoded.
     pub rows: Option<Vec<std::ops::Range<usize>>>,
 }
 
