@@ -8,6 +8,7 @@
 pub(crate) mod entities;
 mod robust;
 mod score;
+mod standing;
 
 use crate::config::Plan;
 use crate::domain::columns as c;
@@ -316,8 +317,19 @@ fn competition_rank(expr: Expr) -> Expr {
 fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<DataFrame> {
     let mut frame = over_time(plan, facts, dim_entity)?.collect()?;
     let (peers, groups) = peer_keys(&frame)?;
-    frame.with_column(Column::new(PEERS.into(), peers.clone()))?;
-    let frame = peer_standing(frame.lazy())?
+    let standing = match standing::peer_columns(&frame, &peers, groups)? {
+        Some(columns) => {
+            for column in columns {
+                frame.with_column(column)?;
+            }
+            peer_relative(frame.lazy())
+        }
+        None => {
+            frame.with_column(Column::new(PEERS.into(), peers.clone()))?;
+            peer_relative(peer_windows(frame.lazy())?)
+        }
+    };
+    let frame = standing
         .select(
             [
                 c::LEVEL,
@@ -537,39 +549,45 @@ fn peers_and_directions(
     Ok((peer_groups, higher))
 }
 
-/// Rank, percentile, median, best, gap and robust z within the peer group of each fact.
-fn peer_standing(frame: LazyFrame) -> PolarsResult<LazyFrame> {
+/// Each fact's count of peers, rank, median and best within its peer group (`PEERS`), as
+/// polars window expressions: what `standing::peer_columns` computes by hand, and its fallback.
+fn peer_windows(frame: LazyFrame) -> PolarsResult<LazyFrame> {
     let value = || col(c::VALUE);
     let group = [col(PEERS)];
-    Ok(frame
-        .with_columns([
-            value()
-                .count()
-                .over(group.clone())?
-                .cast(DataType::Int64)
-                .alias(c::PEER_N),
-            competition_rank(col("badness"))
-                .over(group.clone())?
-                .alias(c::RANK),
-            value().median().over(group.clone())?.alias(c::PEER_MEDIAN),
-            when(col("higher"))
-                .then(value().max().over(group.clone())?)
-                .otherwise(value().min().over(group.clone())?)
-                .alias(c::PEER_BEST),
-        ])
-        .with_columns([
-            when(col(c::PEER_N).eq(lit(1)))
-                .then(lit(100.0))
-                .otherwise(
-                    (col(c::PEER_N) - col(c::RANK)).cast(DataType::Float64) * lit(100.0)
-                        / (col(c::PEER_N) - lit(1)).cast(DataType::Float64),
-                )
-                .alias(c::PERCENTILE),
-            (col(c::PEER_BEST) - value()).abs().alias(c::GAP_TO_BEST),
-            // Filled by `robust::with_robust_z` once the frame is collected.
-            lit(NULL).cast(DataType::Float64).alias(c::ROBUST_Z),
-            lit(NULL).cast(DataType::Boolean).alias(c::ANOMALY),
-        ]))
+    Ok(frame.with_columns([
+        value()
+            .count()
+            .over(group.clone())?
+            .cast(DataType::Int64)
+            .alias(c::PEER_N),
+        competition_rank(col("badness"))
+            .over(group.clone())?
+            .alias(c::RANK),
+        value().median().over(group.clone())?.alias(c::PEER_MEDIAN),
+        when(col("higher"))
+            .then(value().max().over(group.clone())?)
+            .otherwise(value().min().over(group.clone())?)
+            .alias(c::PEER_BEST),
+    ]))
+}
+
+/// The columns that follow from a row's standing among its peers: percentile and gap to the
+/// best (and the robust z and anomaly, filled later).
+fn peer_relative(frame: LazyFrame) -> LazyFrame {
+    let value = || col(c::VALUE);
+    frame.with_columns([
+        when(col(c::PEER_N).eq(lit(1)))
+            .then(lit(100.0))
+            .otherwise(
+                (col(c::PEER_N) - col(c::RANK)).cast(DataType::Float64) * lit(100.0)
+                    / (col(c::PEER_N) - lit(1)).cast(DataType::Float64),
+            )
+            .alias(c::PERCENTILE),
+        (col(c::PEER_BEST) - value()).abs().alias(c::GAP_TO_BEST),
+        // Filled by `robust::with_robust_z` once the frame is collected.
+        lit(NULL).cast(DataType::Float64).alias(c::ROBUST_Z),
+        lit(NULL).cast(DataType::Boolean).alias(c::ANOMALY),
+    ])
 }
 
 /// Whether a year-over-year change is a YOY_JUMP for an indicator of this kind (SPEC v2 §5):
