@@ -362,8 +362,9 @@ fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsR
 }
 
 /// The internal column numbering each row's peers: one number per (level, peer group,
-/// indicator, year), so the window expressions and the robust z group on one integer instead
-/// of four texts.
+/// indicator, year), so the peers are grouped on one integer instead of four texts. Only the
+/// window expressions (`peer_windows`, the fallback) read it as a column; the numbers by hand
+/// and the robust z take the numbers themselves.
 const PEERS: &str = "peers";
 
 /// (level, peer group, indicator, year), borrowed from the frame.

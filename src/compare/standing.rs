@@ -22,7 +22,8 @@ struct Group {
 /// The columns peer_n, rank, peer_median and peer_best of `frame` (with `value`, `badness`
 /// and `higher`), each row's group being `peers` (numbered below `groups`). `None` when a value
 /// is not finite or is −0.0: there the orders of the sorts could differ from polars', and the
-/// window expressions are used instead.
+/// window expressions are used instead. A group's rows share their indicator, so their
+/// direction (`higher`) and the sign of a zero `badness`.
 pub fn peer_columns(
     frame: &DataFrame,
     peers: &[u32],
@@ -195,6 +196,32 @@ mod tests {
                 assert_eq!(bits(column), bits(expected), "{name}");
             }
         }
+    }
+
+    /// Fixed cases the random ones meet only by chance: a group of nulls only (count 0, the
+    /// rest null), a group of one value, no rows at all; and peer numbers that do not fit are
+    /// left to polars.
+    #[test]
+    fn a_group_of_nulls_and_no_rows_are_the_window_expressions() {
+        for (values, peers, groups) in [
+            (vec![None, None, Some(1.0)], vec![0, 0, 1], 2),
+            (vec![], vec![], 0),
+        ] {
+            let higher = vec![Some(false); values.len()];
+            let frame = frame(&values, &higher, &peers);
+            let ours = peer_columns(&frame, &peers, groups).unwrap().unwrap();
+            let theirs = super::super::peer_windows(frame.lazy())
+                .unwrap()
+                .collect()
+                .unwrap();
+            for column in &ours {
+                let expected = theirs.column(column.name().as_str()).unwrap();
+                assert_eq!(bits(column), bits(expected), "{}", column.name());
+            }
+        }
+        let frame = frame(&[Some(1.0), Some(2.0)], &[Some(true); 2], &[0, 1]);
+        assert!(peer_columns(&frame, &[0, 1], 1).unwrap().is_none());
+        assert!(peer_columns(&frame, &[0], 1).unwrap().is_none());
     }
 
     /// An even group's median is polars' linear interpolation, which is not always the mean of
