@@ -150,6 +150,23 @@ mod tests {
         .unwrap()
     }
 
+    /// Asserts that the numbers by hand are the window expressions' (types, nulls and bits);
+    /// returns them.
+    fn same_as_windows(frame: &DataFrame, peers: &[u32], groups: usize) -> [Column; 4] {
+        let ours = peer_columns(frame, peers, groups).unwrap().unwrap();
+        let theirs = super::super::peer_windows(frame.clone().lazy())
+            .unwrap()
+            .collect()
+            .unwrap();
+        for column in &ours {
+            let name = column.name().as_str();
+            let expected = theirs.column(name).unwrap();
+            assert_eq!(column.dtype(), expected.dtype(), "{name}");
+            assert_eq!(bits(column), bits(expected), "{name}");
+        }
+        ours
+    }
+
     fn bits(column: &Column) -> Vec<Option<u64>> {
         let column = column.cast(&DataType::Float64).unwrap();
         column
@@ -183,18 +200,7 @@ mod tests {
                     _ => Some(rng.random_range(-1000.0..1000.0) / 7.0),
                 })
                 .collect();
-            let frame = frame(&values, &higher, &peers);
-            let ours = peer_columns(&frame, &peers, groups).unwrap().unwrap();
-            let theirs = super::super::peer_windows(frame.lazy())
-                .unwrap()
-                .collect()
-                .unwrap();
-            for column in &ours {
-                let name = column.name().as_str();
-                let expected = theirs.column(name).unwrap();
-                assert_eq!(column.dtype(), expected.dtype(), "{name}");
-                assert_eq!(bits(column), bits(expected), "{name}");
-            }
+            same_as_windows(&frame(&values, &higher, &peers), &peers, groups);
         }
     }
 
@@ -208,16 +214,7 @@ mod tests {
             (vec![], vec![], 0),
         ] {
             let higher = vec![Some(false); values.len()];
-            let frame = frame(&values, &higher, &peers);
-            let ours = peer_columns(&frame, &peers, groups).unwrap().unwrap();
-            let theirs = super::super::peer_windows(frame.lazy())
-                .unwrap()
-                .collect()
-                .unwrap();
-            for column in &ours {
-                let expected = theirs.column(column.name().as_str()).unwrap();
-                assert_eq!(bits(column), bits(expected), "{}", column.name());
-            }
+            same_as_windows(&frame(&values, &higher, &peers), &peers, groups);
         }
         let frame = frame(&[Some(1.0), Some(2.0)], &[Some(true); 2], &[0, 1]);
         assert!(peer_columns(&frame, &[0, 1], 1).unwrap().is_none());
@@ -231,15 +228,9 @@ mod tests {
         let (low, high) = (-19.209409169984756, 95.93288683424849);
         assert_ne!((low + high) / 2.0, 0.5 * (high - low) + low);
         let values = [Some(high), Some(low)];
-        let frame = frame(&values, &[Some(true); 2], &[0, 0]);
-        let ours = peer_columns(&frame, &[0, 0], 1).unwrap().unwrap();
-        let theirs = super::super::peer_windows(frame.lazy())
-            .unwrap()
-            .collect()
-            .unwrap();
-        let median = theirs.column(c::PEER_MEDIAN).unwrap();
-        assert_eq!(bits(&ours[2]), bits(median));
-        assert_eq!(median.f64().unwrap().get(0), Some(0.5 * (high - low) + low));
+        let ours = same_as_windows(&frame(&values, &[Some(true); 2], &[0, 0]), &[0, 0], 1);
+        let median = ours[2].f64().unwrap().get(0);
+        assert_eq!(median, Some(0.5 * (high - low) + low));
     }
 
     /// A −0.0 or a non-finite value is left to polars, whose sorts may order them otherwise.

@@ -875,15 +875,22 @@ mod tests {
         assert_eq!(levels_read(table::FACT_COMPARISON), None);
     }
 
+    /// A snapshot folder whose table `t` is one row: entity E1, peer_n 3.
+    #[cfg(debug_assertions)]
+    fn one_row_table() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("t")).unwrap();
+        let rows = batch(vec![Some("E1")], vec![Some(3)]);
+        parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
+        dir
+    }
+
     /// A column the report chose not to read is no column of nulls: asking for it is a bug,
     /// and a debug build (the tests) stops there.
     #[test]
     #[cfg(debug_assertions)]
     fn a_column_left_out_cannot_be_read_as_nulls() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("t")).unwrap();
-        let rows = batch(vec![Some("E1")], vec![Some(3)]);
-        parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
+        let dir = one_row_table();
         let read = read_table_columns(
             dir.path(),
             "t",
@@ -904,10 +911,7 @@ mod tests {
     #[test]
     #[cfg(debug_assertions)]
     fn a_level_left_out_cannot_be_read_as_no_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("t")).unwrap();
-        let rows = batch(vec![Some("E1")], vec![Some(3)]);
-        parquet_io::write(&dir.path().join("t/part-0.parquet"), &rows).unwrap();
+        let dir = one_row_table();
         let levels = levels_read(table::FACT_INDICATOR);
         let read = read_table_columns(dir.path(), "t", &|_| true, None, levels).unwrap();
         let industries = [
