@@ -18,6 +18,7 @@
 
 use crate::config::Limits;
 use crate::domain::text;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
@@ -405,10 +406,15 @@ impl Walk {
         }
     }
 
-    /// A listed folder's entries: files found, folders queued, problems recorded.
+    /// A listed folder's entries: files found, folders queued, problems recorded. Each entry
+    /// is looked at (its name escaped, its metadata read) side by side, then taken in order.
     fn entries(&mut self, dir: &Pending, entries: Vec<io::Result<fs::DirEntry>>) {
+        let looked: Vec<io::Result<Looked>> = entries
+            .into_par_iter()
+            .map(|entry| entry.map(|entry| Looked::at(&dir.relative, &entry)))
+            .collect();
         let mut listing_failed = false;
-        for entry in entries {
+        for entry in looked {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
@@ -428,26 +434,17 @@ impl Walk {
                     continue;
                 }
             };
-            let path = entry.path();
-            let relative = join(&dir.relative, &escape_name(&entry.file_name()));
-            self.entry(dir, path, relative, entry.file_type());
+            self.entry(dir, entry);
         }
     }
 
-    fn entry(
-        &mut self,
-        dir: &Pending,
-        path: PathBuf,
-        relative: String,
-        kind: io::Result<fs::FileType>,
-    ) {
-        let is_link = kind.as_ref().is_ok_and(fs::FileType::is_symlink);
-        // A link is followed; anything else is looked at as it is.
-        let metadata = if is_link {
-            fs::metadata(&path)
-        } else {
-            fs::symlink_metadata(&path)
-        };
+    fn entry(&mut self, dir: &Pending, entry: Looked) {
+        let Looked {
+            path,
+            relative,
+            is_link,
+            metadata,
+        } = entry;
         let metadata = match metadata {
             Ok(metadata) => metadata,
             Err(error) if is_link && error.kind() == io::ErrorKind::NotFound => {
@@ -495,6 +492,35 @@ impl Walk {
             problem: None,
             stamp: Stamp::of(&metadata),
         });
+    }
+}
+
+/// A folder entry as looked at: its path, its name below the inbox, and its metadata (a
+/// link's target's).
+struct Looked {
+    path: PathBuf,
+    relative: String,
+    is_link: bool,
+    metadata: io::Result<Metadata>,
+}
+
+impl Looked {
+    fn at(folder: &str, entry: &fs::DirEntry) -> Looked {
+        let path = entry.path();
+        let relative = join(folder, &escape_name(&entry.file_name()));
+        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        // A link is followed; anything else is looked at as it is.
+        let metadata = if is_link {
+            fs::metadata(&path)
+        } else {
+            fs::symlink_metadata(&path)
+        };
+        Looked {
+            path,
+            relative,
+            is_link,
+            metadata,
+        }
     }
 }
 
