@@ -654,17 +654,10 @@ impl Snapshot {
         let mut tables = names
             .par_iter()
             .map(|name| {
-                let (years, levels) = (years_read(name, years), levels_read(name));
-                match columns_read(name) {
-                    Some(columns) => read_table_columns(
-                        dir,
-                        name,
-                        &|column| columns.contains(&column),
-                        years.as_deref(),
-                        levels,
-                    ),
-                    None => read_table_columns(dir, name, &|_| true, years.as_deref(), levels),
-                }
+                let columns = columns_read(name);
+                let wanted = |column: &str| columns.is_none_or(|read| read.contains(&column));
+                let years = years_read(name, years);
+                read_table_columns(dir, name, &wanted, years.as_deref(), levels_read(name))
             })
             .collect::<Result<Vec<Table>, String>>()?
             .into_iter();

@@ -478,18 +478,26 @@ pub fn layout(path: &Path, only: Option<(&str, &[i64])>) -> Result<Layout, Parqu
         .map_err(|error| fail(&error))?;
     let metadata = builder.metadata();
     let row_groups = only.map(|(column, values)| row_groups_holding(metadata, column, values));
-    let rows = match &row_groups {
+    Ok(Layout {
+        rows: rows_in(metadata, row_groups.as_deref()),
+        fields: builder.schema().fields().iter().cloned().collect(),
+        row_groups,
+    })
+}
+
+/// The rows of a file's row groups `row_groups` (all of them for `None`).
+fn rows_in(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    row_groups: Option<&[usize]>,
+) -> usize {
+    let rows = match row_groups {
         None => metadata.file_metadata().num_rows(),
         Some(groups) => groups
             .iter()
             .map(|&group| metadata.row_group(group).num_rows())
             .sum(),
     };
-    Ok(Layout {
-        rows: rows.max(0) as usize,
-        fields: builder.schema().fields().iter().cloned().collect(),
-        row_groups,
-    })
+    rows.max(0) as usize
 }
 
 /// The row groups that may hold a row whose integer column `column` is one of `values`. A row
@@ -560,15 +568,7 @@ pub fn read_columns(
         )
         .map_err(|error| fail(&error))?;
     if let Some(ranges) = &selection.rows {
-        let metadata = builder.metadata();
-        let total: i64 = match &selection.row_groups {
-            Some(groups) => groups
-                .iter()
-                .map(|&group| metadata.row_group(group).num_rows())
-                .sum(),
-            None => metadata.file_metadata().num_rows(),
-        };
-        let total = total.max(0) as usize;
+        let total = rows_in(builder.metadata(), selection.row_groups.as_deref());
         builder = builder.with_row_selection(RowSelection::from_consecutive_ranges(
             ranges.iter().cloned(),
             total,
