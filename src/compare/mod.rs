@@ -317,7 +317,8 @@ fn competition_rank(expr: Expr) -> Expr {
 fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<DataFrame> {
     let mut frame = over_time(plan, facts, dim_entity)?.collect()?;
     let (peers, groups) = peer_keys(&frame)?;
-    let standing = match standing::peer_columns(&frame, &peers, groups)? {
+    let members = standing::members(&peers, groups);
+    let standing = match standing::peer_columns(&frame, &peers, &members)? {
         Some(columns) => {
             for column in columns {
                 frame.with_column(column)?;
@@ -358,7 +359,7 @@ fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsR
             .map(col),
         )
         .collect()?;
-    robust::with_robust_z(plan, frame, &peers, groups)
+    robust::with_robust_z(plan, frame, &members)
 }
 
 /// The internal column numbering each row's peers: one number per (level, peer group,

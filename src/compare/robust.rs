@@ -23,13 +23,12 @@ fn median(sorted: &[f64]) -> f64 {
     }
 }
 
-/// Replaces the frame's `robust_z` and `anomaly` columns with their values. `peers` numbers
-/// each row's peer group, indicator and year (`groups` numbers in all).
+/// Replaces the frame's `robust_z` and `anomaly` columns with their values. `members` are the
+/// rows of each peer group, indicator and year.
 pub(super) fn with_robust_z(
     plan: &Plan,
     mut frame: DataFrame,
-    peers: &[u32],
-    groups: usize,
+    members: &[Vec<u32>],
 ) -> PolarsResult<DataFrame> {
     let codes = frame.column(c::INDICATOR_CODE)?.str()?.clone();
     let values = frames::floats(&frame, c::VALUE)?;
@@ -49,14 +48,17 @@ pub(super) fn with_robust_z(
             }
         })
         .collect();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
-    for (row, (basis, &peers)) in basis.iter().zip(peers).enumerate() {
-        if let (Some(_), Some(rows)) = (basis, members.get_mut(peers as usize)) {
-            rows.push(row);
-        }
-    }
     let mut z = vec![None; frame.height()];
-    for rows in members.iter().filter(|rows| rows.len() >= MIN_PEERS) {
+    for rows in members {
+        // The peers with a value to judge on.
+        let rows: Vec<usize> = rows
+            .iter()
+            .map(|&row| row as usize)
+            .filter(|&row| basis.get(row).is_some_and(Option::is_some))
+            .collect();
+        if rows.len() < MIN_PEERS {
+            continue;
+        }
         let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
         sample.sort_by(f64::total_cmp);
         let center = median(&sample);
@@ -64,7 +66,7 @@ pub(super) fn with_robust_z(
         distances.sort_by(f64::total_cmp);
         let mad = median(&distances);
         if mad > 0.0 {
-            for &row in rows {
+            for &row in &rows {
                 z[row] = basis[row].map(|v| (v - center) / (1.4826 * mad));
             }
         }

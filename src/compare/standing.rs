@@ -19,15 +19,27 @@ struct Group {
     ranks: Vec<(u32, i64)>,
 }
 
+/// The rows of each peer group, in row order: `peers` numbers each row's group (below
+/// `groups`; a row numbered past them is in none).
+pub fn members(peers: &[u32], groups: usize) -> Vec<Vec<u32>> {
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups];
+    for (row, &peer) in peers.iter().enumerate() {
+        if let Some(rows) = members.get_mut(peer as usize) {
+            rows.push(row as u32);
+        }
+    }
+    members
+}
+
 /// The columns peer_n, rank, peer_median and peer_best of `frame` (with `value`, `badness`
-/// and `higher`), each row's group being `peers` (numbered below `groups`). `None` when a value
+/// and `higher`), each row's group being `peers`, whose rows are `members`. `None` when a value
 /// is not finite or is −0.0: there the orders of the sorts could differ from polars', and the
 /// window expressions are used instead. A group's rows share their indicator, so their
 /// direction (`higher`) and the sign of a zero `badness`.
 pub fn peer_columns(
     frame: &DataFrame,
     peers: &[u32],
-    groups: usize,
+    members: &[Vec<u32>],
 ) -> PolarsResult<Option<[Column; 4]>> {
     let values = frames::floats(frame, c::VALUE)?;
     let badness = frames::floats(frame, "badness")?;
@@ -35,15 +47,13 @@ pub fn peer_columns(
         value.is_none_or(|value| value.is_finite() && !(value == 0.0 && value.is_sign_negative()))
     };
     let finite = |value: &Option<f64>| value.is_none_or(f64::is_finite);
-    if !values.iter().all(plain) || !badness.iter().all(finite) || peers.len() != values.len() {
+    let fits = |peer: &u32| (*peer as usize) < members.len();
+    if !values.iter().all(plain)
+        || !badness.iter().all(finite)
+        || peers.len() != values.len()
+        || !peers.iter().all(fits)
+    {
         return Ok(None);
-    }
-    let mut members: Vec<Vec<u32>> = vec![Vec::new(); groups];
-    for (row, &peer) in peers.iter().enumerate() {
-        match members.get_mut(peer as usize) {
-            Some(rows) => rows.push(row as u32),
-            None => return Ok(None),
-        }
     }
     let stats: Vec<Group> = members
         .par_iter()
@@ -153,7 +163,9 @@ mod tests {
     /// Asserts that the numbers by hand are the window expressions' (types, nulls and bits);
     /// returns them.
     fn same_as_windows(frame: &DataFrame, peers: &[u32], groups: usize) -> [Column; 4] {
-        let ours = peer_columns(frame, peers, groups).unwrap().unwrap();
+        let ours = peer_columns(frame, peers, &members(peers, groups))
+            .unwrap()
+            .unwrap();
         let theirs = super::super::peer_windows(frame.clone().lazy())
             .unwrap()
             .collect()
@@ -217,8 +229,11 @@ mod tests {
             same_as_windows(&frame(&values, &higher, &peers), &peers, groups);
         }
         let frame = frame(&[Some(1.0), Some(2.0)], &[Some(true); 2], &[0, 1]);
-        assert!(peer_columns(&frame, &[0, 1], 1).unwrap().is_none());
-        assert!(peer_columns(&frame, &[0], 1).unwrap().is_none());
+        let one = members(&[0, 1], 1);
+        assert!(peer_columns(&frame, &[0, 1], &one).unwrap().is_none());
+        assert!(peer_columns(&frame, &[0], &members(&[0], 1))
+            .unwrap()
+            .is_none());
     }
 
     /// An even group's median is polars' linear interpolation, which is not always the mean of
@@ -239,9 +254,11 @@ mod tests {
         for odd in [-0.0, f64::NAN, f64::INFINITY] {
             let values = [Some(1.0), Some(odd), None];
             let frame = frame(&values, &[Some(true); 3], &[0, 0, 0]);
-            assert!(peer_columns(&frame, &[0, 0, 0], 1).unwrap().is_none());
+            let group = members(&[0, 0, 0], 1);
+            assert!(peer_columns(&frame, &[0, 0, 0], &group).unwrap().is_none());
         }
         let frame = frame(&[Some(1.0), Some(0.0)], &[Some(true); 2], &[0, 0]);
-        assert!(peer_columns(&frame, &[0, 0], 1).unwrap().is_some());
+        let group = members(&[0, 0], 1);
+        assert!(peer_columns(&frame, &[0, 0], &group).unwrap().is_some());
     }
 }
