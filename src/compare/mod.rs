@@ -908,4 +908,100 @@ mod tests {
         let merged = with_derived(empty.clone(), empty.clone()).unwrap();
         assert_eq!(merged.height(), 0);
     }
+
+    /// A zero typed as "-0" is a zero: the same peers' numbers as a plain 0, whichever path
+    /// computes them (a −0.0 value sends `comparison` to the window expressions).
+    #[test]
+    fn a_negative_zero_stands_among_its_peers_as_a_zero() {
+        let plan = crate::config::Plan::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong"),
+        )
+        .unwrap();
+        let lower = plan
+            .catalog
+            .indicators()
+            .iter()
+            .find(|indicator| {
+                indicator.code.starts_with('E') && indicator.direction == Direction::Lower
+            })
+            .unwrap()
+            .code
+            .clone();
+        let dim_entity = DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), ["enterprise"; 4]),
+            Column::new(c::ENTITY_ID.into(), ["E1", "E2", "E3", "E4"]),
+            Column::new(c::PEER_GROUP.into(), ["C38"; 4]),
+        ])
+        .unwrap();
+        // E1 and E2 tie at zero in 2019, every entity in 2021.
+        let rows = |zero: f64| {
+            let mut rows = Vec::new();
+            for code in ["E01", lower.as_str()] {
+                for (entity, first) in [("E1", zero), ("E2", 0.0), ("E3", 2.0), ("E4", -1.0)] {
+                    rows.push(("enterprise", entity, code, 2019, first));
+                    rows.push(("enterprise", entity, code, 2020, first + 1.0));
+                    rows.push(("enterprise", entity, code, 2021, zero));
+                }
+            }
+            rows.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
+            rows
+        };
+        let compared = |zero: f64| comparison(&plan, &facts(&rows(zero)), &dim_entity).unwrap();
+        // The −0.0 is left to the window expressions, the plain zero computed by hand.
+        let by_hand = |zero: f64| {
+            let frame = over_time(&plan, &facts(&rows(zero)), &dim_entity)
+                .unwrap()
+                .collect()
+                .unwrap();
+            let (peers, groups) = peer_keys(&frame).unwrap();
+            let members = standing::members(&peers, groups);
+            standing::peer_columns(&frame, &peers, &members)
+                .unwrap()
+                .is_some()
+        };
+        assert!(!by_hand(-0.0) && by_hand(0.0));
+        let negative = compared(-0.0);
+        let plain = compared(0.0);
+        assert!(negative.equals_missing(&plain), "{negative}\n{plain}");
+        let column = |frame: &DataFrame, name: &str| -> Vec<Option<i64>> {
+            let column = frame.column(name).unwrap().cast(&DataType::Int64).unwrap();
+            column.i64().unwrap().iter().collect()
+        };
+        for frame in [&negative, &plain] {
+            let (years, ranks) = (column(frame, c::YEAR), column(frame, c::RANK));
+            let entities: Vec<_> = frame
+                .column(c::ENTITY_ID)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .collect();
+            let codes: Vec<_> = frame
+                .column(c::INDICATOR_CODE)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .collect();
+            let rank_of = |entity: &str, code: &str, year: i64| {
+                (0..frame.height())
+                    .find(|&row| {
+                        entities[row] == Some(entity)
+                            && codes[row] == Some(code)
+                            && years[row] == Some(year)
+                    })
+                    .and_then(|row| ranks[row])
+            };
+            for code in ["E01", lower.as_str()] {
+                assert_eq!(
+                    rank_of("E1", code, 2019),
+                    rank_of("E2", code, 2019),
+                    "{frame}"
+                );
+                for entity in ["E1", "E2", "E3", "E4"] {
+                    assert_eq!(rank_of(entity, code, 2021), Some(1), "{frame}");
+                }
+            }
+        }
+    }
 }

@@ -282,7 +282,8 @@ pub fn classify(
     if matches!(indicator.kind, Kind::Count | Kind::Flag) && (value - value.round()).abs() > 1e-9 {
         return reject(Rule::NotInteger, "应为整数，请核实".to_string());
     }
-    Outcome::Value(value)
+    // "-0" is a zero: published as 0, never −0.0 (raw_value keeps what was typed).
+    Outcome::Value(if value == 0.0 { 0.0 } else { value })
 }
 
 #[cfg(test)]
@@ -352,6 +353,26 @@ mod tests {
             classify(&text("95.2%"), None, &rate, &at()),
             Outcome::Value(95.2)
         );
+    }
+
+    #[test]
+    fn a_negative_zero_is_a_zero() {
+        let amount = indicator(Kind::Amount, "万元", Some(0.0), None);
+        let number = |value: f64| CellValue::Number {
+            value,
+            percent: false,
+        };
+        for cell in [text("-0"), text("-0.00"), number(-0.0)] {
+            let Outcome::Value(value) = classify(&cell, None, &amount, &at()) else {
+                panic!("{cell:?} is not a value");
+            };
+            assert_eq!(value.to_bits(), 0.0f64.to_bits(), "{cell:?}");
+        }
+        // Through a unit's factor too.
+        let Outcome::Value(value) = classify(&text("-0"), Some("亿元"), &amount, &at()) else {
+            panic!("-0 亿元 is not a value");
+        };
+        assert_eq!(value.to_bits(), 0.0f64.to_bits());
     }
 
     #[test]
