@@ -6,7 +6,7 @@ use crate::domain::text;
 use crate::domain::{Aggregation, CatalogSection, Direction, Kind};
 use polars::prelude::PlHashMap;
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 #[derive(Debug, Deserialize)]
@@ -99,7 +99,7 @@ pub struct Catalog {
     by_code: PlHashMap<String, usize>,
     /// Per section, folded name → index: looked up with a borrowed name, so a lookup
     /// allocates nothing (every indicator row of every form is looked up).
-    by_name: HashMap<CatalogSection, PlHashMap<String, usize>>,
+    by_name: PlHashMap<CatalogSection, PlHashMap<String, usize>>,
 }
 
 /// How an indicator rolls up (industry indicators only), reporting a bad `agg`/`agg_weight`.
@@ -170,7 +170,7 @@ impl Catalog {
         let same_section = |code: &str, section: CatalogSection| codes.get(code) == Some(&section);
         let mut indicators = Vec::new();
         let mut by_code = PlHashMap::default();
-        let mut by_name: HashMap<CatalogSection, PlHashMap<String, usize>> = HashMap::new();
+        let mut by_name: PlHashMap<CatalogSection, PlHashMap<String, usize>> = PlHashMap::default();
         for (index, raw) in all.iter().enumerate() {
             let key = |field: &str| format!("indicator[{index}] ({}).{field}", raw.code);
             if by_code.insert(raw.code.clone(), index).is_some() {

@@ -5,9 +5,9 @@
 
 use super::ConfigProblem;
 use crate::domain::text;
+use polars::prelude::PlHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -131,7 +131,10 @@ fn sheet_info(sheet: &Sheet) -> BTreeMap<InfoKey, InfoValue> {
                 }
                 continue;
             }
-            // "企业名称：某公司" in one cell.
+            // "企业名称：某公司" in one cell (a full-width colon folds to the ASCII one).
+            if !label_text.contains([':', '：']) {
+                continue;
+            }
             let half = text::to_half_width(label_text);
             if let Some((left, right)) = half.split_once(':') {
                 if let Some(key) = label_key(&text::fold(left)) {
