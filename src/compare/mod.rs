@@ -969,20 +969,10 @@ mod tests {
         };
         for frame in [&negative, &plain] {
             let (years, ranks) = (column(frame, c::YEAR), column(frame, c::RANK));
-            let entities: Vec<_> = frame
-                .column(c::ENTITY_ID)
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .collect();
-            let codes: Vec<_> = frame
-                .column(c::INDICATOR_CODE)
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .collect();
+            let texts = |name: &str| -> Vec<Option<&str>> {
+                frame.column(name).unwrap().str().unwrap().iter().collect()
+            };
+            let (entities, codes) = (texts(c::ENTITY_ID), texts(c::INDICATOR_CODE));
             let rank_of = |entity: &str, code: &str, year: i64| {
                 (0..frame.height())
                     .find(|&row| {
