@@ -2,23 +2,26 @@
 
 /// Zero-based (row, column) to an A1 address: (0, 0) → "A1", (11, 3) → "D12".
 pub fn a1(row: u32, col: u32) -> String {
-    let mut letters = Vec::new();
-    let mut n = col as u64 + 1;
-    while n > 0 {
-        let rem = ((n - 1) % 26) as u8;
-        letters.push(b'A' + rem);
-        n = (n - 1) / 26;
-    }
-    letters.reverse();
-    let mut out = String::from_utf8(letters).unwrap_or_default();
-    out.push_str(&(row as u64 + 1).to_string());
-    out
+    let mut address = column_letters(col);
+    address.push_str(itoa::Buffer::new().format(u64::from(row) + 1));
+    address
 }
 
 /// The column letters of a zero-based column: 0 → "A", 27 → "AB".
 pub fn column_letters(col: u32) -> String {
-    let address = a1(0, col);
-    address.trim_end_matches('1').to_string()
+    // 26^7 letters' worth of columns is more than a u32 numbers.
+    let mut letters = [0u8; 7];
+    let mut start = letters.len();
+    let mut n = u64::from(col) + 1;
+    while n > 0 {
+        start -= 1;
+        letters[start] = b'A' + ((n - 1) % 26) as u8;
+        n = (n - 1) / 26;
+    }
+    // The row number follows in `a1`: room for it too.
+    let mut out = String::with_capacity(letters.len() - start + 10);
+    out.extend(letters[start..].iter().map(|&letter| char::from(letter)));
+    out
 }
 
 /// An A1 address's (row, column-letter count, letters), ordered as a reader scans a sheet: by
@@ -48,6 +51,8 @@ mod tests {
         assert_eq!(a1(9, 701), "ZZ10");
         assert_eq!(a1(0, 702), "AAA1");
         assert_eq!(column_letters(27), "AB");
+        assert_eq!(a1(u32::MAX, u32::MAX), "MWLQKWV4294967296");
+        assert_eq!(column_letters(u32::MAX), "MWLQKWV");
     }
 
     #[test]

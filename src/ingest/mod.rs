@@ -10,9 +10,11 @@ pub(crate) mod locate;
 pub mod workbook;
 
 use crate::config::Plan;
+use crate::domain::address::column_letters;
 use crate::domain::text;
 use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
+use compact_str::CompactString;
 pub use inbox::{
     discover, escape_name, fingerprint, ignore_reason, inbox_file, read_limited, EntryProblem,
     InboxFile, Stamp, FEEDBACK_MARKER,
@@ -23,18 +25,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use workbook::{CellValue, FileFormat};
 
-/// One indicator cell of a comparison year, as found.
+/// One indicator cell of a comparison year, as found. Its short texts are held inline (a
+/// million cells at 20,000 forms, each once allocated here and again in normalize).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawCell {
     pub level: Level,
-    pub entity_id: String,
-    pub indicator_code: String,
+    pub entity_id: CompactString,
+    pub indicator_code: CompactString,
     pub year: i32,
-    pub sheet: String,
-    pub cell: String,
+    pub sheet: CompactString,
+    pub cell: CompactString,
     pub value: CellValue,
     /// The row's unit: the 计量单位 cell, else a unit in the name's brackets.
-    pub unit: Option<String>,
+    pub unit: Option<CompactString>,
     /// Why this cell is refused whatever it holds (SPEC v2 §3.2, §3.3), if it is.
     pub refused: Option<Refusal>,
 }
@@ -694,10 +697,16 @@ impl<'a> FormReader<'a> {
 
     fn read_table(&self, table: &Table, extracted: &mut Extracted, reading: &mut Reading<'a>) {
         extracted.tables.push(table_match(table, &self.plan.years));
-        let read_columns = self.year_columns(table, extracted);
+        let columns = ReadColumns {
+            sheet: table.sheet.as_str().into(),
+            letters: (table.years.iter())
+                .map(|year| column_letters(year.col).into())
+                .collect(),
+            read: self.year_columns(table, extracted),
+        };
         let section = extracted.form.catalog_section();
         for row in &table.rows {
-            let matched = self.read_row(table, row, section, &read_columns, extracted, reading);
+            let matched = self.read_row(table, row, section, &columns, extracted, reading);
             extracted.rows.push(matched);
         }
     }
@@ -736,7 +745,7 @@ impl<'a> FormReader<'a> {
         table: &Table,
         row: &locate::TableRow,
         section: CatalogSection,
-        read_columns: &[usize],
+        columns: &ReadColumns,
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
     ) -> RowMatch {
@@ -792,17 +801,27 @@ impl<'a> FormReader<'a> {
         if refused.is_none() {
             self.warn_unlisted_industry(table, row, &entity, extracted, reading);
         }
-        let unit = row.unit.clone().or(suffix_unit);
-        for &index in read_columns {
+        let unit: Option<CompactString> = row
+            .unit
+            .as_deref()
+            .or(suffix_unit.as_deref())
+            .map(Into::into);
+        let entity_id = CompactString::from(entity.entity_id.as_str());
+        let indicator_code = CompactString::from(indicator.code.as_str());
+        let row_number = itoa::Buffer::new()
+            .format(u64::from(row.row) + 1)
+            .to_string();
+        for &index in &columns.read {
             let year = &table.years[index];
-            let cell = a1(row.row, year.col);
+            let mut cell = columns.letters[index].clone();
+            cell.push_str(&row_number);
             let value = &row.values[index];
             let mut refusal = refused.clone();
             if !value.is_empty() {
                 reading.years.insert(year.year);
                 let key = (
                     entity.level,
-                    entity.entity_id.clone(),
+                    entity_id.clone(),
                     indicator.code.as_str(),
                     year.year,
                 );
@@ -823,10 +842,10 @@ impl<'a> FormReader<'a> {
             }
             extracted.cells.push(RawCell {
                 level: entity.level,
-                entity_id: entity.entity_id.clone(),
-                indicator_code: indicator.code.clone(),
+                entity_id: entity_id.clone(),
+                indicator_code: indicator_code.clone(),
                 year: year.year,
-                sheet: table.sheet.clone(),
+                sheet: columns.sheet.clone(),
                 cell,
                 value: value.clone(),
                 unit: unit.clone(),
@@ -898,6 +917,14 @@ fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter
     }
 }
 
+/// What every cell of one table shares: its sheet, each year column's letters, and which
+/// year columns are read (indexes into the table's years).
+struct ReadColumns {
+    sheet: CompactString,
+    letters: Vec<CompactString>,
+    read: Vec<usize>,
+}
+
 /// What reading a form's tables has gathered so far.
 #[derive(Default)]
 struct Reading<'a> {
@@ -905,7 +932,7 @@ struct Reading<'a> {
     years: BTreeSet<i32>,
     /// The first non-empty cell of each (level, entity, indicator, year): its position in
     /// the cells read.
-    first_cells: PlHashMap<(Level, String, &'a str, i32), usize>,
+    first_cells: PlHashMap<(Level, CompactString, &'a str, i32), usize>,
     entities: BTreeMap<(Level, String), EntityRef>,
 }
 
@@ -1123,7 +1150,7 @@ mod tests {
                 .cells
                 .iter()
                 .filter(|cell| !cell.value.is_empty())
-                .map(|cell| (cell.sheet.clone(), cell.cell.clone()))
+                .map(|cell| (cell.sheet.to_string(), cell.cell.to_string()))
                 .collect();
             read.sort();
             written.sort();
