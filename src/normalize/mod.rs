@@ -90,11 +90,11 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
             Some(Cell {
                 level: raw.level,
-                entity_id: raw.entity_id.into(),
-                indicator_code: raw.indicator_code.into(),
+                entity_id: raw.entity_id,
+                indicator_code: raw.indicator_code,
                 year: raw.year,
-                sheet: raw.sheet.into(),
-                cell: raw.cell.into(),
+                sheet: raw.sheet,
+                cell: raw.cell,
                 raw_value: raw_value.map(CompactString::from),
                 outcome,
             })
