@@ -9,7 +9,7 @@ pub fn a1(row: u32, col: u32) -> String {
 
 /// The column letters of a zero-based column: 0 → "A", 27 → "AB".
 pub fn column_letters(col: u32) -> String {
-    // 26^7 letters' worth of columns is more than a u32 numbers.
+    // Seven letters reach 26^7 columns, more than a u32 can number.
     let mut letters = [0u8; 7];
     let mut start = letters.len();
     let mut n = u64::from(col) + 1;
