@@ -3,7 +3,7 @@
 //! calamine, with sheet names Excel accepts.
 
 use crate::common::{pipeline, read_table, repo, tree_bytes, Workdir};
-use calamine::{open_workbook_auto, Reader};
+use calamine::{open_workbook_auto, DataType, Reader};
 use std::collections::BTreeSet;
 
 const SECTIONS: [&str; 6] = [
@@ -101,9 +101,39 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
             )
         })
         .collect();
-    let ranks = open_workbook_auto(report.join("比对排名.xlsx")).unwrap();
+    let mut ranks = open_workbook_auto(report.join("比对排名.xlsx")).unwrap();
     let sheets = ranks.sheet_names();
     assert_eq!(sheets.len(), groups.len(), "{sheets:?}");
+    // Each rank sheet's rows read back with the scores of entity_score (the sheets are
+    // streamed to the pack, their texts inline): every entity scored in the last year once.
+    let scored: BTreeSet<(String, u64)> = scores
+        .rows
+        .iter()
+        .filter(|row| scores.get(row, "year").int() == Some(2021))
+        .filter_map(|row| {
+            let score = scores.get(row, "score").float()?;
+            let id = scores.get(row, "entity_id").str()?;
+            Some((id.to_string(), score.to_bits()))
+        })
+        .collect();
+    let mut listed = BTreeSet::new();
+    for name in &sheets {
+        let range = ranks.worksheet_range(name).unwrap();
+        let mut rows = range.rows();
+        let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+        let at = |label: &str| header.iter().position(|h| h == label).unwrap();
+        let (id, score) = (at("代码"), at("综合得分"));
+        for row in rows {
+            if let Some(value) = row[score].get_float() {
+                assert!(
+                    listed.insert((row[id].to_string(), value.to_bits())),
+                    "{name}: {row:?}"
+                );
+            }
+        }
+    }
+    assert!(scored.len() > 100, "{}", scored.len());
+    assert_eq!(listed, scored);
     let unique: BTreeSet<String> = sheets.iter().map(|s| s.to_lowercase()).collect();
     assert_eq!(unique.len(), sheets.len());
     for name in &sheets {
