@@ -5,7 +5,7 @@
 
 use super::ConfigProblem;
 use crate::domain::text;
-use polars::prelude::PlHashMap as HashMap;
+use polars::prelude::PlHashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -51,14 +51,14 @@ pub struct Roster {
     pub industries: Vec<Industry>,
     pub parks: Vec<Park>,
     pub enterprises: Vec<Enterprise>,
-    city_by_code: HashMap<String, usize>,
-    city_by_name: HashMap<String, usize>,
-    park_by_id: HashMap<String, usize>,
-    park_by_name: HashMap<String, usize>,
-    enterprise_by_uscc: HashMap<String, usize>,
-    industry_by_id: HashMap<String, usize>,
+    city_by_code: PlHashMap<String, usize>,
+    city_by_name: PlHashMap<String, usize>,
+    park_by_id: PlHashMap<String, usize>,
+    park_by_name: PlHashMap<String, usize>,
+    enterprise_by_uscc: PlHashMap<String, usize>,
+    industry_by_id: PlHashMap<String, usize>,
     /// (city code or "" for province industries, folded name) → industry.
-    industry_by_name: HashMap<(String, String), usize>,
+    industry_by_name: PlHashMap<(String, String), usize>,
 }
 
 /// The rows of one roster CSV. A file without its header line (empty, or only blank lines) or
@@ -376,7 +376,7 @@ impl Roster {
         parks: Vec<Park>,
         enterprises: Vec<Enterprise>,
     ) -> Roster {
-        let index = |keys: Vec<String>| -> HashMap<String, usize> {
+        let index = |keys: Vec<String>| -> PlHashMap<String, usize> {
             keys.into_iter()
                 .enumerate()
                 .map(|(i, key)| (key, i))

@@ -808,13 +808,12 @@ impl<'a> FormReader<'a> {
             .map(Into::into);
         let entity_id = CompactString::from(entity.entity_id.as_str());
         let indicator_code = CompactString::from(indicator.code.as_str());
-        let row_number = itoa::Buffer::new()
-            .format(u64::from(row.row) + 1)
-            .to_string();
+        let mut digits = itoa::Buffer::new();
+        let row_number = digits.format(u64::from(row.row) + 1);
         for &index in &columns.read {
             let year = &table.years[index];
             let mut cell = columns.letters[index].clone();
-            cell.push_str(&row_number);
+            cell.push_str(row_number);
             let value = &row.values[index];
             let mut refusal = refused.clone();
             if !value.is_empty() {

@@ -65,12 +65,11 @@ pub fn write_report(
     })
     .map_err(ReportError::Snapshot)?;
     // The packs' last-year ranks need only the snapshot: found beside the model.
-    let last_year = plan.years.last().copied().unwrap_or_default();
     let (model, last) = rayon::join(
         || timed("report: model", || model::build(&snapshot, plan)),
         || {
             timed("report: last-year ranks", || {
-                packs::at_last(&snapshot, last_year)
+                packs::at_last(&snapshot, plan.last_year())
             })
         },
     );

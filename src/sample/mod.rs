@@ -313,7 +313,7 @@ fn corrections(
     inbox: &mut Inbox,
 ) -> Result<(), SampleError> {
     let last = plan.years.len().saturating_sub(1);
-    let last_year = plan.years.last().copied().unwrap_or_default();
+    let last_year = plan.last_year();
     for (position, only_last) in [
         (targets.full_correction, false),
         (targets.partial_correction, true),
