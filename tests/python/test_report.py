@@ -279,3 +279,32 @@ def test_zlbd_report_writes_the_same_page_and_the_packs(report):
     for name in ("典型示范名单.xlsx", "比对排名.xlsx", "报送情况.xlsx", "城市_济南市.xlsx"):
         assert name in names, names
     assert len([n for n in names if n.startswith("城市_")]) == 16
+
+
+def test_the_rank_pack_opens_with_its_formats_and_the_same_bytes_every_time(report):
+    """The rank pack's sheets are filled side by side and streamed: each header cell is bold
+    on its fill, each score with decimals shows two, and reports of one snapshot are the same
+    bytes however the threads ran."""
+    import openpyxl
+
+    warehouse, page, _, tmp = report
+    packs = []
+    for attempt in range(5):
+        out = tmp / f"ranks-{attempt}"
+        ran = subprocess.run(
+            [str(BIN), "report", "--pipeline", str(REPO / "pipelines/shandong"), "--warehouse",
+             str(warehouse), "--out", str(out)], capture_output=True, text=True, check=False)
+        assert ran.returncode == 0, ran.stderr
+        packs.append((out / "比对排名.xlsx").read_bytes())
+    assert all(pack == packs[0] for pack in packs)
+    workbook = openpyxl.load_workbook(tmp / "ranks-0" / "比对排名.xlsx")
+    assert len(workbook.sheetnames) > 5, workbook.sheetnames
+    for sheet in workbook.worksheets:
+        header = next(sheet.iter_rows(min_row=1, max_row=1))
+        assert all(cell.font.b and cell.fill.fgColor.rgb.endswith("F3F6FA") for cell in header), \
+            sheet.title
+        score = [cell.value for cell in header].index("综合得分")
+        shown = [row[score] for row in sheet.iter_rows(min_row=2)
+                 if isinstance(row[score].value, float) and not row[score].value.is_integer()]
+        assert shown, sheet.title
+        assert all(cell.number_format == "0.00" for cell in shown), sheet.title
