@@ -5,7 +5,9 @@
 //!
 //! Publishing, in order (everything before the switch can fail without touching `current`):
 //! 1. write every table into `snapshots/.tmp-<run_id>` (flocked by this process while it writes),
-//!    then `_manifest.json` (sizes, rows, SHA-256);
+//!    then `_manifest.json` (sizes, rows, SHA-256); a large fact table is several files
+//!    ([`parts`]), and a file whose rows have the content digest of the same file in `current`
+//!    is hard-linked from there instead of encoded again;
 //! 2. if the tables are byte-identical to `current`, drop the staging folder: nothing is added;
 //! 3. check the lock file is still the one this run locked; rename the staging folder to
 //!    `snapshots/<run_id>`; check every table's files are there; check the lock again;
@@ -22,6 +24,7 @@ pub(crate) mod bi;
 pub(crate) mod lock;
 pub(crate) mod marker;
 pub mod parquet_io;
+pub(crate) mod parts;
 pub(crate) mod retention;
 pub(crate) mod runs;
 pub(crate) mod schema;
@@ -232,10 +235,13 @@ fn stage_and_switch(
     previous: Option<&str>,
 ) -> Result<bool, WarehouseError> {
     let run_id = publication.run_id;
+    let earlier = previous.and_then(|current| Earlier::of(&snapshot::dir(warehouse, current)));
     let write = |table: &str| {
         let frame = publication.tables.get(table).cloned().unwrap_or_default();
-        crate::timing::timed(table, || write_table(&staging.path, table, &frame))
-            .map(|files| (table.to_string(), files))
+        crate::timing::timed(table, || {
+            write_table(&staging.path, table, &frame, earlier.as_ref())
+        })
+        .map(|files| (table.to_string(), files))
     };
     let (first, rest) = c::TABLES.split_at(1);
     let mut tables = first
@@ -291,11 +297,46 @@ fn stage_and_switch(
     Ok(true)
 }
 
-/// Writes one table into the staging folder; returns its files for the manifest.
+/// The files of the snapshot a publish follows (`current`, when complete), by path: a part whose
+/// content digest one of them has is linked from it instead of encoded.
+struct Earlier {
+    dir: PathBuf,
+    files: BTreeMap<String, FileEntry>,
+}
+
+impl Earlier {
+    fn of(snapshot: &Path) -> Option<Earlier> {
+        snapshot::verify(snapshot, false).ok()?;
+        let manifest = snapshot::read_manifest(snapshot)?;
+        let files = manifest.tables.into_values().flatten();
+        Some(Earlier {
+            dir: snapshot.to_path_buf(),
+            files: files.map(|file| (file.path.clone(), file)).collect(),
+        })
+    }
+
+    /// The earlier file at `relative` if it was made from content with this digest and still
+    /// has its recorded size, hard-linked to `path`. None when any of that fails: the caller
+    /// then encodes the part.
+    fn link(&self, relative: &str, content: &str, path: &Path) -> Option<FileEntry> {
+        let file = self.files.get(relative)?;
+        if file.content.as_deref() != Some(content) {
+            return None;
+        }
+        let earlier = self.dir.join(relative);
+        let size = fs::metadata(&earlier).ok()?.len();
+        (size == file.bytes && fs::hard_link(&earlier, path).is_ok()).then(|| file.clone())
+    }
+}
+
+/// Writes one table into the staging folder; returns its files for the manifest. A part whose
+/// rows are those of the earlier snapshot's file of the same name (same content digest) is
+/// hard-linked from it: snapshots share the files a rerun did not change.
 fn write_table(
     staging: &Path,
     table: &str,
     frame: &DataFrame,
+    earlier: Option<&Earlier>,
 ) -> Result<Vec<FileEntry>, WarehouseError> {
     let schema =
         schema::schema(table).ok_or_else(|| WarehouseError::NoSnapshot(table.to_string()))?;
@@ -305,56 +346,66 @@ fn write_table(
         table: table.to_string(),
         source,
     };
+    let frame_error = |source| WarehouseError::Frame {
+        table: table.to_string(),
+        source,
+    };
     let frame = if frame.width() == 0 {
         DataFrame::empty_with_schema(&polars_schema(&schema))
     } else {
         frame.clone()
     };
-    // Tables with a year are written sorted by year, one row group per year, so readers
-    // prune years from row-group statistics (SPEC v2 §8: no hive partitioning). A year's rows
-    // are copied out a slice at a time, never a whole year.
-    let frame_error = |source| WarehouseError::Frame {
-        table: table.to_string(),
-        source,
+    let frame = parquet_io::conform(&frame, &schema).map_err(table_error)?;
+    let parts = parts::split(table, &frame).map_err(frame_error)?;
+    // Only a table cut into files keeps digests: the others change with every correction (or
+    // not at all, when the whole run is skipped), and hashing them would cost without a return.
+    let hashing = std::time::Instant::now();
+    let hashes = match parts::is_cut(table) {
+        true => Some(parquet_io::row_hashes(&frame, &schema).map_err(table_error)?),
+        false => None,
     };
-    let relative = format!("{table}/part-0.parquet");
-    let path = staging.join(&relative);
-    let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;
-    let frame = writer.conform(&frame).map_err(table_error)?;
-    match year_rows(&frame).map_err(frame_error)? {
-        None => writer.write_group(&frame, None).map_err(table_error)?,
-        Some(groups) => {
-            for rows in groups {
+    let hashing = hashing.elapsed().as_secs_f64();
+    let files = parts
+        .par_iter()
+        .map(|part| {
+            let relative = format!("{table}/{}", part.file);
+            let path = staging.join(&relative);
+            let content = hashes
+                .as_ref()
+                .map(|hashes| parquet_io::content(&schema, hashes, &part.groups));
+            let earlier = earlier.zip(content.as_deref());
+            if let Some(linked) =
+                earlier.and_then(|(earlier, content)| earlier.link(&relative, content, &path))
+            {
+                return Ok((linked, true));
+            }
+            let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;
+            for rows in &part.groups {
                 writer
-                    .write_group(&frame, Some(&rows))
+                    .write_group(&frame, Some(rows))
                     .map_err(table_error)?;
             }
-        }
-    }
-    let written = writer.finish().map_err(table_error)?;
+            let written = writer.finish().map_err(table_error)?;
+            let file = FileEntry {
+                path: relative,
+                bytes: written.bytes,
+                rows: part.rows() as i64,
+                sha256: written.sha256,
+                content,
+            };
+            Ok((file, false))
+        })
+        .collect::<Result<Vec<_>, WarehouseError>>()?;
     sync_dir(&dir)?;
-    Ok(vec![FileEntry {
-        path: relative,
-        bytes: written.bytes,
-        rows: frame.height() as i64,
-        sha256: written.sha256,
-    }])
-}
-
-/// The row numbers of each year, in year order (then the rows without a year), each in frame
-/// order; None when the frame has no year column or no rows (written as one group).
-fn year_rows(frame: &DataFrame) -> PolarsResult<Option<Vec<Vec<IdxSize>>>> {
-    if frame.column(c::YEAR).is_err() || frame.height() == 0 {
-        return Ok(None);
-    }
-    let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
-    let mut by_year: BTreeMap<Option<i32>, Vec<IdxSize>> = BTreeMap::new();
-    for (row, year) in years.i32()?.iter().enumerate() {
-        by_year.entry(year).or_default().push(row as IdxSize);
-    }
-    // None sorts first in the map; the rows without a year go last.
-    let missing = by_year.remove(&None);
-    Ok(Some(by_year.into_values().chain(missing).collect()))
+    let linked = files.iter().filter(|(_, linked)| *linked).count();
+    tracing::debug!(
+        table,
+        files = files.len(),
+        linked,
+        hashing_seconds = hashing,
+        "Files unchanged since the snapshot before were linked, the others encoded."
+    );
+    Ok(files.into_iter().map(|(file, _)| file).collect())
 }
 
 /// A polars schema with the same names and equivalent types, for empty tables.
@@ -549,6 +600,92 @@ mod tests {
             .filter(|name| name.to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    /// `fact_indicator` with enough rows to be cut into files: entities of 54 rows (18
+    /// indicators × 3 years), `value` the row number, but `changed`'s rows, which are negative.
+    fn facts(changed: Option<usize>) -> DataFrame {
+        let rows = 2 * parts::PART_ROWS;
+        let mut frame = null_frame(c::table::FACT_INDICATOR, rows);
+        let entity = |row: usize| format!("91370100MA{:08}", row / 54);
+        let value = |row: usize| match Some(row / 54) == changed {
+            true => -(row as f64),
+            false => row as f64,
+        };
+        let columns = [
+            Column::new(c::LEVEL.into(), vec!["enterprise"; rows]),
+            Column::new(
+                c::ENTITY_ID.into(),
+                (0..rows).map(entity).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                c::YEAR.into(),
+                (0..rows)
+                    .map(|row| 2019 + (row % 3) as i64)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(c::VALUE.into(), (0..rows).map(value).collect::<Vec<_>>()),
+        ];
+        for column in columns {
+            frame.with_column(column).unwrap();
+        }
+        frame
+    }
+
+    fn fact_files(warehouse: &Path, run_id: &str) -> Vec<FileEntry> {
+        let manifest = snapshot::manifest(warehouse, run_id).unwrap();
+        manifest.tables[c::table::FACT_INDICATOR].clone()
+    }
+
+    fn inode(warehouse: &Path, run_id: &str, file: &FileEntry) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(snapshot::dir(warehouse, run_id).join(&file.path))
+            .unwrap()
+            .ino()
+    }
+
+    /// A rerun links the files whose rows did not change from the snapshot before, encodes the
+    /// others, and its files are byte for byte those a publish into an empty warehouse writes.
+    #[test]
+    fn a_rerun_links_the_unchanged_files_and_writes_what_a_first_publish_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = dir.path().join("nightly");
+        let tables = |changed| Tables::from([(c::table::FACT_INDICATOR, facts(changed))]);
+        publish_once(&warehouse, "r1", &tables(None));
+        let before = fact_files(&warehouse, "r1");
+        assert!(before.len() >= 2, "{before:?}");
+        assert!(before.iter().all(|file| file.content.is_some()));
+
+        // One entity in the middle corrected.
+        publish_once(&warehouse, "r2", &tables(Some(2000)));
+        let after = fact_files(&warehouse, "r2");
+        let paths = |files: &[FileEntry]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        assert_eq!(paths(&after), paths(&before));
+        let (same, changed): (Vec<_>, Vec<_>) = before
+            .iter()
+            .zip(&after)
+            .partition(|(before, after)| before.sha256 == after.sha256);
+        assert_eq!(changed.len(), 1, "{changed:?}");
+        for (old, new) in &same {
+            assert_eq!(old, new);
+            assert_eq!(inode(&warehouse, "r1", old), inode(&warehouse, "r2", new));
+        }
+        let (old, new) = changed[0];
+        assert_ne!(inode(&warehouse, "r1", old), inode(&warehouse, "r2", new));
+
+        let fresh = dir.path().join("fresh");
+        publish_once(&fresh, "f2", &tables(Some(2000)));
+        assert_eq!(fact_files(&fresh, "f2"), after);
+
+        // A file of the snapshot before gone: that snapshot is not trusted, everything is
+        // encoded again, and the result is still what a first publish writes.
+        fs::remove_file(snapshot::dir(&warehouse, "r2").join(&after[0].path)).unwrap();
+        publish_once(&warehouse, "r3", &tables(None));
+        let again = fact_files(&warehouse, "r3");
+        assert_eq!(again, before);
+        for file in &again {
+            assert_ne!(inode(&warehouse, "r3", file), inode(&warehouse, "r1", file));
+        }
     }
 
     /// A frame of `rows` null rows with a table's columns.

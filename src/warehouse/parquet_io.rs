@@ -21,6 +21,7 @@ use rayon::prelude::*;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetError {
@@ -99,7 +100,7 @@ impl Rows<'_> {
     }
 
     /// A column's values at these rows, looked up chunk by chunk (a frame not
-    /// [`conformed`]).
+    /// [`conform`]ed).
     fn of<'a, T: PolarsDataType>(
         &'a self,
         values: &'a ChunkedArray<T>,
@@ -134,7 +135,7 @@ impl Iterator for RowNumbers<'_> {
 
 impl ExactSizeIterator for RowNumbers<'_> {}
 
-/// A column's one chunk, when it has one (the frames [`conformed`] gives).
+/// A column's one chunk, when it has one (the frames [`conform`] gives).
 fn single<T: PolarsDataType>(values: &ChunkedArray<T>) -> Option<&T::Array> {
     match values.chunks().len() {
         1 => values.downcast_iter().next(),
@@ -256,7 +257,10 @@ pub fn polars_type(arrow: &DataType) -> PolarsType {
 /// `frame` with `schema`'s columns, each cast once to the polars type [`record_batch`]
 /// converts from and made one chunk, so converting a slice of rows casts nothing and reads
 /// each value straight from its array.
-fn conformed(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetError> {
+///
+/// [`Writer::write_group`] does this itself; a caller writing several groups of one frame does
+/// it once first, and each group's is then free.
+pub fn conform(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetError> {
     let columns = schema
         .fields()
         .iter()
@@ -310,6 +314,180 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
     let file = writer.into_inner().map_err(|error| fail(&error))?;
     file.sync_all().map_err(|error| fail(&error))?;
     Ok(())
+}
+
+/// What a file's bytes are a function of, besides its rows: bump it whenever the writer's
+/// settings ([`properties`], the row group and slice sizes, the conversion) change, so that a
+/// file written by the old settings is never taken for what the new ones would write.
+const CONTENT_FORMAT: &str = "zlbd parquet content 1";
+
+/// Mixes one value's word into a row's hash. For a fixed word it is a bijection of the hash, so
+/// two rows that differ in one column never get the same hash.
+fn mix(hash: u64, word: u64) -> u64 {
+    (hash ^ word)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(29)
+}
+
+/// Mixes a null into a row's hash: unlike any one value's word.
+fn mix_null(hash: u64) -> u64 {
+    mix(mix(hash, 0), 1)
+}
+
+/// Rows hashed at a time by one task.
+const HASH_ROWS: usize = 16 * 1024;
+
+/// A 64-bit hash of each row of a [`conform`]ed `frame`, from its values as a file holds them:
+/// the schema's columns in order, a value the conversion turns into null (NaN, ±inf) as null,
+/// a text by its xxh3-64. Read column by column in frame order, side by side over stretches of
+/// rows: it costs a small part of encoding the rows. What [`content`] digests.
+pub fn row_hashes(frame: &DataFrame, schema: &Schema) -> Result<Vec<u64>, ParquetError> {
+    let mut hashes = vec![0u64; frame.height()];
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            let name = field.name().as_str();
+            frame
+                .column(name)
+                .map(|column| (field, column.as_materialized_series()))
+                .map_err(|error| column_error(name, error))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    hashes
+        .par_chunks_mut(HASH_ROWS)
+        .enumerate()
+        .try_for_each(|(number, hashes)| {
+            let start = number * HASH_ROWS;
+            for (field, values) in &columns {
+                hash_rows(field, values, start, hashes)?;
+            }
+            Ok(())
+        })?;
+    Ok(hashes)
+}
+
+/// Mixes one column's values at rows `start..` into `hashes`.
+fn hash_rows(
+    field: &Field,
+    values: &polars::prelude::Series,
+    start: usize,
+    hashes: &mut [u64],
+) -> Result<(), ParquetError> {
+    let name = field.name().as_str();
+    let typed = |error| column_error(name, error);
+    let rows = start..start + hashes.len();
+    match field.data_type() {
+        DataType::Utf8 => {
+            let values = values.str().map_err(typed)?;
+            match single(values) {
+                Some(chunk) => fold(hashes, text_words(chunk, rows)),
+                None => fold(
+                    hashes,
+                    rows.map(|row| values.get(row).map(|text| xxh3_64(text.as_bytes()))),
+                ),
+            }
+        }
+        DataType::Int64 => {
+            let values = values.i64().map_err(typed)?;
+            number_words(values, rows, hashes, |value| Some(value as u64))
+        }
+        DataType::Int32 | DataType::Date32 => {
+            let values = values.i32().map_err(typed)?;
+            number_words(values, rows, hashes, |value| Some(value as u32 as u64))
+        }
+        DataType::Float64 => {
+            let values = values.f64().map_err(typed)?;
+            let bits = |value: f64| value.is_finite().then(|| value.to_bits());
+            number_words(values, rows, hashes, bits)
+        }
+        DataType::Boolean => {
+            let values = values.bool().map_err(typed)?;
+            fold(hashes, rows.map(|row| values.get(row).map(u64::from)))
+        }
+        other => return Err(column_error(name, format!("unsupported type {other}"))),
+    }
+    Ok(())
+}
+
+/// Mixes each row's word (None: null) into its hash.
+fn fold(hashes: &mut [u64], words: impl Iterator<Item = Option<u64>>) {
+    for (hash, word) in hashes.iter_mut().zip(words) {
+        *hash = match word {
+            Some(word) => mix(*hash, word),
+            None => mix_null(*hash),
+        };
+    }
+}
+
+/// Each text's xxh3-64 at `rows` of one chunk. A row whose view is the previous row's (the same
+/// inline text, or the same bytes of the same buffer) reuses its word: ids, codes, units, file
+/// and sheet names repeat row after row, and their bytes are then never read again.
+fn text_words(
+    chunk: &polars_arrow::array::Utf8ViewArray,
+    rows: std::ops::Range<usize>,
+) -> impl Iterator<Item = Option<u64>> + '_ {
+    use polars_arrow::array::Array as _;
+    let (views, validity) = (chunk.views(), chunk.validity());
+    let mut last: Option<(u128, u64)> = None;
+    rows.map(move |row| {
+        if !is_valid(validity, row) {
+            return None;
+        }
+        let view = views[row].as_u128();
+        match last {
+            Some((seen, word)) if seen == view => Some(word),
+            _ => {
+                let word = xxh3_64(chunk.value(row).as_bytes());
+                last = Some((view, word));
+                Some(word)
+            }
+        }
+    })
+}
+
+/// Mixes each number's word at `rows` (None for null or what `word` refuses) into `hashes`,
+/// read straight from a one-chunk column's values.
+fn number_words<T: PolarsNumericType>(
+    values: &ChunkedArray<T>,
+    rows: std::ops::Range<usize>,
+    hashes: &mut [u64],
+    word: impl Fn(T::Native) -> Option<u64>,
+) {
+    match single(values) {
+        Some(chunk) => {
+            let (numbers, validity) = (chunk.values().as_slice(), chunk.validity());
+            let words = rows.map(|row| is_valid(validity, row).then(|| word(numbers[row])));
+            fold(hashes, words.map(Option::flatten))
+        }
+        None => fold(hashes, rows.map(|row| values.get(row).and_then(&word))),
+    }
+}
+
+/// Whether a row of a chunk is valid (no mask: all are).
+fn is_valid(validity: Option<&polars_arrow::bitmap::Bitmap>, row: usize) -> bool {
+    validity.is_none_or(|validity| validity.get_bit(row))
+}
+
+/// The digest (xxh3-128, hex) of everything the file a [`Writer`] writes from these `groups` of
+/// rows (one [`Writer::write_group`] each) is made from: the program, the schema, each row
+/// group's size and its rows' [`row_hashes`] in order. Two files with the same digest have the
+/// same bytes, but for a hash collision (2^-64 for two rows that differ in more than one
+/// column; never for rows that differ in one).
+pub fn content(schema: &Schema, hashes: &[u64], groups: &[Vec<IdxSize>]) -> String {
+    let mut hasher = Xxh3::new();
+    hasher.update(CONTENT_FORMAT.as_bytes());
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(format!("{:?}", schema.fields()).as_bytes());
+    hasher.update(&(MAX_GROUP_ROWS as u64).to_le_bytes());
+    for rows in groups {
+        for group in rows.chunks(MAX_GROUP_ROWS) {
+            hasher.update(&(group.len() as u64).to_le_bytes());
+            let picked: Vec<u64> = group.iter().map(|&row| hashes[row as usize]).collect();
+            hasher.update(ScalarBuffer::from(picked).inner().as_slice());
+        }
+    }
+    format!("{:032x}", hasher.digest128())
 }
 
 /// A Parquet file written a row group at a time, the columns of a group encoded side by side
@@ -383,13 +561,6 @@ impl Writer {
         })
     }
 
-    /// `frame` as this file's columns: each of the schema's columns cast to its type and made
-    /// one chunk. [`Writer::write_group`] does this itself; a caller writing several groups of
-    /// one frame does it once first, and each group's is then free.
-    pub fn conform(&self, frame: &DataFrame) -> Result<DataFrame, ParquetError> {
-        conformed(frame, &self.schema)
-    }
-
     /// Writes `frame`'s rows, or only those numbered in `rows` (in that order), as one row
     /// group (more past [`MAX_GROUP_ROWS`]); nothing for no rows.
     pub fn write_group(
@@ -397,7 +568,7 @@ impl Writer {
         frame: &DataFrame,
         rows: Option<&[IdxSize]>,
     ) -> Result<(), ParquetError> {
-        let frame = &conformed(frame, &self.schema)?;
+        let frame = &conform(frame, &self.schema)?;
         let rows = match rows {
             Some(rows) => Rows::Picked(rows),
             None => Rows::Range(0..frame.height()),
@@ -653,6 +824,111 @@ mod tests {
             )),
         ])
         .unwrap()
+    }
+
+    /// The digest of `frame`'s rows in these groups, and the file the writer makes of them.
+    fn digest_and_file(frame: &DataFrame, groups: &[Vec<IdxSize>]) -> (String, Vec<u8>) {
+        let schema = schema();
+        let frame = conform(frame, &schema).unwrap();
+        let digest = content(&schema, &row_hashes(&frame, &schema).unwrap(), groups);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part.parquet");
+        let mut writer = Writer::create(&path, &schema).unwrap();
+        for rows in groups {
+            writer.write_group(&frame, Some(rows)).unwrap();
+        }
+        writer.finish().unwrap();
+        (digest, std::fs::read(&path).unwrap())
+    }
+
+    /// `frame` with one value replaced.
+    fn with(frame: &DataFrame, column: &str, row: usize, value: Series) -> DataFrame {
+        let old = frame
+            .column(column)
+            .unwrap()
+            .as_materialized_series()
+            .clone();
+        let new = old
+            .slice(0, row)
+            .append(&value.cast(old.dtype()).unwrap())
+            .unwrap()
+            .append(&old.slice(row as i64 + 1, old.len() - row - 1))
+            .unwrap()
+            .clone();
+        let mut frame = frame.clone();
+        frame.replace(column, new.into()).unwrap();
+        frame
+    }
+
+    /// Equal digests are what lets a publish link a file instead of writing it: they must mean
+    /// equal bytes, and any value the file holds differently must change the digest.
+    #[test]
+    fn the_content_digest_is_equal_exactly_when_the_files_are() {
+        let frame = frame();
+        let groups: Vec<Vec<IdxSize>> = vec![vec![0, 3, 6, 9], vec![1, 4, 7], vec![2, 5, 8]];
+        let (digest, file) = digest_and_file(&frame, &groups);
+        assert_eq!(digest.len(), 32);
+
+        // The same rows, in several chunks, or with a NaN where the file holds null anyway.
+        let stacked = frame.slice(0, 4).vstack(&frame.slice(4, 6)).unwrap();
+        let nan_as_null = with(
+            &frame,
+            "value",
+            2,
+            Series::new("value".into(), [None::<f64>]),
+        );
+        for same in [stacked, nan_as_null] {
+            let (other, other_file) = digest_and_file(&same, &groups);
+            assert_eq!(other, digest);
+            assert!(other_file == file, "equal digests, different files");
+        }
+
+        // One value changed in any column, a null for a value or an empty text for a null, a
+        // zero's sign, another grouping of the same rows: another file, another digest.
+        let changed = [
+            with(
+                &frame,
+                "name",
+                1,
+                Series::new("name".into(), ["山东省第1机械制造有限公司 "]),
+            ),
+            with(&frame, "name", 0, Series::new("name".into(), ["企业1"])),
+            with(&frame, "name", 3, Series::new("name".into(), [""])),
+            with(
+                &frame,
+                "name",
+                0,
+                Series::new("name".into(), [None::<&str>]),
+            ),
+            with(&frame, "year", 4, Series::new("year".into(), [2022i64])),
+            with(&frame, "value", 0, Series::new("value".into(), [-0.0f64])),
+            with(
+                &frame,
+                "value",
+                1,
+                Series::new("value".into(), [1.5000000000000002f64]),
+            ),
+            with(&frame, "value", 7, Series::new("value".into(), [0.0f64])),
+            with(&frame, "flag", 9, Series::new("flag".into(), [Some(true)])),
+            with(
+                &frame,
+                "flag",
+                0,
+                Series::new("flag".into(), [None::<bool>]),
+            ),
+        ];
+        for (number, other) in changed.iter().enumerate() {
+            let (other, other_file) = digest_and_file(other, &groups);
+            assert!(
+                other_file != file,
+                "change {number} leaves the file as it was"
+            );
+            assert_ne!(other, digest, "change {number}");
+        }
+        let regrouped: Vec<Vec<IdxSize>> = vec![vec![0, 3, 6, 9, 1, 4, 7], vec![2, 5, 8]];
+        assert_ne!(digest_and_file(&frame, &regrouped).0, digest);
+        let reordered: Vec<Vec<IdxSize>> = vec![vec![3, 0, 6, 9], vec![1, 4, 7], vec![2, 5, 8]];
+        assert_ne!(digest_and_file(&frame, &reordered).0, digest);
     }
 
     /// A frame of several chunks (stacked, not conformed) converts to the arrays its one-chunk

@@ -25,6 +25,11 @@ pub struct FileEntry {
     pub bytes: u64,
     pub rows: i64,
     pub sha256: String,
+    /// The digest of what the file was encoded from (`parquet_io::content`): a later publish
+    /// whose part has the same digest links this file instead of encoding it again. Absent in
+    /// manifests written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,9 +44,30 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// Whether two snapshots hold byte-identical tables.
+    /// Whether two snapshots hold byte-identical tables (the same files, sizes, rows and
+    /// SHA-256s; how the content digest was recorded does not matter).
     pub fn same_tables(&self, other: &Manifest) -> bool {
-        self.tables == other.tables
+        fn files(manifest: &Manifest) -> impl Iterator<Item = (&str, &str, u64, i64, &str)> {
+            manifest.tables.iter().flat_map(|(table, files)| {
+                files.iter().map(move |file| {
+                    let FileEntry {
+                        path,
+                        bytes,
+                        rows,
+                        sha256,
+                        content: _,
+                    } = file;
+                    (
+                        table.as_str(),
+                        path.as_str(),
+                        *bytes,
+                        *rows,
+                        sha256.as_str(),
+                    )
+                })
+            })
+        }
+        files(self).eq(files(other))
     }
 
     pub fn rows(&self, table: &str) -> i64 {
@@ -120,6 +146,7 @@ pub fn scan(snapshot: &Path, run_id: &str) -> Result<Manifest, WarehouseError> {
                 bytes: bytes.len() as u64,
                 sha256: sha256_hex(&bytes),
                 path: relative,
+                content: None,
             });
         }
         tables.insert(table.to_string(), files);

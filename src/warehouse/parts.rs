@@ -1,0 +1,280 @@
+//! How a table is cut into Parquet files, so that a rerun re-encodes only the files whose rows
+//! changed and links the others from the snapshot before it.
+//!
+//! A table of fewer than 2 × [`PART_ROWS`] rows, or without a part key, is one file,
+//! `part-0.parquet`. A larger table with a part key (`fact_indicator` and `entity_score_detail`,
+//! by entity: a correction changes its own entity's rows) is cut into stretches of the frame's
+//! own order, only where the key changes, and only where the (level, key) hash says so: the cuts
+//! depend on the keys next to them, never on the rows' positions, so a correction, or an entity
+//! added elsewhere, leaves the other files as they were. The frame holds an entity's rows
+//! together (it is sorted by level, entity, indicator, year); if it did not, the files would
+//! only be smaller.
+//!
+//! Inside a file the rows keep the frame's order and are written a row group per year (then the
+//! rows without a year), so readers prune years from row-group statistics (SPEC v2 §8). Files
+//! are numbered with as many digits as the largest number needs, so path order is frame order.
+//!
+//! `fact_comparison` is one file: a changed value can move the rank of every peer in its group,
+//! and a peer group's rows are spread over the whole frame.
+
+use crate::domain::columns::{self as c, table};
+use polars::prelude::*;
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// Rows per file a large table is cut towards.
+pub const PART_ROWS: usize = 128 * 1024;
+
+/// One file of a table: its name and its rows, a row group's worth at a time.
+#[derive(Debug, PartialEq)]
+pub struct Part {
+    /// `part-3.parquet`.
+    pub file: String,
+    /// Row numbers of the frame, one list per row group, each in frame order.
+    pub groups: Vec<Vec<IdxSize>>,
+}
+
+impl Part {
+    pub fn rows(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+}
+
+/// The column that keeps rows together in one file when a table is cut.
+fn key(table_name: &str) -> Option<&'static str> {
+    match table_name {
+        table::FACT_INDICATOR | table::ENTITY_SCORE_DETAIL => Some(c::ENTITY_ID),
+        _ => None,
+    }
+}
+
+/// Whether a table large enough is cut into several files (and its files carry digests).
+pub fn is_cut(table_name: &str) -> bool {
+    key(table_name).is_some()
+}
+
+/// `table`'s files, in path order; an empty table is one file without rows.
+pub fn split(table_name: &str, frame: &DataFrame) -> PolarsResult<Vec<Part>> {
+    let whole = 0..frame.height();
+    let stretches = match key(table_name) {
+        Some(key) if frame.height() >= 2 * PART_ROWS => stretches(frame, key)?,
+        _ => vec![whole],
+    };
+    let years = match frame.column(c::YEAR) {
+        Ok(year) if frame.height() > 0 => Some(year.cast(&DataType::Int32)?),
+        _ => None,
+    };
+    let years = years.as_ref().map(|year| year.i32()).transpose()?;
+    let count = stretches.len();
+    let parts = stretches
+        .into_par_iter()
+        .enumerate()
+        .map(|(number, rows)| Part {
+            file: file_name(number, count),
+            groups: by_year(years, rows),
+        })
+        .collect();
+    Ok(parts)
+}
+
+/// The rows of `rows`, one list per year in year order, then the rows without a year (all of
+/// them in one list when there is no year column).
+fn by_year(years: Option<&Int32Chunked>, rows: Range<usize>) -> Vec<Vec<IdxSize>> {
+    let Some(years) = years else {
+        let all: Vec<IdxSize> = rows.map(|row| row as IdxSize).collect();
+        return if all.is_empty() { vec![] } else { vec![all] };
+    };
+    // A file holds a handful of years: a list searched from its last hit beats a map.
+    let mut groups: Vec<(Option<i32>, Vec<IdxSize>)> = Vec::new();
+    let mut last = 0;
+    for row in rows {
+        let year = years.get(row);
+        if groups.get(last).is_none_or(|(seen, _)| *seen != year) {
+            last = match groups.iter().position(|(seen, _)| *seen == year) {
+                Some(found) => found,
+                None => {
+                    groups.push((year, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+        }
+        groups[last].1.push(row as IdxSize);
+    }
+    // None sorts first; the rows without a year go last.
+    groups.sort_by_key(|(year, _)| (year.is_none(), *year));
+    groups.into_iter().map(|(_, rows)| rows).collect()
+}
+
+/// Stretches of the frame, cut where (level, key) changes and its hash is a multiple of the
+/// spacing: about [`PART_ROWS`] rows each on average.
+fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
+    let levels = frame.column(c::LEVEL)?.str()?;
+    let keys = frame.column(key)?.str()?;
+    let pairs = || levels.iter().zip(keys.iter());
+    let mut changes = 0usize;
+    let mut previous = None;
+    for pair in pairs() {
+        if previous != Some(pair) {
+            changes += 1;
+            previous = Some(pair);
+        }
+    }
+    // The hash's spacing: keys per file wanted, as a power of two so that it moves only when
+    // the rows per key double.
+    let rows_per_key = frame.height() / changes.max(1);
+    let keys_per_file = (PART_ROWS / rows_per_key.max(1)).max(1);
+    let spacing = 1u64 << keys_per_file.ilog2();
+    let mut cuts = vec![0];
+    let mut previous = None;
+    for (row, pair) in pairs().enumerate() {
+        if previous == Some(pair) {
+            continue;
+        }
+        previous = Some(pair);
+        if row > 0 && cut_here(pair).is_multiple_of(spacing) {
+            cuts.push(row);
+        }
+    }
+    cuts.push(frame.height());
+    Ok(cuts.windows(2).map(|pair| pair[0]..pair[1]).collect())
+}
+
+/// The hash that decides where the stretches end: the same for a (level, key) in every run.
+fn cut_here((level, key): (Option<&str>, Option<&str>)) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(level.unwrap_or_default().as_bytes());
+    hasher.update(&[0xff, u8::from(key.is_some())]);
+    hasher.update(key.unwrap_or_default().as_bytes());
+    hasher.digest()
+}
+
+/// `part-<number>.parquet`, with as many digits as the largest of `parts` numbers needs.
+fn file_name(number: usize, parts: usize) -> String {
+    let digits = (parts.max(2) - 1).ilog10() as usize + 1;
+    format!("part-{number:0digits$}.parquet")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rows` rows of `rows / 54` entities, 18 indicators × 3 years each (the facts' order),
+    /// with every seventh row's year missing.
+    fn frame(rows: usize) -> DataFrame {
+        let entities: Vec<String> = (0..rows).map(|row| format!("E{:06}", row / 54)).collect();
+        let years: Vec<Option<i32>> = (0..rows)
+            .map(|row| (row % 7 != 0).then_some(2019 + (row % 3) as i32))
+            .collect();
+        df!(
+            c::LEVEL => vec!["enterprise"; rows],
+            c::ENTITY_ID => entities,
+            c::YEAR => years,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_small_table_is_one_file_of_a_group_per_year_and_the_yearless_rows_last() {
+        let frame = frame(10);
+        let parts = split(table::FACT_INDICATOR, &frame).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].file, "part-0.parquet");
+        // Rows 0 and 7 have no year; the others cycle 2019, 2020, 2021 by row % 3.
+        assert_eq!(
+            parts[0].groups,
+            vec![vec![3, 6, 9], vec![1, 4], vec![2, 5, 8], vec![0, 7]]
+        );
+        let empty = split(table::FACT_INDICATOR, &frame.head(Some(0))).unwrap();
+        assert_eq!(
+            empty,
+            vec![Part {
+                file: "part-0.parquet".into(),
+                groups: vec![]
+            }]
+        );
+    }
+
+    /// For each row, its file.
+    fn files_of(parts: &[Part], rows: usize) -> Vec<usize> {
+        let mut file_of = vec![usize::MAX; rows];
+        for (number, part) in parts.iter().enumerate() {
+            for &row in part.groups.iter().flatten() {
+                assert_eq!(file_of[row as usize], usize::MAX, "row {row} in two files");
+                file_of[row as usize] = number;
+            }
+        }
+        file_of
+    }
+
+    #[test]
+    fn a_large_table_is_cut_between_entities_into_stretches_of_about_part_rows() {
+        let rows = 16 * PART_ROWS;
+        let frame = frame(rows);
+        let parts = split(table::FACT_INDICATOR, &frame).unwrap();
+        assert!((6..=40).contains(&parts.len()), "{} files", parts.len());
+        let file_of = files_of(&parts, rows);
+        // Every row in a file, files in frame order, an entity's 54 rows in one file.
+        assert!(file_of.windows(2).all(|pair| pair[0] <= pair[1]));
+        assert_eq!(file_of.last(), Some(&(parts.len() - 1)));
+        assert!(file_of
+            .chunks(54)
+            .all(|entity| entity.iter().all(|&file| file == entity[0])));
+        for part in &parts {
+            assert!(part
+                .groups
+                .iter()
+                .all(|rows| rows.windows(2).all(|p| p[0] < p[1])));
+        }
+        // The same frame is cut the same way again; a table without a key is not cut.
+        assert_eq!(split(table::FACT_INDICATOR, &frame).unwrap(), parts);
+        assert_eq!(split(table::FACT_COMPARISON, &frame).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_entity_added_changes_only_the_file_it_falls_in() {
+        let rows = 8 * PART_ROWS;
+        let frame = frame(rows);
+        let before = split(table::ENTITY_SCORE_DETAIL, &frame).unwrap();
+        // One more entity's rows, in the middle of the frame, under an id whose own hash does
+        // not cut (54 rows a key: 2,048 keys a file).
+        let middle = (rows / 2 / 54) * 54;
+        let id = (0..)
+            .map(|number| format!("E{:06}a{number}", middle / 54))
+            .find(|id| !cut_here((Some("enterprise"), Some(id))).is_multiple_of(2048))
+            .unwrap();
+        let added = df!(
+            c::LEVEL => vec!["enterprise"; 54],
+            c::ENTITY_ID => vec![id.as_str(); 54],
+            c::YEAR => vec![Some(2020); 54],
+        )
+        .unwrap();
+        let grown = frame
+            .slice(0, middle)
+            .vstack(&added)
+            .unwrap()
+            .vstack(&frame.slice(middle as i64, rows - middle))
+            .unwrap();
+        let after = split(table::ENTITY_SCORE_DETAIL, &grown).unwrap();
+        let sizes = |parts: &[Part]| parts.iter().map(Part::rows).collect::<Vec<_>>();
+        let (before, after) = (sizes(&before), sizes(&after));
+        let changed: Vec<usize> = (0..before.len().max(after.len()))
+            .filter(|&number| before.get(number) != after.get(number))
+            .collect();
+        // It joins one file; the others keep their rows.
+        assert_eq!(changed.len(), 1, "{before:?} → {after:?}");
+        assert_eq!(after[changed[0]], before[changed[0]] + 54);
+    }
+
+    #[test]
+    fn files_are_numbered_in_path_order() {
+        let names: Vec<String> = (0..16).map(|number| file_name(number, 16)).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(names[0], "part-00.parquet");
+        assert_eq!(file_name(7, 8), "part-7.parquet");
+        assert_eq!(file_name(0, 1), "part-0.parquet");
+        assert_eq!(file_name(9, 10), "part-9.parquet");
+        assert_eq!(file_name(10, 11), "part-10.parquet");
+    }
+}
