@@ -373,10 +373,11 @@ fn write_table(
             let content = hashes
                 .as_ref()
                 .map(|hashes| parquet_io::content(&schema, hashes, &part.groups));
-            let earlier = earlier.zip(content.as_deref());
-            if let Some(linked) =
-                earlier.and_then(|(earlier, content)| earlier.link(&relative, content, &path))
-            {
+            let linked = match (earlier, content.as_deref()) {
+                (Some(earlier), Some(content)) => earlier.link(&relative, content, &path),
+                _ => None,
+            };
+            if let Some(linked) = linked {
                 return Ok((linked, true));
             }
             let mut writer = parquet_io::Writer::create(&path, &schema).map_err(table_error)?;

@@ -15,7 +15,8 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use polars::prelude::{
-    ChunkedArray, DataFrame, DataType as PolarsType, IdxSize, PolarsDataType, PolarsNumericType,
+    ChunkedArray, Column, DataFrame, DataType as PolarsType, IdxSize, PolarsDataType,
+    PolarsNumericType,
 };
 use rayon::prelude::*;
 use std::fs::File;
@@ -261,19 +262,34 @@ pub fn polars_type(arrow: &DataType) -> PolarsType {
 /// [`Writer::write_group`] does this itself; a caller writing several groups of one frame does
 /// it once first, and each group's is then free.
 pub fn conform(frame: &DataFrame, schema: &Schema) -> Result<DataFrame, ParquetError> {
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|field| {
+    let columns = fields_and_columns(frame, schema)?
+        .into_iter()
+        .map(|(field, column)| {
             let name = field.name().as_str();
-            frame
-                .column(name)
-                .and_then(|column| column.cast(&polars_type(field.data_type())))
+            column
+                .cast(&polars_type(field.data_type()))
                 .map(|column| column.rechunk())
                 .map_err(|error| column_error(name, error))
         })
         .collect::<Result<Vec<_>, _>>()?;
     DataFrame::new_infer_height(columns).map_err(|error| column_error("(frame)", error))
+}
+
+/// Each of `schema`'s fields with `frame`'s column of that name.
+fn fields_and_columns<'a>(
+    frame: &'a DataFrame,
+    schema: &'a Schema,
+) -> Result<Vec<(&'a Field, &'a Column)>, ParquetError> {
+    let fields = schema.fields().iter();
+    fields
+        .map(|field| {
+            let name = field.name().as_str();
+            let column = frame.column(name);
+            column
+                .map(|column| (field.as_ref(), column))
+                .map_err(|error| column_error(name, error))
+        })
+        .collect()
 }
 
 /// Text columns whose values rarely repeat (a cell's text as typed, a reject's message): a
@@ -343,24 +359,14 @@ const HASH_ROWS: usize = 16 * 1024;
 /// rows: it costs a small part of encoding the rows. What [`content`] digests.
 pub fn row_hashes(frame: &DataFrame, schema: &Schema) -> Result<Vec<u64>, ParquetError> {
     let mut hashes = vec![0u64; frame.height()];
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|field| {
-            let name = field.name().as_str();
-            frame
-                .column(name)
-                .map(|column| (field, column.as_materialized_series()))
-                .map_err(|error| column_error(name, error))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = fields_and_columns(frame, schema)?;
     hashes
         .par_chunks_mut(HASH_ROWS)
         .enumerate()
         .try_for_each(|(number, hashes)| {
             let start = number * HASH_ROWS;
-            for (field, values) in &columns {
-                hash_rows(field, values, start, hashes)?;
+            for (field, column) in &columns {
+                hash_rows(field, column.as_materialized_series(), start, hashes)?;
             }
             Ok(())
         })?;
