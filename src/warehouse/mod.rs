@@ -297,35 +297,52 @@ fn stage_and_switch(
     Ok(true)
 }
 
-/// The files of the snapshot a publish follows (`current`, when complete), by path: a part whose
-/// content digest one of them has is linked from it instead of encoded.
+/// The files of the snapshot a publish follows (`current`, when complete), by table and content
+/// digest: a file of the new snapshot with the same rows is linked from it instead of encoded,
+/// whatever its number (an entity added or removed elsewhere renumbers the files after it).
 struct Earlier {
     dir: PathBuf,
-    files: BTreeMap<String, FileEntry>,
+    files: BTreeMap<(String, String), FileEntry>,
 }
 
 impl Earlier {
     fn of(snapshot: &Path) -> Option<Earlier> {
         snapshot::verify(snapshot, false).ok()?;
         let manifest = snapshot::read_manifest(snapshot)?;
-        let files = manifest.tables.into_values().flatten();
+        let mut files = BTreeMap::new();
+        for (table, entries) in manifest.tables {
+            for file in entries {
+                if let Some(content) = file.content.clone() {
+                    files.entry((table.clone(), content)).or_insert(file);
+                }
+            }
+        }
         Some(Earlier {
             dir: snapshot.to_path_buf(),
-            files: files.map(|file| (file.path.clone(), file)).collect(),
+            files,
         })
     }
 
-    /// The earlier file at `relative` if it was made from content with this digest and still
-    /// has its recorded size, hard-linked to `path`. None when any of that fails: the caller
-    /// then encodes the part.
-    fn link(&self, relative: &str, content: &str, path: &Path) -> Option<FileEntry> {
-        let file = self.files.get(relative)?;
-        if file.content.as_deref() != Some(content) {
-            return None;
-        }
-        let earlier = self.dir.join(relative);
-        let size = fs::metadata(&earlier).ok()?.len();
-        (size == file.bytes && fs::hard_link(&earlier, path).is_ok()).then(|| file.clone())
+    /// The earlier file of `table` made from content with this digest, hard-linked to
+    /// `relative` in `staging`, if it still has its recorded size and SHA-256 (a file damaged
+    /// in place is written anew, not shared). None when any of that fails: the caller then
+    /// encodes the file.
+    fn link(
+        &self,
+        table: &str,
+        content: &str,
+        staging: &Path,
+        relative: &str,
+    ) -> Option<FileEntry> {
+        let file = self.files.get(&(table.to_string(), content.to_string()))?;
+        let earlier = self.dir.join(&file.path);
+        let bytes = fs::read(&earlier).ok()?;
+        let intact =
+            bytes.len() as u64 == file.bytes && snapshot::sha256_hex(&bytes) == file.sha256;
+        (intact && fs::hard_link(&earlier, staging.join(relative)).is_ok()).then(|| FileEntry {
+            path: relative.to_string(),
+            ..file.clone()
+        })
     }
 }
 
@@ -374,7 +391,7 @@ fn write_table(
                 .as_ref()
                 .map(|hashes| parquet_io::content(&schema, hashes, &part.groups));
             let linked = match (earlier, content.as_deref()) {
-                (Some(earlier), Some(content)) => earlier.link(&relative, content, &path),
+                (Some(earlier), Some(content)) => earlier.link(table, content, staging, &relative),
                 _ => None,
             };
             if let Some(linked) = linked {
@@ -606,9 +623,18 @@ mod tests {
     /// `fact_indicator` with enough rows to be cut into files: entities of 54 rows (18
     /// indicators × 3 years), `value` the row number, but `changed`'s rows, which are negative.
     fn facts(changed: Option<usize>) -> DataFrame {
-        let rows = 2 * parts::PART_ROWS;
+        entities(2 * parts::PART_ROWS, changed, |row| {
+            format!("91370100MA{:08}", row / 54)
+        })
+    }
+
+    /// `rows` rows of `fact_indicator`, entity `entity(row)`, as [`facts`] says.
+    fn entities(
+        rows: usize,
+        changed: Option<usize>,
+        entity: impl Fn(usize) -> String,
+    ) -> DataFrame {
         let mut frame = null_frame(c::table::FACT_INDICATOR, rows);
-        let entity = |row: usize| format!("91370100MA{:08}", row / 54);
         let value = |row: usize| match Some(row / 54) == changed {
             true => -(row as f64),
             false => row as f64,
@@ -678,9 +704,39 @@ mod tests {
         publish_once(&fresh, "f2", &tables(Some(2000)));
         assert_eq!(fact_files(&fresh, "f2"), after);
 
+        // An entity added after the tenth, under an id whose hash starts a file: the first
+        // file splits in two, the files after it are renumbered, and each is still linked.
+        let id = (0..)
+            .map(|number| format!("91370100MB{number:08}"))
+            .find(|id| parts::cuts_at("enterprise", id))
+            .unwrap();
+        let grown = facts(Some(2000));
+        let added = entities(54, None, |_| id.clone());
+        let grown = grown
+            .slice(0, 540)
+            .vstack(&added)
+            .unwrap()
+            .vstack(&grown.slice(540, grown.height() - 540))
+            .unwrap();
+        publish_once(
+            &warehouse,
+            "r2b",
+            &Tables::from([(c::table::FACT_INDICATOR, grown)]),
+        );
+        let renumbered = fact_files(&warehouse, "r2b");
+        assert_eq!(renumbered.len(), after.len() + 1, "{renumbered:?}");
+        assert_eq!(renumbered[0].rows, 540);
+        for (old, new) in after.iter().skip(1).zip(renumbered.iter().skip(2)) {
+            assert_eq!((&old.sha256, &old.content), (&new.sha256, &new.content));
+            assert_eq!(inode(&warehouse, "r2", old), inode(&warehouse, "r2b", new));
+        }
+        // Back to r2's rows for what follows.
+        publish_once(&warehouse, "r2c", &tables(Some(2000)));
+        assert_eq!(fact_files(&warehouse, "r2c"), after);
+
         // A file of the snapshot before gone: that snapshot is not trusted, everything is
         // encoded again, and the result is still what a first publish writes.
-        fs::remove_file(snapshot::dir(&warehouse, "r2").join(&after[0].path)).unwrap();
+        fs::remove_file(snapshot::dir(&warehouse, "r2c").join(&after[0].path)).unwrap();
         publish_once(&warehouse, "r3", &tables(None));
         let again = fact_files(&warehouse, "r3");
         assert_eq!(again, before);

@@ -332,20 +332,22 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
     Ok(())
 }
 
-/// What a file's bytes are a function of, besides its rows: bump it whenever the writer's
-/// settings ([`properties`], the row group and slice sizes, the conversion) change, so that a
-/// file written by the old settings is never taken for what the new ones would write.
+/// Names what [`content`] digests, in case its own definition changes. What the file's bytes
+/// depend on besides the rows (the writer's settings, the conversion, the arrow, parquet and
+/// zstd crates) is in the program's source fingerprint, which the digest also holds: a file
+/// written by another build of zlbd is never taken for what this one would write.
 const CONTENT_FORMAT: &str = "zlbd parquet content 1";
 
 /// Mixes one value's word into a row's hash. For a fixed word it is a bijection of the hash, so
-/// two rows that differ in one column never get the same hash.
+/// two rows whose words differ in one column only never get the same hash.
 fn mix(hash: u64, word: u64) -> u64 {
     (hash ^ word)
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
         .rotate_left(29)
 }
 
-/// Mixes a null into a row's hash: unlike any one value's word.
+/// Mixes a null into a row's hash: as a value's word would, with one word that only a
+/// 2^-64 chance makes equal to a given value's.
 fn mix_null(hash: u64) -> u64 {
     mix(mix(hash, 0), 1)
 }
@@ -478,14 +480,16 @@ fn is_valid(validity: Option<&polars_arrow::bitmap::Bitmap>, row: usize) -> bool
 /// The digest (xxh3-128, hex) of everything the file a [`Writer`] writes from these `groups` of
 /// rows (one [`Writer::write_group`] each) is made from: the program, the schema, each row
 /// group's size and its rows' [`row_hashes`] in order. Two files with the same digest have the
-/// same bytes, but for a hash collision (2^-64 for two rows that differ in more than one
-/// column; never for rows that differ in one).
+/// same bytes, but for a hash collision: about 2^-64 for each row that changed (two texts can
+/// share an xxh3-64).
 pub fn content(schema: &Schema, hashes: &[u64], groups: &[Vec<IdxSize>]) -> String {
     let mut hasher = Xxh3::new();
     hasher.update(CONTENT_FORMAT.as_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(env!("ZLBD_SOURCE_HASH").as_bytes());
     hasher.update(format!("{:?}", schema.fields()).as_bytes());
     hasher.update(&(MAX_GROUP_ROWS as u64).to_le_bytes());
+    hasher.update(&(SLICE_ROWS as u64).to_le_bytes());
     for rows in groups {
         for group in rows.chunks(MAX_GROUP_ROWS) {
             hasher.update(&(group.len() as u64).to_le_bytes());
@@ -796,6 +800,8 @@ mod tests {
             Field::new("year", DataType::Int32, true),
             Field::new("value", DataType::Float64, true),
             Field::new("flag", DataType::Boolean, true),
+            Field::new("count", DataType::Int64, true),
+            Field::new("filed", DataType::Date32, true),
         ])
     }
 
@@ -827,6 +833,16 @@ mod tests {
             Column::from(Series::new(
                 "flag".into(),
                 (0..10).map(|i| Some(i % 2 == 0)).collect::<Vec<_>>(),
+            )),
+            Column::from(Series::new(
+                "count".into(),
+                (0..10i64)
+                    .map(|i| (i != 6).then_some(i * 1_000_000_007))
+                    .collect::<Vec<_>>(),
+            )),
+            Column::from(Series::new(
+                "filed".into(),
+                (0..10).map(|i| Some(18_000 + i as i32)).collect::<Vec<_>>(),
             )),
         ])
         .unwrap()
@@ -935,6 +951,36 @@ mod tests {
         assert_ne!(digest_and_file(&frame, &regrouped).0, digest);
         let reordered: Vec<Vec<IdxSize>> = vec![vec![3, 0, 6, 9], vec![1, 4, 7], vec![2, 5, 8]];
         assert_ne!(digest_and_file(&frame, &reordered).0, digest);
+    }
+
+    /// Rows whose text shares the previous row's polars view reuse its hash: the digest must be
+    /// that of the texts, however they are held, and a changed text after a run of shared views
+    /// must still count.
+    #[test]
+    fn texts_held_once_for_several_rows_digest_as_texts() {
+        let long = |tail: &str| format!("山东省第一机械制造有限公司{tail}");
+        let texts = |names: &[String]| Series::new("name".into(), names);
+        // Rows 0–8 share one view (taken from one value), row 9 another of the same length.
+        let held = texts(&[long("甲"), long("乙")])
+            .take_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+            .unwrap();
+        let each: Vec<String> = (0..10)
+            .map(|i| long(if i < 9 { "甲" } else { "乙" }))
+            .collect();
+        let frame = |names: Series| {
+            let mut frame = frame();
+            frame.replace("name", names.into()).unwrap();
+            frame
+        };
+        let groups: Vec<Vec<IdxSize>> = vec![(0..10).collect()];
+        let (shared, shared_file) = digest_and_file(&frame(held.clone()), &groups);
+        let (separate, separate_file) = digest_and_file(&frame(texts(&each)), &groups);
+        assert_eq!(shared, separate);
+        assert!(shared_file == separate_file, "same texts, different files");
+        let mut last_same = each.clone();
+        last_same[9] = long("甲");
+        let (changed, _) = digest_and_file(&frame(texts(&last_same)), &groups);
+        assert_ne!(changed, shared, "the last row's text changed");
     }
 
     /// A frame of several chunks (stacked, not conformed) converts to the arrays its one-chunk

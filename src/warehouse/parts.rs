@@ -6,7 +6,8 @@
 //! by entity: a correction changes its own entity's rows) is cut into stretches of the frame's
 //! own order, only where the key changes, and only where the (level, key) hash says so: the cuts
 //! depend on the keys next to them, never on the rows' positions, so a correction, or an entity
-//! added elsewhere, leaves the other files as they were. The frame holds an entity's rows
+//! added elsewhere, leaves the other files' rows as they were (a file is found again by its
+//! rows' digest, whatever its number). The frame holds an entity's rows
 //! together (it is sorted by level, entity, indicator, year); if it did not, the files would
 //! only be smaller.
 //!
@@ -22,8 +23,13 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Rows per file a large table is cut towards.
+/// A table is cut into files past 2 × this many rows.
 pub const PART_ROWS: usize = 128 * 1024;
+
+/// Keys (entities) a file holds on average: a cut falls where a key's hash is a multiple of
+/// it. A constant, so that no change elsewhere in the table moves the cuts; with the
+/// province's 18 indicators × 3 years, about 110,000 rows a file.
+const KEYS_PER_FILE: u64 = 2048;
 
 /// One file of a table: its name and its rows, a row group's worth at a time.
 #[derive(Debug, PartialEq)]
@@ -105,25 +111,12 @@ fn by_year(years: Option<&Int32Chunked>, rows: Range<usize>) -> Vec<Vec<IdxSize>
     groups.into_iter().map(|(_, rows)| rows).collect()
 }
 
-/// Stretches of the frame, cut where (level, key) changes and its hash is a multiple of the
-/// spacing: about [`PART_ROWS`] rows each on average.
+/// Stretches of the frame, cut where (level, key) changes and its hash is a multiple of
+/// [`KEYS_PER_FILE`].
 fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
     let levels = frame.column(c::LEVEL)?.str()?;
     let keys = frame.column(key)?.str()?;
     let pairs = || levels.iter().zip(keys.iter());
-    let mut changes = 0usize;
-    let mut previous = None;
-    for pair in pairs() {
-        if previous != Some(pair) {
-            changes += 1;
-            previous = Some(pair);
-        }
-    }
-    // The hash's spacing: keys per file wanted, as a power of two so that it moves only when
-    // the rows per key double.
-    let rows_per_key = frame.height() / changes.max(1);
-    let keys_per_file = (PART_ROWS / rows_per_key.max(1)).max(1);
-    let spacing = 1u64 << keys_per_file.ilog2();
     let mut cuts = vec![0];
     let mut previous = None;
     for (row, pair) in pairs().enumerate() {
@@ -131,7 +124,7 @@ fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
             continue;
         }
         previous = Some(pair);
-        if row > 0 && cut_here(pair).is_multiple_of(spacing) {
+        if row > 0 && cut_here(pair).is_multiple_of(KEYS_PER_FILE) {
             cuts.push(row);
         }
     }
@@ -146,6 +139,12 @@ fn cut_here((level, key): (Option<&str>, Option<&str>)) -> u64 {
     hasher.update(&[0xff, u8::from(key.is_some())]);
     hasher.update(key.unwrap_or_default().as_bytes());
     hasher.digest()
+}
+
+/// Whether a file starts where rows of `key` follow another key's (tests choose keys by it).
+#[cfg(test)]
+pub fn cuts_at(level: &str, key: &str) -> bool {
+    cut_here((Some(level), Some(key))).is_multiple_of(KEYS_PER_FILE)
 }
 
 /// `part-<number>.parquet`, with as many digits as the largest of `parts` numbers needs.
@@ -236,11 +235,11 @@ mod tests {
         let frame = frame(rows);
         let before = split(table::ENTITY_SCORE_DETAIL, &frame).unwrap();
         // One more entity's rows, in the middle of the frame, under an id whose own hash does
-        // not cut (54 rows a key: 2,048 keys a file).
+        // not cut.
         let middle = (rows / 2 / 54) * 54;
         let id = (0..)
             .map(|number| format!("E{:06}a{number}", middle / 54))
-            .find(|id| !cut_here((Some("enterprise"), Some(id))).is_multiple_of(2048))
+            .find(|id| !cut_here((Some("enterprise"), Some(id))).is_multiple_of(KEYS_PER_FILE))
             .unwrap();
         let added = df!(
             c::LEVEL => vec!["enterprise"; 54],
