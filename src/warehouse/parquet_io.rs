@@ -842,7 +842,9 @@ mod tests {
             )),
             Column::from(Series::new(
                 "filed".into(),
-                (0..10).map(|i| Some(18_000 + i as i32)).collect::<Vec<_>>(),
+                (0..10)
+                    .map(|i| Some(18_000 + i))
+                    .collect::<Vec<Option<i32>>>(),
             )),
         ])
         .unwrap()
