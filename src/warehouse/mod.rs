@@ -235,7 +235,7 @@ fn stage_and_switch(
     previous: Option<&str>,
 ) -> Result<bool, WarehouseError> {
     let run_id = publication.run_id;
-    let earlier = previous.and_then(|current| Earlier::of(&snapshot::dir(warehouse, current)));
+    let earlier = previous.and_then(|current| Earlier::of(warehouse, current));
     let write = |table: &str| {
         let frame = publication.tables.get(table).cloned().unwrap_or_default();
         crate::timing::timed(table, || {
@@ -272,13 +272,11 @@ fn stage_and_switch(
     // Nothing shared is touched before this check: a run whose lock file was deleted or
     // replaced stops here, whatever it built.
     lock.verify()?;
-    if let Some(current) = previous {
-        if snapshot::verify(&snapshot::dir(warehouse, current), false).is_ok()
-            && snapshot::manifest(warehouse, current)
-                .is_ok_and(|existing| existing.same_tables(&manifest))
-        {
-            return Ok(false);
-        }
+    if earlier
+        .as_ref()
+        .is_some_and(|earlier| earlier.manifest.same_tables(&manifest))
+    {
+        return Ok(false);
     }
     if crate::failpoint::active("before-switch") {
         return Err(WarehouseError::Injected("before-switch"));
@@ -297,28 +295,33 @@ fn stage_and_switch(
     Ok(true)
 }
 
-/// The files of the snapshot a publish follows (`current`, when complete), by table and content
-/// digest: a file of the new snapshot with the same rows is linked from it instead of encoded,
-/// whatever its number (an entity added or removed elsewhere renumbers the files after it).
+/// The snapshot a publish follows (`current`, when complete): its manifest, to tell whether
+/// the new tables are byte-identical to it, and its files by table and content digest, so a
+/// file of the new snapshot with the same rows is linked from it instead of encoded, whatever
+/// its number (an entity added or removed elsewhere renumbers the files after it).
 struct Earlier {
     dir: PathBuf,
+    manifest: Manifest,
     files: BTreeMap<(String, String), FileEntry>,
 }
 
 impl Earlier {
-    fn of(snapshot: &Path) -> Option<Earlier> {
-        snapshot::verify(snapshot, false).ok()?;
-        let manifest = snapshot::read_manifest(snapshot)?;
+    fn of(warehouse: &Path, run_id: &str) -> Option<Earlier> {
+        let dir = snapshot::dir(warehouse, run_id);
+        snapshot::verify(&dir, false).ok()?;
+        let manifest = snapshot::manifest(warehouse, run_id).ok()?;
         let mut files = BTreeMap::new();
-        for (table, entries) in manifest.tables {
+        for (table, entries) in &manifest.tables {
             for file in entries {
-                if let Some(content) = file.content.clone() {
-                    files.entry((table.clone(), content)).or_insert(file);
+                if let Some(content) = &file.content {
+                    let key = (table.clone(), content.clone());
+                    files.entry(key).or_insert_with(|| file.clone());
                 }
             }
         }
         Some(Earlier {
-            dir: snapshot.to_path_buf(),
+            dir,
+            manifest,
             files,
         })
     }

@@ -332,12 +332,6 @@ pub fn write(path: &Path, batch: &RecordBatch) -> Result<(), ParquetError> {
     Ok(())
 }
 
-/// Names what [`content`] digests, in case its own definition changes. What the file's bytes
-/// depend on besides the rows (the writer's settings, the conversion, the arrow, parquet and
-/// zstd crates) is in the program's source fingerprint, which the digest also holds: a file
-/// written by another build of zlbd is never taken for what this one would write.
-const CONTENT_FORMAT: &str = "zlbd parquet content 1";
-
 /// Mixes one value's word into a row's hash. For a fixed word it is a bijection of the hash, so
 /// two rows whose words differ in one column only never get the same hash.
 fn mix(hash: u64, word: u64) -> u64 {
@@ -479,12 +473,14 @@ fn is_valid(validity: Option<&polars_arrow::bitmap::Bitmap>, row: usize) -> bool
 
 /// The digest (xxh3-128, hex) of everything the file a [`Writer`] writes from these `groups` of
 /// rows (one [`Writer::write_group`] each) is made from: the program, the schema, each row
-/// group's size and its rows' [`row_hashes`] in order. Two files with the same digest have the
-/// same bytes, but for a hash collision: about 2^-64 for each row that changed (two texts can
-/// share an xxh3-64).
+/// group's size and its rows' [`row_hashes`] in order. The program is its version and source
+/// fingerprint (`src/` and `Cargo.lock`: the writer's settings, the conversion, this digest's
+/// own definition, the arrow, parquet and zstd crates), so a file written by another build is
+/// never taken for what this one would write. Two files with the same digest have the same
+/// bytes, but for a hash collision: about 2^-64 for each row that changed (two texts can share
+/// an xxh3-64).
 pub fn content(schema: &Schema, hashes: &[u64], groups: &[Vec<IdxSize>]) -> String {
     let mut hasher = Xxh3::new();
-    hasher.update(CONTENT_FORMAT.as_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(env!("ZLBD_SOURCE_HASH").as_bytes());
     hasher.update(format!("{:?}", schema.fields()).as_bytes());

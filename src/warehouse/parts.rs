@@ -54,7 +54,8 @@ fn key(table_name: &str) -> Option<&'static str> {
     }
 }
 
-/// Whether a table large enough is cut into several files (and its files carry digests).
+/// Whether a table is cut into several files once it is large enough. Its files carry content
+/// digests at any size (one file of a small table costs little to hash).
 pub fn is_cut(table_name: &str) -> bool {
     key(table_name).is_some()
 }
