@@ -2,9 +2,10 @@
 //!
 //! Writes ZLBD_BENCH_FORMS enterprise forms (default 20,000) plus the roster's parks and cities
 //! with `zlbd sample --clean` (kept in target/bench-data between runs), then measures on that
-//! inbox:
+//! inbox, in ZLBD_BENCH_ROUNDS rounds (default 3; each figure printed is the median over the
+//! rounds, each ratio the median of the rounds' own ratios, with their range):
 //!   1. the floor: calamine alone opens every workbook and reads every sheet (rayon, all
-//!      cores; median of 3);
+//!      cores; after one untimed read that fills the page cache);
 //!   2. `zlbd run` cold: empty warehouse and cache, the whole pipeline, published;
 //!   3. a rerun with nothing changed (same inbox bytes, configuration and program);
 //!   4. a rerun after one corrected form arrived (an enterprise's `_更正` form from the regular
@@ -40,6 +41,45 @@ struct Measured {
     code: i32,
     /// Wall and CPU seconds per phase, from the run's JSON log ("Inbox read.", …).
     phases: BTreeMap<String, (f64, f64)>,
+}
+
+/// One bare calamine read of the inbox.
+struct Floor {
+    wall: Duration,
+    cells: usize,
+    /// CPU seconds of this process while reading.
+    cpu: f64,
+}
+
+/// One round: the floor, the cold run right after it, and the reruns after that.
+struct Round<'a> {
+    floor: Floor,
+    cold: Measured,
+    reruns: Vec<(&'a str, Measured)>,
+}
+
+/// The median of some numbers (the lower middle one of an even count); 0 for none.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(0.0)
+}
+
+/// "1.23 (1.20–1.31)": the median of per-round values and, with more than one round, their range.
+fn spread(values: Vec<f64>, digits: usize) -> String {
+    let (low, high) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(low, high), &v| {
+            (low.min(v), high.max(v))
+        });
+    let count = values.len();
+    let middle = median(values);
+    match count {
+        0 | 1 => format!("{middle:.digits$}"),
+        _ => format!("{middle:.digits$} ({low:.digits$}–{high:.digits$})"),
+    }
 }
 
 /// Runs the zlbd binary and measures wall time and the child's peak RSS.
@@ -153,6 +193,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let only_cold = std::env::var("ZLBD_BENCH_ONLY_COLD").is_ok_and(|v| v == "1");
+    let rounds_wanted: usize = std::env::var("ZLBD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&rounds| rounds > 0)
+        .unwrap_or(3);
     let unlisted = std::env::var("ZLBD_BENCH_UNLISTED").is_ok_and(|v| v == "1");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let province = repo.join("pipelines/shandong");
@@ -247,18 +292,20 @@ fn main() {
 
     // Each floor read with the CPU time it used (this process does nothing else meanwhile).
     let own_cpu = || own_usage().map_or(0.0, |usage| cpu_seconds(&usage));
-    let mut floors: Vec<(Duration, usize, f64)> = (0..3)
-        .map(|_| {
-            let before = own_cpu();
-            let (wall, cells) = bare_calamine(&files);
-            (wall, cells, own_cpu() - before)
-        })
-        .collect();
-    floors.sort_by_key(|floor| floor.0);
-    let (floor, cells, floor_cpu) = floors[1];
+    let floor_read = || {
+        let before = own_cpu();
+        let (wall, cells) = bare_calamine(&files);
+        Floor {
+            wall,
+            cells,
+            cpu: own_cpu() - before,
+        }
+    };
+    // One read first, not counted: the page cache then holds the inbox for every timed read.
+    let warmup = floor_read();
+    let cells = warmup.cells;
     let floor_rss = own_peak_rss_mb();
     let warehouse = work.join("warehouse");
-    let _ = std::fs::remove_dir_all(&warehouse);
     let run = || {
         measure(&[
             "run",
@@ -273,26 +320,48 @@ fn main() {
             "json",
         ])
     };
-    let_settle(&files);
-    let cold = run();
-    assert!(matches!(cold.code, 0 | 3), "zlbd run failed: {}", cold.code);
-    let mut reruns: Vec<(&str, Measured)> = Vec::new();
-    if !only_cold {
-        reruns.push(("rerun, nothing changed", run()));
-        std::fs::copy(&corrected, &arrived).expect("copy the corrected form");
-        reruns.push(("rerun, one corrected form", run()));
-        // New stamps, the same names, bytes and modification times: nothing to recompute.
-        touch_all(&files);
-        reruns.push(("rerun, every file touched", run()));
-        std::fs::remove_file(&arrived).expect("remove the corrected form");
-        reruns.push(("rerun, correction withdrawn", run()));
-    }
-    for (label, measured) in &reruns {
-        assert!(
-            matches!(measured.code, 0 | 3),
-            "zlbd {label} failed: {}",
-            measured.code
-        );
+    // Rounds of floor, cold run and reruns, each round's ratios against its own floor and cold
+    // run: the machine's speed drifts over minutes, and a ratio of two runs minutes apart
+    // measured the drift as much as the code.
+    let mut rounds: Vec<Round> = Vec::with_capacity(rounds_wanted);
+    let mut touched_at: Option<Instant> = None;
+    for _ in 0..rounds_wanted {
+        let floor = floor_read();
+        let _ = std::fs::remove_dir_all(&warehouse);
+        let_settle(&files);
+        // The touch of the round before changed every file's status-change time: zlbd trusts
+        // a stamp only 4 s after it, and the reruns below are to find the files unchanged.
+        if let Some(wait) =
+            touched_at.and_then(|at| Duration::from_secs(4).checked_sub(at.elapsed()))
+        {
+            std::thread::sleep(wait);
+        }
+        let cold = run();
+        assert!(matches!(cold.code, 0 | 3), "zlbd run failed: {}", cold.code);
+        let mut reruns: Vec<(&str, Measured)> = Vec::new();
+        if !only_cold {
+            reruns.push(("rerun, nothing changed", run()));
+            std::fs::copy(&corrected, &arrived).expect("copy the corrected form");
+            reruns.push(("rerun, one corrected form", run()));
+            // New stamps, the same names, bytes and modification times: nothing to recompute.
+            touch_all(&files);
+            touched_at = Some(Instant::now());
+            reruns.push(("rerun, every file touched", run()));
+            std::fs::remove_file(&arrived).expect("remove the corrected form");
+            reruns.push(("rerun, correction withdrawn", run()));
+        }
+        for (label, measured) in &reruns {
+            assert!(
+                matches!(measured.code, 0 | 3),
+                "zlbd {label} failed: {}",
+                measured.code
+            );
+        }
+        rounds.push(Round {
+            floor,
+            cold,
+            reruns,
+        });
     }
     let attacks: Vec<(&str, Measured)> = [
         ("400 MB zip bomb", "bad_zipbomb.xlsx"),
@@ -314,55 +383,73 @@ fn main() {
     .collect();
 
     let seconds = |wall: Duration| wall.as_secs_f64();
-    let per_second = |count: usize, wall: Duration| count as f64 / seconds(wall);
+    let per_second = |count: usize, wall: f64| count as f64 / wall;
+    println!(
+        "{} round(s) of floor, cold run and reruns; each figure is the median over the rounds, each ratio the median of the rounds' own ratios (range in parentheses)",
+        rounds.len()
+    );
     println!(
         "{:<36} {:>8} {:>9} {:>11} {:>8} {:>7} {:>7} {:>6}  ratio",
         "", "seconds", "files/s", "cells/s", "peak MB", "RSS/fl", "CPU s", "cores"
     );
     // Wall-time ratios, then the same ratio in CPU time: on a shared machine CPU time moves
     // less when something else takes the cores or the disk.
-    let line = |label: &str, wall: Duration, cpu: f64, rss: f64, ratio: String| {
+    let line = |label: &str, wall: f64, cpu: f64, rss: f64, ratio: String| {
         println!(
             "{:<36} {:>8.2} {:>9.0} {:>11.0} {:>8.0} {:>7.2} {:>7.2} {:>6.2}  {ratio}",
             label,
-            seconds(wall),
+            wall,
             per_second(files.len(), wall),
             per_second(cells, wall),
             rss,
             rss / floor_rss,
             cpu,
-            cpu / seconds(wall),
+            cpu / wall,
         )
     };
+    let of_rounds = |pick: &dyn Fn(&Round) -> f64| median(rounds.iter().map(pick).collect());
+    let ratios =
+        |pick: &dyn Fn(&Round) -> f64, digits| spread(rounds.iter().map(pick).collect(), digits);
     line(
         &format!("calamine floor ({cells} cells)"),
-        floor,
-        floor_cpu,
+        of_rounds(&|round| seconds(round.floor.wall)),
+        of_rounds(&|round| round.floor.cpu),
         floor_rss,
         "1.00 × floor".to_string(),
     );
     line(
         "zlbd run, cold",
-        cold.wall,
-        cold.cpu,
-        cold.peak_rss_mb,
+        of_rounds(&|round| seconds(round.cold.wall)),
+        of_rounds(&|round| round.cold.cpu),
+        of_rounds(&|round| round.cold.peak_rss_mb),
         format!(
-            "{:.2} × floor (CPU {:.2} ×)",
-            seconds(cold.wall) / seconds(floor),
-            cold.cpu / floor_cpu
+            "{} × floor (CPU {} ×)",
+            ratios(
+                &|round| seconds(round.cold.wall) / seconds(round.floor.wall),
+                2
+            ),
+            ratios(&|round| round.cold.cpu / round.floor.cpu, 2)
         ),
     );
-    for (label, measured) in &reruns {
+    let labels: Vec<&str> = rounds
+        .first()
+        .map(|round| round.reruns.iter().map(|(label, _)| *label).collect())
+        .unwrap_or_default();
+    for (at, label) in labels.iter().enumerate() {
+        let rerun = |round: &Round| -> (f64, f64, f64) {
+            let (_, measured) = &round.reruns[at];
+            (seconds(measured.wall), measured.cpu, measured.peak_rss_mb)
+        };
         line(
             &format!("zlbd {label}"),
-            measured.wall,
-            measured.cpu,
-            measured.peak_rss_mb,
+            of_rounds(&|round| rerun(round).0),
+            of_rounds(&|round| rerun(round).1),
+            of_rounds(&|round| rerun(round).2),
             format!(
-                "{:.3} × cold ({:.2} × floor; CPU {:.3} × cold)",
-                seconds(measured.wall) / seconds(cold.wall),
-                seconds(measured.wall) / seconds(floor),
-                measured.cpu / cold.cpu
+                "{} × cold ({} × floor; CPU {} × cold)",
+                ratios(&|round| rerun(round).0 / seconds(round.cold.wall), 3),
+                ratios(&|round| rerun(round).0 / seconds(round.floor.wall), 2),
+                ratios(&|round| rerun(round).1 / round.cold.cpu, 3)
             ),
         );
     }
@@ -377,21 +464,30 @@ fn main() {
         );
     }
     println!(
-        "cold run by phase (wall seconds and share of the cold run's wall time; CPU seconds and share of its CPU time; cores busy):"
+        "cold run by phase (median wall seconds and share of the cold run's wall time; CPU seconds and share of its CPU time; cores busy):"
     );
+    let cold_wall = of_rounds(&|round| seconds(round.cold.wall));
+    let cold_cpu = of_rounds(&|round| round.cold.cpu);
     for phase in [
         "Inbox read.",
         "Normalized and compared.",
         "Snapshot published.",
         "Report written.",
     ] {
-        if let Some((spent, cpu)) = cold.phases.get(phase) {
-            println!(
-                "  {phase:<28} {spent:>7.2} s {:>5.1} %  CPU {cpu:>6.2} s {:>5.1} %  {:.2} cores",
-                100.0 * spent / seconds(cold.wall),
-                100.0 * cpu / cold.cpu,
-                cpu / spent
-            );
+        let timed: Vec<(f64, f64)> = rounds
+            .iter()
+            .filter_map(|round| round.cold.phases.get(phase).copied())
+            .collect();
+        if timed.is_empty() {
+            continue;
         }
+        let spent = median(timed.iter().map(|t| t.0).collect());
+        let cpu = median(timed.iter().map(|t| t.1).collect());
+        println!(
+            "  {phase:<28} {spent:>7.2} s {:>5.1} %  CPU {cpu:>6.2} s {:>5.1} %  {:.2} cores",
+            100.0 * spent / cold_wall,
+            100.0 * cpu / cold_cpu,
+            cpu / spent
+        );
     }
 }
