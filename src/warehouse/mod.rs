@@ -662,9 +662,13 @@ mod tests {
         frame
     }
 
-    fn fact_files(warehouse: &Path, run_id: &str) -> Vec<FileEntry> {
+    fn table_files(warehouse: &Path, run_id: &str, table: &str) -> Vec<FileEntry> {
         let manifest = snapshot::manifest(warehouse, run_id).unwrap();
-        manifest.tables[c::table::FACT_INDICATOR].clone()
+        manifest.tables[table].clone()
+    }
+
+    fn fact_files(warehouse: &Path, run_id: &str) -> Vec<FileEntry> {
+        table_files(warehouse, run_id, c::table::FACT_INDICATOR)
     }
 
     fn inode(warehouse: &Path, run_id: &str, file: &FileEntry) -> u64 {
@@ -746,6 +750,50 @@ mod tests {
         for file in &again {
             assert_ne!(inode(&warehouse, "r3", file), inode(&warehouse, "r1", file));
         }
+    }
+
+    /// A corrected value moves ranks within its peer group only: a rerun encodes that group's
+    /// file of `fact_comparison` and links the others, and writes what a first publish writes.
+    #[test]
+    fn a_rerun_encodes_only_the_peer_group_of_a_changed_comparison() {
+        // `fact_comparison` rows of [`facts`]' entities, in five peer groups, `G<entity % 5>`.
+        let comparison = |changed| {
+            let facts = facts(changed);
+            let rows = facts.height();
+            let mut frame = null_frame(c::table::FACT_COMPARISON, rows);
+            for name in [c::LEVEL, c::ENTITY_ID, c::YEAR, c::VALUE] {
+                frame
+                    .with_column(facts.column(name).unwrap().clone())
+                    .unwrap();
+            }
+            let groups: Vec<String> = (0..rows)
+                .map(|row| format!("G{}", (row / 54) % 5))
+                .collect();
+            frame
+                .with_column(Column::new(c::PEER_GROUP.into(), groups))
+                .unwrap();
+            Tables::from([(c::table::FACT_COMPARISON, frame)])
+        };
+        let files = |warehouse: &Path, run_id: &str| {
+            table_files(warehouse, run_id, c::table::FACT_COMPARISON)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = dir.path().join("nightly");
+        publish_once(&warehouse, "r1", &comparison(None));
+        let before = files(&warehouse, "r1");
+        assert_eq!(before.len(), 5, "{before:?}");
+        // Entity 2002 is in group G2, the third to appear.
+        publish_once(&warehouse, "r2", &comparison(Some(2002)));
+        let after = files(&warehouse, "r2");
+        for (number, (old, new)) in before.iter().zip(&after).enumerate() {
+            assert_eq!(old.path, new.path);
+            let linked = inode(&warehouse, "r1", old) == inode(&warehouse, "r2", new);
+            assert_eq!(linked, number != 2, "file {number}: {old:?} → {new:?}");
+            assert_eq!(old.sha256 == new.sha256, number != 2);
+        }
+        let fresh = dir.path().join("fresh");
+        publish_once(&fresh, "f2", &comparison(Some(2002)));
+        assert_eq!(files(&fresh, "f2"), after);
     }
 
     /// A frame of `rows` null rows with a table's columns.

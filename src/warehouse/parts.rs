@@ -1,22 +1,24 @@
 //! How a table is cut into Parquet files, so that a rerun re-encodes only the files whose rows
 //! changed and links the others from the snapshot before it.
 //!
-//! A table of fewer than 2 × [`PART_ROWS`] rows, or without a part key, is one file,
-//! `part-0.parquet`. A larger table with a part key (`fact_indicator` and `entity_score_detail`,
-//! by entity: a correction changes its own entity's rows) is cut into stretches of the frame's
-//! own order, only where the key changes, and only where the (level, key) hash says so: the cuts
-//! depend on the keys next to them, never on the rows' positions, so a correction, or an entity
-//! added elsewhere, leaves the other files' rows as they were (a file is found again by its
-//! rows' digest, whatever its number). The frame holds an entity's rows
-//! together (it is sorted by level, entity, indicator, year); if it did not, the files would
-//! only be smaller.
+//! A table of fewer than 2 × [`PART_ROWS`] rows, or without a [`Cut`], is one file,
+//! `part-0.parquet`. A larger table is cut where a correction's reach ends:
+//!
+//! - `fact_indicator` and `entity_score_detail` by entity (a correction changes its own
+//!   entity's rows): stretches of the frame's own order, only where the entity changes, and only
+//!   where the (level, entity) hash says so. The cuts depend on the entities next to them, never
+//!   on the rows' positions, so a correction, or an entity added elsewhere, leaves the other
+//!   files' rows as they were (a file is found again by its rows' digest, whatever its number).
+//!   The frame holds an entity's rows together (it is sorted by level, entity, indicator, year);
+//!   if it did not, the files would only be smaller.
+//! - `fact_comparison` by peer group (a changed value moves ranks, percentiles, medians and
+//!   robust z within its (level, peer group) only): one file per (level, peer group), in the
+//!   order the groups first appear. A peer group's rows are spread over the frame (entity
+//!   order); its file takes them in that order, without a gather of the table.
 //!
 //! Inside a file the rows keep the frame's order and are written a row group per year (then the
 //! rows without a year), so readers prune years from row-group statistics (SPEC v2 §8). Files
-//! are numbered with as many digits as the largest number needs, so path order is frame order.
-//!
-//! `fact_comparison` is one file: a changed value can move the rank of every peer in its group,
-//! and a peer group's rows are spread over the whole frame.
+//! are numbered with as many digits as the largest number needs.
 
 use crate::domain::columns::{self as c, table};
 use polars::prelude::*;
@@ -46,10 +48,19 @@ impl Part {
     }
 }
 
-/// The column that keeps rows together in one file when a table is cut.
-fn key(table_name: &str) -> Option<&'static str> {
+/// How a large table is cut into files.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Cut {
+    /// Stretches of the frame between entities, where the entity's hash says.
+    Entities,
+    /// One file per (level, peer group).
+    PeerGroups,
+}
+
+fn cut(table_name: &str) -> Option<Cut> {
     match table_name {
-        table::FACT_INDICATOR | table::ENTITY_SCORE_DETAIL => Some(c::ENTITY_ID),
+        table::FACT_INDICATOR | table::ENTITY_SCORE_DETAIL => Some(Cut::Entities),
+        table::FACT_COMPARISON => Some(Cut::PeerGroups),
         _ => None,
     }
 }
@@ -57,28 +68,34 @@ fn key(table_name: &str) -> Option<&'static str> {
 /// Whether a table is cut into several files once it is large enough. Its files carry content
 /// digests at any size (one file of a small table costs little to hash).
 pub fn is_cut(table_name: &str) -> bool {
-    key(table_name).is_some()
+    cut(table_name).is_some()
 }
 
-/// `table`'s files, in path order; an empty table is one file without rows.
+/// `table`'s files; an empty table is one file without rows.
 pub fn split(table_name: &str, frame: &DataFrame) -> PolarsResult<Vec<Part>> {
-    let whole = 0..frame.height();
-    let stretches = match key(table_name) {
-        Some(key) if frame.height() >= 2 * PART_ROWS => stretches(frame, key)?,
-        _ => vec![whole],
+    let whole = || vec![vec![0..frame.height()]];
+    // Each file's rows, as runs of consecutive rows in frame order.
+    let files: Vec<Vec<Range<usize>>> = match cut(table_name) {
+        _ if frame.height() < 2 * PART_ROWS => whole(),
+        None => whole(),
+        Some(Cut::Entities) => stretches(frame, c::ENTITY_ID)?
+            .into_iter()
+            .map(|rows| vec![rows])
+            .collect(),
+        Some(Cut::PeerGroups) => peer_groups(frame)?,
     };
     let years = match frame.column(c::YEAR) {
         Ok(year) if frame.height() > 0 => Some(year.cast(&DataType::Int32)?),
         _ => None,
     };
     let years = years.as_ref().map(|year| year.i32()).transpose()?;
-    let count = stretches.len();
-    let parts = stretches
+    let count = files.len();
+    let parts = files
         .into_par_iter()
         .enumerate()
-        .map(|(number, rows)| Part {
+        .map(|(number, runs)| Part {
             file: file_name(number, count),
-            groups: by_year(years, rows),
+            groups: by_year(years, runs.into_iter().flatten()),
         })
         .collect();
     Ok(parts)
@@ -86,7 +103,7 @@ pub fn split(table_name: &str, frame: &DataFrame) -> PolarsResult<Vec<Part>> {
 
 /// The rows of `rows`, one list per year in year order, then the rows without a year (all of
 /// them in one list when there is no year column).
-fn by_year(years: Option<&Int32Chunked>, rows: Range<usize>) -> Vec<Vec<IdxSize>> {
+fn by_year(years: Option<&Int32Chunked>, rows: impl Iterator<Item = usize>) -> Vec<Vec<IdxSize>> {
     let Some(years) = years else {
         let all: Vec<IdxSize> = rows.map(|row| row as IdxSize).collect();
         return if all.is_empty() { vec![] } else { vec![all] };
@@ -131,6 +148,38 @@ fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
     }
     cuts.push(frame.height());
     Ok(cuts.windows(2).map(|pair| pair[0]..pair[1]).collect())
+}
+
+/// The rows of each (level, peer group), as runs of consecutive rows, the groups in the order
+/// they first appear. The frame is in entity order, so a group's rows come in runs of an
+/// entity's rows, and a run costs one lookup.
+fn peer_groups(frame: &DataFrame) -> PolarsResult<Vec<Vec<Range<usize>>>> {
+    /// (level, peer group), borrowed from the frame.
+    type Group<'a> = (Option<&'a str>, Option<&'a str>);
+    let levels = frame.column(c::LEVEL)?.str()?;
+    let groups = frame.column(c::PEER_GROUP)?.str()?;
+    let mut number: PlHashMap<Group, usize> = PlHashMap::new();
+    let mut files: Vec<Vec<Range<usize>>> = Vec::new();
+    // The run being read: its group, that group's file and its first row.
+    let mut run: Option<(Group, usize, usize)> = None;
+    for (row, pair) in levels.iter().zip(groups.iter()).enumerate() {
+        if let Some((seen, at, start)) = run {
+            if seen == pair {
+                continue;
+            }
+            files[at].push(start..row);
+        }
+        let next = files.len();
+        let at = *number.entry(pair).or_insert(next);
+        if at == next {
+            files.push(Vec::new());
+        }
+        run = Some((pair, at, row));
+    }
+    if let Some((_, at, start)) = run {
+        files[at].push(start..frame.height());
+    }
+    Ok(files)
 }
 
 /// The hash that decides where the stretches end: the same for a (level, key) in every run.
@@ -225,9 +274,79 @@ mod tests {
                 .iter()
                 .all(|rows| rows.windows(2).all(|p| p[0] < p[1])));
         }
-        // The same frame is cut the same way again; a table without a key is not cut.
+        // The same frame is cut the same way again; a table without a cut is one file.
         assert_eq!(split(table::FACT_INDICATOR, &frame).unwrap(), parts);
-        assert_eq!(split(table::FACT_COMPARISON, &frame).unwrap().len(), 1);
+        assert_eq!(split(table::SUBMISSIONS, &frame).unwrap().len(), 1);
+    }
+
+    /// [`frame`] with a peer group per entity: `G<entity % 5>` for the enterprises, and the
+    /// last 5 % of the rows at the park level, in one group `all`.
+    fn with_peers(rows: usize) -> DataFrame {
+        let mut frame = frame(rows);
+        let park = |row: usize| row >= rows - rows / 20;
+        let levels: Vec<&str> = (0..rows)
+            .map(|row| if park(row) { "park" } else { "enterprise" })
+            .collect();
+        let groups: Vec<String> = (0..rows)
+            .map(|row| match park(row) {
+                true => "all".to_string(),
+                false => format!("G{}", (row / 54) % 5),
+            })
+            .collect();
+        frame
+            .with_column(Column::new(c::LEVEL.into(), levels))
+            .unwrap();
+        frame
+            .with_column(Column::new(c::PEER_GROUP.into(), groups))
+            .unwrap();
+        frame
+    }
+
+    #[test]
+    fn a_large_comparison_table_is_one_file_per_peer_group_in_frame_order() {
+        let rows = 4 * PART_ROWS;
+        let frame = with_peers(rows);
+        let parts = split(table::FACT_COMPARISON, &frame).unwrap();
+        assert_eq!(parts.len(), 6);
+        let file_of = files_of(&parts, rows);
+        let levels = frame.column(c::LEVEL).unwrap().str().unwrap();
+        let groups = frame.column(c::PEER_GROUP).unwrap().str().unwrap();
+        let group = |row: usize| (levels.get(row).unwrap(), groups.get(row).unwrap());
+        // Every row in the file of its group, and only its group's rows there.
+        let mut seen: Vec<Option<(&str, &str)>> = vec![None; parts.len()];
+        for (row, &file) in file_of.iter().enumerate() {
+            assert_ne!(file, usize::MAX, "row {row} in no file");
+            let expected = *seen[file].get_or_insert(group(row));
+            assert_eq!(group(row), expected, "row {row} in file {file}");
+        }
+        // Files numbered in the order their groups first appear; rows in frame order.
+        let firsts: Vec<usize> = (0..parts.len())
+            .map(|file| file_of.iter().position(|&f| f == file).unwrap())
+            .collect();
+        assert!(
+            firsts.windows(2).all(|pair| pair[0] < pair[1]),
+            "{firsts:?}"
+        );
+        assert_eq!(seen[5], Some(("park", "all")));
+        for part in &parts {
+            assert!(part
+                .groups
+                .iter()
+                .all(|rows| rows.windows(2).all(|p| p[0] < p[1])));
+        }
+        // A group's file holds it in row groups by year: the rows without a year last.
+        let years = frame.column(c::YEAR).unwrap().i32().unwrap();
+        let first = &parts[0].groups;
+        assert_eq!(first.len(), 4);
+        assert!(first[0]
+            .iter()
+            .all(|&row| years.get(row as usize) == Some(2019)));
+        assert!(first[3]
+            .iter()
+            .all(|&row| years.get(row as usize).is_none()));
+        // Below the size a table is cut at, one file.
+        let small = split(table::FACT_COMPARISON, &with_peers(PART_ROWS)).unwrap();
+        assert_eq!(small.len(), 1);
     }
 
     #[test]
