@@ -255,6 +255,13 @@ mod tests {
         file_of
     }
 
+    /// Each row group's rows in frame order.
+    fn assert_in_frame_order(parts: &[Part]) {
+        for rows in parts.iter().flat_map(|part| &part.groups) {
+            assert!(rows.windows(2).all(|pair| pair[0] < pair[1]), "{rows:?}");
+        }
+    }
+
     #[test]
     fn a_large_table_is_cut_between_entities_into_stretches_of_about_part_rows() {
         let rows = 16 * PART_ROWS;
@@ -268,12 +275,7 @@ mod tests {
         assert!(file_of
             .chunks(54)
             .all(|entity| entity.iter().all(|&file| file == entity[0])));
-        for part in &parts {
-            assert!(part
-                .groups
-                .iter()
-                .all(|rows| rows.windows(2).all(|p| p[0] < p[1])));
-        }
+        assert_in_frame_order(&parts);
         // The same frame is cut the same way again; a table without a cut is one file.
         assert_eq!(split(table::FACT_INDICATOR, &frame).unwrap(), parts);
         assert_eq!(split(table::SUBMISSIONS, &frame).unwrap().len(), 1);
@@ -328,12 +330,7 @@ mod tests {
             "{firsts:?}"
         );
         assert_eq!(seen[5], Some(("park", "all")));
-        for part in &parts {
-            assert!(part
-                .groups
-                .iter()
-                .all(|rows| rows.windows(2).all(|p| p[0] < p[1])));
-        }
+        assert_in_frame_order(&parts);
         // A group's file holds it in row groups by year: the rows without a year last.
         let years = frame.column(c::YEAR).unwrap().i32().unwrap();
         let first = &parts[0].groups;
