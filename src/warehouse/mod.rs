@@ -667,6 +667,17 @@ mod tests {
         manifest.tables[table].clone()
     }
 
+    /// Publishes one table alone and returns its files.
+    fn publish_table(
+        warehouse: &Path,
+        run_id: &str,
+        table: &'static str,
+        frame: DataFrame,
+    ) -> Vec<FileEntry> {
+        publish_once(warehouse, run_id, &Tables::from([(table, frame)]));
+        table_files(warehouse, run_id, table)
+    }
+
     fn fact_files(warehouse: &Path, run_id: &str) -> Vec<FileEntry> {
         table_files(warehouse, run_id, c::table::FACT_INDICATOR)
     }
@@ -725,12 +736,7 @@ mod tests {
             .unwrap()
             .vstack(&grown.slice(540, grown.height() - 540))
             .unwrap();
-        publish_once(
-            &warehouse,
-            "r2b",
-            &Tables::from([(c::table::FACT_INDICATOR, grown)]),
-        );
-        let renumbered = fact_files(&warehouse, "r2b");
+        let renumbered = publish_table(&warehouse, "r2b", c::table::FACT_INDICATOR, grown);
         assert_eq!(renumbered.len(), after.len() + 1, "{renumbered:?}");
         assert_eq!(renumbered[0].rows, 540);
         for (old, new) in after.iter().skip(1).zip(renumbered.iter().skip(2)) {
@@ -794,6 +800,34 @@ mod tests {
         let fresh = dir.path().join("fresh");
         publish_once(&fresh, "f2", &comparison(Some(2002)));
         assert_eq!(files(&fresh, "f2"), after);
+
+        // An entity of G4 added before all others: every row moves 54 places, G4 now appears
+        // first and the files are renumbered; G0 to G3 hold the same rows and are still linked.
+        let mut added = null_frame(c::table::FACT_COMPARISON, 54);
+        let columns = [
+            Column::new(c::LEVEL.into(), vec!["enterprise"; 54]),
+            Column::new(c::ENTITY_ID.into(), vec!["91370100LA00000000"; 54]),
+            Column::new(c::YEAR.into(), vec![2020i64; 54]),
+            Column::new(c::VALUE.into(), vec![1.5; 54]),
+            Column::new(c::PEER_GROUP.into(), vec!["G4"; 54]),
+        ];
+        for column in columns {
+            added.with_column(column).unwrap();
+        }
+        let grown = added
+            .vstack(&comparison(Some(2002))[c::table::FACT_COMPARISON])
+            .unwrap();
+        let moved = publish_table(&warehouse, "r3", c::table::FACT_COMPARISON, grown);
+        assert_eq!(moved.len(), 5, "{moved:?}");
+        assert_eq!(moved[0].rows, after[4].rows + 54);
+        for (old, new) in after.iter().take(4).zip(moved.iter().skip(1)) {
+            assert_ne!(old.path, new.path);
+            assert_eq!(
+                (old.rows, &old.sha256, &old.content),
+                (new.rows, &new.sha256, &new.content)
+            );
+            assert_eq!(inode(&warehouse, "r2", old), inode(&warehouse, "r3", new));
+        }
     }
 
     /// A frame of `rows` null rows with a table's columns.

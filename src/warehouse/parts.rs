@@ -12,7 +12,8 @@
 //!   The frame holds an entity's rows together (it is sorted by level, entity, indicator, year);
 //!   if it did not, the files would only be smaller.
 //! - `fact_comparison` by peer group (a changed value moves ranks, percentiles, medians and
-//!   robust z within its (level, peer group) only): one file per (level, peer group), in the
+//!   robust z within its (level, peer group); a city's corrected part also moves the province
+//!   industry it rolls up into, a second group): one file per (level, peer group), in the
 //!   order the groups first appear. A peer group's rows are spread over the frame (entity
 //!   order); its file takes them in that order, without a gather of the table.
 //!
@@ -281,8 +282,9 @@ mod tests {
         assert_eq!(split(table::SUBMISSIONS, &frame).unwrap().len(), 1);
     }
 
-    /// [`frame`] with a peer group per entity: `G<entity % 5>` for the enterprises, and the
-    /// last 5 % of the rows at the park level, in one group `all`.
+    /// [`frame`] with a peer group per entity: `G<4 - entity % 5>` for the enterprises (so the
+    /// groups first appear in the reverse of their sorted order), and the last 5 % of the rows
+    /// at the park level, in one group `all`.
     fn with_peers(rows: usize) -> DataFrame {
         let mut frame = frame(rows);
         let park = |row: usize| row >= rows - rows / 20;
@@ -292,7 +294,7 @@ mod tests {
         let groups: Vec<String> = (0..rows)
             .map(|row| match park(row) {
                 true => "all".to_string(),
-                false => format!("G{}", (row / 54) % 5),
+                false => format!("G{}", 4 - (row / 54) % 5),
             })
             .collect();
         frame
@@ -329,18 +331,25 @@ mod tests {
             firsts.windows(2).all(|pair| pair[0] < pair[1]),
             "{firsts:?}"
         );
+        assert_eq!(seen[0], Some(("enterprise", "G4")));
+        assert_eq!(seen[4], Some(("enterprise", "G0")));
         assert_eq!(seen[5], Some(("park", "all")));
         assert_in_frame_order(&parts);
-        // A group's file holds it in row groups by year: the rows without a year last.
+        // Each file holds its group in row groups by year, the rows without a year last.
         let years = frame.column(c::YEAR).unwrap().i32().unwrap();
-        let first = &parts[0].groups;
-        assert_eq!(first.len(), 4);
-        assert!(first[0]
-            .iter()
-            .all(|&row| years.get(row as usize) == Some(2019)));
-        assert!(first[3]
-            .iter()
-            .all(|&row| years.get(row as usize).is_none()));
+        for part in &parts {
+            let wanted = [Some(2019), Some(2020), Some(2021), None];
+            assert_eq!(part.groups.len(), wanted.len(), "{}", part.file);
+            for (rows, wanted) in part.groups.iter().zip(wanted) {
+                let year_of = |row: &IdxSize| years.get(*row as usize);
+                assert!(
+                    rows.iter().all(|row| year_of(row) == wanted),
+                    "{}",
+                    part.file
+                );
+            }
+        }
+        assert_eq!(parts[5].file, "part-5.parquet");
         // Below the size a table is cut at, one file.
         let small = split(table::FACT_COMPARISON, &with_peers(PART_ROWS)).unwrap();
         assert_eq!(small.len(), 1);
