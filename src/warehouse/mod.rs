@@ -350,7 +350,7 @@ impl Earlier {
 }
 
 /// Writes one table into the staging folder; returns its files for the manifest. A part whose
-/// rows are those of the earlier snapshot's file of the same name (same content digest) is
+/// content digest a file of the earlier snapshot's same table has (whatever its name) is
 /// hard-linked from it: snapshots share the files a rerun did not change.
 fn write_table(
     staging: &Path,

@@ -74,17 +74,16 @@ pub fn is_cut(table_name: &str) -> bool {
 
 /// `table`'s files; an empty table is one file without rows.
 pub fn split(table_name: &str, frame: &DataFrame) -> PolarsResult<Vec<Part>> {
-    let whole = || vec![vec![0..frame.height()]];
     // Each file's rows, as runs of consecutive rows in frame order.
-    let files: Vec<Vec<Range<usize>>> = match cut(table_name) {
-        _ if frame.height() < 2 * PART_ROWS => whole(),
-        None => whole(),
-        Some(Cut::Entities) => stretches(frame, c::ENTITY_ID)?
-            .into_iter()
-            .map(|rows| vec![rows])
-            .collect(),
-        Some(Cut::PeerGroups) => peer_groups(frame)?,
-    };
+    let files: Vec<Vec<Range<usize>>> =
+        match cut(table_name).filter(|_| frame.height() >= 2 * PART_ROWS) {
+            None => vec![vec![0..frame.height()]],
+            Some(Cut::Entities) => stretches(frame, c::ENTITY_ID)?
+                .into_iter()
+                .map(|rows| vec![rows])
+                .collect(),
+            Some(Cut::PeerGroups) => peer_groups(frame)?,
+        };
     let years = match frame.column(c::YEAR) {
         Ok(year) if frame.height() > 0 => Some(year.cast(&DataType::Int32)?),
         _ => None,
@@ -130,21 +129,30 @@ fn by_year(years: Option<&Int32Chunked>, rows: impl Iterator<Item = usize>) -> V
     groups.into_iter().map(|(_, rows)| rows).collect()
 }
 
+/// (level, key), borrowed from the frame.
+type Key<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// The runs of consecutive rows with the same (level, key), in frame order.
+fn runs<'a>(frame: &'a DataFrame, key: &str) -> PolarsResult<Vec<(Key<'a>, Range<usize>)>> {
+    let levels = frame.column(c::LEVEL)?.str()?;
+    let keys = frame.column(key)?.str()?;
+    let mut runs: Vec<(Key, Range<usize>)> = Vec::new();
+    for (row, pair) in levels.iter().zip(keys.iter()).enumerate() {
+        match runs.last_mut() {
+            Some((seen, rows)) if *seen == pair => rows.end = row + 1,
+            _ => runs.push((pair, row..row + 1)),
+        }
+    }
+    Ok(runs)
+}
+
 /// Stretches of the frame, cut where (level, key) changes and its hash is a multiple of
 /// [`KEYS_PER_FILE`].
 fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
-    let levels = frame.column(c::LEVEL)?.str()?;
-    let keys = frame.column(key)?.str()?;
-    let pairs = || levels.iter().zip(keys.iter());
     let mut cuts = vec![0];
-    let mut previous = None;
-    for (row, pair) in pairs().enumerate() {
-        if previous == Some(pair) {
-            continue;
-        }
-        previous = Some(pair);
-        if row > 0 && cut_here(pair).is_multiple_of(KEYS_PER_FILE) {
-            cuts.push(row);
+    for (pair, rows) in runs(frame, key)?.into_iter().skip(1) {
+        if cut_here(pair).is_multiple_of(KEYS_PER_FILE) {
+            cuts.push(rows.start);
         }
     }
     cuts.push(frame.height());
@@ -155,36 +163,21 @@ fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
 /// they first appear. The frame is in entity order, so a group's rows come in runs of an
 /// entity's rows, and a run costs one lookup.
 fn peer_groups(frame: &DataFrame) -> PolarsResult<Vec<Vec<Range<usize>>>> {
-    /// (level, peer group), borrowed from the frame.
-    type Group<'a> = (Option<&'a str>, Option<&'a str>);
-    let levels = frame.column(c::LEVEL)?.str()?;
-    let groups = frame.column(c::PEER_GROUP)?.str()?;
-    let mut number: PlHashMap<Group, usize> = PlHashMap::new();
+    let mut number: PlHashMap<Key, usize> = PlHashMap::new();
     let mut files: Vec<Vec<Range<usize>>> = Vec::new();
-    // The run being read: its group, that group's file and its first row.
-    let mut run: Option<(Group, usize, usize)> = None;
-    for (row, pair) in levels.iter().zip(groups.iter()).enumerate() {
-        if let Some((seen, at, start)) = run {
-            if seen == pair {
-                continue;
-            }
-            files[at].push(start..row);
-        }
+    for (pair, rows) in runs(frame, c::PEER_GROUP)? {
         let next = files.len();
         let at = *number.entry(pair).or_insert(next);
         if at == next {
             files.push(Vec::new());
         }
-        run = Some((pair, at, row));
-    }
-    if let Some((_, at, start)) = run {
-        files[at].push(start..frame.height());
+        files[at].push(rows);
     }
     Ok(files)
 }
 
 /// The hash that decides where the stretches end: the same for a (level, key) in every run.
-fn cut_here((level, key): (Option<&str>, Option<&str>)) -> u64 {
+fn cut_here((level, key): Key) -> u64 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(level.unwrap_or_default().as_bytes());
     hasher.update(&[0xff, u8::from(key.is_some())]);
