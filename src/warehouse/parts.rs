@@ -13,9 +13,12 @@
 //!   if it did not, the files would only be smaller.
 //! - `fact_comparison` by peer group (a changed value moves ranks, percentiles, medians and
 //!   robust z within its (level, peer group); a city's corrected part also moves the province
-//!   industry it rolls up into, a second group): one file per (level, peer group), in the
-//!   order the groups first appear. A peer group's rows are spread over the frame (entity
-//!   order); its file takes them in that order, without a gather of the table.
+//!   industry it rolls up into, a second group): a file of its own for each (level, peer
+//!   group) of at least [`OWN_FILE_ROWS`] rows; the smaller groups share files, a group's file
+//!   chosen by its hash among a power of two of them (about [`PART_ROWS`] rows each), so that
+//!   a province of many small industries does not get a file per industry. Files are numbered
+//!   in the order their first group first appears. A peer group's rows are spread over the
+//!   frame (entity order); its file takes them in that order, without a gather of the table.
 //!
 //! Inside a file the rows keep the frame's order and are written a row group per year (then the
 //! rows without a year), so readers prune years from row-group statistics (SPEC v2 §8). Files
@@ -33,6 +36,9 @@ pub const PART_ROWS: usize = 128 * 1024;
 /// it. A constant, so that no change elsewhere in the table moves the cuts; with the
 /// province's 18 indicators × 3 years, about 110,000 rows a file.
 const KEYS_PER_FILE: u64 = 2048;
+
+/// A peer group of at least this many rows has a file of its own; smaller ones share files.
+pub const OWN_FILE_ROWS: usize = PART_ROWS / 4;
 
 /// One file of a table: its name and its rows, a row group's worth at a time.
 #[derive(Debug, PartialEq)]
@@ -54,7 +60,7 @@ impl Part {
 enum Cut {
     /// Stretches of the frame between entities, where the entity's hash says.
     Entities,
-    /// One file per (level, peer group).
+    /// A file per large (level, peer group); the small ones share files.
     PeerGroups,
 }
 
@@ -151,7 +157,7 @@ fn runs<'a>(frame: &'a DataFrame, key: &str) -> PolarsResult<Vec<(Key<'a>, Range
 fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
     let mut cuts = vec![0];
     for (pair, rows) in runs(frame, key)?.into_iter().skip(1) {
-        if cut_here(pair).is_multiple_of(KEYS_PER_FILE) {
+        if key_hash(pair).is_multiple_of(KEYS_PER_FILE) {
             cuts.push(rows.start);
         }
     }
@@ -159,25 +165,62 @@ fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
     Ok(cuts.windows(2).map(|pair| pair[0]..pair[1]).collect())
 }
 
-/// The rows of each (level, peer group), as runs of consecutive rows, the groups in the order
-/// they first appear. The frame is in entity order, so a group's rows come in runs of an
-/// entity's rows, and a run costs one lookup.
+/// The files of `fact_comparison`, as runs of consecutive rows: a file for each (level, peer
+/// group) of at least [`OWN_FILE_ROWS`] rows, and the smaller groups in shared files, a group's
+/// file being its hash modulo their number. That number is the smallest power of two that
+/// keeps them at [`PART_ROWS`] rows on average, so it moves only when the small groups' rows
+/// pass a power of two, and then each shared file is split in two. A file's runs are in frame
+/// order, and the files numbered in the order their first group first appears.
 fn peer_groups(frame: &DataFrame) -> PolarsResult<Vec<Vec<Range<usize>>>> {
+    // Each group's runs, in the order the groups first appear. The frame is in entity order,
+    // so a group's rows come in runs of an entity's rows, and a run costs one lookup.
     let mut number: PlHashMap<Key, usize> = PlHashMap::new();
-    let mut files: Vec<Vec<Range<usize>>> = Vec::new();
+    let mut groups: Vec<(Key, Vec<Range<usize>>)> = Vec::new();
     for (pair, rows) in runs(frame, c::PEER_GROUP)? {
-        let next = files.len();
+        let next = groups.len();
         let at = *number.entry(pair).or_insert(next);
         if at == next {
+            groups.push((pair, Vec::new()));
+        }
+        groups[at].1.push(rows);
+    }
+    let size = |runs: &[Range<usize>]| runs.iter().map(ExactSizeIterator::len).sum::<usize>();
+    let small: usize = groups
+        .iter()
+        .map(|(_, runs)| size(runs))
+        .filter(|&rows| rows < OWN_FILE_ROWS)
+        .sum();
+    let shared = small.div_ceil(PART_ROWS).max(1).next_power_of_two() as u64;
+    // A group's file: its own (by its number), or a shared one (by its hash).
+    #[derive(PartialEq, Eq, Hash)]
+    enum File {
+        Own(usize),
+        Shared(u64),
+    }
+    let mut file_number: PlHashMap<File, usize> = PlHashMap::new();
+    let mut files: Vec<Vec<Range<usize>>> = Vec::new();
+    for (at, (pair, runs)) in groups.into_iter().enumerate() {
+        let file = match size(&runs) >= OWN_FILE_ROWS {
+            true => File::Own(at),
+            false => File::Shared(key_hash(pair) % shared),
+        };
+        let next = files.len();
+        let number = *file_number.entry(file).or_insert(next);
+        if number == next {
             files.push(Vec::new());
         }
-        files[at].push(rows);
+        files[number].extend(runs);
+    }
+    // A shared file's groups interleave: their runs are put back in frame order.
+    for runs in &mut files {
+        runs.sort_unstable_by_key(|rows| rows.start);
     }
     Ok(files)
 }
 
-/// The hash that decides where the stretches end: the same for a (level, key) in every run.
-fn cut_here((level, key): Key) -> u64 {
+/// A (level, key)'s hash, the same in every run: it decides where the stretches end, and which
+/// shared file a small peer group is in.
+fn key_hash((level, key): Key) -> u64 {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(level.unwrap_or_default().as_bytes());
     hasher.update(&[0xff, u8::from(key.is_some())]);
@@ -188,7 +231,7 @@ fn cut_here((level, key): Key) -> u64 {
 /// Whether a file starts where rows of `key` follow another key's (tests choose keys by it).
 #[cfg(test)]
 pub fn cuts_at(level: &str, key: &str) -> bool {
-    cut_here((Some(level), Some(key))).is_multiple_of(KEYS_PER_FILE)
+    key_hash((Some(level), Some(key))).is_multiple_of(KEYS_PER_FILE)
 }
 
 /// `part-<number>.parquet`, with as many digits as the largest of `parts` numbers needs.
@@ -200,6 +243,7 @@ fn file_name(number: usize, parts: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     /// `rows` rows of `rows / 54` entities, 18 indicators × 3 years each (the facts' order),
     /// with every seventh row's year missing.
@@ -300,10 +344,12 @@ mod tests {
     }
 
     #[test]
-    fn a_large_comparison_table_is_one_file_per_peer_group_in_frame_order() {
+    fn a_large_comparison_table_is_a_file_per_large_peer_group_in_frame_order() {
         let rows = 4 * PART_ROWS;
         let frame = with_peers(rows);
         let parts = split(table::FACT_COMPARISON, &frame).unwrap();
+        // Five enterprise groups of about 100,000 rows each, a file each; the parks' group,
+        // the only small one, alone in the one shared file.
         assert_eq!(parts.len(), 6);
         let file_of = files_of(&parts, rows);
         let levels = frame.column(c::LEVEL).unwrap().str().unwrap();
@@ -348,6 +394,104 @@ mod tests {
         assert_eq!(small.len(), 1);
     }
 
+    /// [`frame`] with `peers` cycling over the entities' peer groups.
+    fn with_groups(rows: usize, peers: impl Fn(usize) -> String) -> DataFrame {
+        let mut frame = frame(rows);
+        let groups: Vec<String> = (0..rows).map(|row| peers(row / 54)).collect();
+        frame
+            .with_column(Column::new(c::PEER_GROUP.into(), groups))
+            .unwrap();
+        frame
+    }
+
+    /// Each file's (level, peer group)s.
+    fn groups_of(parts: &[Part], frame: &DataFrame) -> Vec<BTreeSet<String>> {
+        let groups = frame.column(c::PEER_GROUP).unwrap().str().unwrap();
+        parts
+            .iter()
+            .map(|part| {
+                let rows = part.groups.iter().flatten();
+                rows.map(|&row| groups.get(row as usize).unwrap().to_string())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_peer_groups_share_a_power_of_two_of_files_chosen_by_their_hash() {
+        // 600 entities each in one of 300 small groups (two entities, 108 rows, a group),
+        // between every two of them an entity of one large group: 3 × PART_ROWS rows.
+        let rows = 3 * PART_ROWS;
+        let peers = |entity: usize| match entity % 2 {
+            0 => "large".to_string(),
+            _ => format!("S{:03}", (entity / 2) % 300),
+        };
+        let frame = with_groups(rows, peers);
+        let parts = split(table::FACT_COMPARISON, &frame).unwrap();
+        let groups = groups_of(&parts, &frame);
+        let file_of = files_of(&parts, rows);
+        assert!(file_of.iter().all(|&file| file != usize::MAX));
+        // The large group alone in the first file; the small groups' 1.5 × PART_ROWS rows in
+        // two shared files, each group wholly in the one its hash names.
+        assert_eq!(parts.len(), 3, "{groups:?}");
+        assert_eq!(groups[0], BTreeSet::from(["large".to_string()]));
+        assert!(parts[0].rows() >= OWN_FILE_ROWS);
+        let shared_of = |group: &str| (key_hash((Some("enterprise"), Some(group))) % 2) as usize;
+        let first_small = groups[1].iter().next().unwrap().clone();
+        for (number, held) in groups.iter().enumerate().skip(1) {
+            assert!(held.len() > 100, "file {number}: {} groups", held.len());
+            for group in held {
+                assert_eq!(
+                    shared_of(group) == shared_of(&first_small),
+                    number == 1,
+                    "{group} in file {number}"
+                );
+            }
+        }
+        assert_eq!(groups[1].len() + groups[2].len(), 300);
+        assert_in_frame_order(&parts);
+        // Rows added to one small group (an entity more) leave every other file's rows as
+        // they were.
+        let grown = frame
+            .vstack(&with_groups(54, |_| "S007".to_string()))
+            .unwrap();
+        let after = split(table::FACT_COMPARISON, &grown).unwrap();
+        let rows_of = |part: &Part| {
+            part.groups
+                .iter()
+                .flatten()
+                .copied()
+                .collect::<BTreeSet<_>>()
+        };
+        let changed: Vec<usize> = (0..parts.len())
+            .filter(|&number| rows_of(&parts[number]) != rows_of(&after[number]))
+            .collect();
+        assert_eq!(changed.len(), 1);
+        assert!(groups[changed[0]].contains("S007"));
+        assert_eq!(after[changed[0]].rows(), parts[changed[0]].rows() + 54);
+    }
+
+    #[test]
+    fn small_peer_groups_a_power_of_two_past_part_rows_split_their_files_in_two() {
+        // Only small groups (one entity each): from 1 to 2, 4, 8 shared files as the table
+        // grows past 1, 2 and 4 × PART_ROWS; each file of 2n files holds groups of one file of n.
+        let at = |rows: usize| {
+            let frame = with_groups(rows, |entity| format!("S{entity:05}"));
+            let parts = split(table::FACT_COMPARISON, &frame).unwrap();
+            groups_of(&parts, &frame)
+        };
+        let (two, four) = (at(2 * PART_ROWS), at(4 * PART_ROWS));
+        assert_eq!((two.len(), four.len()), (2, 4));
+        assert_eq!(at(4 * PART_ROWS + 54 * 100).len(), 8);
+        for held in &four {
+            let halves = two.iter().filter(|half| !half.is_disjoint(held)).count();
+            assert_eq!(
+                halves, 1,
+                "a file of four takes groups from {halves} files of two"
+            );
+        }
+    }
+
     #[test]
     fn an_entity_added_changes_only_the_file_it_falls_in() {
         let rows = 8 * PART_ROWS;
@@ -358,7 +502,7 @@ mod tests {
         let middle = (rows / 2 / 54) * 54;
         let id = (0..)
             .map(|number| format!("E{:06}a{number}", middle / 54))
-            .find(|id| !cut_here((Some("enterprise"), Some(id))).is_multiple_of(KEYS_PER_FILE))
+            .find(|id| !key_hash((Some("enterprise"), Some(id))).is_multiple_of(KEYS_PER_FILE))
             .unwrap();
         let added = df!(
             c::LEVEL => vec!["enterprise"; 54],
