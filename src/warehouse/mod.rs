@@ -580,6 +580,7 @@ pub fn rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn tables() -> Tables {
         Tables::new()
@@ -760,26 +761,84 @@ mod tests {
 
     /// A corrected value moves ranks within its peer group only: a rerun encodes that group's
     /// file of `fact_comparison` and links the others, and writes what a first publish writes.
+    /// `fact_comparison` rows of [`facts`]' entities, in `groups` peer groups,
+    /// `G<entity % groups>`.
+    fn comparison(changed: Option<usize>, groups: usize) -> Tables {
+        let facts = facts(changed);
+        let rows = facts.height();
+        let mut frame = null_frame(c::table::FACT_COMPARISON, rows);
+        for name in [c::LEVEL, c::ENTITY_ID, c::YEAR, c::VALUE] {
+            frame
+                .with_column(facts.column(name).unwrap().clone())
+                .unwrap();
+        }
+        let peers: Vec<String> = (0..rows)
+            .map(|row| format!("G{}", (row / 54) % groups))
+            .collect();
+        frame
+            .with_column(Column::new(c::PEER_GROUP.into(), peers))
+            .unwrap();
+        Tables::from([(c::table::FACT_COMPARISON, frame)])
+    }
+
+    #[test]
+    fn a_rerun_encodes_only_the_shared_file_of_a_changed_small_peer_group() {
+        // Fifty groups of about 5,200 rows each (2 × PART_ROWS in all): all small, in two
+        // shared files.
+        let comparison = |changed| comparison(changed, 50);
+        let files = |warehouse: &Path, run_id: &str| {
+            table_files(warehouse, run_id, c::table::FACT_COMPARISON)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let warehouse = dir.path().join("nightly");
+        publish_once(&warehouse, "r1", &comparison(None));
+        let before = files(&warehouse, "r1");
+        assert_eq!(before.len(), 2, "{before:?}");
+        // Entity 2002 is in G2, whose shared file is the only one encoded again.
+        publish_once(&warehouse, "r2", &comparison(Some(2002)));
+        let after = files(&warehouse, "r2");
+        assert_eq!(after.len(), 2, "{after:?}");
+        let changed: Vec<usize> = (0..2)
+            .filter(|&number| {
+                inode(&warehouse, "r1", &before[number]) != inode(&warehouse, "r2", &after[number])
+            })
+            .collect();
+        assert_eq!(changed.len(), 1, "{before:?} → {after:?}");
+        let number = changed[0];
+        assert_ne!(before[number].sha256, after[number].sha256);
+        // The file encoded again is G2's, which it shares with other groups.
+        let snapshot = snapshot::dir(&warehouse, "r2");
+        let read = |file: &FileEntry| -> BTreeSet<String> {
+            let path = snapshot.join(&file.path);
+            let file = fs::File::open(path).unwrap();
+            let reader =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .unwrap()
+                    .build()
+                    .unwrap();
+            let mut groups = BTreeSet::new();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let column = batch.column_by_name(c::PEER_GROUP).unwrap();
+                let texts = column
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap();
+                groups.extend(texts.iter().flatten().map(str::to_string));
+            }
+            groups
+        };
+        let groups = read(&after[number]);
+        assert!(groups.contains("G2") && groups.len() > 1, "{groups:?}");
+        let fresh = dir.path().join("fresh");
+        publish_once(&fresh, "f2", &comparison(Some(2002)));
+        assert_eq!(files(&fresh, "f2"), after);
+    }
+
     #[test]
     fn a_rerun_encodes_only_the_peer_group_of_a_changed_comparison() {
-        // `fact_comparison` rows of [`facts`]' entities, in five peer groups, `G<entity % 5>`.
-        let comparison = |changed| {
-            let facts = facts(changed);
-            let rows = facts.height();
-            let mut frame = null_frame(c::table::FACT_COMPARISON, rows);
-            for name in [c::LEVEL, c::ENTITY_ID, c::YEAR, c::VALUE] {
-                frame
-                    .with_column(facts.column(name).unwrap().clone())
-                    .unwrap();
-            }
-            let groups: Vec<String> = (0..rows)
-                .map(|row| format!("G{}", (row / 54) % 5))
-                .collect();
-            frame
-                .with_column(Column::new(c::PEER_GROUP.into(), groups))
-                .unwrap();
-            Tables::from([(c::table::FACT_COMPARISON, frame)])
-        };
+        // Five peer groups of about 52,000 rows, a file each.
+        let comparison = |changed| comparison(changed, 5);
         let files = |warehouse: &Path, run_id: &str| {
             table_files(warehouse, run_id, c::table::FACT_COMPARISON)
         };

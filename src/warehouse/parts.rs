@@ -15,7 +15,8 @@
 //!   robust z within its (level, peer group); a city's corrected part also moves the province
 //!   industry it rolls up into, a second group): a file of its own for each (level, peer
 //!   group) of at least [`OWN_FILE_ROWS`] rows; the smaller groups share files, a group's file
-//!   chosen by its hash among a power of two of them (about [`PART_ROWS`] rows each), so that
+//!   chosen by its hash among a power of two of them ([`PART_ROWS`] rows each or fewer on
+//!   average), so that
 //!   a province of many small industries does not get a file per industry. Files are numbered
 //!   in the order their first group first appears. A peer group's rows are spread over the
 //!   frame (entity order); its file takes them in that order, without a gather of the table.
@@ -168,9 +169,11 @@ fn stretches(frame: &DataFrame, key: &str) -> PolarsResult<Vec<Range<usize>>> {
 /// The files of `fact_comparison`, as runs of consecutive rows: a file for each (level, peer
 /// group) of at least [`OWN_FILE_ROWS`] rows, and the smaller groups in shared files, a group's
 /// file being its hash modulo their number. That number is the smallest power of two that
-/// keeps them at [`PART_ROWS`] rows on average, so it moves only when the small groups' rows
-/// pass a power of two, and then each shared file is split in two. A file's runs are in frame
-/// order, and the files numbered in the order their first group first appears.
+/// keeps them at [`PART_ROWS`] rows or fewer on average, so it moves only when the small
+/// groups' rows pass [`PART_ROWS`] times a power of two (then each shared file splits in two,
+/// or two merge), or a group passes [`OWN_FILE_ROWS`] (which moves its rows into or out of the
+/// small groups'). A file's runs are in frame order, and the files numbered in the order their
+/// first group first appears.
 fn peer_groups(frame: &DataFrame) -> PolarsResult<Vec<Vec<Range<usize>>>> {
     // Each group's runs, in the order the groups first appear. The frame is in entity order,
     // so a group's rows come in runs of an entity's rows, and a run costs one lookup.
@@ -419,8 +422,8 @@ mod tests {
 
     #[test]
     fn small_peer_groups_share_a_power_of_two_of_files_chosen_by_their_hash() {
-        // 600 entities each in one of 300 small groups (two entities, 108 rows, a group),
-        // between every two of them an entity of one large group: 3 × PART_ROWS rows.
+        // 3 × PART_ROWS rows: every other entity in one large group, the others in 300 small
+        // groups (3,641 entities, about 12 and 655 rows a group).
         let rows = 3 * PART_ROWS;
         let peers = |entity: usize| match entity % 2 {
             0 => "large".to_string(),
@@ -450,31 +453,81 @@ mod tests {
         }
         assert_eq!(groups[1].len() + groups[2].len(), 300);
         assert_in_frame_order(&parts);
-        // Rows added to one small group (an entity more) leave every other file's rows as
-        // they were.
+        // An entity of S007 inserted in the middle of the frame (every row after it moves)
+        // joins S007's file; every other file holds the same entities' rows as before.
+        let middle = (rows / 2 / 54) * 54;
+        let mut added = with_groups(54, |_| "S007".to_string());
+        added
+            .with_column(Column::new(c::ENTITY_ID.into(), vec!["X"; 54]))
+            .unwrap();
         let grown = frame
-            .vstack(&with_groups(54, |_| "S007".to_string()))
+            .slice(0, middle)
+            .vstack(&added)
+            .unwrap()
+            .vstack(&frame.slice(middle as i64, rows - middle))
             .unwrap();
         let after = split(table::FACT_COMPARISON, &grown).unwrap();
-        let rows_of = |part: &Part| {
-            part.groups
+        assert_eq!(after.len(), parts.len());
+        let entities = |parts: &[Part], frame: &DataFrame| -> Vec<Vec<String>> {
+            let ids = frame.column(c::ENTITY_ID).unwrap().str().unwrap();
+            parts
                 .iter()
-                .flatten()
-                .copied()
-                .collect::<BTreeSet<_>>()
+                .map(|part| {
+                    let rows = part.groups.iter().flatten();
+                    rows.map(|&row| ids.get(row as usize).unwrap().to_string())
+                        .collect()
+                })
+                .collect()
         };
+        let (before, grown_entities) = (entities(&parts, &frame), entities(&after, &grown));
         let changed: Vec<usize> = (0..parts.len())
-            .filter(|&number| rows_of(&parts[number]) != rows_of(&after[number]))
+            .filter(|&number| before[number] != grown_entities[number])
             .collect();
         assert_eq!(changed.len(), 1);
         assert!(groups[changed[0]].contains("S007"));
         assert_eq!(after[changed[0]].rows(), parts[changed[0]].rows() + 54);
+        assert_in_frame_order(&after);
+    }
+
+    #[test]
+    fn a_peer_group_of_own_file_rows_has_its_own_file_and_one_row_fewer_shares() {
+        // Groups of exactly OWN_FILE_ROWS and OWN_FILE_ROWS − 1 rows, a small one of 100, and a
+        // large one to make the table large enough to be cut.
+        let sizes = [
+            ("at", OWN_FILE_ROWS),
+            ("below", OWN_FILE_ROWS - 1),
+            ("small", 100),
+            ("large", 2 * PART_ROWS),
+        ];
+        let rows: usize = sizes.iter().map(|(_, rows)| rows).sum();
+        let groups: Vec<&str> = sizes
+            .iter()
+            .flat_map(|(group, rows)| std::iter::repeat_n(*group, *rows))
+            .collect();
+        let frame = df!(
+            c::LEVEL => vec!["enterprise"; rows],
+            c::PEER_GROUP => groups,
+            c::YEAR => vec![2021; rows],
+        )
+        .unwrap();
+        let parts = split(table::FACT_COMPARISON, &frame).unwrap();
+        let held = groups_of(&parts, &frame);
+        let set = |groups: &[&str]| {
+            groups
+                .iter()
+                .map(|g| g.to_string())
+                .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(
+            held,
+            vec![set(&["at"]), set(&["below", "small"]), set(&["large"])]
+        );
     }
 
     #[test]
     fn small_peer_groups_a_power_of_two_past_part_rows_split_their_files_in_two() {
-        // Only small groups (one entity each): from 1 to 2, 4, 8 shared files as the table
-        // grows past 1, 2 and 4 × PART_ROWS; each file of 2n files holds groups of one file of n.
+        // Only small groups (one entity each): 2, 4, then 8 shared files as the table grows to
+        // 2 and 4 × PART_ROWS and past it; each file of four holds groups of one file of two.
         let at = |rows: usize| {
             let frame = with_groups(rows, |entity| format!("S{entity:05}"));
             let parts = split(table::FACT_COMPARISON, &frame).unwrap();
