@@ -16,10 +16,10 @@
 //!   industry it rolls up into, a second group): a file of its own for each (level, peer
 //!   group) of at least [`OWN_FILE_ROWS`] rows; the smaller groups share files, a group's file
 //!   chosen by its hash among a power of two of them ([`PART_ROWS`] rows each or fewer on
-//!   average), so that
-//!   a province of many small industries does not get a file per industry. Files are numbered
-//!   in the order their first group first appears. A peer group's rows are spread over the
-//!   frame (entity order); its file takes them in that order, without a gather of the table.
+//!   average), so that a province of many small industries does not get a file per
+//!   industry. Files are numbered in the order their first group first appears. A peer
+//!   group's rows are spread over the frame (entity order); its file takes them in that
+//!   order, without a gather of the table.
 //!
 //! Inside a file the rows keep the frame's order and are written a row group per year (then the
 //! rows without a year), so readers prune years from row-group statistics (SPEC v2 §8). Files
