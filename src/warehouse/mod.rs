@@ -781,22 +781,30 @@ mod tests {
         Tables::from([(c::table::FACT_COMPARISON, frame)])
     }
 
+    /// [`comparison`] in `groups` groups published as snapshot r1 of a warehouse, then with
+    /// entity 2002 changed as r2: the warehouse and the two snapshots' `fact_comparison` files.
+    fn comparison_republished(
+        dir: &Path,
+        groups: usize,
+    ) -> (PathBuf, Vec<FileEntry>, Vec<FileEntry>) {
+        let warehouse = dir.join("nightly");
+        let files = |run_id: &str| table_files(&warehouse, run_id, c::table::FACT_COMPARISON);
+        publish_once(&warehouse, "r1", &comparison(None, groups));
+        publish_once(&warehouse, "r2", &comparison(Some(2002), groups));
+        let (before, after) = (files("r1"), files("r2"));
+        (warehouse, before, after)
+    }
+
     #[test]
     fn a_rerun_encodes_only_the_shared_file_of_a_changed_small_peer_group() {
         // Fifty groups of about 5,200 rows each (2 × PART_ROWS in all): all small, in two
-        // shared files.
-        let comparison = |changed| comparison(changed, 50);
+        // shared files. Entity 2002 is in G2, whose shared file is the only one encoded again.
+        let dir = tempfile::tempdir().unwrap();
+        let (warehouse, before, after) = comparison_republished(dir.path(), 50);
         let files = |warehouse: &Path, run_id: &str| {
             table_files(warehouse, run_id, c::table::FACT_COMPARISON)
         };
-        let dir = tempfile::tempdir().unwrap();
-        let warehouse = dir.path().join("nightly");
-        publish_once(&warehouse, "r1", &comparison(None));
-        let before = files(&warehouse, "r1");
         assert_eq!(before.len(), 2, "{before:?}");
-        // Entity 2002 is in G2, whose shared file is the only one encoded again.
-        publish_once(&warehouse, "r2", &comparison(Some(2002)));
-        let after = files(&warehouse, "r2");
         assert_eq!(after.len(), 2, "{after:?}");
         let changed: Vec<usize> = (0..2)
             .filter(|&number| {
@@ -831,25 +839,21 @@ mod tests {
         let groups = read(&after[number]);
         assert!(groups.contains("G2") && groups.len() > 1, "{groups:?}");
         let fresh = dir.path().join("fresh");
-        publish_once(&fresh, "f2", &comparison(Some(2002)));
+        publish_once(&fresh, "f2", &comparison(Some(2002), 50));
         assert_eq!(files(&fresh, "f2"), after);
     }
 
     #[test]
     fn a_rerun_encodes_only_the_peer_group_of_a_changed_comparison() {
-        // Five peer groups of about 52,000 rows, a file each.
+        // Five peer groups of about 52,000 rows, a file each. Entity 2002 is in group G2, the
+        // third to appear.
         let comparison = |changed| comparison(changed, 5);
         let files = |warehouse: &Path, run_id: &str| {
             table_files(warehouse, run_id, c::table::FACT_COMPARISON)
         };
         let dir = tempfile::tempdir().unwrap();
-        let warehouse = dir.path().join("nightly");
-        publish_once(&warehouse, "r1", &comparison(None));
-        let before = files(&warehouse, "r1");
+        let (warehouse, before, after) = comparison_republished(dir.path(), 5);
         assert_eq!(before.len(), 5, "{before:?}");
-        // Entity 2002 is in group G2, the third to appear.
-        publish_once(&warehouse, "r2", &comparison(Some(2002)));
-        let after = files(&warehouse, "r2");
         for (number, (old, new)) in before.iter().zip(&after).enumerate() {
             assert_eq!(old.path, new.path);
             let linked = inode(&warehouse, "r1", old) == inode(&warehouse, "r2", new);

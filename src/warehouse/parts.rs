@@ -407,17 +407,34 @@ mod tests {
         frame
     }
 
-    /// Each file's (level, peer group)s.
-    fn groups_of(parts: &[Part], frame: &DataFrame) -> Vec<BTreeSet<String>> {
-        let groups = frame.column(c::PEER_GROUP).unwrap().str().unwrap();
+    /// `frame` with `added`'s rows before the entity that starts at the middle row.
+    fn inserted_in_the_middle(frame: &DataFrame, added: &DataFrame) -> DataFrame {
+        let rows = frame.height();
+        let middle = (rows / 2 / 54) * 54;
+        frame
+            .slice(0, middle)
+            .vstack(added)
+            .unwrap()
+            .vstack(&frame.slice(middle as i64, rows - middle))
+            .unwrap()
+    }
+
+    /// Each file's texts of column `name`, in the file's order, collected as `T`.
+    fn texts_of<T: FromIterator<String>>(parts: &[Part], frame: &DataFrame, name: &str) -> Vec<T> {
+        let texts = frame.column(name).unwrap().str().unwrap();
         parts
             .iter()
             .map(|part| {
                 let rows = part.groups.iter().flatten();
-                rows.map(|&row| groups.get(row as usize).unwrap().to_string())
+                rows.map(|&row| texts.get(row as usize).unwrap().to_string())
                     .collect()
             })
             .collect()
+    }
+
+    /// Each file's peer groups.
+    fn groups_of(parts: &[Part], frame: &DataFrame) -> Vec<BTreeSet<String>> {
+        texts_of(parts, frame, c::PEER_GROUP)
     }
 
     #[test]
@@ -455,29 +472,15 @@ mod tests {
         assert_in_frame_order(&parts);
         // An entity of S007 inserted in the middle of the frame (every row after it moves)
         // joins S007's file; every other file holds the same entities' rows as before.
-        let middle = (rows / 2 / 54) * 54;
         let mut added = with_groups(54, |_| "S007".to_string());
         added
             .with_column(Column::new(c::ENTITY_ID.into(), vec!["X"; 54]))
             .unwrap();
-        let grown = frame
-            .slice(0, middle)
-            .vstack(&added)
-            .unwrap()
-            .vstack(&frame.slice(middle as i64, rows - middle))
-            .unwrap();
+        let grown = inserted_in_the_middle(&frame, &added);
         let after = split(table::FACT_COMPARISON, &grown).unwrap();
         assert_eq!(after.len(), parts.len());
         let entities = |parts: &[Part], frame: &DataFrame| -> Vec<Vec<String>> {
-            let ids = frame.column(c::ENTITY_ID).unwrap().str().unwrap();
-            parts
-                .iter()
-                .map(|part| {
-                    let rows = part.groups.iter().flatten();
-                    rows.map(|&row| ids.get(row as usize).unwrap().to_string())
-                        .collect()
-                })
-                .collect()
+            texts_of(parts, frame, c::ENTITY_ID)
         };
         let (before, grown_entities) = (entities(&parts, &frame), entities(&after, &grown));
         let changed: Vec<usize> = (0..parts.len())
@@ -563,12 +566,7 @@ mod tests {
             c::YEAR => vec![Some(2020); 54],
         )
         .unwrap();
-        let grown = frame
-            .slice(0, middle)
-            .vstack(&added)
-            .unwrap()
-            .vstack(&frame.slice(middle as i64, rows - middle))
-            .unwrap();
+        let grown = inserted_in_the_middle(&frame, &added);
         let after = split(table::ENTITY_SCORE_DETAIL, &grown).unwrap();
         let sizes = |parts: &[Part]| parts.iter().map(Part::rows).collect::<Vec<_>>();
         let (before, after) = (sizes(&before), sizes(&after));
