@@ -759,8 +759,6 @@ mod tests {
         }
     }
 
-    /// A corrected value moves ranks within its peer group only: a rerun encodes that group's
-    /// file of `fact_comparison` and links the others, and writes what a first publish writes.
     /// `fact_comparison` rows of [`facts`]' entities, in `groups` peer groups,
     /// `G<entity % groups>`.
     fn comparison(changed: Option<usize>, groups: usize) -> Tables {
@@ -817,16 +815,9 @@ mod tests {
         // The file encoded again is G2's, which it shares with other groups.
         let snapshot = snapshot::dir(&warehouse, "r2");
         let read = |file: &FileEntry| -> BTreeSet<String> {
-            let path = snapshot.join(&file.path);
-            let file = fs::File::open(path).unwrap();
-            let reader =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .unwrap()
-                    .build()
-                    .unwrap();
+            let batches = parquet_io::read(&snapshot.join(&file.path)).unwrap();
             let mut groups = BTreeSet::new();
-            for batch in reader {
-                let batch = batch.unwrap();
+            for batch in batches {
                 let column = batch.column_by_name(c::PEER_GROUP).unwrap();
                 let texts = column
                     .as_any()
@@ -843,6 +834,8 @@ mod tests {
         assert_eq!(files(&fresh, "f2"), after);
     }
 
+    /// A corrected value moves ranks within its peer group only: a rerun encodes that group's
+    /// file of `fact_comparison` and links the others, and writes what a first publish writes.
     #[test]
     fn a_rerun_encodes_only_the_peer_group_of_a_changed_comparison() {
         // Five peer groups of about 52,000 rows, a file each. Entity 2002 is in group G2, the
