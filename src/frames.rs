@@ -4,6 +4,7 @@
 use crate::domain::columns as c;
 use crate::domain::{Finding, Rule};
 use polars::prelude::*;
+use rayon::prelude::*;
 
 /// Joins on columns that have the same names on both sides (every join zlbd makes).
 pub trait JoinOn {
@@ -256,18 +257,29 @@ impl CellSources {
 /// ties kept in frame order. Each text key is first replaced by its rank among the column's
 /// distinct values, so a million rows are sorted on integers, not compared as strings.
 pub fn sort_by_keys(frame: DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+    // The text keys are ranked side by side, each on one thread.
+    let ranks: Vec<Option<Vec<Option<u32>>>> = keys
+        .par_iter()
+        .map(|key| {
+            let column = frame.column(key)?;
+            Ok(match column.dtype() {
+                DataType::String => Some(text_ranks(column.str()?)),
+                _ => None,
+            })
+        })
+        .collect::<PolarsResult<_>>()?;
     let mut ranked = frame.clone();
     let mut by: Vec<PlSmallStr> = Vec::with_capacity(keys.len());
     let mut added = Vec::new();
-    for (index, key) in keys.iter().enumerate() {
-        let column = frame.column(key)?;
-        if column.dtype() == &DataType::String {
-            let name = PlSmallStr::from(format!("__rank_{index}"));
-            ranked.with_column(Column::new(name.clone(), text_ranks(column.str()?)))?;
-            by.push(name.clone());
-            added.push(name);
-        } else {
-            by.push(PlSmallStr::from(*key));
+    for (index, (key, ranks)) in keys.iter().zip(ranks).enumerate() {
+        match ranks {
+            Some(ranks) => {
+                let name = PlSmallStr::from(format!("__rank_{index}"));
+                ranked.with_column(Column::new(name.clone(), ranks))?;
+                by.push(name.clone());
+                added.push(name);
+            }
+            None => by.push(PlSmallStr::from(*key)),
         }
     }
     ranked

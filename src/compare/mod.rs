@@ -613,17 +613,16 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
     let prevs = comparison.column(c::PREV_VALUE)?.f64()?;
     let changes = comparison.column(c::YOY_ABS)?.f64()?;
     let pcts = comparison.column(c::YOY_PCT)?.f64()?;
-    let jumped: BooleanChunked = (0..comparison.height())
-        .map(|row| {
-            let indicator = plan.catalog.get(codes.get(row)?)?;
+    // An indicator's years come in a run of rows: its kind is looked up once a run.
+    let kinds = frames::per_run(codes.iter(), |code| {
+        code.and_then(|code| plan.catalog.get(code))
+            .map(|indicator| indicator.kind)
+    });
+    let jumped: BooleanChunked = kinds
+        .enumerate()
+        .map(|(row, kind)| {
             let (prev, change) = (prevs.get(row)?, changes.get(row)?);
-            Some(is_yoy_jump(
-                plan,
-                indicator.kind,
-                prev,
-                change,
-                pcts.get(row),
-            ))
+            Some(is_yoy_jump(plan, kind?, prev, change, pcts.get(row)))
         })
         .map(|jumped| jumped.unwrap_or(false))
         .collect();

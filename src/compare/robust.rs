@@ -33,14 +33,15 @@ pub(super) fn with_robust_z(
     let codes = frame.column(c::INDICATOR_CODE)?.str()?.clone();
     let values = frames::floats(&frame, c::VALUE)?;
     // The value each row is judged on: ln(v) for amounts (none for v ≤ 0), else v.
-    let basis: Vec<Option<f64>> = codes
-        .iter()
+    // The frame holds an indicator's years in a run: its kind is looked up once a run.
+    let amounts = frames::per_run(codes.iter(), |code| {
+        code.and_then(|code| plan.catalog.get(code))
+            .is_some_and(|indicator| indicator.kind == Kind::Amount)
+    });
+    let basis: Vec<Option<f64>> = amounts
         .zip(&values)
-        .map(|(code, value)| {
+        .map(|(amount, value)| {
             let value = value.filter(|value| value.is_finite())?;
-            let amount = code
-                .and_then(|code| plan.catalog.get(code))
-                .is_some_and(|indicator| indicator.kind == Kind::Amount);
             match amount {
                 true if value > 0.0 => Some(value.ln()),
                 true => None,

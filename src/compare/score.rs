@@ -18,8 +18,24 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (level, entity_id), borrowed from the frames.
 type EntityKey<'a> = (&'a str, &'a str);
 
-/// One fact: (entity, indicator, year, value), borrowed from the facts frame.
-type FactRow<'a> = (EntityKey<'a>, &'a str, i32, f64);
+/// The facts with a finite value, sorted by entity (each entity's rows one run, in their
+/// order), their entities and codes held once and named by position.
+struct Facts<'a> {
+    /// Each entity once, in (level, entity_id) order.
+    entities: Vec<EntityKey<'a>>,
+    /// The indicator codes in byte order, so that positions sort as the codes do.
+    codes: Vec<&'a str>,
+    rows: Vec<FactRow>,
+}
+
+/// One fact: its entity and indicator (positions in [`Facts`]), year and value.
+#[derive(Clone, Copy)]
+struct FactRow {
+    entity: u32,
+    code: u32,
+    year: i32,
+    value: f64,
+}
 
 /// What the score needs of one entity.
 struct Member<'a> {
@@ -68,18 +84,15 @@ pub fn scores(
     indicators: &DataFrame,
 ) -> PolarsResult<Scored> {
     let members = members(dim_entity)?;
-    let mut facts = fact_rows(facts)?;
-    if !facts.windows(2).all(|pair| pair[0].0 <= pair[1].0) {
-        // Stable: each entity's rows keep their order.
-        facts.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    let groups = score_groups(plan, &members, &facts);
+    let facts = Facts::of(facts)?;
+    let groups = score_groups(plan, &members, &facts.entities);
     let scales = scales(plan, indicators, &members, &groups, &facts)?;
     // Runs of entities are scored side by side, then joined in order.
-    let parts: Vec<(ScoreRows, DataFrame)> = entity_runs(&facts, 4 * rayon::current_num_threads())
-        .into_par_iter()
-        .map(|facts| score_entities(plan, facts, &groups, &scales))
-        .collect::<PolarsResult<_>>()?;
+    let parts: Vec<(ScoreRows, DataFrame)> =
+        entity_runs(&facts.rows, 4 * rayon::current_num_threads())
+            .into_par_iter()
+            .map(|rows| score_entities(plan, rows, &facts, &groups, &scales))
+            .collect::<PolarsResult<_>>()?;
     // The million-row intermediates go before the frames are built.
     drop(facts);
     let mut rows = ScoreRows::default();
@@ -107,13 +120,13 @@ pub fn scores(
 }
 
 /// `facts` cut into about `parts` slices, each ending where an entity's rows end.
-fn entity_runs<'f, 'a>(facts: &'f [FactRow<'a>], parts: usize) -> Vec<&'f [FactRow<'a>]> {
+fn entity_runs(facts: &[FactRow], parts: usize) -> Vec<&[FactRow]> {
     let target = facts.len().div_ceil(parts.max(1)).max(1);
     let mut slices = Vec::new();
     let mut rest = facts;
     while !rest.is_empty() {
         let mut end = target.min(rest.len());
-        while end < rest.len() && rest[end].0 == rest[end - 1].0 {
+        while end < rest.len() && rest[end].entity == rest[end - 1].entity {
             end += 1;
         }
         let (slice, after) = rest.split_at(end);
@@ -126,35 +139,45 @@ fn entity_runs<'f, 'a>(facts: &'f [FactRow<'a>], parts: usize) -> Vec<&'f [FactR
 /// The score rows and the detail rows of whole entities' facts (sorted by entity).
 fn score_entities(
     plan: &Plan,
-    facts: &[FactRow<'_>],
-    groups: &BTreeMap<EntityKey<'_>, String>,
+    rows_of: &[FactRow],
+    facts: &Facts<'_>,
+    groups: &[String],
     scales: &Scales<'_>,
 ) -> PolarsResult<(ScoreRows, DataFrame)> {
     let mut rows = ScoreRows::default();
-    let mut detail = DetailRows::with_capacity(facts.len());
+    let mut detail = DetailRows::with_capacity(rows_of.len());
     // Each entity's facts are one run of rows, and within it, per year, the indicators it
     // reports.
-    let mut by_year: BTreeMap<i32, Vec<(&str, f64)>> = BTreeMap::new();
-    for run in facts.chunk_by(|a, b| a.0 == b.0) {
-        let key = &run[0].0;
+    let mut by_year: BTreeMap<i32, Vec<(u32, f64)>> = BTreeMap::new();
+    for run in rows_of.chunk_by(|a, b| a.entity == b.entity) {
+        let entity = run[0].entity as usize;
+        let key = &facts.entities[entity];
         by_year.clear();
-        for (_, code, year, value) in run {
-            by_year.entry(*year).or_default().push((code, *value));
+        for fact in run {
+            by_year
+                .entry(fact.year)
+                .or_default()
+                .push((fact.code, fact.value));
         }
         // The entity's score group and its usable indicators, the same every year.
-        let group = &groups[key];
+        let group = &groups[entity];
         let usable = scales.get(&(key.0, group.clone()));
-        let weight_all: f64 = usable.map_or(0.0, |scales| scales.values().map(|s| s.weight).sum());
+        // Summed in the codes' order.
+        let weight_all: f64 = usable.map_or(0.0, |scales| {
+            scales.iter().flatten().map(|scale| scale.weight).sum()
+        });
         for (year, values) in &by_year {
             let mut present = Vec::new();
-            for (code, value) in values {
-                if let Some(scale) = usable.and_then(|scales| scales.get(code)) {
-                    present.push((*code, scale.normalise(*value), scale.weight));
+            for &(code, value) in values {
+                let scale = usable.and_then(|scales| scales.get(code as usize)?.as_ref());
+                if let Some(scale) = scale {
+                    present.push((code, scale.normalise(value), scale.weight));
                 }
             }
             // Detail rows come out in table order, (level, entity) by the runs, the year by the
-            // map and the indicator here, so the million-row frame is never sorted.
-            present.sort_by(|a, b| a.0.cmp(b.0));
+            // map and the indicator here (positions sort as the codes do), so the million-row
+            // frame is never sorted.
+            present.sort_by_key(|&(code, ..)| code);
             let weight_present: f64 = present.iter().map(|(_, _, weight)| weight).sum();
             let weighted: f64 = present.iter().map(|(_, n, weight)| n * weight).sum();
             let completeness = (weight_all > 0.0).then(|| weight_present * 100.0 / weight_all);
@@ -162,6 +185,7 @@ fn score_entities(
                 .filter(|&done| done >= plan.score_min_completeness && weight_present > 0.0)
                 .map(|_| weighted / weight_present);
             for (code, normalized, weight) in present {
+                let code = facts.codes[code as usize];
                 detail.push(key, *year, code, normalized, weight, weight_present);
             }
             rows.push(key, *year, group, score, completeness);
@@ -194,34 +218,90 @@ fn members(dim_entity: &DataFrame) -> PolarsResult<BTreeMap<EntityKey<'_>, Membe
     Ok(out)
 }
 
-/// Every fact with a finite value. The room for every fact is taken at once: grown by
-/// doubling, the million rows were copied and faulted in again about twenty times.
-fn fact_rows(facts: &DataFrame) -> PolarsResult<Vec<FactRow<'_>>> {
-    let columns = frames::FactColumns::of(facts)?;
-    let mut rows = Vec::with_capacity(facts.height());
-    rows.extend(
-        columns
-            .rows()
-            .filter_map(|((level, id, code), year, value)| {
-                let value = value.filter(|value| value.is_finite())?;
-                Some(((level?, id?), code?, year?, value))
-            }),
-    );
-    Ok(rows)
+impl<'a> Facts<'a> {
+    /// Every fact with a finite value. The room for every fact is taken at once: grown by
+    /// doubling, the million rows were copied and faulted in again about twenty times.
+    fn of(frame: &'a DataFrame) -> PolarsResult<Facts<'a>> {
+        let columns = frames::FactColumns::of(frame)?;
+        let mut codes: Vec<&str> = {
+            let mut distinct = PlHashSet::default();
+            distinct.extend(frames::per_run(columns.codes.iter(), |code| code).flatten());
+            distinct.into_iter().collect()
+        };
+        codes.sort_unstable();
+        let position: PlHashMap<&str, u32> = codes
+            .iter()
+            .enumerate()
+            .map(|(at, code)| (*code, at as u32))
+            .collect();
+        let mut entities: Vec<EntityKey> = Vec::new();
+        let mut sorted = true;
+        let mut rows = Vec::with_capacity(frame.height());
+        let mut last_code: Option<(&str, u32)> = None;
+        for ((level, id, code), year, value) in columns.rows() {
+            let (Some(level), Some(id), Some(code), Some(year), Some(value)) = (
+                level,
+                id,
+                code,
+                year,
+                value.filter(|value| value.is_finite()),
+            ) else {
+                continue;
+            };
+            let key = (level, id);
+            if entities.last() != Some(&key) {
+                sorted &= entities.last().is_none_or(|last| *last < key);
+                entities.push(key);
+            }
+            let code = match last_code {
+                Some((text, at)) if text == code => at,
+                _ => {
+                    let Some(&at) = position.get(code) else {
+                        continue;
+                    };
+                    last_code = Some((code, at));
+                    at
+                }
+            };
+            rows.push(FactRow {
+                entity: (entities.len() - 1) as u32,
+                code,
+                year,
+                value,
+            });
+        }
+        if !sorted {
+            // Stable: each entity's rows keep their order. An entity met in several runs
+            // becomes one.
+            rows.sort_by(|a, b| entities[a.entity as usize].cmp(&entities[b.entity as usize]));
+            let mut merged: Vec<EntityKey> = Vec::new();
+            for row in &mut rows {
+                let key = entities[row.entity as usize];
+                if merged.last() != Some(&key) {
+                    merged.push(key);
+                }
+                row.entity = (merged.len() - 1) as u32;
+            }
+            entities = merged;
+        }
+        Ok(Facts {
+            entities,
+            codes,
+            rows,
+        })
+    }
 }
 
 /// The group whose pool an entity is scaled against, by the label stored in
 /// `entity_score.score_group`: its peer group, else its section, else `all`.
+/// Each reporting entity's group, by its position in `reporting`.
 fn score_groups<'a>(
     plan: &Plan,
     members: &BTreeMap<EntityKey<'a>, Member<'a>>,
-    facts: &[FactRow<'a>],
-) -> BTreeMap<EntityKey<'a>, String> {
-    // The facts are sorted by entity: each reporting entity once, in order.
-    let mut reporting: Vec<EntityKey<'a>> = facts.iter().map(|(key, ..)| *key).collect();
-    reporting.dedup();
+    reporting: &[EntityKey<'a>],
+) -> Vec<String> {
     let mut size: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for key in &reporting {
+    for key in reporting {
         if let Some(member) = members.get(key) {
             *size
                 .entry((key.0.to_string(), member.peer_group.to_string()))
@@ -240,9 +320,9 @@ fn score_groups<'a>(
             >= plan.score_min_group_size
     };
     reporting
-        .into_iter()
+        .iter()
         .map(|key| {
-            let member = members.get(&key);
+            let member = members.get(key);
             let peer = member.map_or(ALL_PEERS, |m| m.peer_group).to_string();
             let group = if enough(key.0, &peer) {
                 peer
@@ -252,7 +332,7 @@ fn score_groups<'a>(
                     _ => ALL_PEERS.to_string(),
                 }
             };
-            (key, group)
+            group
         })
         .collect()
 }
@@ -278,15 +358,15 @@ fn in_pool(member: Option<&Member>, group: &str) -> bool {
 }
 
 /// Per (level, score group): the usable indicators (weight > 0, at least two distinct pooled
-/// values, a clipped range above zero) with their bounds.
-type Scales<'a> = BTreeMap<(&'a str, String), BTreeMap<&'a str, Scale>>;
+/// values, a clipped range above zero) with their bounds, by the code's position in [`Facts`].
+type Scales<'a> = BTreeMap<(&'a str, String), Vec<Option<Scale>>>;
 
 fn scales<'a>(
     plan: &Plan,
     indicators: &DataFrame,
     members: &BTreeMap<EntityKey<'a>, Member<'a>>,
-    groups: &BTreeMap<EntityKey<'a>, String>,
-    facts: &[FactRow<'a>],
+    groups: &[String],
+    facts: &Facts<'a>,
 ) -> PolarsResult<Scales<'a>> {
     let codes = frames::strings(indicators, c::INDICATOR_CODE)?;
     let weights = frames::floats(indicators, c::WEIGHT)?;
@@ -298,21 +378,24 @@ fn scales<'a>(
         }
     }
     // The wanted pools, sorted: a pool is found by its position in this list.
-    let wanted: Vec<(&str, String)> = groups
+    let wanted: Vec<(&str, String)> = facts
+        .entities
         .iter()
+        .zip(groups)
         .map(|(key, group)| (key.0, group.clone()))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     // One pass over the facts: each value goes into every wanted pool it belongs to (its peer
-    // group, its section, `all`; see [`in_pool`]). An entity's pools are found once, at its
-    // first fact.
-    let mut pools: Vec<BTreeMap<&str, Vec<f64>>> = vec![BTreeMap::new(); wanted.len()];
+    // group, its section, `all`; see [`in_pool`]), by its code's position. An entity's pools
+    // are found once, at its first fact.
+    let mut pools: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); facts.codes.len()]; wanted.len()];
     let mut candidates: Vec<usize> = Vec::with_capacity(3);
-    let mut last_key: Option<&EntityKey> = None;
-    for (key, code, _, value) in facts {
-        if last_key != Some(key) {
-            last_key = Some(key);
+    let mut last_entity: Option<u32> = None;
+    for fact in &facts.rows {
+        if last_entity != Some(fact.entity) {
+            last_entity = Some(fact.entity);
+            let key = &facts.entities[fact.entity as usize];
             let member = members.get(key);
             candidates.clear();
             let mut candidate = |group: String| {
@@ -334,32 +417,35 @@ fn scales<'a>(
             }
         }
         for &at in &candidates {
-            pools[at].entry(*code).or_default().push(*value);
+            pools[at][fact.code as usize].push(fact.value);
         }
     }
     // Each group's bounds from its sorted pools, the groups side by side.
     let usable = pools.into_par_iter().map(|pools| {
-        let mut usable = BTreeMap::new();
-        for (code, mut pool) in pools {
-            let Some(&(higher, weight)) = direction.get(code) else {
-                continue;
-            };
+        let scale = |(code, mut pool): (&str, Vec<f64>)| {
+            let &(higher, weight) = direction.get(code)?;
+            if pool.is_empty() {
+                return None;
+            }
             pool.sort_by(f64::total_cmp);
             let low = percentile(&pool, plan.score_winsor_pct);
             let high = percentile(&pool, 100.0 - plan.score_winsor_pct);
-            if weight > 0.0 && high - low > 0.0 && high.is_finite() && low.is_finite() {
-                usable.insert(
-                    code,
-                    Scale {
-                        low,
-                        high,
-                        higher,
-                        weight,
-                    },
-                );
-            }
-        }
-        usable
+            (weight > 0.0 && high - low > 0.0 && high.is_finite() && low.is_finite()).then_some(
+                Scale {
+                    low,
+                    high,
+                    higher,
+                    weight,
+                },
+            )
+        };
+        facts
+            .codes
+            .iter()
+            .copied()
+            .zip(pools)
+            .map(scale)
+            .collect::<Vec<_>>()
     });
     Ok(wanted.into_iter().zip(usable.collect::<Vec<_>>()).collect())
 }
@@ -531,6 +617,127 @@ impl DetailRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::CatalogSection;
+
+    /// Enterprises of two peer groups (one too small, scored by its section) and a park, three
+    /// years of every weighted indicator, in table order.
+    fn province() -> (Plan, DataFrame, Vec<(String, String, String, i32, f64)>) {
+        let plan = Plan::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong"),
+        )
+        .unwrap();
+        let mut entities = Vec::new();
+        for (at, peers) in ["C38", "C38", "C38", "C38", "C38", "C38", "C39"]
+            .iter()
+            .enumerate()
+        {
+            entities.push(("enterprise", format!("E{at}"), *peers, format!("{peers}1")));
+        }
+        entities.push(("park", "P0".to_string(), "parks", String::new()));
+        let text = |at: usize| -> Vec<String> {
+            entities
+                .iter()
+                .map(|e| [e.0.to_string(), e.1.clone(), e.2.to_string(), e.3.clone()][at].clone())
+                .collect()
+        };
+        let dim_entity = DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), text(0)),
+            Column::new(c::ENTITY_ID.into(), text(1)),
+            Column::new(c::PEER_GROUP.into(), text(2)),
+            Column::new(c::INDUSTRY_CODE.into(), text(3)),
+        ])
+        .unwrap();
+        let mut rows = Vec::new();
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / 1e6
+        };
+        for (level, id, ..) in &entities {
+            let section = match *level {
+                "enterprise" => CatalogSection::Enterprise,
+                _ => CatalogSection::Park,
+            };
+            let mut codes: Vec<String> = plan
+                .catalog
+                .section(section)
+                .filter(|indicator| indicator.weight > 0.0)
+                .map(|indicator| indicator.code.clone())
+                .collect();
+            codes.sort();
+            for code in codes {
+                for year in plan.years.clone() {
+                    rows.push((level.to_string(), id.clone(), code.clone(), year, next()));
+                }
+            }
+        }
+        (plan, dim_entity, rows)
+    }
+
+    fn frame(rows: &[(String, String, String, i32, f64)]) -> DataFrame {
+        let text = |pick: fn(&(String, String, String, i32, f64)) -> &str| {
+            rows.iter().map(pick).collect::<Vec<_>>()
+        };
+        DataFrame::new_infer_height(vec![
+            Column::new(c::LEVEL.into(), text(|row| &row.0)),
+            Column::new(c::ENTITY_ID.into(), text(|row| &row.1)),
+            Column::new(c::INDICATOR_CODE.into(), text(|row| &row.2)),
+            Column::new(
+                c::YEAR.into(),
+                rows.iter().map(|row| row.3).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                c::VALUE.into(),
+                rows.iter().map(|row| row.4).collect::<Vec<_>>(),
+            ),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn facts_out_of_entity_order_score_as_the_sorted_facts_do() {
+        let (plan, dim_entity, rows) = province();
+        let indicators = super::super::indicator_frame(&plan).unwrap();
+        let sorted = scores(&plan, &frame(&rows), &dim_entity, &indicators).unwrap();
+        assert!(sorted.detail.height() > 100, "{}", sorted.detail);
+        assert!(sorted.scores.column(c::SCORE).unwrap().null_count() < sorted.scores.height());
+        // Every third row first, then the others: each entity is met in several runs, the
+        // first entity last, its years and indicators out of order.
+        let mut shuffled: Vec<_> = rows.iter().skip(1).step_by(3).cloned().collect();
+        shuffled.extend(
+            rows.iter()
+                .enumerate()
+                .filter(|(at, _)| at % 3 != 1)
+                .map(|(_, row)| row.clone())
+                .rev(),
+        );
+        let unsorted = scores(&plan, &frame(&shuffled), &dim_entity, &indicators).unwrap();
+        assert!(
+            unsorted.scores.equals_missing(&sorted.scores),
+            "{}\n{}",
+            unsorted.scores,
+            sorted.scores
+        );
+        let detail = |frame: &DataFrame| {
+            frame
+                .sort(
+                    [c::LEVEL, c::ENTITY_ID, c::YEAR, c::INDICATOR_CODE],
+                    Default::default(),
+                )
+                .unwrap()
+        };
+        assert!(detail(&unsorted.detail).equals_missing(&detail(&sorted.detail)));
+        // The sorted facts' detail comes out in table order as it is.
+        assert!(sorted.detail.equals_missing(&detail(&sorted.detail)));
+        // The small group is scored against its section, the park against its level's peers.
+        let groups = frames::strings(&sorted.scores, c::SCORE_GROUP).unwrap();
+        assert!(
+            groups.contains(&Some("section:C".to_string())),
+            "{groups:?}"
+        );
+    }
 
     #[test]
     fn percentiles_interpolate_as_numpy_does() {
