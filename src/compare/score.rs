@@ -324,15 +324,14 @@ fn score_groups<'a>(
         .map(|key| {
             let member = members.get(key);
             let peer = member.map_or(ALL_PEERS, |m| m.peer_group).to_string();
-            let group = if enough(key.0, &peer) {
+            if enough(key.0, &peer) {
                 peer
             } else {
                 match member.and_then(|m| m.section).map(section_label) {
                     Some(section) if enough(key.0, &section) => section,
                     _ => ALL_PEERS.to_string(),
                 }
-            };
-            group
+            }
         })
         .collect()
 }
