@@ -66,7 +66,7 @@ fn table(
     used: &mut BTreeSet<String>,
     name: &str,
     headers: &[String],
-    rows: &[Vec<Cell>],
+    rows: Vec<Vec<Cell>>,
 ) -> Result<(), XlsxError> {
     let mut sheet = sheet(headers, rows)?;
     sheet.set_name(sheet_name(used, name))?;
@@ -76,7 +76,7 @@ fn table(
 
 /// A sheet of a header and rows, with a frozen header and an autofilter. A sheet is made
 /// apart from its workbook, so the sheets of one workbook can be filled side by side.
-fn sheet(headers: &[String], rows: &[Vec<Cell>]) -> Result<Worksheet, XlsxError> {
+fn sheet(headers: &[String], rows: Vec<Vec<Cell>>) -> Result<Worksheet, XlsxError> {
     fill(Worksheet::new(), headers, rows)
 }
 
@@ -88,11 +88,12 @@ fn formats() -> [Format; 2] {
     ]
 }
 
-/// [`sheet`] into a given blank worksheet.
+/// [`sheet`] into a given blank worksheet, the rows taken as they come (their texts are
+/// moved into the sheet, not copied).
 fn fill(
     mut sheet: Worksheet,
     headers: &[String],
-    rows: &[Vec<Cell>],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
 ) -> Result<Worksheet, XlsxError> {
     let [bold, decimals] = formats();
     for (col, header) in headers.iter().enumerate() {
@@ -100,9 +101,11 @@ fn fill(
         let width = header.chars().count().clamp(6, 30) as f64 * 2.0 + 2.0;
         sheet.set_column_width(col as u16, width)?;
     }
-    for (index, row) in rows.iter().enumerate() {
+    let mut last_row = 0;
+    for (index, row) in rows.into_iter().enumerate() {
         let r = index as u32 + 1;
-        for (col, cell) in row.iter().enumerate() {
+        last_row = r;
+        for (col, cell) in row.into_iter().enumerate() {
             let col = col as u16;
             match cell {
                 Cell::Text(value) if !value.is_empty() => {
@@ -110,9 +113,9 @@ fn fill(
                 }
                 Cell::Number(Some(value)) => {
                     if value.fract() == 0.0 {
-                        sheet.write_number(r, col, *value)?;
+                        sheet.write_number(r, col, value)?;
                     } else {
-                        sheet.write_number_with_format(r, col, *value, &decimals)?;
+                        sheet.write_number_with_format(r, col, value, &decimals)?;
                     }
                 }
                 _ => {}
@@ -121,7 +124,7 @@ fn fill(
     }
     sheet.set_freeze_panes(1, 0)?;
     if !headers.is_empty() {
-        sheet.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+        sheet.autofilter(0, 0, last_row, headers.len() as u16 - 1)?;
     }
     Ok(sheet)
 }
@@ -355,7 +358,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
     save(
         out.join("典型示范名单.xlsx"),
         model,
-        |workbook, used| table(workbook, used, "典型示范", &head, &rows),
+        |workbook, used| table(workbook, used, "典型示范", &head, rows),
     )
 }
 
@@ -406,7 +409,7 @@ fn rank_pack(
                     used,
                     "排名",
                     &headers(&["说明"]),
-                    &[vec![text("本快照没有综合得分")]],
+                    vec![vec![text("本快照没有综合得分")]],
                 );
             }
             for sheet in sheets {
@@ -439,37 +442,34 @@ fn rank_sheet(
         head.push(format!("{}({})", indicator.name, indicator.unit));
         head.push(format!("{}排名", indicator.name));
     }
-    let rows: Vec<Vec<Cell>> = group
-        .rows
-        .iter()
-        .map(|row| {
-            let mut cells = vec![
-                number(row.rank.map(|r| r as f64)),
-                text(&row.name),
-                text(&row.entity_id),
-                text(&row.city_name),
-                number(row.score),
-                number(row.completeness),
-                number(row.score_change),
-                text(if row.typical { "是" } else { "" }),
-            ];
-            for indicator in &indicators {
-                let found = last.get(&(
-                    group.level.as_str(),
-                    row.entity_id.as_str(),
-                    indicator.code.as_str(),
-                ));
-                cells.push(number(found.and_then(|f| f.0)));
-                cells.push(text(
-                    found
-                        .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
-                        .unwrap_or_default(),
-                ));
-            }
-            cells
-        })
-        .collect();
-    fill(blank, &head, &rows)
+    // The rows are made as the sheet takes them.
+    let rows = group.rows.iter().map(|row| {
+        let mut cells = vec![
+            number(row.rank.map(|r| r as f64)),
+            text(&row.name),
+            text(&row.entity_id),
+            text(&row.city_name),
+            number(row.score),
+            number(row.completeness),
+            number(row.score_change),
+            text(if row.typical { "是" } else { "" }),
+        ];
+        for indicator in &indicators {
+            let found = last.get(&(
+                group.level.as_str(),
+                row.entity_id.as_str(),
+                indicator.code.as_str(),
+            ));
+            cells.push(number(found.and_then(|f| f.0)));
+            cells.push(text(
+                found
+                    .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
+                    .unwrap_or_default(),
+            ));
+        }
+        cells
+    });
+    fill(blank, &head, rows)
 }
 
 fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
@@ -557,9 +557,9 @@ fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
         "地市联系电话",
     ]);
     save(out.join("报送情况.xlsx"), model, |workbook, used| {
-        table(workbook, used, "未报送（催报）", &head, &outstanding)?;
-        table(workbook, used, "全部名单", &head, &all)?;
-        table(workbook, used, "按地市", &city_head, &by_city)
+        table(workbook, used, "未报送（催报）", &head, outstanding)?;
+        table(workbook, used, "全部名单", &head, all)?;
+        table(workbook, used, "按地市", &city_head, by_city)
     })
 }
 
@@ -706,17 +706,17 @@ fn city_pack(
     let own_rows = industry_rows("city_industry", own);
     let province_rows = industry_rows("province_industry_city", province);
     save(path.to_path_buf(), model, |workbook, used| {
-        table(workbook, used, "企业", &enterprise_head, &enterprises)?;
-        table(workbook, used, "园区", &park_head, &parks)?;
-        table(workbook, used, "重点行业", &own_head, &own_rows)?;
+        table(workbook, used, "企业", &enterprise_head, enterprises)?;
+        table(workbook, used, "园区", &park_head, parks)?;
+        table(workbook, used, "重点行业", &own_head, own_rows)?;
         table(
             workbook,
             used,
             "全省重点行业",
             &province_head,
-            &province_rows,
+            province_rows,
         )?;
-        table(workbook, used, "薄弱环节", &weak_head, &weak_rows)
+        table(workbook, used, "薄弱环节", &weak_head, weak_rows)
     })
 }
 
