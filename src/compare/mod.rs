@@ -368,14 +368,6 @@ fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsR
 /// and the robust z take the numbers themselves.
 const PEERS: &str = "peers";
 
-/// (level, peer group, indicator, year), borrowed from the frame.
-type PeerKey<'a> = (
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<i32>,
-);
-
 /// Each row's peers as a number (first seen, first numbered), and how many numbers there are.
 fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     let text = |name: &str| frame.column(name).and_then(|column| column.str().cloned());
@@ -386,15 +378,24 @@ fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     );
     let years = frame.column(c::YEAR)?.cast(&DataType::Int32)?;
     let years = years.i32()?;
-    let mut numbers: PlHashMap<PeerKey, u32> = PlHashMap::default();
-    let keys = levels
-        .iter()
-        .zip(groups.iter())
-        .zip(codes.iter())
+    // The rows come sorted by entity and indicator: the texts of a row's peers, (level, peer
+    // group, indicator), repeat over the years of a run of rows, and are looked up once a run;
+    // the year is then paired with their number.
+    let mut series: PlHashMap<(Option<&str>, Option<&str>, Option<&str>), u32> =
+        PlHashMap::default();
+    let texts = frames::per_run(
+        levels.iter().zip(groups.iter()).zip(codes.iter()),
+        |((level, group), code)| {
+            let next = series.len() as u32;
+            *series.entry((level, group, code)).or_insert(next)
+        },
+    );
+    let mut numbers: PlHashMap<(u32, Option<i32>), u32> = PlHashMap::default();
+    let keys = texts
         .zip(years.iter())
-        .map(|(((level, group), code), year)| {
+        .map(|key| {
             let next = numbers.len() as u32;
-            *numbers.entry((level, group, code, year)).or_insert(next)
+            *numbers.entry(key).or_insert(next)
         })
         .collect();
     Ok((keys, numbers.len()))
