@@ -14,12 +14,20 @@ const MIN_PEERS: usize = 5;
 /// |robust_z| above this is an anomaly.
 const ANOMALY_Z: f64 = 3.5;
 
-fn median(sorted: &[f64]) -> f64 {
-    let middle = sorted.len() / 2;
-    if sorted.len().is_multiple_of(2) {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
+/// The median of non-empty values (the mean of the two middle ones for an even count), found
+/// by selection: the values are reordered, not sorted.
+fn median(values: &mut [f64]) -> f64 {
+    let count = values.len();
+    let (below, middle, _) = values.select_nth_unstable_by(count / 2, f64::total_cmp);
+    if count.is_multiple_of(2) {
+        let lower = below
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .unwrap_or(*middle);
+        (lower + *middle) / 2.0
     } else {
-        sorted[middle]
+        *middle
     }
 }
 
@@ -61,11 +69,9 @@ pub(super) fn with_robust_z(
             continue;
         }
         let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
-        sample.sort_by(f64::total_cmp);
-        let center = median(&sample);
+        let center = median(&mut sample);
         let mut distances: Vec<f64> = sample.iter().map(|v| (v - center).abs()).collect();
-        distances.sort_by(f64::total_cmp);
-        let mad = median(&distances);
+        let mad = median(&mut distances);
         if mad > 0.0 {
             for &row in &rows {
                 z[row] = basis[row].map(|v| (v - center) / (1.4826 * mad));
@@ -76,4 +82,47 @@ pub(super) fn with_robust_z(
     frame.with_column(Column::new(c::ROBUST_Z.into(), z))?;
     frame.with_column(Column::new(c::ANOMALY.into(), anomaly))?;
     Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    /// The median of the sorted values, as the robust z took it before it selected.
+    fn sorted_median(values: &[f64]) -> f64 {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let middle = sorted.len() / 2;
+        if sorted.len().is_multiple_of(2) {
+            (sorted[middle - 1] + sorted[middle]) / 2.0
+        } else {
+            sorted[middle]
+        }
+    }
+
+    #[test]
+    fn the_selected_median_is_the_sorted_one_bit_for_bit() {
+        let mut state = 11u64;
+        for count in 1..60 {
+            let values: Vec<f64> = (0..count)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    // Few distinct values, so that ties and equal middles come up; signed zeros.
+                    match state >> 61 {
+                        0 => -0.0,
+                        1 => 0.0,
+                        _ => ((state >> 40) % 7) as f64 * 0.1 - 0.3,
+                    }
+                })
+                .collect();
+            let mut selected = values.clone();
+            assert_eq!(
+                median(&mut selected).to_bits(),
+                sorted_median(&values).to_bits(),
+                "{values:?}"
+            );
+        }
+    }
 }
