@@ -333,6 +333,23 @@ const SUB: &str = "sub";
 /// The winner's key, per (level, entity, year).
 const WINNER: &str = "winner_sub";
 
+/// The cells frame's outcome column: each cell's [`CellOutcome`] as its [`outcome_code`].
+const OUTCOME: &str = "outcome";
+
+/// A cell's outcome as the number the cells frame holds (compared as an integer, not a text).
+const fn outcome_code(outcome: CellOutcome) -> u32 {
+    match outcome {
+        CellOutcome::Fact => 0,
+        CellOutcome::Missing => 1,
+        CellOutcome::Reject => 2,
+    }
+}
+
+/// `outcome`'s cells, in a polars expression.
+fn is_outcome(outcome: CellOutcome) -> Expr {
+    col(OUTCOME).eq(lit(outcome_code(outcome)))
+}
+
 impl Subs {
     fn of(files: &[FileResult], carrier: &Carriers) -> Subs {
         let mut pairs: Vec<(String, String)> = files
@@ -620,18 +637,33 @@ fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataF
     Ok(cells)
 }
 
-/// Every fact cell with its winner (`won`), and the winning facts: the `fact_indicator` rows.
+/// The superseded fact cells (another submission won their level, entity and year), and the
+/// winning facts: the `fact_indicator` rows. Each is filtered from the cells with only the
+/// columns it needs.
 fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, DataFrame)> {
-    let loaded = cells
+    let fact = || is_outcome(CellOutcome::Fact);
+    // A cell whose year nobody won (no winner) is neither.
+    let superseded = cells
         .clone()
         .lazy()
-        .filter(col("outcome").eq(lit(CellOutcome::Fact.as_str())))
-        .with_column(col(WINNER).eq(col(SUB)).alias("won"))
+        .filter(fact().and(col(WINNER).neq(col(SUB))))
+        .select(
+            [
+                c::LEVEL,
+                c::ENTITY_ID,
+                c::INDICATOR_CODE,
+                c::YEAR,
+                c::VALUE,
+                SUB,
+                WINNER,
+            ]
+            .map(col),
+        )
         .collect()?;
-    let facts = loaded
+    let facts = cells
         .clone()
         .lazy()
-        .filter(col("won"))
+        .filter(fact().and(col(WINNER).eq(col(SUB))))
         .select([
             col(c::LEVEL),
             col(c::ENTITY_ID),
@@ -668,15 +700,14 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
         c::SUBMISSION_ID,
         c::IS_DERIVED,
     ])?;
-    Ok((loaded, facts))
+    Ok((superseded, facts))
 }
 
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
-fn corrections(loaded: &DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
+fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
     let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
     // The superseded cells are few: only the facts they restate are looked up (a semi join
     // hashes the small side, not the million facts).
-    let superseded = loaded.clone().lazy().filter(col("won").not()).collect()?;
     let restated = facts
         .clone()
         .lazy()
@@ -743,22 +774,18 @@ fn submission_counts(cells: &DataFrame, subs: &Subs) -> PolarsResult<CountsBySub
         .lazy()
         .group_by([col(SUB)])
         .agg([
-            col("outcome")
-                .eq(lit(CellOutcome::Fact.as_str()))
+            is_outcome(CellOutcome::Fact)
                 .and(col(WINNER).eq(col(SUB)))
                 .sum()
                 .alias(c::CELLS_LOADED),
-            col("outcome")
-                .eq(lit(CellOutcome::Fact.as_str()))
+            is_outcome(CellOutcome::Fact)
                 .and(col(WINNER).neq(col(SUB)))
                 .sum()
                 .alias(c::CELLS_SUPERSEDED),
-            col("outcome")
-                .eq(lit(CellOutcome::Reject.as_str()))
+            is_outcome(CellOutcome::Reject)
                 .sum()
                 .alias(c::CELLS_REJECTED),
-            col("outcome")
-                .eq(lit(CellOutcome::Missing.as_str()))
+            is_outcome(CellOutcome::Missing)
                 .sum()
                 .alias(c::CELLS_MISSING),
             col(WINNER).eq(col(SUB)).any(true).alias("wins"),
@@ -787,11 +814,10 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         let winners = winners(&cells, ranking_frame(&rankings)?)?;
         with_winners(cells, &winners)
     })?;
-    let (loaded, facts) = timed("normalize: winning facts", || winning_facts(&cells, &subs))?;
+    let (superseded, facts) = timed("normalize: winning facts", || winning_facts(&cells, &subs))?;
     let corrections = timed("normalize: corrections", || {
-        corrections(&loaded, &facts, &subs)
+        corrections(superseded, &facts, &subs)
     })?;
-    drop(loaded);
     let counts = timed("normalize: counts", || submission_counts(&cells, &subs))?;
     drop(cells);
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
@@ -833,7 +859,9 @@ struct CellColumns {
     raw_value: StringChunkedBuilder,
     sheet: StringChunkedBuilder,
     cell: StringChunkedBuilder,
-    outcome: StringChunkedBuilder,
+    outcome: Vec<u32>,
+    /// The last indicator's code and unit: a row's years come one after another.
+    last_unit: Option<(CompactString, CompactString)>,
 }
 
 impl CellColumns {
@@ -850,7 +878,8 @@ impl CellColumns {
             raw_value: text(c::RAW_VALUE),
             sheet: text(c::SOURCE_SHEET),
             cell: text(c::SOURCE_CELL),
-            outcome: text("outcome"),
+            outcome: Vec::with_capacity(capacity),
+            last_unit: None,
         }
     }
 
@@ -863,8 +892,8 @@ impl CellColumns {
         findings: &mut Vec<Finding>,
     ) {
         let (value, outcome) = match cell.outcome {
-            Outcome::Value(value) => (Some(value), CellOutcome::Fact.as_str()),
-            Outcome::Missing => (None, CellOutcome::Missing.as_str()),
+            Outcome::Value(value) => (Some(value), CellOutcome::Fact),
+            Outcome::Missing => (None, CellOutcome::Missing),
             Outcome::Rejected { rule, message } => {
                 findings.push(Finding {
                     submission_id: submission_id.to_string(),
@@ -879,14 +908,24 @@ impl CellColumns {
                     message,
                     raw_value: cell.raw_value.as_ref().map(|raw| raw.to_string()),
                 });
-                (None, CellOutcome::Reject.as_str())
+                (None, CellOutcome::Reject)
             }
         };
-        let unit = plan
-            .catalog
-            .get(&cell.indicator_code)
-            .map(|indicator| indicator.unit.as_str());
-        self.unit.append_value(unit.unwrap_or_default());
+        let unit = match &self.last_unit {
+            Some((code, unit)) if *code == cell.indicator_code => unit,
+            _ => {
+                let unit = plan
+                    .catalog
+                    .get(&cell.indicator_code)
+                    .map(|indicator| indicator.unit.as_str())
+                    .unwrap_or_default();
+                &self
+                    .last_unit
+                    .insert((cell.indicator_code.clone(), unit.into()))
+                    .1
+            }
+        };
+        self.unit.append_value(unit);
         self.sub.push(sub);
         self.level.append_value(cell.level.as_str());
         self.entity_id.push(&cell.entity_id);
@@ -896,7 +935,7 @@ impl CellColumns {
         self.raw_value.append_option(cell.raw_value.as_deref());
         self.sheet.append_value(&cell.sheet);
         self.cell.append_value(&cell.cell);
-        self.outcome.append_value(outcome);
+        self.outcome.push(outcome_code(outcome));
     }
 
     fn frame(self) -> PolarsResult<DataFrame> {
@@ -912,7 +951,7 @@ impl CellColumns {
             text(self.raw_value),
             text(self.sheet),
             text(self.cell),
-            text(self.outcome),
+            Column::new(OUTCOME.into(), self.outcome),
         ])
     }
 }
