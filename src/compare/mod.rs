@@ -368,6 +368,9 @@ fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsR
 /// and the robust z take the numbers themselves.
 const PEERS: &str = "peers";
 
+/// (level, peer group, indicator) of a row, borrowed from the frame: its peers but the year.
+type PeerTexts<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
 /// Each row's peers as a number (first seen, first numbered), and how many numbers there are.
 fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     let text = |name: &str| frame.column(name).and_then(|column| column.str().cloned());
@@ -381,8 +384,7 @@ fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     // The rows come sorted by entity and indicator: the texts of a row's peers, (level, peer
     // group, indicator), repeat over the years of a run of rows, and are looked up once a run;
     // the year is then paired with their number.
-    let mut series: PlHashMap<(Option<&str>, Option<&str>, Option<&str>), u32> =
-        PlHashMap::default();
+    let mut series: PlHashMap<PeerTexts, u32> = PlHashMap::default();
     let texts = frames::per_run(
         levels.iter().zip(groups.iter()).zip(codes.iter()),
         |((level, group), code)| {
