@@ -246,13 +246,18 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
             [col(c::INDICATOR_CODE)],
             JoinType::Inner,
         );
-    let weights = facts.clone().lazy().select([
-        col(c::LEVEL),
-        col(c::ENTITY_ID),
-        col(c::YEAR),
-        col(c::INDICATOR_CODE).alias("agg_weight"),
-        col(c::VALUE).alias("weight_value"),
-    ]);
+    // The weights are the parts' own facts: the join's key holds the level.
+    let weights = facts
+        .clone()
+        .lazy()
+        .filter(col(c::LEVEL).eq(lit(Level::ProvinceIndustryCity.as_str())))
+        .select([
+            col(c::LEVEL),
+            col(c::ENTITY_ID),
+            col(c::YEAR),
+            col(c::INDICATOR_CODE).alias("agg_weight"),
+            col(c::VALUE).alias("weight_value"),
+        ]);
     let sums = parts
         .clone()
         .filter(col("agg_sum").eq(lit(true)))
