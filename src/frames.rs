@@ -253,10 +253,11 @@ impl CellSources {
     }
 }
 
-/// `frame` sorted by `keys` in the order polars' own sort gives (text by bytes, nulls first),
-/// ties kept in frame order. Each text key is first replaced by its rank among the column's
-/// distinct values, so a million rows are sorted on integers, not compared as strings.
-pub fn sort_by_keys(frame: DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+/// The row numbers of `frame` in the order of its rows sorted by `keys`, the order polars' own
+/// sort gives (text by bytes, nulls first), ties kept in frame order. Each text key is first replaced by its rank among the
+/// column's distinct values, so a million rows are sorted on integers, not compared as
+/// strings; only the keys and the row numbers are sorted.
+pub fn sorted_order(frame: &DataFrame, keys: &[&str]) -> PolarsResult<IdxCa> {
     // The text keys are ranked side by side, each on one thread.
     let ranks: Vec<Option<Vec<Option<u32>>>> = keys
         .par_iter()
@@ -268,25 +269,25 @@ pub fn sort_by_keys(frame: DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> 
             })
         })
         .collect::<PolarsResult<_>>()?;
-    let mut ranked = frame.clone();
+    let mut columns = Vec::with_capacity(keys.len() + 1);
     let mut by: Vec<PlSmallStr> = Vec::with_capacity(keys.len());
-    let mut added = Vec::new();
     for (index, (key, ranks)) in keys.iter().zip(ranks).enumerate() {
-        match ranks {
-            Some(ranks) => {
-                let name = PlSmallStr::from(format!("__rank_{index}"));
-                ranked.with_column(Column::new(name.clone(), ranks))?;
-                by.push(name.clone());
-                added.push(name);
-            }
-            None => by.push(PlSmallStr::from(*key)),
-        }
+        let name = PlSmallStr::from(format!("__key_{index}"));
+        columns.push(match ranks {
+            Some(ranks) => Column::new(name.clone(), ranks),
+            None => frame.column(key)?.clone().with_name(name.clone()),
+        });
+        by.push(name);
     }
-    ranked
+    const ROW: &str = "__row";
+    let rows: Vec<IdxSize> = (0..frame.height() as IdxSize).collect();
+    columns.push(Column::new(ROW.into(), rows));
+    let sorted = DataFrame::new_infer_height(columns)?
         .lazy()
         .sort(by, SortMultipleOptions::default().with_maintain_order(true))
-        .drop(by_name(added))
-        .collect()
+        .select([col(ROW)])
+        .collect()?;
+    Ok(sorted.column(ROW)?.idx()?.clone())
 }
 
 /// Each row's rank among the column's distinct texts in byte order (null stays null). Sorted
@@ -312,13 +313,6 @@ fn text_ranks(texts: &StringChunked) -> Vec<Option<u32>> {
         text.and_then(|text| rank.get(text).copied())
     })
     .collect()
-}
-
-fn by_name(names: Vec<PlSmallStr>) -> Selector {
-    Selector::ByName {
-        names: names.into(),
-        strict: true,
-    }
 }
 
 #[cfg(test)]
@@ -380,7 +374,7 @@ mod sort_tests {
             ]
             .map(|keys| (frame.clone(), keys))
         }) {
-            let ours = sort_by_keys(frame.clone(), &keys).unwrap();
+            let ours = frame.take(&sorted_order(&frame, &keys).unwrap()).unwrap();
             let theirs = frame
                 .sort(
                     keys.clone(),

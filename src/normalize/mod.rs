@@ -660,25 +660,41 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
             .map(col),
         )
         .collect()?;
-    let facts = cells
-        .clone()
-        .lazy()
-        .filter(fact().and(col(WINNER).eq(col(SUB))))
+    // The winning fact cells' rows, sorted by the facts' key: their columns are then taken
+    // from the cells once, in that order.
+    let fact_code = outcome_code(CellOutcome::Fact);
+    let (outcomes, winners, subs_of) = (
+        cells.column(OUTCOME)?.u32()?,
+        cells.column(WINNER)?.u32()?,
+        cells.column(SUB)?.u32()?,
+    );
+    let rows: Vec<IdxSize> = outcomes
+        .iter()
+        .zip(winners.iter())
+        .zip(subs_of.iter())
+        .enumerate()
+        .filter(|(_, ((outcome, winner), sub))| {
+            *outcome == Some(fact_code) && winner.is_some() && winner == sub
+        })
+        .map(|(row, _)| row as IdxSize)
+        .collect();
+    let rows = IdxCa::from_vec("rows".into(), rows);
+    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR];
+    let order = frames::sorted_order(&cells.select(key)?.take(&rows)?, &key)?;
+    let mut facts = cells
         .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::INDICATOR_CODE),
-            col(c::YEAR),
-            col(c::VALUE),
-            col(c::UNIT),
-            col(c::RAW_VALUE),
-            col(SUB),
-            col(c::SOURCE_SHEET),
-            col(c::SOURCE_CELL),
-        ])
-        .collect()?;
-    let mut facts =
-        frames::sort_by_keys(facts, &[c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR])?;
+            c::LEVEL,
+            c::ENTITY_ID,
+            c::INDICATOR_CODE,
+            c::YEAR,
+            c::VALUE,
+            c::UNIT,
+            c::RAW_VALUE,
+            SUB,
+            c::SOURCE_SHEET,
+            c::SOURCE_CELL,
+        ])?
+        .take(&rows.take(&order)?)?;
     // The lineage strings, from the key, only for the facts.
     let file = subs.texts(&facts, SUB, c::SOURCE_FILE, true)?;
     let id = subs.texts(&facts, SUB, c::SUBMISSION_ID, false)?;
