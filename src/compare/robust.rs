@@ -39,7 +39,7 @@ pub(super) fn with_robust_z(
     members: &[Vec<u32>],
 ) -> PolarsResult<DataFrame> {
     let codes = frame.column(c::INDICATOR_CODE)?.str()?.clone();
-    let values = frames::floats(&frame, c::VALUE)?;
+    let values = frame.column(c::VALUE)?.f64()?.clone();
     // The value each row is judged on: ln(v) for amounts (none for v ≤ 0), else v.
     // The frame holds an indicator's years in a run: its kind is looked up once a run.
     let amounts = frames::per_run(codes.iter(), |code| {
@@ -47,7 +47,7 @@ pub(super) fn with_robust_z(
             .is_some_and(|indicator| indicator.kind == Kind::Amount)
     });
     let basis: Vec<Option<f64>> = amounts
-        .zip(&values)
+        .zip(values.iter())
         .map(|(amount, value)| {
             let value = value.filter(|value| value.is_finite())?;
             match amount {

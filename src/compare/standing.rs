@@ -4,7 +4,6 @@
 //! million rows again, and a group's numbers need one sort of its values here.
 
 use crate::domain::columns as c;
-use crate::frames;
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -41,15 +40,22 @@ pub fn peer_columns(
     peers: &[u32],
     members: &[Vec<u32>],
 ) -> PolarsResult<Option<[Column; 4]>> {
-    let values = frames::floats(frame, c::VALUE)?;
-    let badness = frames::floats(frame, "badness")?;
-    let plain = |value: &Option<f64>| {
+    // Read where they are (one chunk each), not copied.
+    let values = frame.column(c::VALUE)?.f64()?.rechunk();
+    let badness = frame.column("badness")?.f64()?.rechunk();
+    let (Some(values), Some(badness)) = (
+        values.downcast_iter().next(),
+        badness.downcast_iter().next(),
+    ) else {
+        return Ok(None);
+    };
+    let plain = |value: Option<f64>| {
         value.is_none_or(|value| value.is_finite() && !(value == 0.0 && value.is_sign_negative()))
     };
-    let finite = |value: &Option<f64>| value.is_none_or(f64::is_finite);
+    let finite = |value: Option<f64>| value.is_none_or(f64::is_finite);
     let fits = |peer: &u32| (*peer as usize) < members.len();
-    if !values.iter().all(plain)
-        || !badness.iter().all(finite)
+    if !values.iter().all(|value| plain(value.copied()))
+        || !badness.iter().all(|value| finite(value.copied()))
         || peers.len() != values.len()
         || !peers.iter().all(fits)
     {
@@ -57,27 +63,42 @@ pub fn peer_columns(
     }
     let stats: Vec<Group> = members
         .par_iter()
-        .map(|rows| group(rows, &values, &badness))
+        .map(|rows| group(rows, |row| values.get(row), |row| badness.get(row)))
         .collect();
-    let mut rank: Vec<Option<i64>> = vec![None; values.len()];
-    for group in &stats {
-        for &(row, at) in &group.ranks {
-            rank[row as usize] = Some(at);
-        }
-    }
     let of = |peer: u32| &stats[peer as usize];
     let higher = frame.column("higher")?.bool()?;
-    let best: Float64Chunked = peers
-        .iter()
-        .zip(higher.iter())
-        .map(|(&peer, higher)| match higher {
-            Some(true) => of(peer).max,
-            _ => of(peer).min,
-        })
-        .collect();
-    let n: Int64Chunked = peers.iter().map(|&peer| Some(of(peer).n)).collect();
-    let median: Float64Chunked = peers.iter().map(|&peer| of(peer).median).collect();
-    let rank: Int64Chunked = rank.into_iter().collect();
+    // The four columns are built side by side.
+    let ((n, median), (rank, best)) = rayon::join(
+        || {
+            rayon::join(
+                || -> Int64Chunked { peers.iter().map(|&peer| Some(of(peer).n)).collect() },
+                || -> Float64Chunked { peers.iter().map(|&peer| of(peer).median).collect() },
+            )
+        },
+        || {
+            rayon::join(
+                || -> Int64Chunked {
+                    let mut rank: Vec<Option<i64>> = vec![None; peers.len()];
+                    for group in &stats {
+                        for &(row, at) in &group.ranks {
+                            rank[row as usize] = Some(at);
+                        }
+                    }
+                    rank.into_iter().collect()
+                },
+                || -> Float64Chunked {
+                    peers
+                        .iter()
+                        .zip(higher.iter())
+                        .map(|(&peer, higher)| match higher {
+                            Some(true) => of(peer).max,
+                            _ => of(peer).min,
+                        })
+                        .collect()
+                },
+            )
+        },
+    );
     Ok(Some([
         n.with_name(c::PEER_N.into()).into_column(),
         rank.with_name(c::RANK.into()).into_column(),
@@ -87,15 +108,16 @@ pub fn peer_columns(
 }
 
 /// The numbers of one group of rows.
-fn group(rows: &[u32], values: &[Option<f64>], badness: &[Option<f64>]) -> Group {
-    let mut sorted: Vec<f64> = rows
-        .iter()
-        .filter_map(|&row| values[row as usize])
-        .collect();
+fn group(
+    rows: &[u32],
+    value: impl Fn(usize) -> Option<f64>,
+    badness: impl Fn(usize) -> Option<f64>,
+) -> Group {
+    let mut sorted: Vec<f64> = rows.iter().filter_map(|&row| value(row as usize)).collect();
     sorted.sort_by(f64::total_cmp);
     let mut bad: Vec<(f64, u32)> = rows
         .iter()
-        .filter_map(|&row| Some((badness[row as usize]?, row)))
+        .filter_map(|&row| Some((badness(row as usize)?, row)))
         .collect();
     bad.sort_by(|a, b| a.0.total_cmp(&b.0));
     // Competition rank, 1 = least bad: ties share the lowest rank (1, 2, 2, 4).
