@@ -579,11 +579,27 @@ fn first_present(cells: &DataFrame) -> PolarsResult<BooleanChunked> {
             *entities.entry((sub, level, id)).or_insert(next)
         },
     );
-    let mut seen: PlHashSet<(u32, Option<i32>)> = PlHashSet::default();
+    // Per entity (by its number), the years it has shown a value in: a few each, so a
+    // short list rather than a hash set of every (entity, year).
+    let mut seen: Vec<Vec<Option<i32>>> = Vec::new();
     Ok(entity
         .zip(years.i32()?.iter())
         .zip(present.iter())
-        .map(|((entity, year), present)| present == Some(true) && seen.insert((entity, year)))
+        .map(|((entity, year), present)| {
+            if present != Some(true) {
+                return false;
+            }
+            let entity = entity as usize;
+            if seen.len() <= entity {
+                seen.resize_with(entity + 1, Vec::new);
+            }
+            let years = &mut seen[entity];
+            let first = !years.contains(&year);
+            if first {
+                years.push(year);
+            }
+            first
+        })
         .collect())
 }
 
