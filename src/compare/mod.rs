@@ -52,13 +52,19 @@ pub fn compare(
     // which leaves a core idle in its serial parts.
     let (compared, scored) = rayon::join(
         || -> PolarsResult<(DataFrame, Vec<Finding>)> {
-            let comparison = timed("compare: comparison", || {
+            let (standing, members) = timed("compare: comparison", || {
                 comparison(plan, &facts, &dim_entity)
             })?;
-            let findings = timed("compare: yoy jumps", || {
-                yoy_jumps(plan, &facts, &comparison)
-            })?;
-            Ok((comparison, findings))
+            // The yoy jumps read the changes over time, not the robust z: side by side.
+            let (comparison, findings) = rayon::join(
+                || {
+                    timed("compare: robust z", || {
+                        robust::with_robust_z(plan, standing.clone(), &members)
+                    })
+                },
+                || timed("compare: yoy jumps", || yoy_jumps(plan, &facts, &standing)),
+            );
+            Ok((comparison?, findings?))
         },
         || -> PolarsResult<(DataFrame, DataFrame, DataFrame)> {
             let (scores, detail) = timed("compare: scores", || {
@@ -318,8 +324,14 @@ fn competition_rank(expr: Expr) -> Expr {
     .cast(DataType::Int64)
 }
 
-/// `fact_comparison`: changes over time and standing among peers, per fact.
-fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResult<DataFrame> {
+/// `fact_comparison` but its robust z and anomaly (null; see [`robust::with_robust_z`]):
+/// changes over time and standing among peers, per fact, with the rows of each group of
+/// peers.
+fn comparison(
+    plan: &Plan,
+    facts: &DataFrame,
+    dim_entity: &DataFrame,
+) -> PolarsResult<(DataFrame, Vec<Vec<u32>>)> {
     let mut frame = over_time(plan, facts, dim_entity)?.collect()?;
     let (peers, groups) = peer_keys(&frame)?;
     let members = standing::members(&peers, groups);
@@ -364,7 +376,7 @@ fn comparison(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsR
             .map(col),
         )
         .collect()?;
-    robust::with_robust_z(plan, frame, &members)
+    Ok((frame, members))
 }
 
 /// The internal column numbering each row's peers: one number per (level, peer group,
@@ -953,7 +965,10 @@ mod tests {
             rows.sort_by(|a, b| (a.0, a.1, a.2, a.3).cmp(&(b.0, b.1, b.2, b.3)));
             rows
         };
-        let compared = |zero: f64| comparison(&plan, &facts(&rows(zero)), &dim_entity).unwrap();
+        let compared = |zero: f64| {
+            let (standing, members) = comparison(&plan, &facts(&rows(zero)), &dim_entity).unwrap();
+            robust::with_robust_z(&plan, standing, &members).unwrap()
+        };
         // The −0.0 is left to the window expressions, the plain zero computed by hand.
         let by_hand = |zero: f64| {
             let frame = over_time(&plan, &facts(&rows(zero)), &dim_entity)
