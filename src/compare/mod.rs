@@ -89,8 +89,7 @@ pub fn compare(
     })
 }
 
-/// The key every fact table is sorted by.
-const FACT_KEY: [&str; 4] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR];
+use c::FACT_KEY;
 
 /// The loaded facts and the derived ones, sorted by [`FACT_KEY`]. The loaded facts come sorted
 /// by that key from normalize (checked in one pass: other callers may pass any order), so each
@@ -807,7 +806,8 @@ fn typical(
 mod tests {
     use super::*;
 
-    fn facts(rows: &[(&str, &str, &str, i32, f64)]) -> DataFrame {
+    /// A facts frame of (level, entity, indicator, year, value) rows.
+    pub(super) fn facts(rows: &[(&str, &str, &str, i32, f64)]) -> DataFrame {
         let column = |name: &str, values: Vec<&str>| Column::new(name.into(), values);
         DataFrame::new_infer_height(vec![
             column(c::LEVEL, rows.iter().map(|row| row.0).collect()),

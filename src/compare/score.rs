@@ -676,23 +676,11 @@ mod tests {
     }
 
     fn frame(rows: &[(String, String, String, i32, f64)]) -> DataFrame {
-        let text = |pick: fn(&(String, String, String, i32, f64)) -> &str| {
-            rows.iter().map(pick).collect::<Vec<_>>()
-        };
-        DataFrame::new_infer_height(vec![
-            Column::new(c::LEVEL.into(), text(|row| &row.0)),
-            Column::new(c::ENTITY_ID.into(), text(|row| &row.1)),
-            Column::new(c::INDICATOR_CODE.into(), text(|row| &row.2)),
-            Column::new(
-                c::YEAR.into(),
-                rows.iter().map(|row| row.3).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                c::VALUE.into(),
-                rows.iter().map(|row| row.4).collect::<Vec<_>>(),
-            ),
-        ])
-        .unwrap()
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|row| (row.0.as_str(), row.1.as_str(), row.2.as_str(), row.3, row.4))
+            .collect();
+        super::super::tests::facts(&rows)
     }
 
     #[test]

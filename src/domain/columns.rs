@@ -80,6 +80,9 @@ pub const SUBMITTED: &str = "submitted";
 /// `cells_loaded`, as in `submissions`).
 pub const CELLS_EXPECTED: &str = "cells_expected";
 
+/// A fact's identity, (level, entity, indicator, year): the key every fact table is sorted by.
+pub const FACT_KEY: [&str; 4] = [LEVEL, ENTITY_ID, INDICATOR_CODE, YEAR];
+
 /// The snapshot tables, in the order they are written and listed in views.sql.
 pub const TABLES: [&str; 10] = [
     table::SUBMISSIONS,

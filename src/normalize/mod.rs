@@ -664,16 +664,11 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
         .lazy()
         .filter(fact().and(col(WINNER).neq(col(SUB))))
         .select(
-            [
-                c::LEVEL,
-                c::ENTITY_ID,
-                c::INDICATOR_CODE,
-                c::YEAR,
-                c::VALUE,
-                SUB,
-                WINNER,
-            ]
-            .map(col),
+            c::FACT_KEY
+                .into_iter()
+                .chain([c::VALUE, SUB, WINNER])
+                .map(col)
+                .collect::<Vec<_>>(),
         )
         .collect()?;
     // The winning fact cells' rows, sorted by the facts' key: their columns are then taken
@@ -695,21 +690,16 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
         .map(|(row, _)| row as IdxSize)
         .collect();
     let rows = IdxCa::from_vec("rows".into(), rows);
-    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR];
-    let order = frames::sorted_order(&cells.select(key)?.take(&rows)?, &key)?;
+    let order = frames::sorted_order(&cells.select(c::FACT_KEY)?.take(&rows)?, &c::FACT_KEY)?;
     let mut facts = cells
-        .select([
-            c::LEVEL,
-            c::ENTITY_ID,
-            c::INDICATOR_CODE,
-            c::YEAR,
+        .select(c::FACT_KEY.into_iter().chain([
             c::VALUE,
             c::UNIT,
             c::RAW_VALUE,
             SUB,
             c::SOURCE_SHEET,
             c::SOURCE_CELL,
-        ])?
+        ]))?
         .take(&rows.take(&order)?)?;
     // The lineage strings, from the key, only for the facts.
     let file = subs.texts(&facts, SUB, c::SOURCE_FILE, true)?;
@@ -718,11 +708,7 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
     facts.replace_column(facts.get_column_index(SUB).unwrap_or(7), file)?;
     facts.with_column(id)?;
     facts.with_column(derived)?;
-    let facts = facts.select([
-        c::LEVEL,
-        c::ENTITY_ID,
-        c::INDICATOR_CODE,
-        c::YEAR,
+    let facts = facts.select(c::FACT_KEY.into_iter().chain([
         c::VALUE,
         c::UNIT,
         c::RAW_VALUE,
@@ -731,25 +717,24 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
         c::SOURCE_CELL,
         c::SUBMISSION_ID,
         c::IS_DERIVED,
-    ])?;
+    ]))?;
     Ok((superseded, facts))
 }
 
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
 fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
-    let key = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR].map(col);
+    let key = c::FACT_KEY.map(col);
     // The superseded cells are few: only the facts they restate are looked up (a semi join
     // hashes the small side, not the million facts).
     let restated = facts
         .clone()
         .lazy()
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::INDICATOR_CODE),
-            col(c::YEAR),
-            col(c::VALUE).alias("new_value"),
-        ])
+        .select(
+            key.iter()
+                .cloned()
+                .chain([col(c::VALUE).alias("new_value")])
+                .collect::<Vec<_>>(),
+        )
         .join_on(
             superseded.clone().lazy().select(key.clone()),
             &key,
