@@ -620,7 +620,10 @@ mod tests {
 
     /// Enterprises of two peer groups (one too small, scored by its section) and a park, three
     /// years of every weighted indicator, in table order.
-    fn province() -> (Plan, DataFrame, Vec<(String, String, String, i32, f64)>) {
+    /// (level, entity, indicator, year, value).
+    type Fact = (String, String, String, i32, f64);
+
+    fn province() -> (Plan, DataFrame, Vec<Fact>) {
         let plan = Plan::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong"),
         )
@@ -675,7 +678,7 @@ mod tests {
         (plan, dim_entity, rows)
     }
 
-    fn frame(rows: &[(String, String, String, i32, f64)]) -> DataFrame {
+    fn frame(rows: &[Fact]) -> DataFrame {
         let rows: Vec<_> = rows
             .iter()
             .map(|row| (row.0.as_str(), row.1.as_str(), row.2.as_str(), row.3, row.4))
