@@ -254,9 +254,9 @@ impl CellSources {
 }
 
 /// The row numbers of `frame` in the order of its rows sorted by `keys`, the order polars' own
-/// sort gives (text by bytes, nulls first), ties kept in frame order. Each text key is first replaced by its rank among the
-/// column's distinct values, so a million rows are sorted on integers, not compared as
-/// strings; only the keys and the row numbers are sorted.
+/// sort gives (text by bytes, nulls first), ties kept in frame order. Each text key is first
+/// replaced by its rank among the column's distinct values, so a million rows are sorted on
+/// integers, not compared as strings; only the keys and the row numbers are sorted.
 pub fn sorted_order(frame: &DataFrame, keys: &[&str]) -> PolarsResult<IdxCa> {
     // The text keys are ranked side by side, each on one thread.
     let ranks: Vec<Option<Vec<Option<u32>>>> = keys

@@ -11,7 +11,7 @@ mod score;
 mod standing;
 
 use crate::config::Plan;
-use crate::domain::columns as c;
+use crate::domain::columns::{self as c, FACT_KEY};
 use crate::domain::EntityRef;
 use crate::domain::{Aggregation, Direction, Finding, Kind, Level, Rule};
 use crate::frames::{self, JoinOn};
@@ -88,8 +88,6 @@ pub fn compare(
         findings,
     })
 }
-
-use c::FACT_KEY;
 
 /// The loaded facts and the derived ones, sorted by [`FACT_KEY`]. The loaded facts come sorted
 /// by that key from normalize (checked in one pass: other callers may pass any order), so each
@@ -268,18 +266,19 @@ fn rollup(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsResul
         .filter(col("agg_sum").eq(lit(true)))
         .group_by([col(c::PEER_GROUP), col(c::INDICATOR_CODE), col(c::YEAR)])
         .agg([col(c::VALUE).sum().alias(c::VALUE)]);
+    // The parts' order is kept (whichever side polars hashes), so a group's weighted sum adds
+    // its parts in the facts' order.
+    let mut in_parts_order = JoinArgs::new(JoinType::Inner);
+    in_parts_order.maintain_order = MaintainOrderJoin::Left;
+    let weight_key = [
+        col(c::LEVEL),
+        col(c::ENTITY_ID),
+        col(c::YEAR),
+        col("agg_weight"),
+    ];
     let means = parts
         .filter(col("agg_weight").is_not_null())
-        .join_on(
-            weights,
-            [
-                col(c::LEVEL),
-                col(c::ENTITY_ID),
-                col(c::YEAR),
-                col("agg_weight"),
-            ],
-            JoinType::Inner,
-        )
+        .join(weights, weight_key.clone(), weight_key, in_parts_order)
         .filter(col("weight_value").gt(lit(0.0)))
         .group_by([col(c::PEER_GROUP), col(c::INDICATOR_CODE), col(c::YEAR)])
         .agg([
@@ -625,6 +624,7 @@ pub fn is_yoy_jump(plan: &Plan, kind: Kind, prev: f64, yoy_abs: f64, yoy_pct: Op
 }
 
 /// YOY_JUMP warnings for loaded (not derived) values.
+/// `comparison` is the comparison frame with its changes over time (the robust z is not read).
 fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
     // The jumps are found on the comparison's numbers first; only their rows are then looked
     // up in the facts for the cells to name.

@@ -25,6 +25,7 @@ struct Facts<'a> {
     entities: Vec<EntityKey<'a>>,
     /// The indicator codes in byte order, so that positions sort as the codes do.
     codes: Vec<&'a str>,
+    /// Sorted by entity, each entity's rows in the frame's order.
     rows: Vec<FactRow>,
 }
 
@@ -139,21 +140,21 @@ fn entity_runs(facts: &[FactRow], parts: usize) -> Vec<&[FactRow]> {
 /// The score rows and the detail rows of whole entities' facts (sorted by entity).
 fn score_entities(
     plan: &Plan,
-    rows_of: &[FactRow],
+    run: &[FactRow],
     facts: &Facts<'_>,
     groups: &[String],
     scales: &Scales<'_>,
 ) -> PolarsResult<(ScoreRows, DataFrame)> {
     let mut rows = ScoreRows::default();
-    let mut detail = DetailRows::with_capacity(rows_of.len());
+    let mut detail = DetailRows::with_capacity(run.len());
     // Each entity's facts are one run of rows, and within it, per year, the indicators it
     // reports.
     let mut by_year: BTreeMap<i32, Vec<(u32, f64)>> = BTreeMap::new();
-    for run in rows_of.chunk_by(|a, b| a.entity == b.entity) {
-        let entity = run[0].entity as usize;
+    for facts_of in run.chunk_by(|a, b| a.entity == b.entity) {
+        let entity = facts_of[0].entity as usize;
         let key = &facts.entities[entity];
         by_year.clear();
-        for fact in run {
+        for fact in facts_of {
             by_year
                 .entry(fact.year)
                 .or_default()
@@ -225,6 +226,7 @@ impl<'a> Facts<'a> {
         let columns = frames::FactColumns::of(frame)?;
         let mut codes: Vec<&str> = {
             let mut distinct = PlHashSet::default();
+            // An indicator's years repeat its code: one insert per run of equal codes.
             distinct.extend(frames::per_run(columns.codes.iter(), |code| code).flatten());
             distinct.into_iter().collect()
         };
@@ -248,11 +250,8 @@ impl<'a> Facts<'a> {
             ) else {
                 continue;
             };
-            let key = (level, id);
-            if entities.last() != Some(&key) {
-                sorted &= entities.last().is_none_or(|last| *last < key);
-                entities.push(key);
-            }
+            // Every code of the column has its position; the code is found before the
+            // entity is counted, so no entity is counted without a fact.
             let code = match last_code {
                 Some((text, at)) if text == code => at,
                 _ => {
@@ -263,6 +262,11 @@ impl<'a> Facts<'a> {
                     at
                 }
             };
+            let key = (level, id);
+            if entities.last() != Some(&key) {
+                sorted &= entities.last().is_none_or(|last| *last < key);
+                entities.push(key);
+            }
             rows.push(FactRow {
                 entity: (entities.len() - 1) as u32,
                 code,
@@ -292,9 +296,9 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The group whose pool an entity is scaled against, by the label stored in
-/// `entity_score.score_group`: its peer group, else its section, else `all`.
-/// Each reporting entity's group, by its position in `reporting`.
+/// Each reporting entity's group, by its position in `reporting`: the group whose pool it is
+/// scaled against, by the label stored in `entity_score.score_group`: its peer group, else its
+/// section, else `all`.
 fn score_groups<'a>(
     plan: &Plan,
     members: &BTreeMap<EntityKey<'a>, Member<'a>>,
@@ -618,11 +622,11 @@ mod tests {
     use super::*;
     use crate::domain::CatalogSection;
 
-    /// Enterprises of two peer groups (one too small, scored by its section) and a park, three
-    /// years of every weighted indicator, in table order.
     /// (level, entity, indicator, year, value).
     type Fact = (String, String, String, i32, f64);
 
+    /// Enterprises of two peer groups (one too small, scored by its section) and a park, three
+    /// years of every weighted indicator, in table order.
     fn province() -> (Plan, DataFrame, Vec<Fact>) {
         let plan = Plan::load(
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/shandong"),

@@ -345,7 +345,7 @@ const fn outcome_code(outcome: CellOutcome) -> u32 {
     }
 }
 
-/// `outcome`'s cells, in a polars expression.
+/// Whether a cell's outcome is `outcome`, as a polars expression.
 fn is_outcome(outcome: CellOutcome) -> Expr {
     col(OUTCOME).eq(lit(outcome_code(outcome)))
 }
@@ -748,25 +748,23 @@ fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsR
                 .is_null()
                 .or(col("new_value").neq(col(c::VALUE))),
         )
-        .select([
-            col(c::LEVEL),
-            col(c::ENTITY_ID),
-            col(c::INDICATOR_CODE),
-            col(c::YEAR),
-            col(c::VALUE).alias(c::OLD_VALUE),
-            col("new_value").alias(c::NEW_VALUE),
-            col(SUB).alias("old_sub"),
-            col(WINNER).alias("new_sub"),
-        ])
+        .select(
+            key.iter()
+                .cloned()
+                .chain([
+                    col(c::VALUE).alias(c::OLD_VALUE),
+                    col("new_value").alias(c::NEW_VALUE),
+                    col(SUB).alias("old_sub"),
+                    col(WINNER).alias("new_sub"),
+                ])
+                .collect::<Vec<_>>(),
+        )
         // Keys are numbered in id order: this is the order of the old submission ids.
         .sort(
-            [
-                c::LEVEL,
-                c::ENTITY_ID,
-                c::INDICATOR_CODE,
-                c::YEAR,
-                "old_sub",
-            ],
+            c::FACT_KEY
+                .into_iter()
+                .chain(["old_sub"])
+                .collect::<Vec<_>>(),
             SortMultipleOptions::default(),
         )
         .collect()?;
