@@ -724,22 +724,28 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
 fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsResult<DataFrame> {
     let key = c::FACT_KEY.map(col);
-    // The superseded cells are few: only the facts they restate are looked up (a semi join
-    // hashes the small side, not the million facts).
-    let restated = facts
-        .clone()
-        .lazy()
-        .select(
-            key.iter()
-                .cloned()
-                .chain([col(c::VALUE).alias("new_value")])
-                .collect::<Vec<_>>(),
-        )
-        .join_on(
-            superseded.clone().lazy().select(key.clone()),
-            &key,
-            JoinType::Semi,
+    // The superseded cells are few, and so are their entities: only those entities' facts are
+    // joined to them. The facts come in runs of an entity's rows, each looked up once.
+    let theirs: BooleanChunked = {
+        let text = |frame: &DataFrame, name: &str| frame.column(name)?.str().cloned();
+        let (levels, ids) = (
+            text(&superseded, c::LEVEL)?,
+            text(&superseded, c::ENTITY_ID)?,
         );
+        let entities: PlHashSet<(Option<&str>, Option<&str>)> =
+            levels.iter().zip(ids.iter()).collect();
+        let (levels, ids) = (text(facts, c::LEVEL)?, text(facts, c::ENTITY_ID)?);
+        frames::per_run(levels.iter().zip(ids.iter()), |entity| {
+            entities.contains(&entity)
+        })
+        .collect()
+    };
+    let restated = facts.filter(&theirs)?.lazy().select(
+        key.iter()
+            .cloned()
+            .chain([col(c::VALUE).alias("new_value")])
+            .collect::<Vec<_>>(),
+    );
     let superseded = superseded
         .lazy()
         .join_on(restated, &key, JoinType::Left)
