@@ -10,7 +10,7 @@ mod robust;
 mod score;
 mod standing;
 
-use crate::config::Plan;
+use crate::config::{Indicator, Plan};
 use crate::domain::columns::{self as c, FACT_KEY};
 use crate::domain::EntityRef;
 use crate::domain::{Aggregation, Direction, Finding, Kind, Level, Rule};
@@ -561,10 +561,8 @@ fn peers_and_directions(
         .unwrap_or(entities::UNKNOWN_PEERS)
     });
     let peer_groups = StringChunked::from_iter_values(c::PEER_GROUP.into(), peer_groups);
-    let higher = frames::per_run(facts.codes.iter(), |code| {
-        code.and_then(|code| plan.catalog.get(code))
-            .map(|indicator| indicator.direction == Direction::Higher)
-    });
+    let higher = indicators(plan, facts.codes)
+        .map(|indicator| indicator.map(|indicator| indicator.direction == Direction::Higher));
     let higher = BooleanChunked::from_iter_options("higher".into(), higher);
     Ok((peer_groups, higher))
 }
@@ -610,6 +608,17 @@ fn peer_relative(frame: LazyFrame) -> LazyFrame {
     ])
 }
 
+/// Each row's indicator in the catalog (None for a code not in it), looked up once per run of
+/// equal codes: the frames hold an indicator's years one after another.
+fn indicators<'a>(
+    plan: &'a Plan,
+    codes: &'a StringChunked,
+) -> impl Iterator<Item = Option<&'a Indicator>> + 'a {
+    frames::per_run(codes.iter(), |code| {
+        code.and_then(|code| plan.catalog.get(code))
+    })
+}
+
 /// Whether a year-over-year change is a YOY_JUMP for an indicator of this kind (SPEC v2 §5):
 /// amounts by percent from a positive previous value, counts by percent and absolute size,
 /// rates and scores by points, flags never.
@@ -623,8 +632,8 @@ pub fn is_yoy_jump(plan: &Plan, kind: Kind, prev: f64, yoy_abs: f64, yoy_pct: Op
     }
 }
 
-/// YOY_JUMP warnings for loaded (not derived) values.
-/// `comparison` is the comparison frame with its changes over time (the robust z is not read).
+/// YOY_JUMP warnings for loaded (not derived) values, from the comparison frame's changes
+/// over time (its robust z is not read).
 fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsResult<Vec<Finding>> {
     // The jumps are found on the comparison's numbers first; only their rows are then looked
     // up in the facts for the cells to name.
@@ -632,12 +641,8 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
     let prevs = comparison.column(c::PREV_VALUE)?.f64()?;
     let changes = comparison.column(c::YOY_ABS)?.f64()?;
     let pcts = comparison.column(c::YOY_PCT)?.f64()?;
-    // An indicator's years come in a run of rows: its kind is looked up once a run.
-    let kinds = frames::per_run(codes.iter(), |code| {
-        code.and_then(|code| plan.catalog.get(code))
-            .map(|indicator| indicator.kind)
-    });
-    let jumped: BooleanChunked = kinds
+    let jumped: BooleanChunked = indicators(plan, codes)
+        .map(|indicator| indicator.map(|indicator| indicator.kind))
         .enumerate()
         .map(|(row, kind)| {
             let (prev, change) = (prevs.get(row)?, changes.get(row)?);

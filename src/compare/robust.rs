@@ -6,7 +6,6 @@
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::Kind;
-use crate::frames;
 use polars::prelude::*;
 
 /// Fewest peer values a robust z needs.
@@ -41,11 +40,8 @@ pub(super) fn with_robust_z(
     let codes = frame.column(c::INDICATOR_CODE)?.str()?.clone();
     let values = frame.column(c::VALUE)?.f64()?.clone();
     // The value each row is judged on: ln(v) for amounts (none for v ≤ 0), else v.
-    // The frame holds an indicator's years in a run: its kind is looked up once a run.
-    let amounts = frames::per_run(codes.iter(), |code| {
-        code.and_then(|code| plan.catalog.get(code))
-            .is_some_and(|indicator| indicator.kind == Kind::Amount)
-    });
+    let amounts = super::indicators(plan, &codes)
+        .map(|indicator| indicator.is_some_and(|indicator| indicator.kind == Kind::Amount));
     let basis: Vec<Option<f64>> = amounts
         .zip(values.iter())
         .map(|(amount, value)| {
