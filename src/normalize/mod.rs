@@ -654,41 +654,37 @@ fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataF
 }
 
 /// The superseded fact cells (another submission won their level, entity and year), and the
-/// winning facts: the `fact_indicator` rows. Each is filtered from the cells with only the
+/// winning facts: the `fact_indicator` rows. Each is taken from the cells with only the
 /// columns it needs.
 fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, DataFrame)> {
-    let fact = || is_outcome(CellOutcome::Fact);
-    // A cell whose year nobody won (no winner) is neither.
-    let superseded = cells
-        .clone()
-        .lazy()
-        .filter(fact().and(col(WINNER).neq(col(SUB))))
-        .select(
-            c::FACT_KEY
-                .into_iter()
-                .chain([c::VALUE, SUB, WINNER])
-                .map(col)
-                .collect::<Vec<_>>(),
-        )
-        .collect()?;
-    // The winning fact cells' rows, sorted by the facts' key: their columns are then taken
-    // from the cells once, in that order.
+    // One pass over the cells: a fact cell whose submission won its year is a winning fact;
+    // one another submission won is superseded; one whose year nobody won is neither.
     let fact_code = outcome_code(CellOutcome::Fact);
     let (outcomes, winners, subs_of) = (
         cells.column(OUTCOME)?.u32()?,
         cells.column(WINNER)?.u32()?,
         cells.column(SUB)?.u32()?,
     );
-    let rows: Vec<IdxSize> = outcomes
+    // Room for every cell at once (pages are touched only as rows are pushed).
+    let (mut rows, mut superseded) = (Vec::with_capacity(cells.height()), Vec::new());
+    for (row, ((outcome, winner), sub)) in outcomes
         .iter()
         .zip(winners.iter())
         .zip(subs_of.iter())
         .enumerate()
-        .filter(|(_, ((outcome, winner), sub))| {
-            *outcome == Some(fact_code) && winner.is_some() && winner == sub
-        })
-        .map(|(row, _)| row as IdxSize)
-        .collect();
+    {
+        match (winner, sub) {
+            _ if outcome != Some(fact_code) => {}
+            (Some(winner), Some(sub)) if winner == sub => rows.push(row as IdxSize),
+            (Some(_), Some(_)) => superseded.push(row as IdxSize),
+            _ => {}
+        }
+    }
+    let superseded = cells
+        .select(c::FACT_KEY.into_iter().chain([c::VALUE, SUB, WINNER]))?
+        .take(&IdxCa::from_vec("superseded".into(), superseded))?;
+    // The winning facts' rows, sorted by the facts' key: their columns are then taken from the
+    // cells once, in that order.
     let rows = IdxCa::from_vec("rows".into(), rows);
     let order = frames::sorted_order(&cells.select(c::FACT_KEY)?.take(&rows)?, &c::FACT_KEY)?;
     let mut facts = cells
