@@ -145,7 +145,8 @@ fn single<T: PolarsDataType>(values: &ChunkedArray<T>) -> Option<&T::Array> {
 }
 
 /// Numbers at `rows` as an Arrow array: from a one-chunk column the values are copied as they
-/// are, with a null mask only where some value is null or fails `keep` (a value it refuses
+/// are (a range of rows as one slice, picked rows in one loop with no branch on the kind of
+/// rows), with a null mask only where some value is null or fails `keep` (a value it refuses
 /// reads as null); a column of several chunks is read value by value.
 fn numbers<T, A>(
     values: &ChunkedArray<T>,
@@ -164,14 +165,20 @@ where
         return kept.collect();
     };
     let values = chunk.values().as_slice();
-    let picked: Vec<T::Native> = rows.numbers().map(|row| values[row]).collect();
+    let picked: Vec<T::Native> = match rows {
+        Rows::Range(range) => values[range.clone()].to_vec(),
+        Rows::Picked(rows) => rows.iter().map(|&row| values[row as usize]).collect(),
+    };
     let validity = chunk
         .validity()
         .filter(|validity| validity.unset_bits() > 0);
     let valid = |(row, value): (usize, &T::Native)| {
         validity.is_none_or(|validity| validity.get_bit(row)) && keep(*value)
     };
-    let all_valid = rows.numbers().zip(&picked).all(valid);
+    let all_valid = match validity {
+        None => picked.iter().all(|value| keep(*value)),
+        Some(_) => rows.numbers().zip(&picked).all(valid),
+    };
     let nulls = (!all_valid).then(|| {
         NullBuffer::new(
             rows.numbers()
