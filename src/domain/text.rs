@@ -110,10 +110,11 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
 
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        let _ = write!(out, "{byte:02x}");
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
     }
     out
 }
@@ -121,7 +122,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Shortest text that reads back as the same f64 (no trailing `.0` for whole numbers).
 pub fn format_number(value: f64) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
+        itoa::Buffer::new().format(value as i64).to_owned()
     } else {
         format!("{value}")
     }
@@ -130,6 +131,26 @@ pub fn format_number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_two_lower_case_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        assert_eq!(hex(&[]), "");
+        let every: Vec<u8> = (0..=255).collect();
+        let expected: String = every.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(hex(&every), expected);
+    }
+
+    #[test]
+    fn whole_numbers_format_without_a_fraction() {
+        assert_eq!(format_number(42.0), "42");
+        assert_eq!(format_number(-7.0), "-7");
+        assert_eq!(format_number(-0.0), "0");
+        assert_eq!(format_number(999_999_999_999_999.0), "999999999999999");
+        assert_eq!(format_number(1e15), "1000000000000000");
+        assert_eq!(format_number(0.1), "0.1");
+        assert_eq!(format_number(12.5), "12.5");
+    }
 
     #[test]
     fn folds_full_width_and_space() {

@@ -20,9 +20,9 @@ pub use inbox::{
     InboxFile, Stamp, FEEDBACK_MARKER,
 };
 use locate::{InfoKey, InfoValue, Table};
-use polars::prelude::PlHashMap;
+use polars::prelude::{PlHashMap, PlHashSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use workbook::{CellValue, FileFormat};
 
 /// One indicator cell of a comparison year, as found. Its short texts are held inline (a
@@ -274,10 +274,12 @@ impl<'a> FormReader<'a> {
         };
         self.read_identity(&info, &mut extracted);
         let mut reading = Reading::default();
-        let cells = chosen
+        let cells: usize = chosen
             .iter()
-            .map(|table| table.rows.len() * table.years.len());
-        extracted.cells.reserve(cells.sum());
+            .map(|table| table.rows.len() * table.years.len())
+            .sum();
+        extracted.cells.reserve(cells);
+        reading.first_cells.reserve(cells);
         for table in chosen {
             self.read_table(table, &mut extracted, &mut reading);
         }
@@ -413,11 +415,14 @@ impl<'a> FormReader<'a> {
             .map(|names| {
                 forms.map(|form| {
                     let section = form.catalog_section();
-                    let codes: HashSet<&str> = names
-                        .iter()
-                        .filter_map(|name| catalog.lookup(section, name))
-                        .map(|indicator| indicator.code.as_str())
-                        .collect();
+                    let mut codes =
+                        PlHashSet::with_capacity_and_hasher(names.len(), Default::default());
+                    codes.extend(
+                        names
+                            .iter()
+                            .filter_map(|name| catalog.lookup(section, name))
+                            .map(|indicator| indicator.code.as_str()),
+                    );
                     codes.len()
                 })
             })
@@ -1024,6 +1029,7 @@ pub fn parse_date(value: &CellValue) -> Option<chrono::NaiveDate> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::HashSet;
     use workbook::Sheet;
 
     fn shandong() -> Plan {

@@ -120,7 +120,8 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
 /// `not_above` bound, or a rate that disagrees with its numerator / denominator (beyond the
 /// tolerance). Runs in the per-file workers, so its findings are cached with the file.
 fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
-    let mut values: PlHashMap<(Level, &str, i32, &str), f64> = PlHashMap::new();
+    let mut values: PlHashMap<(Level, &str, i32, &str), f64> =
+        PlHashMap::with_capacity(cells.len());
     for cell in cells {
         if let Outcome::Value(value) = cell.outcome {
             values.insert(

@@ -87,6 +87,10 @@ fn formats() -> [Format; 2] {
 /// A header and rows into a blank worksheet, with a frozen header and an autofilter; the rows
 /// taken as they come (their texts are moved into the sheet, not copied). A sheet is filled
 /// apart from its workbook, so the sheets of one workbook can be filled side by side.
+///
+/// The sheets are streamed ([`streaming_workbook`]): a row, once left, is written out, and
+/// rust_xlsxwriter drops a later write to it with only a line on stderr. So every cell of a
+/// row is written before the next row's, as here: add no write to a sheet after `fill`.
 fn fill(
     mut sheet: Worksheet,
     headers: &[String],
@@ -141,7 +145,10 @@ fn save(
     model: &Model,
     fill: impl FnOnce(&mut Workbook, &mut BTreeSet<String>) -> Result<(), XlsxError>,
 ) -> Result<PathBuf, ReportError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let workbook = streaming_workbook(dir).map_err(|source| ReportError::Xlsx {
         path: path.clone(),
         source,
