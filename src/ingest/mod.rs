@@ -20,7 +20,7 @@ pub use inbox::{
     InboxFile, Stamp, FEEDBACK_MARKER,
 };
 use locate::{InfoKey, InfoValue, Table};
-use polars::prelude::{PlHashMap, PlHashSet};
+use polars::prelude::{InitHashMaps, PlHashMap, PlHashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use workbook::{CellValue, FileFormat};
@@ -415,8 +415,7 @@ impl<'a> FormReader<'a> {
             .map(|names| {
                 forms.map(|form| {
                     let section = form.catalog_section();
-                    let mut codes =
-                        PlHashSet::with_capacity_and_hasher(names.len(), Default::default());
+                    let mut codes = PlHashSet::with_capacity(names.len());
                     codes.extend(
                         names
                             .iter()
