@@ -104,8 +104,8 @@ pub fn run(args: InspectArgs) -> i32 {
             report.status = SubmissionStatus::Rejected.as_str();
             report.reason = Some(reason);
             report.form = form;
-            report.submitter = submitter;
-            report.findings.extend(finding);
+            report.submitter = submitter.map(|submitter| *submitter);
+            report.findings.extend(finding.map(|finding| *finding));
             errors += 1;
         }
         Content::Accepted(submission) => {

@@ -113,8 +113,10 @@ pub enum FileContent<T = Extracted> {
     Rejected {
         reason: String,
         form: Option<Form>,
-        submitter: Option<Submitter>,
-        finding: Option<Finding>,
+        /// Boxed, as `finding`: a rejected file's details are large, and most files are
+        /// accepted.
+        submitter: Option<Box<Submitter>>,
+        finding: Option<Box<Finding>>,
     },
     Accepted(Box<T>),
 }
@@ -550,14 +552,14 @@ impl<'a> FormReader<'a> {
             return Err(FileContent::Rejected {
                 reason: format!("{message} (BAD_USCC: {reason})"),
                 form: Some(form),
-                submitter: Some(Submitter {
+                submitter: Some(Box::new(Submitter {
                     form,
                     entity_id: code,
                     entity_name: info_text(info, InfoKey::EnterpriseName).unwrap_or_default(),
                     city_code: city_from_info(),
                     in_roster: false,
-                }),
-                finding: Some(finding),
+                })),
+                finding: Some(Box::new(finding)),
             });
         }
         let listed = roster.enterprise(&code);

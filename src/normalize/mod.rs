@@ -1091,7 +1091,7 @@ fn submissions_frame(
                     row.status = STATUS_REJECTED;
                     row.reason = Some(reason.clone());
                     row.form = *form;
-                    row.submitter = submitter.as_ref();
+                    row.submitter = submitter.as_deref();
                 }
                 Content::Accepted(submission) => {
                     let count = counts
