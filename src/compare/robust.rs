@@ -7,6 +7,7 @@ use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::Kind;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 /// Fewest peer values a robust z needs.
 const MIN_PEERS: usize = 5;
@@ -53,25 +54,31 @@ pub(super) fn with_robust_z(
             }
         })
         .collect();
-    let mut z = vec![None; frame.height()];
-    for rows in members {
-        // The peers with a value to judge on.
-        let rows: Vec<usize> = rows
-            .iter()
-            .map(|&row| row as usize)
-            .filter(|&row| basis.get(row).is_some_and(Option::is_some))
-            .collect();
-        if rows.len() < MIN_PEERS {
-            continue;
-        }
-        let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
-        let center = median(&mut sample);
-        let mut distances: Vec<f64> = sample.iter().map(|v| (v - center).abs()).collect();
-        let mad = median(&mut distances);
-        if mad > 0.0 {
-            for &row in &rows {
-                z[row] = basis[row].map(|v| (v - center) / (1.4826 * mad));
+    // Each group's center and spread, groups side by side; then each judged row's z. A row is
+    // in one group only, so the result does not depend on the order.
+    let judged: Vec<(Vec<usize>, f64, f64)> = members
+        .par_iter()
+        .filter_map(|rows| {
+            // The peers with a value to judge on.
+            let rows: Vec<usize> = rows
+                .iter()
+                .map(|&row| row as usize)
+                .filter(|&row| basis.get(row).is_some_and(Option::is_some))
+                .collect();
+            if rows.len() < MIN_PEERS {
+                return None;
             }
+            let mut sample: Vec<f64> = rows.iter().filter_map(|&row| basis[row]).collect();
+            let center = median(&mut sample);
+            let mut distances: Vec<f64> = sample.iter().map(|v| (v - center).abs()).collect();
+            let mad = median(&mut distances);
+            (mad > 0.0).then_some((rows, center, mad))
+        })
+        .collect();
+    let mut z = vec![None; frame.height()];
+    for (rows, center, mad) in judged {
+        for row in rows {
+            z[row] = basis[row].map(|v| (v - center) / (1.4826 * mad));
         }
     }
     let anomaly: Vec<Option<bool>> = z.iter().map(|z| z.map(|z| z.abs() > ANOMALY_Z)).collect();

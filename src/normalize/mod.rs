@@ -699,8 +699,12 @@ fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, Dat
         ]))?
         .take(&rows.take(&order)?)?;
     // The lineage strings, from the key, only for the facts.
-    let file = subs.texts(&facts, SUB, c::SOURCE_FILE, true)?;
-    let id = subs.texts(&facts, SUB, c::SUBMISSION_ID, false)?;
+    // Side by side: each is a fresh column of views, most of its cost the pages it first touches.
+    let (file, id) = rayon::join(
+        || subs.texts(&facts, SUB, c::SOURCE_FILE, true),
+        || subs.texts(&facts, SUB, c::SUBMISSION_ID, false),
+    );
+    let (file, id) = (file?, id?);
     let derived = Column::new(c::IS_DERIVED.into(), vec![false; facts.height()]);
     facts.replace_column(facts.get_column_index(SUB).unwrap_or(7), file)?;
     facts.with_column(id)?;
@@ -832,12 +836,16 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         let winners = winners(&cells, ranking_frame(&rankings)?)?;
         with_winners(cells, &winners)
     })?;
-    let (superseded, facts) = timed("normalize: winning facts", || winning_facts(&cells, &subs))?;
+    // The counts read only the cells: they take the core the winning facts leave idle.
+    let (winning, counts) = rayon::join(
+        || timed("normalize: winning facts", || winning_facts(&cells, &subs)),
+        || timed("normalize: counts", || submission_counts(&cells, &subs)),
+    );
+    let ((superseded, facts), counts) = (winning?, counts?);
+    drop(cells);
     let corrections = timed("normalize: corrections", || {
         corrections(superseded, &facts, &subs)
     })?;
-    let counts = timed("normalize: counts", || submission_counts(&cells, &subs))?;
-    drop(cells);
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
     let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
     Ok(Normalized {
