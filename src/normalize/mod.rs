@@ -1,18 +1,19 @@
 //! Normalize: raw cells → typed facts, rejects and submission statuses.
 //!
 //! Two steps. [`submission`] classifies one file's cells (units, numbers, flags, ranges) and
-//! runs inside the parallel per-file workers. [`combine`] then works across files with polars:
-//! duplicates, cross-indicator checks, winners per (level, entity, year) (SPEC §6),
-//! superseded values, corrections and the per-submission cell counts.
+//! runs inside the parallel per-file workers. [`combine`] then works across files: duplicates,
+//! winners per (level, entity, year) (SPEC §6), superseded values and the per-submission cell
+//! counts, read straight from the files' cells ([`winners`]), then corrections with polars.
 //!
 //! Guarantee (SPEC §5): every indicator cell of an accepted submission is counted exactly once
 //! as loaded, superseded, rejected or missing.
 
 pub mod value;
+mod winners;
 
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::domain::{CellOutcome, EntityRef, SubmissionStatus, Submitter};
+use crate::domain::{EntityRef, SubmissionStatus, Submitter};
 use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
 use crate::ingest::workbook::CellValue;
@@ -20,9 +21,7 @@ use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
 use crate::timing::timed;
 use compact_str::CompactString;
 use polars::prelude::*;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use value::{Outcome, Place};
 
 /// One classified indicator cell.
@@ -308,16 +307,6 @@ fn is_duplicate(carrier: &Carriers, file: &FileResult) -> bool {
             .is_some_and(|(_, path)| *path != file.source_file)
 }
 
-/// What the accepted, non-duplicate files hold, gathered in one pass.
-struct Gathered {
-    cells: DataFrame,
-    /// Per `sub` (the cells' integer submission key, in submission id order): id and file.
-    subs: Subs,
-    rankings: Vec<Ranking>,
-    findings: Vec<Finding>,
-    entities: BTreeMap<(Level, String), EntityRef>,
-}
-
 /// The accepted, non-duplicate submissions by a small integer key, `sub`, numbered in
 /// submission id order: the cells frame carries 4 bytes a cell instead of the id and the file
 /// name, joins compare integers, and the smallest key is the smallest id.
@@ -333,23 +322,6 @@ struct Subs {
 const SUB: &str = "sub";
 /// The winner's key, per (level, entity, year).
 const WINNER: &str = "winner_sub";
-
-/// The cells frame's outcome column: each cell's [`CellOutcome`] as its [`outcome_code`].
-const OUTCOME: &str = "outcome";
-
-/// A cell's outcome as the number the cells frame holds (compared as an integer, not a text).
-const fn outcome_code(outcome: CellOutcome) -> u32 {
-    match outcome {
-        CellOutcome::Fact => 0,
-        CellOutcome::Missing => 1,
-        CellOutcome::Reject => 2,
-    }
-}
-
-/// Whether a cell's outcome is `outcome`, as a polars expression.
-fn is_outcome(outcome: CellOutcome) -> Expr {
-    col(OUTCOME).eq(lit(outcome_code(outcome)))
-}
 
 impl Subs {
     fn of(files: &[FileResult], carrier: &Carriers) -> Subs {
@@ -396,6 +368,10 @@ impl Subs {
         self.ids.get(sub as usize).map(String::as_str)
     }
 
+    fn file(&self, sub: u32) -> Option<&str> {
+        self.files.get(sub as usize).map(String::as_str)
+    }
+
     /// The ids (or, with `files`, the file names) of a column of keys, as a string column
     /// that holds each text once ([`frames::shared_texts`]): a million facts do not carry a
     /// million 64-character ids and file names.
@@ -408,318 +384,6 @@ impl Subs {
         let rows = IdxCa::from_iter_options(name.into(), rows);
         frames::shared_texts(name, names.iter().map(String::as_str), rows)
     }
-}
-
-/// Moves every file's cells into one frame (each cell held once) and collects their rankings,
-/// findings and entities.
-fn gather(files: &mut [FileResult], carrier: &Carriers, plan: &Plan) -> PolarsResult<Gathered> {
-    let subs = Subs::of(files, carrier);
-    // Runs of files are gathered side by side, then joined in file order: the rows, findings
-    // and rankings come out as one pass over the files would give them.
-    let run = files
-        .len()
-        .div_ceil(4 * rayon::current_num_threads())
-        .max(1);
-    let parts = files
-        .par_chunks_mut(run)
-        .map(|files| gather_run(files, carrier, plan, &subs))
-        .collect::<PolarsResult<Vec<Run>>>()?;
-    let mut cells: Option<DataFrame> = None;
-    let (mut rankings, mut findings, mut entities) = (Vec::new(), Vec::new(), BTreeMap::new());
-    for part in parts {
-        match &mut cells {
-            None => cells = Some(part.cells),
-            Some(all) => {
-                all.vstack_mut_owned(part.cells)?;
-            }
-        }
-        rankings.extend(part.rankings);
-        findings.extend(part.findings);
-        for (key, entity) in part.entities {
-            // The first file that names an entity describes it.
-            entities.entry(key).or_insert(entity);
-        }
-    }
-    let mut cells = match cells {
-        Some(cells) => cells,
-        None => CellColumns::with_capacity(0).frame()?,
-    };
-    cells.rechunk_mut_par();
-    Ok(Gathered {
-        cells,
-        subs,
-        rankings,
-        findings,
-        entities,
-    })
-}
-
-/// What one run of files adds to [`Gathered`].
-struct Run {
-    cells: DataFrame,
-    rankings: Vec<Ranking>,
-    findings: Vec<Finding>,
-    entities: BTreeMap<(Level, String), EntityRef>,
-}
-
-fn gather_run(
-    files: &mut [FileResult],
-    carrier: &Carriers,
-    plan: &Plan,
-    subs: &Subs,
-) -> PolarsResult<Run> {
-    let mut findings = Vec::new();
-    let capacity = files
-        .iter()
-        .map(|file| match &file.content {
-            Content::Accepted(submission) => submission.cells.len(),
-            _ => 0,
-        })
-        .sum();
-    let mut cells = CellColumns::with_capacity(capacity);
-    let mut rankings = Vec::new();
-    let mut entities = BTreeMap::new();
-    for file in files.iter_mut() {
-        if is_duplicate(carrier, file) {
-            continue;
-        }
-        let (id, path) = (file.submission_id.as_str(), file.source_file.as_str());
-        match &mut file.content {
-            Content::Rejected {
-                finding: Some(finding),
-                ..
-            } => findings.push(at_file(finding, id, path)),
-            Content::Accepted(submission) => {
-                let Some(sub) = subs.key(id) else { continue };
-                rankings.push(Ranking {
-                    sub,
-                    file_rank: subs.file_rank(sub),
-                    version: submission.version,
-                    filled_date: submission.filled_date.map(days_since_epoch),
-                    modified_ns: file.modified_ns,
-                });
-                findings.extend(
-                    submission
-                        .findings
-                        .iter()
-                        .map(|finding| at_file(finding, id, path)),
-                );
-                for entity in &submission.entities {
-                    entities
-                        .entry((entity.level, entity.entity_id.clone()))
-                        .or_insert_with(|| entity.clone());
-                }
-                for cell in std::mem::take(&mut submission.cells) {
-                    cells.push((sub, id, path), cell, plan, &mut findings);
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(Run {
-        cells: cells.frame()?,
-        rankings,
-        findings,
-        entities,
-    })
-}
-
-/// The key a winner is chosen for: one (level, entity, year).
-const WINNER_KEY: [&str; 3] = [c::LEVEL, c::ENTITY_ID, c::YEAR];
-
-/// Per (level, entity, year), the best submission that has that year's column (SPEC §6). A
-/// column counts only where it holds a non-empty cell (SPEC v2): a correction that keeps
-/// blank 2019/2020 columns replaces only 2021.
-fn winners(cells: &DataFrame, ranking: DataFrame) -> PolarsResult<DataFrame> {
-    let key = WINNER_KEY;
-    let presence = cells
-        .select([SUB, c::LEVEL, c::ENTITY_ID, c::YEAR])?
-        .filter(&first_present(cells)?)?
-        .lazy()
-        .join_on(ranking.lazy(), [col(SUB)], JoinType::Inner);
-    presence
-        .sort(
-            [
-                c::LEVEL,
-                c::ENTITY_ID,
-                c::YEAR,
-                "version",
-                "filled_days",
-                "modified_ns",
-                "file_rank",
-            ],
-            SortMultipleOptions::default()
-                .with_order_descending_multi([false, false, false, true, true, true, false])
-                .with_nulls_last(true)
-                .with_maintain_order(true),
-        )
-        .group_by_stable(key.map(col))
-        .agg([col(SUB).first().alias(WINNER)])
-        .collect()
-}
-
-/// (submission, level, entity id) of a cell, borrowed from the cells.
-type SubmittedEntity<'a> = (Option<u32>, Option<&'a str>, Option<&'a str>);
-
-/// Per cell, whether it is the first with a value of its (submission, level, entity, year):
-/// the presence [`winners`] ranks, one row per submission and year it fills. A form's cells
-/// name one entity in runs, so the texts are hashed once a run, not once a cell.
-fn first_present(cells: &DataFrame) -> PolarsResult<BooleanChunked> {
-    let subs = cells.column(SUB)?.u32()?;
-    let (levels, ids) = (
-        cells.column(c::LEVEL)?.str()?,
-        cells.column(c::ENTITY_ID)?.str()?,
-    );
-    let years = cells.column(c::YEAR)?.cast(&DataType::Int32)?;
-    let present = cells.column(c::RAW_VALUE)?.is_not_null();
-    let mut entities: PlHashMap<SubmittedEntity, u32> = PlHashMap::default();
-    let entity = frames::per_run(
-        subs.iter().zip(levels.iter()).zip(ids.iter()),
-        |((sub, level), id)| {
-            let next = entities.len() as u32;
-            *entities.entry((sub, level, id)).or_insert(next)
-        },
-    );
-    // Per entity (by its number), the years it has shown a value in: a few each, so a
-    // short list rather than a hash set of every (entity, year).
-    let mut seen: Vec<Vec<Option<i32>>> = Vec::new();
-    Ok(entity
-        .zip(years.i32()?.iter())
-        .zip(present.iter())
-        .map(|((entity, year), present)| {
-            if present != Some(true) {
-                return false;
-            }
-            let entity = entity as usize;
-            if seen.len() <= entity {
-                seen.resize_with(entity + 1, Vec::new);
-            }
-            let years = &mut seen[entity];
-            let first = !years.contains(&year);
-            if first {
-                years.push(year);
-            }
-            first
-        })
-        .collect())
-}
-
-/// An entity's years with the submission that won each.
-type YearWinners = Vec<(i32, Option<u32>)>;
-
-/// `cells` with each cell's winner: the submission that won its (level, entity, year), null
-/// where none did. A form's cells name one entity in runs, so each run is looked up once
-/// instead of joining the million cells to the winners.
-fn with_winners(mut cells: DataFrame, winners: &DataFrame) -> PolarsResult<DataFrame> {
-    let text = |frame: &DataFrame, name: &str| frame.column(name)?.str().cloned();
-    let int = |frame: &DataFrame, name: &str| -> PolarsResult<Int32Chunked> {
-        Ok(frame.column(name)?.cast(&DataType::Int32)?.i32()?.clone())
-    };
-    let (levels, ids, years) = (
-        text(winners, c::LEVEL)?,
-        text(winners, c::ENTITY_ID)?,
-        int(winners, c::YEAR)?,
-    );
-    let subs = winners.column(WINNER)?.cast(&DataType::UInt32)?;
-    // Per entity, its years' winners (a join matches no null key).
-    let mut by_entity: PlHashMap<(&str, &str), YearWinners> = PlHashMap::default();
-    for (((level, id), year), sub) in levels
-        .iter()
-        .zip(ids.iter())
-        .zip(years.iter())
-        .zip(subs.u32()?.iter())
-    {
-        if let (Some(level), Some(id), Some(year)) = (level, id, year) {
-            by_entity.entry((level, id)).or_default().push((year, sub));
-        }
-    }
-    let (levels, ids, years) = (
-        text(&cells, c::LEVEL)?,
-        text(&cells, c::ENTITY_ID)?,
-        int(&cells, c::YEAR)?,
-    );
-    let none: &[(i32, Option<u32>)] = &[];
-    let entity_years = frames::per_run(levels.iter().zip(ids.iter()), |key| match key {
-        (Some(level), Some(id)) => by_entity.get(&(level, id)).map_or(none, Vec::as_slice),
-        _ => none,
-    });
-    let won: UInt32Chunked = entity_years
-        .zip(years.iter())
-        .map(|(entity_years, year)| {
-            let year = year?;
-            entity_years.iter().find(|(won, _)| *won == year)?.1
-        })
-        .collect();
-    cells.with_column(won.with_name(WINNER.into()).into_column())?;
-    Ok(cells)
-}
-
-/// The superseded fact cells (another submission won their level, entity and year), and the
-/// winning facts: the `fact_indicator` rows. Each is taken from the cells with only the
-/// columns it needs.
-fn winning_facts(cells: &DataFrame, subs: &Subs) -> PolarsResult<(DataFrame, DataFrame)> {
-    // One pass over the cells: a fact cell whose submission won its year is a winning fact;
-    // one another submission won is superseded; one whose year nobody won is neither.
-    let fact_code = outcome_code(CellOutcome::Fact);
-    let (outcomes, winners, subs_of) = (
-        cells.column(OUTCOME)?.u32()?,
-        cells.column(WINNER)?.u32()?,
-        cells.column(SUB)?.u32()?,
-    );
-    // Room for every cell at once (pages are touched only as rows are pushed).
-    let (mut rows, mut superseded) = (Vec::with_capacity(cells.height()), Vec::new());
-    for (row, ((outcome, winner), sub)) in outcomes
-        .iter()
-        .zip(winners.iter())
-        .zip(subs_of.iter())
-        .enumerate()
-    {
-        match (winner, sub) {
-            _ if outcome != Some(fact_code) => {}
-            (Some(winner), Some(sub)) if winner == sub => rows.push(row as IdxSize),
-            (Some(_), Some(_)) => superseded.push(row as IdxSize),
-            _ => {}
-        }
-    }
-    let superseded = cells
-        .select(c::FACT_KEY.into_iter().chain([c::VALUE, SUB, WINNER]))?
-        .take(&IdxCa::from_vec("superseded".into(), superseded))?;
-    // The winning facts' rows, sorted by the facts' key: their columns are then taken from the
-    // cells once, in that order.
-    let rows = IdxCa::from_vec("rows".into(), rows);
-    let order = frames::sorted_order(&cells.select(c::FACT_KEY)?.take(&rows)?, &c::FACT_KEY)?;
-    let mut facts = cells
-        .select(c::FACT_KEY.into_iter().chain([
-            c::VALUE,
-            c::UNIT,
-            c::RAW_VALUE,
-            SUB,
-            c::SOURCE_SHEET,
-            c::SOURCE_CELL,
-        ]))?
-        .take(&rows.take(&order)?)?;
-    // The lineage strings, from the key, only for the facts.
-    // Side by side: each is a fresh column of views, most of its cost the pages it first touches.
-    let (file, id) = rayon::join(
-        || subs.texts(&facts, SUB, c::SOURCE_FILE, true),
-        || subs.texts(&facts, SUB, c::SUBMISSION_ID, false),
-    );
-    let (file, id) = (file?, id?);
-    let derived = Column::new(c::IS_DERIVED.into(), vec![false; facts.height()]);
-    facts.replace_column(facts.get_column_index(SUB).unwrap_or(7), file)?;
-    facts.with_column(id)?;
-    facts.with_column(derived)?;
-    let facts = facts.select(c::FACT_KEY.into_iter().chain([
-        c::VALUE,
-        c::UNIT,
-        c::RAW_VALUE,
-        c::SOURCE_FILE,
-        c::SOURCE_SHEET,
-        c::SOURCE_CELL,
-        c::SUBMISSION_ID,
-        c::IS_DERIVED,
-    ]))?;
-    Ok((superseded, facts))
 }
 
 /// Every superseded value that the winner changed or dropped: the `corrections` rows.
@@ -789,60 +453,38 @@ fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsR
     Ok(corrections)
 }
 
-/// Cells per outcome for each submission, and which submissions still win something.
-fn submission_counts(cells: &DataFrame, subs: &Subs) -> PolarsResult<CountsBySubmission> {
-    let counts = cells
-        .clone()
-        .lazy()
-        .group_by([col(SUB)])
-        .agg([
-            is_outcome(CellOutcome::Fact)
-                .and(col(WINNER).eq(col(SUB)))
-                .sum()
-                .alias(c::CELLS_LOADED),
-            is_outcome(CellOutcome::Fact)
-                .and(col(WINNER).neq(col(SUB)))
-                .sum()
-                .alias(c::CELLS_SUPERSEDED),
-            is_outcome(CellOutcome::Reject)
-                .sum()
-                .alias(c::CELLS_REJECTED),
-            is_outcome(CellOutcome::Missing)
-                .sum()
-                .alias(c::CELLS_MISSING),
-            col(WINNER).eq(col(SUB)).any(true).alias("wins"),
-            col(WINNER)
-                .filter(col(WINNER).neq(col(SUB)))
-                .sort(SortOptions::default())
-                .first()
-                .alias("beaten_by"),
-        ])
-        .collect()?;
-    CountsBySubmission::from_frame(&counts, subs)
-}
-
-/// Works across all files: duplicates, consistency, winners, counts. The files' cells are
-/// moved into one frame as they are read, so each cell is held once.
+/// Works across all files: duplicates, winners, superseded values, corrections, counts. The
+/// cells of the accepted files are read where they are; once the winning facts are columns,
+/// the files' cells are freed, so each cell is held once.
 pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let carrier = carriers(files);
-    let Gathered {
-        cells,
-        subs,
-        rankings,
-        findings,
-        entities,
-    } = timed("normalize: gather cells", || gather(files, &carrier, plan))?;
-    let cells = timed("normalize: winners", || {
-        let winners = winners(&cells, ranking_frame(&rankings)?)?;
-        with_winners(cells, &winners)
-    })?;
-    // The counts read only the cells: they take the core the winning facts leave idle.
-    let (winning, counts) = rayon::join(
-        || timed("normalize: winning facts", || winning_facts(&cells, &subs)),
-        || timed("normalize: counts", || submission_counts(&cells, &subs)),
-    );
-    let ((superseded, facts), counts) = (winning?, counts?);
-    drop(cells);
+    let subs = Subs::of(files, &carrier);
+    let (judgement, findings, entities, members) = {
+        let members = winners::members(files, &carrier, &subs);
+        let (survey, findings) = rayon::join(
+            || winners::survey(&members, &subs),
+            || winners::findings(files, &members, &carrier),
+        );
+        let won = timed("normalize: winners", || {
+            winners::winners(&members, &survey.rankings)
+        });
+        let judgement = timed("normalize: winning facts", || {
+            winners::judge_all(&members, &won, &subs, plan)
+        })?;
+        let members: Vec<bool> = members.iter().map(Option::is_some).collect();
+        (judgement, findings, survey.entities, members)
+    };
+    for (file, member) in files.iter_mut().zip(members) {
+        if let (true, Content::Accepted(submission)) = (member, &mut file.content) {
+            submission.cells = Vec::new();
+        }
+    }
+    let winners::Judgement {
+        facts,
+        superseded,
+        tallies,
+    } = judgement;
+    let counts = CountsBySubmission::of(tallies, &subs);
     let corrections = timed("normalize: corrections", || {
         corrections(superseded, &facts, &subs)
     })?;
@@ -871,137 +513,6 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
     (date - epoch).num_days() as i32
 }
 
-/// Columns of the per-cell frame, filled row by row straight into polars builders, so a
-/// cell's strings are copied once into the column buffers and then freed.
-struct CellColumns {
-    sub: Vec<u32>,
-    level: StringChunkedBuilder,
-    /// Repeated on every cell of a form: each id held once.
-    entity_id: frames::SharedTexts,
-    indicator_code: StringChunkedBuilder,
-    year: Vec<i32>,
-    value: Vec<Option<f64>>,
-    unit: StringChunkedBuilder,
-    raw_value: StringChunkedBuilder,
-    sheet: StringChunkedBuilder,
-    cell: StringChunkedBuilder,
-    outcome: Vec<u32>,
-    /// The last indicator's code and unit: a row's years come one after another.
-    last_unit: Option<(CompactString, CompactString)>,
-}
-
-impl CellColumns {
-    fn with_capacity(capacity: usize) -> CellColumns {
-        let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
-        CellColumns {
-            sub: Vec::with_capacity(capacity),
-            level: text(c::LEVEL),
-            entity_id: frames::SharedTexts::with_capacity(capacity),
-            indicator_code: text(c::INDICATOR_CODE),
-            year: Vec::with_capacity(capacity),
-            value: Vec::with_capacity(capacity),
-            unit: text(c::UNIT),
-            raw_value: text(c::RAW_VALUE),
-            sheet: text(c::SOURCE_SHEET),
-            cell: text(c::SOURCE_CELL),
-            outcome: Vec::with_capacity(capacity),
-            last_unit: None,
-        }
-    }
-
-    /// Moves one cell into the columns; a rejected cell also becomes a finding.
-    fn push(
-        &mut self,
-        (sub, submission_id, source_file): (u32, &str, &str),
-        cell: Cell,
-        plan: &Plan,
-        findings: &mut Vec<Finding>,
-    ) {
-        let (value, outcome) = match cell.outcome {
-            Outcome::Value(value) => (Some(value), CellOutcome::Fact),
-            Outcome::Missing => (None, CellOutcome::Missing),
-            Outcome::Rejected { rule, message } => {
-                findings.push(Finding {
-                    submission_id: submission_id.to_string(),
-                    source_file: source_file.to_string(),
-                    source_sheet: Some(cell.sheet.to_string()),
-                    source_cell: Some(cell.cell.to_string()),
-                    level: Some(cell.level.as_str().to_string()),
-                    entity_id: Some(cell.entity_id.to_string()),
-                    indicator_code: Some(cell.indicator_code.to_string()),
-                    year: Some(cell.year),
-                    rule,
-                    message,
-                    raw_value: cell.raw_value.as_ref().map(|raw| raw.to_string()),
-                });
-                (None, CellOutcome::Reject)
-            }
-        };
-        let unit = match &self.last_unit {
-            Some((code, unit)) if *code == cell.indicator_code => unit,
-            _ => {
-                let unit = plan
-                    .catalog
-                    .get(&cell.indicator_code)
-                    .map(|indicator| indicator.unit.as_str())
-                    .unwrap_or_default();
-                &self
-                    .last_unit
-                    .insert((cell.indicator_code.clone(), unit.into()))
-                    .1
-            }
-        };
-        self.unit.append_value(unit);
-        self.sub.push(sub);
-        self.level.append_value(cell.level.as_str());
-        self.entity_id.push(&cell.entity_id);
-        self.indicator_code.append_value(&cell.indicator_code);
-        self.year.push(cell.year);
-        self.value.push(value);
-        self.raw_value.append_option(cell.raw_value.as_deref());
-        self.sheet.append_value(&cell.sheet);
-        self.cell.append_value(&cell.cell);
-        self.outcome.push(outcome_code(outcome));
-    }
-
-    fn frame(self) -> PolarsResult<DataFrame> {
-        let text = |builder: StringChunkedBuilder| Column::from(builder.finish().into_series());
-        DataFrame::new_infer_height(vec![
-            Column::new(SUB.into(), self.sub),
-            text(self.level),
-            self.entity_id.finish(c::ENTITY_ID)?,
-            text(self.indicator_code),
-            Column::new(c::YEAR.into(), self.year),
-            Column::new(c::VALUE.into(), self.value),
-            text(self.unit),
-            text(self.raw_value),
-            text(self.sheet),
-            text(self.cell),
-            Column::new(OUTCOME.into(), self.outcome),
-        ])
-    }
-}
-
-fn ranking_frame(rankings: &[Ranking]) -> PolarsResult<DataFrame> {
-    let each = |value: &dyn Fn(&Ranking) -> u32| rankings.iter().map(value).collect::<Vec<_>>();
-    DataFrame::new_infer_height(vec![
-        Column::new(SUB.into(), each(&|r| r.sub)),
-        Column::new("file_rank".into(), each(&|r| r.file_rank)),
-        Column::new(
-            "version".into(),
-            rankings.iter().map(|r| r.version).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "filled_days".into(),
-            rankings.iter().map(|r| r.filled_date).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "modified_ns".into(),
-            rankings.iter().map(|r| r.modified_ns).collect::<Vec<_>>(),
-        ),
-    ])
-}
-
 /// The per-submission results of [`combine`]'s group-by.
 struct CountsBySubmission {
     rows: PlHashMap<String, Counts>,
@@ -1018,48 +529,25 @@ struct Counts {
 }
 
 impl CountsBySubmission {
-    fn from_frame(frame: &DataFrame, subs: &Subs) -> PolarsResult<CountsBySubmission> {
-        let ids = frame.column(SUB)?.u32()?;
-        let number = |name: &str| -> PolarsResult<Vec<i64>> {
-            Ok(frames::integers(frame, name)?
-                .into_iter()
-                .map(|v| v.unwrap_or(0))
-                .collect())
-        };
-        let loaded = number(c::CELLS_LOADED)?;
-        let superseded = number(c::CELLS_SUPERSEDED)?;
-        let rejected = number(c::CELLS_REJECTED)?;
-        let missing = number(c::CELLS_MISSING)?;
-        let wins: Vec<bool> = frame
-            .column("wins")?
-            .bool()?
-            .iter()
-            .map(|v| v.unwrap_or(false))
+    fn of(tallies: Vec<(u32, winners::Tally)>, subs: &Subs) -> CountsBySubmission {
+        let rows = tallies
+            .into_iter()
+            .filter_map(|(sub, tally)| {
+                let counts = Counts {
+                    loaded: tally.loaded,
+                    superseded: tally.superseded,
+                    rejected: tally.rejected,
+                    missing: tally.missing,
+                    wins: tally.wins,
+                    beaten_by: tally
+                        .beaten_by
+                        .and_then(|sub| subs.id(sub))
+                        .map(str::to_string),
+                };
+                Some((subs.id(sub)?.to_string(), counts))
+            })
             .collect();
-        let beaten_by: Vec<Option<String>> = frame
-            .column("beaten_by")?
-            .u32()?
-            .iter()
-            .map(|sub| sub.and_then(|sub| subs.id(sub)).map(str::to_string))
-            .collect();
-        let mut rows = PlHashMap::new();
-        for (index, sub) in ids.iter().enumerate() {
-            let Some(id) = sub.and_then(|sub| subs.id(sub)) else {
-                continue;
-            };
-            rows.insert(
-                id.to_string(),
-                Counts {
-                    loaded: loaded[index],
-                    superseded: superseded[index],
-                    rejected: rejected[index],
-                    missing: missing[index],
-                    wins: wins[index],
-                    beaten_by: beaten_by[index].clone(),
-                },
-            );
-        }
-        Ok(CountsBySubmission { rows })
+        CountsBySubmission { rows }
     }
 }
 
@@ -1242,120 +730,5 @@ impl SubmissionColumns {
             Column::new(c::CONTACT_PHONE.into(), self.contact_phone),
         ])?;
         frame.sort([c::SOURCE_FILE], SortMultipleOptions::default())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A (submission, level, entity, year) is present at its first cell with a value: an empty
-    /// cell does not count, an entity met again after another counts once, and a null level or
-    /// year is a key of its own, as polars' `unique` would count them.
-    #[test]
-    fn presence_is_each_keys_first_cell_with_a_value() {
-        let (city, firm) = (Some("city_industry"), Some("enterprise"));
-        // (sub, level, entity id, year, raw value, present)
-        type Text = Option<&'static str>;
-        type Row = (u32, Text, Text, Option<i32>, Text, bool);
-        let rows: [Row; 13] = [
-            (1, city, Some("I1"), Some(2019), None, false),
-            (1, city, Some("I1"), Some(2019), Some("1"), true),
-            (1, city, Some("I2"), Some(2019), Some("2"), true),
-            // I1 again after I2: already present.
-            (1, city, Some("I1"), Some(2019), Some("3"), false),
-            (1, city, Some("I1"), Some(2020), None, false),
-            (1, None, Some("I1"), Some(2019), Some("4"), true),
-            // Another submission of the same entity and year is present of its own.
-            (2, city, Some("I1"), Some(2019), Some("x"), true),
-            (2, firm, Some("E1"), None, Some("5"), true),
-            (2, firm, Some("E1"), None, Some("6"), false),
-            (2, firm, Some("E1"), Some(2019), Some("7"), true),
-            (2, firm, None, Some(2019), Some("8"), true),
-            (2, firm, None, Some(2019), Some("9"), false),
-            (3, firm, Some("E1"), Some(2019), None, false),
-        ];
-        let cells = DataFrame::new_infer_height(vec![
-            Column::new(SUB.into(), rows.map(|row| row.0)),
-            Column::new(c::LEVEL.into(), rows.map(|row| row.1)),
-            Column::new(c::ENTITY_ID.into(), rows.map(|row| row.2)),
-            Column::new(c::YEAR.into(), rows.map(|row| row.3)),
-            Column::new(c::RAW_VALUE.into(), rows.map(|row| row.4)),
-        ])
-        .unwrap();
-        let present = first_present(&cells).unwrap();
-        let marked: Vec<Option<bool>> = present.iter().collect();
-        assert_eq!(marked, rows.map(|row| Some(row.5)));
-        // The rows polars' own `unique` keeps, in first-seen order.
-        let key = [SUB, c::LEVEL, c::ENTITY_ID, c::YEAR];
-        let ours = cells.select(key).unwrap().filter(&present).unwrap();
-        let theirs = cells
-            .clone()
-            .lazy()
-            .filter(col(c::RAW_VALUE).is_not_null())
-            .select(key.map(col))
-            .unique_stable(None, UniqueKeepStrategy::First)
-            .collect()
-            .unwrap();
-        assert!(ours.equals_missing(&theirs), "{ours}\n{theirs}");
-    }
-
-    #[test]
-    fn each_cell_gets_the_winner_of_its_entity_and_year() {
-        let cells = DataFrame::new_infer_height(vec![
-            Column::new(SUB.into(), [1u32, 1, 1, 2, 2, 3, 3, 4]),
-            Column::new(
-                c::LEVEL.into(),
-                [
-                    Some("enterprise"),
-                    Some("enterprise"),
-                    Some("enterprise"),
-                    Some("enterprise"),
-                    Some("enterprise"),
-                    // The same id at another level is another entity.
-                    Some("park"),
-                    Some("park"),
-                    None,
-                ],
-            ),
-            Column::new(
-                c::ENTITY_ID.into(),
-                ["E1", "E1", "E1", "E1", "E1", "E1", "E1", "E1"],
-            ),
-            Column::new(
-                c::YEAR.into(),
-                [
-                    Some(2019),
-                    Some(2020),
-                    Some(2021),
-                    Some(2021),
-                    None,
-                    Some(2019),
-                    Some(2022),
-                    Some(2019),
-                ],
-            ),
-        ])
-        .unwrap();
-        let winners = DataFrame::new_infer_height(vec![
-            Column::new(c::LEVEL.into(), ["enterprise", "enterprise", "park"]),
-            Column::new(c::ENTITY_ID.into(), ["E1", "E1", "E1"]),
-            Column::new(c::YEAR.into(), [2019, 2021, 2019]),
-            Column::new(WINNER.into(), [1u32, 2, 3]),
-        ])
-        .unwrap();
-        let cells = with_winners(cells, &winners).unwrap();
-        let won: Vec<Option<u32>> = cells
-            .column(WINNER)
-            .unwrap()
-            .u32()
-            .unwrap()
-            .iter()
-            .collect();
-        // 2020 and 2022 have no winner; no year or no level matches nothing, as in a join.
-        assert_eq!(
-            won,
-            [Some(1), None, Some(2), Some(2), None, Some(3), None, None]
-        );
     }
 }
