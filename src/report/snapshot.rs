@@ -13,6 +13,7 @@ use crate::frames::Interned;
 use crate::warehouse::parquet_io;
 use arrow::array::{Array, BooleanArray, Float64Array, PrimitiveArray, StringArray};
 use arrow::datatypes::{ArrowPrimitiveType, DataType, Date32Type, Int32Type, Int64Type};
+use polars::prelude::PlHashSet;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -475,24 +476,37 @@ fn years_read(table: &str, years: &[i32]) -> Option<Vec<i64>> {
     }
 }
 
+/// Which rows of a table the report reads, by their level and entity.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    All,
+    /// The rows of these levels.
+    Levels(&'static [&'static str]),
+    /// The rows of these (level, entity id) pairs.
+    Entities(&'a PlHashSet<(&'a str, &'a str)>),
+}
+
 /// Reads the columns of one table that `wanted` accepts (a table without files reads as
-/// empty); with `levels`, the rows of those levels only; with `years`, the rows of those years
-/// (and perhaps others: a file or row group is skipped only when it cannot hold any of them).
-fn read_table_columns(
+/// empty), of the `rows` wanted; with `years`, the rows of those years (and perhaps others: a
+/// file or row group is skipped only when it cannot hold any of them).
+fn read_table_rows(
     snapshot: &Path,
     name: &str,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
-    levels: Option<&'static [&'static str]>,
+    rows: Rows,
 ) -> Result<Table, String> {
     let mut files = Vec::new();
     parquet_files(&snapshot.join(name), None, &mut files);
     let mut table = Table {
-        levels,
+        levels: match rows {
+            Rows::Levels(levels) => Some(levels),
+            _ => None,
+        },
         ..Table::default()
     };
     for (path, year) in files {
-        let file = read_file(&path, wanted, years, levels, year)
+        let file = read_file(&path, wanted, years, rows, year)
             .map_err(|error| format!("{}: {error}", path.display()))?;
         table.append_columns(file.rows, file.columns, year);
         table.left_out.extend(file.left_out);
@@ -500,28 +514,50 @@ fn read_table_columns(
     Ok(table)
 }
 
-/// The ranges of the rows `selection` names whose `level` is one of `levels`; `None` (read
-/// every row) when the file has no `level` column of Utf8 texts.
-fn level_ranges(
+/// The ranges of the rows `selection` names that `rows` keeps; `None` (read every row) when it
+/// keeps all, or the file lacks a `level` (or, for entities, an `entity_id`) column of Utf8
+/// texts.
+fn row_ranges(
     path: &Path,
     selection: &parquet_io::Selection,
-    levels: &[&str],
+    rows: Rows,
 ) -> Result<Option<Vec<std::ops::Range<usize>>>, String> {
     use arrow::array::AsArray;
-    let batches = parquet_io::read_columns(path, &|column| column == c::LEVEL, selection)
+    let keys: &[&str] = match rows {
+        Rows::All => return Ok(None),
+        Rows::Levels(_) => &[c::LEVEL],
+        Rows::Entities(_) => &[c::LEVEL, c::ENTITY_ID],
+    };
+    let batches = parquet_io::read_columns(path, &|column| keys.contains(&column), selection)
         .map_err(|error| error.to_string())?;
     let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
     let mut row = 0;
     for batch in &batches {
-        let Some(texts) = batch
-            .columns()
-            .first()
-            .and_then(|column| column.as_string_opt::<i32>())
-        else {
+        let texts = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|column| column.as_string_opt::<i32>())
+        };
+        let Some(levels) = texts(c::LEVEL) else {
             return Ok(None);
         };
-        for level in texts {
-            if level.is_some_and(|level| levels.contains(&level)) {
+        let ids = match rows {
+            Rows::Entities(_) => match texts(c::ENTITY_ID) {
+                Some(ids) => Some(ids),
+                None => return Ok(None),
+            },
+            _ => None,
+        };
+        // Rows come in runs of one entity (or level): each run is judged once.
+        let keys = (0..batch.num_rows())
+            .map(|at| (text_at(levels, at), ids.and_then(|ids| text_at(ids, at))));
+        let keeps = crate::frames::per_run(keys, |key| match (rows, key) {
+            (Rows::Levels(wanted), (Some(level), _)) => wanted.contains(&level),
+            (Rows::Entities(wanted), (Some(level), Some(id))) => wanted.contains(&(level, id)),
+            _ => false,
+        });
+        for keep in keeps {
+            if keep {
                 match ranges.last_mut() {
                     Some(range) if range.end == row => range.end += 1,
                     _ => ranges.push(row..row + 1),
@@ -531,6 +567,11 @@ fn level_ranges(
         }
     }
     Ok(Some(ranges))
+}
+
+/// The text at `row`, None for null.
+fn text_at(texts: &StringArray, row: usize) -> Option<&str> {
+    texts.is_valid(row).then(|| texts.value(row))
 }
 
 /// What one Parquet file gave.
@@ -548,7 +589,7 @@ fn read_file(
     path: &Path,
     wanted: &(dyn Fn(&str) -> bool + Sync),
     years: Option<&[i64]>,
-    levels: Option<&[&str]>,
+    keep: Rows,
     folder_year: Option<i64>,
 ) -> Result<FileColumns, String> {
     let parquet_io::Layout {
@@ -569,11 +610,11 @@ fn read_file(
         row_groups,
         rows: None,
     };
-    if let Some(levels) = levels.filter(|_| rows > 0) {
-        if let Some(ranges) = level_ranges(path, &selection, levels)? {
+    if rows > 0 {
+        if let Some(ranges) = row_ranges(path, &selection, keep)? {
             rows = ranges.iter().map(ExactSizeIterator::len).sum();
             if ranges.is_empty() {
-                // No row of those levels: no row group to read either.
+                // No row kept: no row group to read either.
                 selection.row_groups = Some(Vec::new());
             } else {
                 selection.rows = Some(ranges);
@@ -623,10 +664,25 @@ pub struct Snapshot {
     /// The last year's rows only (see [`years_read`]).
     pub fact_comparison: Table,
     pub entity_score: Table,
-    /// The first and last years' rows only (see [`years_read`]).
+    /// The typical picks' rows only (`typical_picks`), of the first and last years (see
+    /// [`years_read`]).
     pub entity_score_detail: Table,
     pub rejects: Table,
     pub roster_status: Table,
+}
+
+/// The (level, entity) of each typical pick (SPEC v2 §7): `entity_score`'s rows of the last
+/// year marked `typical`, as `model::typical` takes them.
+fn typical_picks(scores: &Table, last: Option<i32>) -> PlHashSet<(&str, &str)> {
+    let Some(last) = last.map(i64::from) else {
+        return PlHashSet::default();
+    };
+    (0..scores.len())
+        .filter(|&i| {
+            scores.integer(c::YEAR, i) == Some(last) && scores.flag(c::TYPICAL, i) == Some(true)
+        })
+        .map(|i| (scores.str(c::LEVEL, i), scores.str(c::ENTITY_ID, i)))
+        .collect()
 }
 
 impl Snapshot {
@@ -646,20 +702,47 @@ impl Snapshot {
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
         // The tables are read side by side, in the warehouse's order (the report does not
-        // read `corrections`).
+        // read `corrections`); the scores' details only for the typical picks, once the scores
+        // name them.
+        let read = |name: &str, rows: Rows| {
+            let columns = columns_read(name);
+            let wanted = |column: &str| columns.is_none_or(|read| read.contains(&column));
+            let years = years_read(name, years);
+            read_table_rows(dir, name, &wanted, years.as_deref(), rows)
+        };
+        let rows_of = |name: &str| levels_read(name).map_or(Rows::All, Rows::Levels);
+        let scored = [table::ENTITY_SCORE, table::ENTITY_SCORE_DETAIL];
         let names: Vec<&str> = c::TABLES
             .into_iter()
-            .filter(|name| *name != table::CORRECTIONS)
+            .filter(|name| *name != table::CORRECTIONS && !scored.contains(name))
             .collect();
-        let mut tables = names
-            .par_iter()
-            .map(|name| {
-                let columns = columns_read(name);
-                let wanted = |column: &str| columns.is_none_or(|read| read.contains(&column));
-                let years = years_read(name, years);
-                read_table_columns(dir, name, &wanted, years.as_deref(), levels_read(name))
+        let (tables, scores) = rayon::join(
+            || {
+                names
+                    .par_iter()
+                    .map(|name| read(name, rows_of(name)))
+                    .collect::<Result<Vec<Table>, String>>()
+            },
+            || -> Result<(Table, Table), String> {
+                let scores = read(table::ENTITY_SCORE, Rows::All)?;
+                let detail = {
+                    let picks = typical_picks(&scores, years.last().copied());
+                    read(table::ENTITY_SCORE_DETAIL, Rows::Entities(&picks))?
+                };
+                Ok((scores, detail))
+            },
+        );
+        let (mut entity_score, mut entity_score_detail) = scores?;
+        let mut read_tables = tables?.into_iter();
+        let mut tables = c::TABLES
+            .into_iter()
+            .filter(|name| *name != table::CORRECTIONS)
+            .map(|name| match name {
+                table::ENTITY_SCORE => std::mem::take(&mut entity_score),
+                table::ENTITY_SCORE_DETAIL => std::mem::take(&mut entity_score_detail),
+                _ => read_tables.next().unwrap_or_default(),
             })
-            .collect::<Result<Vec<Table>, String>>()?
+            .collect::<Vec<Table>>()
             .into_iter();
         let mut next = || tables.next().unwrap_or_default();
         Ok(Snapshot {
@@ -680,6 +763,20 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads the columns of one table that `wanted` accepts (a table without files reads as
+    /// empty); with `levels`, the rows of those levels only; with `years`, the rows of those years
+    /// (and perhaps others: a file or row group is skipped only when it cannot hold any of them).
+    fn read_table_columns(
+        snapshot: &Path,
+        name: &str,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+        years: Option<&[i64]>,
+        levels: Option<&'static [&'static str]>,
+    ) -> Result<Table, String> {
+        let rows = levels.map_or(Rows::All, Rows::Levels);
+        read_table_rows(snapshot, name, wanted, years, rows)
+    }
     use arrow::array::{ArrayRef, Int64Array, RecordBatch};
     use arrow::datatypes::{Field, Schema};
     use std::sync::Arc;
@@ -834,6 +931,41 @@ mod tests {
         assert_eq!(read(Some(&[2021]), &["city_industry"]), ["I1", "I2"]);
         assert_eq!(read(None, &["park", "enterprise"]), ["E1", "P1", "E1"]);
         assert!(read(None, &["province_industry"]).is_empty());
+        // Asked for some entities, a table keeps their rows: the same id at another level is
+        // another entity, and a null level matches none.
+        let entities = |years: Option<&[i64]>, wanted: &[(&str, &str)]| {
+            let wanted: PlHashSet<(&str, &str)> = wanted.iter().copied().collect();
+            let rows = Rows::Entities(&wanted);
+            let read = read_table_rows(dir.path(), "t", &|_| true, years, rows).unwrap();
+            (0..read.len())
+                .map(|row| {
+                    format!(
+                        "{}/{}",
+                        read.str(c::LEVEL, row),
+                        read.str(c::ENTITY_ID, row)
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let firm_and_i1 = [
+            ("enterprise", "E1"),
+            ("city_industry", "I1"),
+            ("park", "E1"),
+        ];
+        assert_eq!(
+            entities(None, &firm_and_i1),
+            [
+                "city_industry/I1",
+                "enterprise/E1",
+                "city_industry/I1",
+                "enterprise/E1"
+            ]
+        );
+        assert_eq!(
+            entities(Some(&[2021]), &firm_and_i1),
+            ["city_industry/I1", "enterprise/E1"]
+        );
+        assert!(entities(None, &[("", "N1"), ("enterprise", "N1")]).is_empty());
         // Without a level column, the filter has nothing to go by: every row is read.
         parquet_io::write(
             &table.join("part-1.parquet"),
