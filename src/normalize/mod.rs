@@ -308,8 +308,8 @@ fn is_duplicate(carrier: &Carriers, file: &FileResult) -> bool {
 }
 
 /// The accepted, non-duplicate submissions by a small integer key, `sub`, numbered in
-/// submission id order: the cells frame carries 4 bytes a cell instead of the id and the file
-/// name, joins compare integers, and the smallest key is the smallest id.
+/// submission id order: winners, counts and the superseded values carry 4 bytes instead of
+/// the id and the file name, and the smallest key is the smallest id.
 struct Subs {
     ids: Vec<String>,
     files: Vec<String>,
@@ -318,7 +318,7 @@ struct Subs {
     file_ranks: Vec<u32>,
 }
 
-/// The key column of the cells frame.
+/// The submission's key column of the superseded values.
 const SUB: &str = "sub";
 /// The winner's key, per (level, entity, year).
 const WINNER: &str = "winner_sub";
@@ -455,7 +455,8 @@ fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsR
 
 /// Works across all files: duplicates, winners, superseded values, corrections, counts. The
 /// cells of the accepted files are read where they are; once the winning facts are columns,
-/// the files' cells are freed, so each cell is held once.
+/// the files' cells are freed (until then a winning fact is held twice: as a cell and as a
+/// row of the facts' columns).
 pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let carrier = carriers(files);
     let subs = Subs::of(files, &carrier);
@@ -513,7 +514,7 @@ fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
     (date - epoch).num_days() as i32
 }
 
-/// The per-submission results of [`combine`]'s group-by.
+/// Each submission's cell counts, by its id.
 struct CountsBySubmission {
     rows: PlHashMap<String, Counts>,
 }
@@ -529,24 +530,27 @@ struct Counts {
 }
 
 impl CountsBySubmission {
+    /// The counts of each submission key; a key met twice (two files of one id that are not
+    /// duplicates of each other) has the sum of both, as a group-by over their cells gives.
     fn of(tallies: Vec<(u32, winners::Tally)>, subs: &Subs) -> CountsBySubmission {
-        let rows = tallies
-            .into_iter()
-            .filter_map(|(sub, tally)| {
-                let counts = Counts {
-                    loaded: tally.loaded,
-                    superseded: tally.superseded,
-                    rejected: tally.rejected,
-                    missing: tally.missing,
-                    wins: tally.wins,
-                    beaten_by: tally
-                        .beaten_by
-                        .and_then(|sub| subs.id(sub))
-                        .map(str::to_string),
-                };
-                Some((subs.id(sub)?.to_string(), counts))
-            })
-            .collect();
+        let mut rows: PlHashMap<String, Counts> = PlHashMap::with_capacity(tallies.len());
+        for (sub, tally) in tallies {
+            let Some(id) = subs.id(sub) else {
+                continue;
+            };
+            let beaten_by = tally.beaten_by.and_then(|sub| subs.id(sub));
+            let counts = rows.entry(id.to_string()).or_default();
+            counts.loaded += tally.loaded;
+            counts.superseded += tally.superseded;
+            counts.rejected += tally.rejected;
+            counts.missing += tally.missing;
+            counts.wins |= tally.wins;
+            // The smallest key is the smallest id.
+            counts.beaten_by = match (counts.beaten_by.take(), beaten_by) {
+                (Some(seen), Some(other)) => Some(seen.min(other.to_string())),
+                (seen, other) => seen.or(other.map(str::to_string)),
+            };
+        }
         CountsBySubmission { rows }
     }
 }

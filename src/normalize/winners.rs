@@ -127,11 +127,13 @@ impl<'a> Member<'a> {
     /// counts only where it holds a non-empty cell (SPEC v2), so a correction that keeps blank
     /// 2019/2020 columns replaces only 2021.
     fn present(&self) -> Vec<YearKey<'a>> {
+        // A form of many entities (a city's industries, one per row) has many keys: a set.
+        let mut seen: PlHashSet<YearKey> = PlHashSet::default();
         let mut keys: Vec<YearKey> = Vec::new();
         let mut last: Option<YearKey> = None;
         for cell in self.cells().iter().filter(|cell| cell.raw_value.is_some()) {
             let key = year_key(cell);
-            if last != Some(key) && !keys.contains(&key) {
+            if last != Some(key) && seen.insert(key) {
                 keys.push(key);
             }
             last = Some(key);
@@ -366,6 +368,8 @@ fn winning_facts(
         codes.extend(member_codes);
     }
     let (entities, codes) = (ranks(entities), ranks(codes));
+    // Every text was ranked just above: a missing one is a bug, not a fact to sort anywhere.
+    let unranked = |what: &str, text: &str| polars_err!(ComputeError: "{what} {text} has no rank");
     let per_member: Vec<Vec<FactOrder>> = sources
         .par_iter()
         .map(|&(at, member, facts)| {
@@ -378,7 +382,8 @@ fn winning_facts(
                     Some((seen, rank)) if same_entity(seen, this) => rank,
                     _ => {
                         let key = (this.level.as_str(), this.entity_id.as_str());
-                        let rank = entities.get(&key).copied().unwrap_or(0);
+                        let rank = entities.get(&key).copied();
+                        let rank = rank.ok_or_else(|| unranked("entity", &this.entity_id))?;
                         entity = Some((this, rank));
                         rank
                     }
@@ -387,16 +392,16 @@ fn winning_facts(
                     Some((seen, rank)) if seen.indicator_code == this.indicator_code => rank,
                     _ => {
                         let rank = codes.get(this.indicator_code.as_str()).copied();
-                        let rank = rank.unwrap_or(0);
+                        let rank = rank.ok_or_else(|| unranked("code", &this.indicator_code))?;
                         code = Some((this, rank));
                         rank
                     }
                 };
                 order.push((entity_rank, code_rank, this.year, at, cell_at));
             }
-            order
+            Ok(order)
         })
-        .collect();
+        .collect::<PolarsResult<_>>()?;
     let mut order: Vec<FactOrder> = per_member.concat();
     order.par_sort_unstable();
     // Runs of the sorted facts become frames side by side, each cell read once, stacked in
@@ -615,7 +620,10 @@ mod tests {
     fn file(path: &str, version: f64, modified_ns: i64, cells: Vec<Cell>) -> FileResult {
         let submitter = Submitter {
             form: Form::Enterprise,
-            entity_id: cells[0].entity_id.to_string(),
+            entity_id: cells
+                .first()
+                .map(|cell| cell.entity_id.to_string())
+                .unwrap_or_default(),
             entity_name: String::new(),
             city_code: None,
             in_roster: true,
@@ -819,5 +827,66 @@ mod tests {
         assert_eq!(value, Some(3.0));
         let winner = superseded.column(WINNER).unwrap().u32().unwrap().get(0);
         assert_eq!(winner, Some(correction));
+    }
+
+    /// The facts come in the order polars' own sort gives (texts by bytes, ties in file and cell
+    /// order): ids beyond ASCII, two levels, an entity met again after another within one
+    /// form, and a form without cells (which has no counts).
+    #[test]
+    fn the_facts_come_in_polars_own_order() {
+        let plan = plan();
+        let mut park = cell("园区乙", "E01", 2019, Some(5.0));
+        park.level = Level::Park;
+        let files = [
+            file(
+                "a.xlsx",
+                1.0,
+                0,
+                vec![
+                    cell("企业甲", "E02", 2020, Some(1.0)),
+                    cell("E1", "E01", 2019, Some(2.0)),
+                    cell("企业甲", "E01", 2020, Some(3.0)),
+                    park,
+                    cell("e1", "E01", 2019, Some(6.0)),
+                ],
+            ),
+            file("b.xlsx", 1.0, 0, vec![cell("E0", "E02", 2021, Some(4.0))]),
+            file("c.xlsx", 1.0, 0, Vec::new()),
+        ];
+        let carrier = carriers(&files);
+        let subs = Subs::of(&files, &carrier);
+        let members = members(&files, &carrier, &subs);
+        let survey = survey(&members, &subs);
+        let won = winners(&members, &survey.rankings);
+        let judged = judge_all(&members, &won, &subs, &plan).unwrap();
+        let facts = &judged.facts;
+        assert_eq!(facts.height(), 6);
+        let sorted = facts
+            .sort(
+                c::FACT_KEY,
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .unwrap();
+        assert!(facts.equals_missing(&sorted), "{facts}\n{sorted}");
+        let ids: Vec<Option<&str>> = facts
+            .column(c::ENTITY_ID)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                Some("E0"),
+                Some("E1"),
+                Some("e1"),
+                Some("企业甲"),
+                Some("企业甲"),
+                Some("园区乙")
+            ]
+        );
+        // Two forms with cells have counts; the one without has none.
+        assert_eq!(judged.tallies.len(), 2);
     }
 }
