@@ -649,6 +649,17 @@ mod tests {
         }
     }
 
+    /// The files judged as `combine` judges them, with their submission keys.
+    fn judge_files(files: &[FileResult]) -> (Subs, Judgement) {
+        let carrier = carriers(files);
+        let subs = Subs::of(files, &carrier);
+        let members = members(files, &carrier, &subs);
+        let survey = survey(&members, &subs);
+        let won = winners(&members, &survey.rankings);
+        let judged = judge_all(&members, &won, &subs, &plan()).unwrap();
+        (subs, judged)
+    }
+
     fn ranking(
         version: f64,
         filled_date: Option<i32>,
@@ -722,7 +733,6 @@ mod tests {
     /// Every cell is counted once; the facts come in the table's order, texts by bytes.
     #[test]
     fn every_cell_is_counted_once_and_the_facts_come_in_key_order() {
-        let plan = plan();
         let original = vec![
             cell("E9", "E02", 2019, Some(1.0)),
             cell("E9", "E02", 2020, Some(2.0)),
@@ -742,12 +752,7 @@ mod tests {
             file("a-correction.xlsx", 2.0, 0, correction),
             file("c-other.xlsx", 1.0, 0, other),
         ];
-        let carrier = carriers(&files);
-        let subs = Subs::of(&files, &carrier);
-        let members = members(&files, &carrier, &subs);
-        let survey = survey(&members, &subs);
-        let won = winners(&members, &survey.rankings);
-        let judged = judge_all(&members, &won, &subs, &plan).unwrap();
+        let (subs, judged) = judge_files(&files);
         let sub = |path: &str| subs.key(&format!("id-{path}")).unwrap();
         let (original, correction) = (sub("b-original.xlsx"), sub("a-correction.xlsx"));
         let tally = |key: u32| {
@@ -834,7 +839,6 @@ mod tests {
     /// form, and a form without cells (which has no counts).
     #[test]
     fn the_facts_come_in_polars_own_order() {
-        let plan = plan();
         let mut park = cell("园区乙", "E01", 2019, Some(5.0));
         park.level = Level::Park;
         let files = [
@@ -853,12 +857,7 @@ mod tests {
             file("b.xlsx", 1.0, 0, vec![cell("E0", "E02", 2021, Some(4.0))]),
             file("c.xlsx", 1.0, 0, Vec::new()),
         ];
-        let carrier = carriers(&files);
-        let subs = Subs::of(&files, &carrier);
-        let members = members(&files, &carrier, &subs);
-        let survey = survey(&members, &subs);
-        let won = winners(&members, &survey.rankings);
-        let judged = judge_all(&members, &won, &subs, &plan).unwrap();
+        let (_, judged) = judge_files(&files);
         let facts = &judged.facts;
         assert_eq!(facts.height(), 6);
         let sorted = facts
