@@ -649,6 +649,11 @@ mod tests {
         }
     }
 
+    /// A text column's values.
+    fn texts<'f>(frame: &'f DataFrame, name: &str) -> Vec<Option<&'f str>> {
+        frame.column(name).unwrap().str().unwrap().iter().collect()
+    }
+
     /// The files judged as `combine` judges them, with their submission keys.
     fn judge_files(files: &[FileResult]) -> (Subs, Judgement) {
         let carrier = carriers(files);
@@ -816,13 +821,7 @@ mod tests {
             .collect();
         assert_eq!(key, expected);
         // Each fact names the file and submission it came from.
-        let files_of: Vec<Option<&str>> = facts
-            .column(c::SOURCE_FILE)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let files_of = texts(facts, c::SOURCE_FILE);
         assert_eq!(files_of[2], Some("a-correction.xlsx"));
         assert_eq!(files_of[3], Some("b-original.xlsx"));
         // The superseded value: the original's E02 2021, won by the correction.
@@ -867,13 +866,7 @@ mod tests {
             )
             .unwrap();
         assert!(facts.equals_missing(&sorted), "{facts}\n{sorted}");
-        let ids: Vec<Option<&str>> = facts
-            .column(c::ENTITY_ID)
-            .unwrap()
-            .str()
-            .unwrap()
-            .iter()
-            .collect();
+        let ids = texts(facts, c::ENTITY_ID);
         assert_eq!(
             ids,
             [
