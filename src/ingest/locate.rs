@@ -68,6 +68,40 @@ fn label_key(folded: &str) -> Option<InfoKey> {
         .map(|(_, key)| *key)
 }
 
+/// Whether `text` may fold to one of [`LABELS`] (alone, or before a colon): its first character
+/// once folded (half-width, lower case, after white space and `*`) begins one of them. Cheaper
+/// than folding, and never false for a text that folds to a label.
+fn may_be_label(text: &str) -> bool {
+    let first = text
+        .chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .find(|c| !c.is_whitespace() && *c != '\u{200B}' && *c != '*')
+        .map(|c| c.to_ascii_lowercase());
+    // The first characters of [`LABELS`] (a unit test holds them to the list).
+    matches!(
+        first,
+        Some(
+            '企' | '单'
+                | '统'
+                | '信'
+                | '社'
+                | '园'
+                | '填'
+                | '所'
+                | '地'
+                | '行'
+                | '报'
+                | '版'
+                | '联'
+                | '电'
+        )
+    )
+}
+
 fn is_label(value: &CellValue) -> bool {
     match value {
         CellValue::Text(text) => {
@@ -113,6 +147,10 @@ fn sheet_info(sheet: &Sheet) -> BTreeMap<InfoKey, InfoValue> {
             let CellValue::Text(label_text) = value else {
                 continue;
             };
+            // Most texts here are indicator names: folded only when they may be a label.
+            if !may_be_label(label_text) {
+                continue;
+            }
             let folded = text::fold(label_text);
             if let Some(key) = label_key(&folded) {
                 // The value is the next non-empty cell to the right, within four columns.
@@ -345,6 +383,35 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut never refuses a text that folds to a label, alone or before a colon, and
+    /// refuses indicator names.
+    #[test]
+    fn a_text_that_folds_to_a_label_may_be_one() {
+        for (label, _) in LABELS {
+            let fancy: String = label.chars().map(|c| format!("{c} ")).collect();
+            for written in [
+                label.to_string(),
+                format!(" \u{3000}*{label}："),
+                format!("＊\u{200B}{fancy}:"),
+                format!("{label}：某某"),
+            ] {
+                let folded = text::fold(written.split([':', '：']).next().unwrap_or_default());
+                assert!(label_key(&folded).is_some(), "{written}");
+                assert!(may_be_label(&written), "{written}");
+            }
+        }
+        for name in [
+            "营业收入",
+            "1.营业收入（亿元）",
+            "（一）研发投入",
+            "",
+            "  ",
+            "：：",
+        ] {
+            assert!(!may_be_label(name), "{name}");
+        }
+    }
 
     fn text(value: &str) -> CellValue {
         CellValue::Text(value.to_string())
