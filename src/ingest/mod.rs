@@ -102,6 +102,10 @@ pub struct Extracted {
     pub rows: Vec<RowMatch>,
 }
 
+/// An indicator row's name folded, and the unit of a bracketed suffix
+/// ([`text::split_indicator_name`]).
+type IndicatorName = (String, Option<String>);
+
 /// What became of one file's bytes: ingest yields `FileContent<Extracted>`, normalize
 /// `FileContent<Submission>` (the parse cache stores the latter).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,7 +254,16 @@ impl<'a> FormReader<'a> {
     fn read(&self, sheets: &[workbook::Sheet]) -> FileContent {
         let info = locate::basic_info(sheets);
         let tables: Vec<Table> = sheets.iter().filter_map(locate::table).collect();
-        let Some((form, chosen)) = self.recognise(&info, &tables) else {
+        // Each row's name folded once, for recognising the form and for reading the row.
+        let names: Vec<Vec<IndicatorName>> = tables
+            .iter()
+            .map(|table| {
+                let rows = table.rows.iter();
+                rows.map(|row| text::split_indicator_name(&row.name))
+                    .collect()
+            })
+            .collect();
+        let Some((form, chosen)) = self.recognise(&info, &tables, &names) else {
             return rejected(
                 "无法识别报表类型：未找到指标表或指标名称不符，请使用省里下发的报表模板 (form not recognised: no indicator table matches the catalog)".to_string(),
                 None,
@@ -278,12 +291,12 @@ impl<'a> FormReader<'a> {
         let mut reading = Reading::default();
         let cells: usize = chosen
             .iter()
-            .map(|table| table.rows.len() * table.years.len())
+            .map(|&index| tables[index].rows.len() * tables[index].years.len())
             .sum();
         extracted.cells.reserve(cells);
         reading.first_cells.reserve(cells);
-        for table in chosen {
-            self.read_table(table, &mut extracted, &mut reading);
+        for index in chosen {
+            self.read_table(&tables[index], &names[index], &mut extracted, &mut reading);
         }
         extracted.years = reading.years.into_iter().collect();
         extracted.entities = reading.entities.into_values().collect();
@@ -392,23 +405,16 @@ impl<'a> FormReader<'a> {
     /// Decides the form from the tables' indicator names (and labels on a tie), and which
     /// tables it is read from (SPEC v2 §3.2): every visible table of that form that holds a
     /// value, else every hidden one that does, else the best-matching table alone.
-    fn recognise<'t>(
+    /// `names` are the tables' rows' names, folded. Returns the chosen tables' positions.
+    fn recognise(
         &self,
         info: &BTreeMap<InfoKey, InfoValue>,
-        tables: &'t [Table],
-    ) -> Option<(Form, Vec<&'t Table>)> {
+        tables: &[Table],
+        names: &[Vec<IndicatorName>],
+    ) -> Option<(Form, Vec<usize>)> {
         let catalog = &self.plan.catalog;
-        // Each row's name is folded once, and each table's matches counted once per form:
-        // the form is decided by asking every table about every form.
-        let names: Vec<Vec<String>> = tables
-            .iter()
-            .map(|table| {
-                let names = table.rows.iter();
-                names
-                    .map(|row| text::split_indicator_name(&row.name).0)
-                    .collect()
-            })
-            .collect();
+        // Each table's matches are counted once per form: the form is decided by asking every
+        // table about every form.
         let forms = [Form::City, Form::Enterprise, Form::Park];
         let slot = |form: Form| forms.iter().position(|f| *f == form).unwrap_or(0);
         // Per table and form: how many distinct indicators of the form's section it names.
@@ -421,7 +427,7 @@ impl<'a> FormReader<'a> {
                     codes.extend(
                         names
                             .iter()
-                            .filter_map(|name| catalog.lookup(section, name))
+                            .filter_map(|(name, _)| catalog.lookup(section, name))
                             .map(|indicator| indicator.code.as_str()),
                     );
                     codes.len()
@@ -466,18 +472,17 @@ impl<'a> FormReader<'a> {
         let section = form.catalog_section();
         let holds_values = |index: &usize| {
             let mut rows = tables[*index].rows.iter().zip(&names[*index]);
-            rows.any(|(row, name)| {
+            rows.any(|(row, (name, _))| {
                 catalog.lookup(section, name).is_some()
                     && row.values.iter().any(|value| !value.is_empty())
             })
         };
-        let with_values = |hidden: bool| -> Vec<&'t Table> {
+        let with_values = |hidden: bool| -> Vec<usize> {
             candidates
                 .iter()
                 .copied()
                 .filter(|&index| tables[index].hidden == hidden)
                 .filter(holds_values)
-                .map(|index| &tables[index])
                 .collect()
         };
         let visible = with_values(false);
@@ -495,7 +500,6 @@ impl<'a> FormReader<'a> {
                 .then(tables[b].hidden.cmp(&tables[a].hidden))
                 .then(std::cmp::Ordering::Greater)
         })?;
-        let best = &tables[best];
         Some((form, vec![best]))
     }
 
@@ -701,7 +705,14 @@ impl<'a> FormReader<'a> {
         }
     }
 
-    fn read_table(&self, table: &Table, extracted: &mut Extracted, reading: &mut Reading<'a>) {
+    /// `names` are the table's rows' names, folded.
+    fn read_table(
+        &self,
+        table: &Table,
+        names: &[IndicatorName],
+        extracted: &mut Extracted,
+        reading: &mut Reading<'a>,
+    ) {
         extracted.tables.push(table_match(table, &self.plan.years));
         let columns = ReadColumns {
             sheet: table.sheet.as_str().into(),
@@ -711,8 +722,8 @@ impl<'a> FormReader<'a> {
             read: self.year_columns(table, extracted),
         };
         let section = extracted.form.catalog_section();
-        for row in &table.rows {
-            let matched = self.read_row(table, row, section, &columns, extracted, reading);
+        for (row, name) in table.rows.iter().zip(names) {
+            let matched = self.read_row(table, (row, name), section, &columns, extracted, reading);
             extracted.rows.push(matched);
         }
     }
@@ -745,18 +756,18 @@ impl<'a> FormReader<'a> {
         read_columns
     }
 
-    /// One indicator row: its cells, or why it is skipped, with any warning it raises.
+    /// One indicator row (with its name folded): its cells, or why it is skipped, with any
+    /// warning it raises.
     fn read_row(
         &self,
         table: &Table,
-        row: &locate::TableRow,
+        (row, (folded, suffix_unit)): (&locate::TableRow, &IndicatorName),
         section: CatalogSection,
         columns: &ReadColumns,
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
     ) -> RowMatch {
         let plan = self.plan;
-        let (folded, suffix_unit) = text::split_indicator_name(&row.name);
         let mut matched = RowMatch {
             sheet: table.sheet.clone(),
             cell: row.name_cell.clone(),
@@ -767,7 +778,7 @@ impl<'a> FormReader<'a> {
             skipped: None,
         };
         let has_values = row.values.iter().any(|value| !value.is_empty());
-        let Some(indicator) = plan.catalog.lookup(section, &folded) else {
+        let Some(indicator) = plan.catalog.lookup(section, folded) else {
             if has_values || row.unit.is_some() {
                 extracted.findings.push(self.finding(
                     Rule::UnknownIndicator,
