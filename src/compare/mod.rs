@@ -418,13 +418,17 @@ fn peer_keys(frame: &DataFrame) -> PolarsResult<(Vec<u32>, usize)> {
     Ok((keys, numbers.len()))
 }
 
-/// Per fact: the previous comparison year's value and the first one's.
-type SeriesValues = (Vec<Option<f64>>, Vec<Option<f64>>);
+/// Per fact: the previous comparison year's value and the first one's, built straight into
+/// their columns (a million rows: no vectors of options to convert).
+type SeriesValues = (
+    PrimitiveChunkedBuilder<Float64Type>,
+    PrimitiveChunkedBuilder<Float64Type>,
+);
 
 /// Per fact, the value of the same series (level, entity, indicator) in the previous
 /// comparison year and in the first one. `facts` is sorted by (level, entity, indicator,
 /// year), so a series is a run of adjacent rows: one pass, no join over the million facts.
-fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
+fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<(Float64Chunked, Float64Chunked)> {
     let columns = frames::FactColumns::of(facts)?;
     let previous_year: HashMap<i32, i32> = plan
         .years
@@ -432,7 +436,8 @@ fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
         .map(|pair| (pair[1], pair[0]))
         .collect();
     let rows = facts.height();
-    let mut out = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let column = |name: &str| PrimitiveChunkedBuilder::<Float64Type>::new(name.into(), rows);
+    let mut out = (column(c::PREV_VALUE), column(c::FIRST_VALUE));
     // The rows of the series being read: (year, value), in order.
     let mut run: Vec<(Option<i32>, Option<f64>)> = Vec::new();
     let mut series = None;
@@ -447,7 +452,7 @@ fn series_values(plan: &Plan, facts: &DataFrame) -> PolarsResult<SeriesValues> {
         run.push((year, value));
     }
     close_series(&mut run, &previous_year, plan.first_year(), &mut out);
-    Ok(out)
+    Ok((out.0.finish(), out.1.finish()))
 }
 
 /// Appends the previous and first values of each row of one series, and empties it.
@@ -464,8 +469,8 @@ fn close_series(
     };
     let first_value = in_year(first_year);
     for (year, _) in run.iter() {
-        first.push(first_value);
-        previous.push(
+        first.append_option(first_value);
+        previous.append_option(
             year.and_then(|year| previous_year.get(&year))
                 .and_then(|&year| in_year(year)),
         );
@@ -485,8 +490,8 @@ fn over_time(plan: &Plan, facts: &DataFrame, dim_entity: &DataFrame) -> PolarsRe
         .unwrap_or(lit(false));
     let (previous, first) = series_values(plan, facts)?;
     let mut base = facts.select([c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c::VALUE])?;
-    base.with_column(Column::new(c::PREV_VALUE.into(), previous))?;
-    base.with_column(Column::new(c::FIRST_VALUE.into(), first))?;
+    base.with_column(previous.into_column())?;
+    base.with_column(first.into_column())?;
     let value = || col(c::VALUE);
     let pct_against = |base: Expr| {
         when(base.clone().is_not_null().and(base.clone().neq(lit(0.0))))
