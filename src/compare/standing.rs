@@ -5,6 +5,7 @@
 
 use crate::domain::columns as c;
 use polars::prelude::*;
+use polars_arrow::bitmap::MutableBitmap;
 use rayon::prelude::*;
 
 /// One peer group's numbers.
@@ -78,13 +79,18 @@ pub fn peer_columns(
         || {
             rayon::join(
                 || -> Int64Chunked {
-                    let mut rank: Vec<Option<i64>> = vec![None; peers.len()];
+                    // Values and null mask written in place, the column made of them as they
+                    // are (no million-row vector of options to convert).
+                    let rows = peers.len();
+                    let (mut rank, mut ranked) =
+                        (vec![0i64; rows], MutableBitmap::from_len_zeroed(rows));
                     for group in &stats {
                         for &(row, at) in &group.ranks {
-                            rank[row as usize] = Some(at);
+                            rank[row as usize] = at;
+                            ranked.set(row as usize, true);
                         }
                     }
-                    rank.into_iter().collect()
+                    Int64Chunked::from_vec_validity(PlSmallStr::EMPTY, rank, Some(ranked.into()))
                 },
                 || -> Float64Chunked {
                     peers
