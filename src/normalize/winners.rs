@@ -435,7 +435,7 @@ struct FactRows {
     entity_id: SharedTexts,
     indicator_code: StringChunkedBuilder,
     year: Vec<i32>,
-    value: Vec<Option<f64>>,
+    value: PrimitiveChunkedBuilder<Float64Type>,
     unit: StringChunkedBuilder,
     raw_value: StringChunkedBuilder,
     source_file: SharedTexts,
@@ -454,7 +454,7 @@ impl FactRows {
             entity_id: SharedTexts::with_capacity(capacity),
             indicator_code: text(c::INDICATOR_CODE),
             year: Vec::with_capacity(capacity),
-            value: Vec::with_capacity(capacity),
+            value: PrimitiveChunkedBuilder::new(c::VALUE.into(), capacity),
             unit: text(c::UNIT),
             raw_value: text(c::RAW_VALUE),
             source_file: SharedTexts::with_capacity(capacity),
@@ -485,7 +485,7 @@ impl FactRows {
         self.entity_id.push(&cell.entity_id);
         self.indicator_code.append_value(&cell.indicator_code);
         self.year.push(cell.year);
-        self.value.push(match cell.outcome {
+        self.value.append_option(match cell.outcome {
             Outcome::Value(value) => Some(value),
             _ => None,
         });
@@ -504,7 +504,7 @@ impl FactRows {
             self.entity_id.finish(c::ENTITY_ID)?,
             text(self.indicator_code),
             Column::new(c::YEAR.into(), self.year),
-            Column::new(c::VALUE.into(), self.value),
+            self.value.finish().into_column(),
             text(self.unit),
             text(self.raw_value),
             self.source_file.finish(c::SOURCE_FILE)?,
