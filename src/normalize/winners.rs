@@ -153,15 +153,10 @@ fn year_key(cell: &Cell) -> YearKey<'_> {
 /// version, then the later filled date (a missing date last), then the later modification
 /// time, then the first file name. `Less` when `a` wins.
 fn precedence(a: &Ranking, b: &Ranking) -> Ordering {
-    let filled = match (a.filled_date, b.filled_date) {
-        (Some(a), Some(b)) => b.cmp(&a),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
-    };
+    // Descending, a missing date last: `None` orders below any date.
     b.version
         .total_cmp(&a.version)
-        .then(filled)
+        .then(b.filled_date.cmp(&a.filled_date))
         .then(b.modified_ns.cmp(&a.modified_ns))
         .then(a.file_rank.cmp(&b.file_rank))
 }
@@ -429,8 +424,9 @@ fn winning_facts(
     Ok(facts)
 }
 
-/// `fact_indicator`'s columns (without derived rows), filled fact by fact.
-struct FactRows {
+/// `fact_indicator`'s columns (without derived rows), filled fact by fact; `'p` is the
+/// lifetime of the cells and the plan.
+struct FactRows<'p> {
     level: SharedTexts,
     entity_id: SharedTexts,
     indicator_code: StringChunkedBuilder,
@@ -443,11 +439,11 @@ struct FactRows {
     cell: StringChunkedBuilder,
     submission_id: SharedTexts,
     /// The last indicator's code and unit: an indicator's years come one after another.
-    last_unit: Option<(String, String)>,
+    last_unit: Option<(&'p str, &'p str)>,
 }
 
-impl FactRows {
-    fn with_capacity(capacity: usize) -> FactRows {
+impl<'p> FactRows<'p> {
+    fn with_capacity(capacity: usize) -> FactRows<'p> {
         let text = |name: &str| StringChunkedBuilder::new(name.into(), capacity);
         FactRows {
             level: SharedTexts::with_capacity(capacity),
@@ -465,19 +461,17 @@ impl FactRows {
         }
     }
 
-    fn push(&mut self, sub: u32, cell: &Cell, subs: &Subs, plan: &Plan) {
-        let unit = match &self.last_unit {
+    fn push(&mut self, sub: u32, cell: &'p Cell, subs: &Subs, plan: &'p Plan) {
+        let unit = match self.last_unit {
             Some((code, unit)) if code == cell.indicator_code.as_str() => unit,
             _ => {
                 let unit = plan
                     .catalog
                     .get(&cell.indicator_code)
-                    .map(|indicator| indicator.unit.clone())
+                    .map(|indicator| indicator.unit.as_str())
                     .unwrap_or_default();
-                &self
-                    .last_unit
-                    .insert((cell.indicator_code.to_string(), unit))
-                    .1
+                self.last_unit = Some((cell.indicator_code.as_str(), unit));
+                unit
             }
         };
         self.unit.append_value(unit);
