@@ -4,31 +4,40 @@
 //! Submitters type with Chinese input methods: full-width digits and brackets, ideographic
 //! spaces, numbering like `1.` or `（一）` in front of names. Folding removes all of that.
 
+/// A full-width ASCII variant (U+FF01–U+FF5E) or the ideographic space as plain ASCII.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
 /// Full-width ASCII variants (U+FF01–U+FF5E) and the ideographic space to plain ASCII.
 pub fn to_half_width(text: &str) -> String {
+    text.chars().map(half_width).collect()
+}
+
+/// `text`'s characters as [`fold`] keeps them: half-width, no white space, ASCII lower case
+/// (before the colons and asterisks at either end are taken off).
+fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .collect()
+        .map(half_width)
+        .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
+        .map(|c| c.to_ascii_lowercase())
+}
+
+/// The first character of `text` folded ([`fold`]), found without folding the rest: none
+/// for a text that folds to nothing but asterisks.
+pub fn first_folded(text: &str) -> Option<char> {
+    folded_chars(text).find(|c| *c != '*')
 }
 
 /// Folds a label or indicator name for matching: half-width, no white space, ASCII lower case,
 /// no trailing colon or asterisk.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    out.extend(
-        text.chars()
-            .map(|c| match c {
-                '\u{3000}' => ' ',
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-                _ => c,
-            })
-            .filter(|c| !c.is_whitespace() && *c != '\u{200B}')
-            .map(|c| c.to_ascii_lowercase()),
-    );
+    out.extend(folded_chars(text));
     while out.ends_with(':') || out.ends_with('*') {
         out.pop();
     }

@@ -72,15 +72,7 @@ fn label_key(folded: &str) -> Option<InfoKey> {
 /// once folded (half-width, lower case, after white space and `*`) begins one of them. Cheaper
 /// than folding, and never false for a text that folds to a label.
 fn may_be_label(text: &str) -> bool {
-    let first = text
-        .chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .find(|c| !c.is_whitespace() && *c != '\u{200B}' && *c != '*')
-        .map(|c| c.to_ascii_lowercase());
+    let first = text::first_folded(text);
     // The first characters of [`LABELS`] (a unit test holds them to the list).
     matches!(
         first,
