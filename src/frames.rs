@@ -30,6 +30,25 @@ pub fn shared_texts<'a>(
     Ok(distinct.take(&rows)?.with_name(name.into()).into_column())
 }
 
+/// A column of `rows` numbers: each row `values` names has its value, the others are null.
+/// The values and the null mask are written in place and become the column as they are: a
+/// million rows need no vector of options converted.
+pub fn at_rows<T: PolarsNumericType>(
+    name: &str,
+    rows: usize,
+    values: impl IntoIterator<Item = (usize, T::Native)>,
+) -> ChunkedArray<T> {
+    let (mut out, mut set) = (
+        vec![T::Native::default(); rows],
+        polars_arrow::bitmap::MutableBitmap::from_len_zeroed(rows),
+    );
+    for (row, value) in values {
+        out[row] = value;
+        set.set(row, true);
+    }
+    ChunkedArray::from_vec_validity(name.into(), out, Some(set.into()))
+}
+
 /// Distinct texts, each held once, numbered in the order first seen.
 #[derive(Debug, Clone, Default)]
 pub struct Interned {
@@ -249,6 +268,20 @@ impl CellSources {
             message,
             raw_value: Some(raw),
         }
+    }
+}
+
+#[cfg(test)]
+mod at_rows_tests {
+    use super::*;
+
+    #[test]
+    fn rows_not_named_are_null_and_a_named_zero_is_a_value() {
+        let column: Int64Chunked = at_rows("n", 5, [(3, 7), (0, 0), (4, -2)]);
+        let read: Vec<Option<i64>> = column.iter().collect();
+        assert_eq!(read, [Some(0), None, None, Some(7), Some(-2)]);
+        assert_eq!(column.name().as_str(), "n");
+        assert!(at_rows::<Float64Type>("x", 0, []).is_empty());
     }
 }
 

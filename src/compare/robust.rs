@@ -6,8 +6,8 @@
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::Kind;
+use crate::frames;
 use polars::prelude::*;
-use polars_arrow::bitmap::MutableBitmap;
 use rayon::prelude::*;
 
 /// Fewest peer values a robust z needs.
@@ -76,19 +76,14 @@ pub(super) fn with_robust_z(
             (mad > 0.0).then_some((rows, center, mad))
         })
         .collect();
-    // The values and their null mask written in place, then the column made of them as they
-    // are: a million rows, no vector of options to convert.
-    let rows = frame.height();
-    let (mut z, mut judged_rows) = (vec![0.0; rows], MutableBitmap::from_len_zeroed(rows));
-    for (rows, center, mad) in judged {
-        for row in rows {
-            if let Some(v) = basis[row] {
-                z[row] = (v - center) / (1.4826 * mad);
-                judged_rows.set(row, true);
-            }
-        }
-    }
-    let z = Float64Chunked::from_vec_validity(c::ROBUST_Z.into(), z, Some(judged_rows.into()));
+    let judged = judged.iter().flat_map(|(rows, center, mad)| {
+        let basis = &basis;
+        rows.iter().filter_map(move |&row| {
+            let v = basis[row]?;
+            Some((row, (v - center) / (1.4826 * mad)))
+        })
+    });
+    let z: Float64Chunked = frames::at_rows(c::ROBUST_Z, frame.height(), judged);
     let anomaly: BooleanChunked = z.iter().map(|z| z.map(|z| z.abs() > ANOMALY_Z)).collect();
     frame.with_column(anomaly.with_name(c::ANOMALY.into()).into_column())?;
     frame.with_column(z.into_column())?;

@@ -4,8 +4,8 @@
 //! million rows again, and a group's numbers need one sort of its values here.
 
 use crate::domain::columns as c;
+use crate::frames;
 use polars::prelude::*;
-use polars_arrow::bitmap::MutableBitmap;
 use rayon::prelude::*;
 
 /// One peer group's numbers.
@@ -79,18 +79,9 @@ pub fn peer_columns(
         || {
             rayon::join(
                 || -> Int64Chunked {
-                    // Values and null mask written in place, the column made of them as they
-                    // are (no million-row vector of options to convert).
-                    let rows = peers.len();
-                    let (mut rank, mut ranked) =
-                        (vec![0i64; rows], MutableBitmap::from_len_zeroed(rows));
-                    for group in &stats {
-                        for &(row, at) in &group.ranks {
-                            rank[row as usize] = at;
-                            ranked.set(row as usize, true);
-                        }
-                    }
-                    Int64Chunked::from_vec_validity(PlSmallStr::EMPTY, rank, Some(ranked.into()))
+                    let ranked = stats.iter().flat_map(|group| group.ranks.iter());
+                    let ranked = ranked.map(|&(row, at)| (row as usize, at));
+                    frames::at_rows(c::RANK, peers.len(), ranked)
                 },
                 || -> Float64Chunked {
                     peers
