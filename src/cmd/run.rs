@@ -356,10 +356,6 @@ fn build_and_publish(
     let mut ingested = timed("read the files", || {
         pipeline::ingest(plan, &found, cache.as_ref(), &known, &progress)
     });
-    if let Some(cache) = &cache {
-        timed("write the parse cache", || ingested.write_cache(cache));
-    }
-    drop(cache);
     let ids: Vec<String> = ingested
         .files
         .iter()
@@ -383,7 +379,8 @@ fn build_and_publish(
     );
     let clock = crate::timing::Clock::start();
     marker.phase("normalizing and comparing");
-    let built = match pipeline::build(plan, &mut ingested.files) {
+    // The parse cache is written beside normalize (see `pipeline::build`).
+    let built = match pipeline::build(plan, &mut ingested, cache) {
         Ok(built) => built,
         Err(error) => return Outcome::Failed(error.to_string()),
     };

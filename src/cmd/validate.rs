@@ -19,7 +19,7 @@ pub fn run(args: ValidateArgs) -> i32 {
             // Notices need the raw cells, which build moves into its frames.
             let notices = crate::report::notices(&ingested.files, &plan);
             let built =
-                pipeline::build(&plan, &mut ingested.files).map_err(|error| error.to_string())?;
+                pipeline::build(&plan, &mut ingested, None).map_err(|error| error.to_string())?;
             Ok((built, notices))
         })
         .and_then(|(built, notices)| {

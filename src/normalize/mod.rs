@@ -454,13 +454,13 @@ fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsR
 }
 
 /// Works across all files: duplicates, winners, superseded values, corrections, counts. The
-/// cells of the accepted files are read where they are; once the winning facts are columns,
-/// the files' cells are freed (until then a winning fact is held twice: as a cell and as a
-/// row of the facts' columns).
-pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized> {
+/// cells of the accepted files are read where they are, never changed; the caller frees them
+/// ([`free_cells`]) once nothing else reads them (until then a winning fact is held twice: as
+/// a cell and as a row of the facts' columns).
+pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let carrier = carriers(files);
     let subs = Subs::of(files, &carrier);
-    let (judgement, findings, entities, members) = {
+    let (judgement, findings, entities) = {
         let members = winners::members(files, &carrier, &subs);
         let (survey, findings) = rayon::join(
             || winners::survey(&members, &subs),
@@ -472,14 +472,8 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         let judgement = timed("normalize: winning facts", || {
             winners::judge_all(&members, &won, &subs, plan)
         })?;
-        let members: Vec<bool> = members.iter().map(Option::is_some).collect();
-        (judgement, findings, survey.entities, members)
+        (judgement, findings, survey.entities)
     };
-    for (file, member) in files.iter_mut().zip(members) {
-        if let (true, Content::Accepted(submission)) = (member, &mut file.content) {
-            submission.cells = Vec::new();
-        }
-    }
     let winners::Judgement {
         facts,
         superseded,
@@ -498,6 +492,15 @@ pub fn combine(files: &mut [FileResult], plan: &Plan) -> PolarsResult<Normalized
         corrections,
         entities: entities.into_values().collect(),
     })
+}
+
+/// Frees the accepted files' cells: once [`combine`] has made the facts, nothing reads them.
+pub fn free_cells(files: &mut [FileResult]) {
+    for file in files {
+        if let Content::Accepted(submission) = &mut file.content {
+            submission.cells = Vec::new();
+        }
+    }
 }
 
 /// A finding as of this run: cached findings may come from the same bytes at another path.

@@ -285,9 +285,26 @@ pub struct Built {
     pub tables: Tables,
 }
 
-/// Normalize and compare the ingested files, and assemble the snapshot's tables.
-pub fn build(plan: &Plan, files: &mut [FileResult]) -> Result<Built, PipelineError> {
-    let mut normalized = timed("normalize", || normalize::combine(files, plan))?;
+/// Normalize and compare the ingested files, and assemble the snapshot's tables. With a
+/// `cache`, the parse cache of this run is written beside normalize, which only reads the
+/// files: the writing is mostly one thread's encoding and I/O, and normalize leaves part of a
+/// core idle. The files' cells, and the cache with the pack it read, are freed once both are
+/// done.
+pub fn build(
+    plan: &Plan,
+    ingested: &mut Ingested,
+    cache: Option<Cache>,
+) -> Result<Built, PipelineError> {
+    let read: &Ingested = ingested;
+    let normalized = std::thread::scope(|scope| {
+        if let Some(cache) = &cache {
+            scope.spawn(|| timed("write the parse cache", || read.write_cache(cache)));
+        }
+        timed("normalize", || normalize::combine(&read.files, plan))
+    });
+    drop(cache);
+    normalize::free_cells(&mut ingested.files);
+    let mut normalized = normalized?;
     let active: HashSet<String> = {
         let ids = normalized.submissions.column(c::SUBMISSION_ID)?.str()?;
         let statuses = normalized.submissions.column(c::STATUS)?.str()?;
