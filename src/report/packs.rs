@@ -399,17 +399,21 @@ fn rank_sheets(
             sheet_name(&mut used, &wanted)
         })
         .collect();
-    model
-        .ranks
-        .par_iter()
-        .zip(names)
-        .zip(blanks)
-        .map(|((group, name), blank)| {
+    // The largest sheets first, each its own task: one group (the bench's largest industry)
+    // can hold a quarter of the rows, and started last it would leave a core idle.
+    let mut tasks: Vec<_> = model.ranks.iter().zip(names).zip(blanks).enumerate().collect();
+    tasks.sort_by_key(|(_, ((group, _), _))| std::cmp::Reverse(group.rows.len()));
+    let mut filled = tasks
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|(at, ((group, name), blank))| {
             let mut sheet = rank_sheet(model, group, last, blank)?;
             sheet.set_name(name)?;
-            Ok(sheet)
+            Ok((at, sheet))
         })
-        .collect()
+        .collect::<Result<Vec<_>, XlsxError>>()?;
+    filled.sort_by_key(|(at, _)| *at);
+    Ok(filled.into_iter().map(|(_, sheet)| sheet).collect())
 }
 
 fn rank_pack(
