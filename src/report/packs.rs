@@ -401,7 +401,13 @@ fn rank_sheets(
         .collect();
     // The largest sheets first, each its own task: one group (the bench's largest industry)
     // can hold a quarter of the rows, and started last it would leave a core idle.
-    let mut tasks: Vec<_> = model.ranks.iter().zip(names).zip(blanks).enumerate().collect();
+    let mut tasks: Vec<_> = model
+        .ranks
+        .iter()
+        .zip(names)
+        .zip(blanks)
+        .enumerate()
+        .collect();
     tasks.sort_by_key(|(_, ((group, _), _))| std::cmp::Reverse(group.rows.len()));
     let mut filled = tasks
         .into_par_iter()
