@@ -16,7 +16,7 @@ pub fn run(args: ValidateArgs) -> i32 {
     let outcome = pipeline::ingest_inbox(&plan, &args.inbox, &exclude, None, &progress)
         .map_err(|error| error.to_string())
         .and_then(|mut ingested| {
-            // Notices need the raw cells, which build moves into its frames.
+            // Notices need the raw cells, which build frees once it has made the facts.
             let notices = crate::report::notices(&ingested.files, &plan);
             let built =
                 pipeline::build(&plan, &mut ingested, None).map_err(|error| error.to_string())?;

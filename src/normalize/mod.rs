@@ -494,7 +494,8 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     })
 }
 
-/// Frees the accepted files' cells: once [`combine`] has made the facts, nothing reads them.
+/// Frees the accepted files' cells. Call once [`combine`] has made the facts and nothing else
+/// reads them (`pipeline::build` also writes the parse cache from them).
 pub fn free_cells(files: &mut [FileResult]) {
     for file in files {
         if let Content::Accepted(submission) = &mut file.content {

@@ -287,9 +287,10 @@ pub struct Built {
 
 /// Normalize and compare the ingested files, and assemble the snapshot's tables. With a
 /// `cache`, the parse cache of this run is written beside normalize, which only reads the
-/// files: the writing is mostly one thread's encoding and I/O, and normalize leaves part of a
-/// core idle. The files' cells, and the cache with the pack it read, are freed once both are
-/// done.
+/// files: the writing thread encodes on the shared pool and writes the pack, and normalize
+/// leaves part of a core idle. The cache, with the pack it read, is freed as soon as it is
+/// written; the files' cells once normalize and the writing are both done. A cache that cannot
+/// get a thread is not written (it is best effort: it only saves the next run time).
 pub fn build(
     plan: &Plan,
     ingested: &mut Ingested,
@@ -297,12 +298,17 @@ pub fn build(
 ) -> Result<Built, PipelineError> {
     let read: &Ingested = ingested;
     let normalized = std::thread::scope(|scope| {
-        if let Some(cache) = &cache {
-            scope.spawn(|| timed("write the parse cache", || read.write_cache(cache)));
+        if let Some(cache) = cache {
+            let write = move || timed("write the parse cache", || read.write_cache(&cache));
+            let writer = std::thread::Builder::new()
+                .name("parse-cache".to_string())
+                .spawn_scoped(scope, write);
+            if let Err(error) = writer {
+                tracing::warn!(%error, "The parse cache was not written: no thread for it.");
+            }
         }
         timed("normalize", || normalize::combine(&read.files, plan))
     });
-    drop(cache);
     normalize::free_cells(&mut ingested.files);
     let mut normalized = normalized?;
     let active: HashSet<String> = {

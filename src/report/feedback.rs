@@ -49,7 +49,7 @@ impl Notice {
 }
 
 /// The notices of every accepted file: count cells whose `无` was read as missing. Call before
-/// `pipeline::build`, which moves the cells out of the files.
+/// `pipeline::build`, which frees the files' cells.
 pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
     let mut out = Vec::new();
     for file in files {
