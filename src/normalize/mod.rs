@@ -480,11 +480,17 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
         tallies,
     } = judgement;
     let counts = CountsBySubmission::of(tallies, &subs);
-    let corrections = timed("normalize: corrections", || {
-        corrections(superseded, &facts, &subs)
-    })?;
     let duplicate = |file: &FileResult| is_duplicate(&carrier, file);
-    let submissions = submissions_frame(files, &counts, &duplicate, &carrier)?;
+    // Two serial steps of about 0.03 s each at 20,000 forms, side by side.
+    let (corrections, submissions) = rayon::join(
+        || {
+            timed("normalize: corrections", || {
+                corrections(superseded, &facts, &subs)
+            })
+        },
+        || submissions_frame(files, &counts, &duplicate, &carrier),
+    );
+    let (corrections, submissions) = (corrections?, submissions?);
     Ok(Normalized {
         submissions,
         facts,
