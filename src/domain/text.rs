@@ -18,6 +18,29 @@ pub fn to_half_width(text: &str) -> String {
     text.chars().map(half_width).collect()
 }
 
+/// Whether a character starting with this UTF-8 byte may fold to something else: ASCII white
+/// space and capitals, and the first bytes of U+0085 and U+00A0 (C2), U+1680 (E1), U+2000–U+205F
+/// (E2: white space and the zero-width space), U+3000 (E3) and U+FF01–U+FF5E (EF). Every other
+/// character folds to itself (only first bytes are asked: `fold` steps a character at a time).
+fn may_change(byte: u8) -> bool {
+    match byte {
+        b'A'..=b'Z' => true,
+        0x09..=0x0D | b' ' | 0x1C..=0x1F => true,
+        0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => true,
+        _ => false,
+    }
+}
+
+/// The length of the UTF-8 sequence this first byte starts.
+fn utf8_width(byte: u8) -> usize {
+    match byte {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
 /// `text`'s characters as [`fold`] keeps them: half-width, no white space, ASCII lower case
 /// (before the colons and asterisks at either end are taken off).
 fn folded_chars(text: &str) -> impl Iterator<Item = char> + '_ {
@@ -37,7 +60,25 @@ pub fn first_folded(text: &str) -> Option<char> {
 /// no trailing colon or asterisk.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    out.extend(folded_chars(text));
+    // Runs of characters that fold to themselves are copied as they are; only ASCII white space
+    // and capitals, and characters whose first UTF-8 byte can start a half-width variant, a
+    // white space or a zero-width space (see `may_change`), go through `folded_chars`. Most of
+    // a name's characters are Chinese and are copied with its run.
+    let bytes = text.as_bytes();
+    let (mut run, mut at) = (0, 0);
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let width = utf8_width(byte);
+        if !may_change(byte) {
+            at += width;
+            continue;
+        }
+        out.push_str(&text[run..at]);
+        out.extend(folded_chars(&text[at..at + width]));
+        at += width;
+        run = at;
+    }
+    out.push_str(&text[run..]);
     while out.ends_with(':') || out.ends_with('*') {
         out.pop();
     }
@@ -140,6 +181,40 @@ pub fn format_number(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// `fold` as it reads: every character through `folded_chars`.
+    fn fold_each_char(text: &str) -> String {
+        let mut out: String = folded_chars(text).collect();
+        while out.ends_with(':') || out.ends_with('*') {
+            out.pop();
+        }
+        while out.starts_with('*') {
+            out.remove(0);
+        }
+        out
+    }
+
+    #[test]
+    fn fold_copies_runs_yet_folds_every_special_character() {
+        let special: String = (0u32..0x11000)
+            .filter_map(char::from_u32)
+            .filter(|c| half_width(*c) != *c || c.is_whitespace() || c.is_ascii_uppercase())
+            .collect();
+        let text = format!("营业收入{special}（亿元）：");
+        assert_eq!(fold(&text), fold_each_char(&text));
+        assert_eq!(fold("　1．营业 收入（亿元）："), "1.营业收入(亿元)");
+        assert_eq!(fold("**企业名称\u{200B}*:"), "企业名称");
+    }
+
+    proptest! {
+        #[test]
+        fn fold_is_the_same_as_folding_each_character(text in "\\PC{0,40}", wide in "[\u{3000}\u{FF01}-\u{FF5E}\u{2000}-\u{200B}\u{00A0}\u{0085}A-Z \t:*营业收入]{0,20}") {
+            let mixed = format!("{text}{wide}{text}");
+            prop_assert_eq!(fold(&mixed), fold_each_char(&mixed));
+            prop_assert_eq!(fold(&text), fold_each_char(&text));
+        }
+    }
 
     #[test]
     fn hex_is_two_lower_case_digits_a_byte() {

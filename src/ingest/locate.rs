@@ -2,7 +2,7 @@
 //! of 基本信息 and every indicator table (header row, year columns, unit and industry columns,
 //! every data row to the last used row of the sheet).
 
-use super::workbook::{CellValue, Sheet};
+use super::workbook::{cell_at, CellValue, Sheet};
 use crate::domain::a1;
 use crate::domain::text;
 use serde::Serialize;
@@ -321,17 +321,19 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
         }
         let mut rows = Vec::new();
         let mut industry: Option<String> = None;
-        for (row, _) in sheet.rows().filter(|(row, _)| *row >= data_start) {
+        // Each row's cells are looked up in the row itself, not in the sheet again.
+        for (row, cells) in sheet.rows_from(data_start) {
+            let at = |col: u32| cell_at(cells, col);
             if let Some(col) = industry_col {
-                if let CellValue::Text(text) = sheet.get(row, col) {
+                if let CellValue::Text(text) = at(col) {
                     if !is_note(text) {
                         industry = Some(text.trim().to_string());
                     }
                 }
             }
-            let name = sheet.get(row, name_col).display();
+            let name = at(name_col).display_text();
             let name = name.trim();
-            let first_text = sheet.row(row).iter().find_map(|(_, value)| match value {
+            let first_text = cells.iter().find_map(|(_, value)| match value {
                 CellValue::Text(text) => Some(text.as_str()),
                 _ => None,
             });
@@ -344,7 +346,7 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 continue;
             }
             let unit = unit_col
-                .map(|col| sheet.get(row, col).display().trim().to_string())
+                .map(|col| at(col).display_text().trim().to_string())
                 .filter(|unit| !unit.is_empty());
             rows.push(TableRow {
                 row,
@@ -352,10 +354,7 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 name: name.to_string(),
                 name_cell: a1(row, name_col),
                 unit,
-                values: years
-                    .iter()
-                    .map(|year| sheet.get(row, year.col).clone())
-                    .collect(),
+                values: years.iter().map(|year| at(year.col).clone()).collect(),
             });
         }
         return Some(Table {

@@ -35,6 +35,14 @@ impl CellValue {
         }
     }
 
+    /// [`display`](CellValue::display) without a copy for a text cell.
+    pub fn display_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            CellValue::Text(text) => std::borrow::Cow::Borrowed(text),
+            other => std::borrow::Cow::Owned(other.display()),
+        }
+    }
+
     /// The cell as text, for labels and for `raw_value` columns.
     pub fn display(&self) -> String {
         match self {
@@ -70,6 +78,14 @@ pub struct Sheet {
 
 static EMPTY: CellValue = CellValue::Empty;
 
+/// The cell in column `col` of one row's cells (sorted by column, as [`Sheet::rows`] gives
+/// them), or an empty one.
+pub fn cell_at(cells: &[(u32, CellValue)], col: u32) -> &CellValue {
+    cells
+        .binary_search_by_key(&col, |(c, _)| *c)
+        .map_or(&EMPTY, |index| &cells[index].1)
+}
+
 impl Sheet {
     pub fn new(name: &str, hidden: bool) -> Sheet {
         Sheet {
@@ -89,21 +105,18 @@ impl Sheet {
     }
 
     pub fn get(&self, row: u32, col: u32) -> &CellValue {
-        self.rows
-            .get(&row)
-            .and_then(|cells| {
-                cells
-                    .binary_search_by_key(&col, |(c, _)| *c)
-                    .ok()
-                    .map(|index| &cells[index].1)
-            })
-            .unwrap_or(&EMPTY)
+        cell_at(self.row(row), col)
     }
 
     /// Non-empty rows in order, each with its cells sorted by column.
     pub fn rows(&self) -> impl Iterator<Item = (u32, &[(u32, CellValue)])> {
+        self.rows_from(0)
+    }
+
+    /// [`rows`](Sheet::rows) from row `first` on.
+    pub fn rows_from(&self, first: u32) -> impl Iterator<Item = (u32, &[(u32, CellValue)])> {
         self.rows
-            .iter()
+            .range(first..)
             .map(|(row, cells)| (*row, cells.as_slice()))
     }
 

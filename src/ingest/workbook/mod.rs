@@ -19,6 +19,6 @@ mod ole;
 mod read;
 mod sniff;
 
-pub use cells::{excel_date, CellValue, Sheet};
+pub use cells::{cell_at, excel_date, CellValue, Sheet};
 pub use error::{check_file_size, FileFormat, OpenError};
 pub use read::{open, Workbook};
