@@ -98,6 +98,7 @@ pub struct Extracted {
     pub cells: Vec<RawCell>,
     /// Warnings found while reading (unknown indicators, years outside the window …).
     pub findings: Vec<Finding>,
+    /// How each table and row was understood: kept only by [`explain`] (`zlbd inspect`).
     pub tables: Vec<TableMatch>,
     pub rows: Vec<RowMatch>,
 }
@@ -157,8 +158,29 @@ pub fn extract(
     submission_id: &str,
     source_file: &str,
 ) -> (Option<FileFormat>, FileContent) {
+    extract_with(bytes, plan, submission_id, source_file, false)
+}
+
+/// [`extract`], also keeping how each table and row was understood (`Extracted::tables` and
+/// `rows`), for `zlbd inspect`. A run does without: at 20,000 forms they are a million rows.
+pub fn explain(
+    bytes: &[u8],
+    plan: &Plan,
+    submission_id: &str,
+    source_file: &str,
+) -> (Option<FileFormat>, FileContent) {
+    extract_with(bytes, plan, submission_id, source_file, true)
+}
+
+fn extract_with(
+    bytes: &[u8],
+    plan: &Plan,
+    submission_id: &str,
+    source_file: &str,
+    explain: bool,
+) -> (Option<FileFormat>, FileContent) {
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_file(bytes, plan, submission_id, source_file)
+        read_file(bytes, plan, submission_id, source_file, explain)
     }));
     read.unwrap_or_else(|_| {
         tracing::error!(file = %source_file, "Reading this file panicked; it is rejected and the run goes on.");
@@ -171,6 +193,7 @@ fn read_file(
     plan: &Plan,
     submission_id: &str,
     source_file: &str,
+    explain: bool,
 ) -> (Option<FileFormat>, FileContent) {
     let workbook = match workbook::open(bytes, &plan.limits) {
         Ok(workbook) => workbook,
@@ -191,6 +214,7 @@ fn read_file(
         plan,
         submission_id,
         source_file,
+        explain,
     };
     (Some(format), reader.read(&workbook.sheets))
 }
@@ -200,6 +224,8 @@ struct FormReader<'a> {
     plan: &'a Plan,
     submission_id: &'a str,
     source_file: &'a str,
+    /// Keep how each table and row was understood ([`explain`]).
+    explain: bool,
 }
 
 fn rejected(reason: String, form: Option<Form>) -> FileContent {
@@ -713,7 +739,9 @@ impl<'a> FormReader<'a> {
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
     ) {
-        extracted.tables.push(table_match(table, &self.plan.years));
+        if self.explain {
+            extracted.tables.push(table_match(table, &self.plan.years));
+        }
         let columns = ReadColumns {
             sheet: table.sheet.as_str().into(),
             letters: (table.years.iter())
@@ -724,7 +752,9 @@ impl<'a> FormReader<'a> {
         let section = extracted.form.catalog_section();
         for (row, name) in table.rows.iter().zip(names) {
             let matched = self.read_row(table, (row, name), section, &columns, extracted, reading);
-            extracted.rows.push(matched);
+            if let Some(matched) = matched {
+                extracted.rows.push(matched);
+            }
         }
     }
 
@@ -757,7 +787,7 @@ impl<'a> FormReader<'a> {
     }
 
     /// One indicator row (with its name folded): its cells, or why it is skipped, with any
-    /// warning it raises.
+    /// warning it raises; how it was understood when explaining.
     fn read_row(
         &self,
         table: &Table,
@@ -766,9 +796,9 @@ impl<'a> FormReader<'a> {
         columns: &ReadColumns,
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
-    ) -> RowMatch {
+    ) -> Option<RowMatch> {
         let plan = self.plan;
-        let mut matched = RowMatch {
+        let mut matched = self.explain.then(|| RowMatch {
             sheet: table.sheet.clone(),
             cell: row.name_cell.clone(),
             name: row.name.clone(),
@@ -776,6 +806,11 @@ impl<'a> FormReader<'a> {
             entity_id: None,
             indicator_code: None,
             skipped: None,
+        });
+        let mut skipped = |why: &str| {
+            if let Some(matched) = &mut matched {
+                matched.skipped = Some(why.to_string());
+            }
         };
         let has_values = row.values.iter().any(|value| !value.is_empty());
         let Some(indicator) = plan.catalog.lookup(section, folded) else {
@@ -790,9 +825,9 @@ impl<'a> FormReader<'a> {
                     ),
                     Some(row.name.clone()),
                 ));
-                matched.skipped = Some(Rule::UnknownIndicator.as_str().to_string());
+                skipped(Rule::UnknownIndicator.as_str());
             } else {
-                matched.skipped = Some("no values".to_string());
+                skipped("no values");
             }
             return matched;
         };
@@ -804,7 +839,7 @@ impl<'a> FormReader<'a> {
         ) {
             Some(entity) => (entity, None),
             None => {
-                matched.skipped = Some(Rule::UnknownIndustry.as_str().to_string());
+                skipped(Rule::UnknownIndustry.as_str());
                 let refusal = Refusal::UnknownIndustry {
                     industry: row.industry.clone(),
                 };
@@ -812,9 +847,11 @@ impl<'a> FormReader<'a> {
                 (entity, Some(refusal))
             }
         };
-        matched.level = Some(entity.level);
-        matched.entity_id = Some(entity.entity_id.clone());
-        matched.indicator_code = Some(indicator.code.clone());
+        if let Some(matched) = &mut matched {
+            matched.level = Some(entity.level);
+            matched.entity_id = Some(entity.entity_id.clone());
+            matched.indicator_code = Some(indicator.code.clone());
+        }
         if refused.is_none() {
             self.warn_unlisted_industry(table, row, &entity, extracted, reading);
         }
@@ -1159,7 +1196,7 @@ mod tests {
                     written.extend(cells);
                 }
             }
-            let reader = FormReader { plan: &plan, submission_id: "id", source_file: "form.xlsx" };
+            let reader = FormReader { plan: &plan, submission_id: "id", source_file: "form.xlsx", explain: false };
             let FileContent::Accepted(extracted) = reader.read(&sheets) else {
                 return Err(TestCaseError::fail("the form is not accepted"));
             };
