@@ -872,25 +872,23 @@ impl<'a> FormReader<'a> {
             let mut refusal = refused.clone();
             if !value.is_empty() {
                 reading.years.insert(year.year);
-                let key = (
-                    entity.level,
-                    entity_id.clone(),
-                    indicator.code.as_str(),
-                    year.year,
-                );
-                match reading.first_cells.get(&key) {
-                    Some(&used) if refusal.is_none() => {
-                        let used = &extracted.cells[used];
+                // One hash per cell: the key is entered once, with this cell when it is free.
+                if refusal.is_none() {
+                    let key = (
+                        entity.level,
+                        entity_id.clone(),
+                        indicator.code.as_str(),
+                        year.year,
+                    );
+                    let next = extracted.cells.len();
+                    let first = *reading.first_cells.entry(key).or_insert(next);
+                    if first != next {
+                        let used = &extracted.cells[first];
                         refusal = Some(Refusal::Duplicate {
                             used_cell: format!("{}!{}", used.sheet, used.cell),
                             used_value: used.value.clone(),
                         });
                     }
-                    Some(_) => {}
-                    None if refusal.is_none() => {
-                        reading.first_cells.insert(key, extracted.cells.len());
-                    }
-                    None => {}
                 }
             }
             extracted.cells.push(RawCell {
