@@ -47,7 +47,8 @@ pub fn contain_reader_panics() {
 pub fn file_to_cells(bytes: &[u8]) {
     contain_reader_panics();
     let plan = plan();
-    let (_, content) = zlbd::ingest::extract(bytes, plan, "fuzz", "fuzz.xlsx");
+    let detail = zlbd::ingest::Detail::Cells;
+    let (_, content) = zlbd::ingest::extract(bytes, plan, "fuzz", "fuzz.xlsx", detail);
     let _ = zlbd::normalize::content(content, plan);
 }
 

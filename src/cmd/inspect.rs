@@ -61,7 +61,13 @@ pub fn run(args: InspectArgs) -> i32 {
     };
     let (submission_id, format, ingested) = match pipeline::load(&plan, &file) {
         Ok((submission_id, bytes)) => {
-            let (format, content) = ingest::explain(&bytes, &plan, &submission_id, &file.relative);
+            let (format, content) = ingest::extract(
+                &bytes,
+                &plan,
+                &submission_id,
+                &file.relative,
+                ingest::Detail::Explained,
+            );
             (submission_id, format, content)
         }
         Err(not_read) => (not_read.submission_id, None, not_read.content),

@@ -23,12 +23,10 @@ pub fn to_half_width(text: &str) -> String {
 /// (E2: white space and the zero-width space), U+3000 (E3) and U+FF01–U+FF5E (EF). Every other
 /// character folds to itself (only first bytes are asked: `fold` steps a character at a time).
 fn may_change(byte: u8) -> bool {
-    match byte {
-        b'A'..=b'Z' => true,
-        0x09..=0x0D | b' ' | 0x1C..=0x1F => true,
-        0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF => true,
-        _ => false,
-    }
+    matches!(
+        byte,
+        b'A'..=b'Z' | 0x09..=0x0D | b' ' | 0x1C..=0x1F | 0xC2 | 0xE1 | 0xE2 | 0xE3 | 0xEF
+    )
 }
 
 /// The length of the UTF-8 sequence this first byte starts.

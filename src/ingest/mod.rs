@@ -98,7 +98,7 @@ pub struct Extracted {
     pub cells: Vec<RawCell>,
     /// Warnings found while reading (unknown indicators, years outside the window …).
     pub findings: Vec<Finding>,
-    /// How each table and row was understood: kept only by [`explain`] (`zlbd inspect`).
+    /// How each table and row was understood: kept only with [`Detail::Explained`].
     pub tables: Vec<TableMatch>,
     pub rows: Vec<RowMatch>,
 }
@@ -149,6 +149,15 @@ impl<T> FileContent<T> {
     }
 }
 
+/// What reading a file keeps: its cells, findings and identity, and for `zlbd inspect` also
+/// how each table and row was understood (`Extracted::tables` and `rows`: a million rows at
+/// 20,000 forms, which a run does without).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Cells,
+    Explained,
+}
+
 /// Reads one file's bytes into its content. `source_file` is used in findings. A panic inside
 /// a reader (a bug in zlbd or calamine on a malformed file; the fuzzer finds such files) rejects
 /// this file instead of ending the run.
@@ -157,28 +166,9 @@ pub fn extract(
     plan: &Plan,
     submission_id: &str,
     source_file: &str,
+    detail: Detail,
 ) -> (Option<FileFormat>, FileContent) {
-    extract_with(bytes, plan, submission_id, source_file, false)
-}
-
-/// [`extract`], also keeping how each table and row was understood (`Extracted::tables` and
-/// `rows`), for `zlbd inspect`. A run does without: at 20,000 forms they are a million rows.
-pub fn explain(
-    bytes: &[u8],
-    plan: &Plan,
-    submission_id: &str,
-    source_file: &str,
-) -> (Option<FileFormat>, FileContent) {
-    extract_with(bytes, plan, submission_id, source_file, true)
-}
-
-fn extract_with(
-    bytes: &[u8],
-    plan: &Plan,
-    submission_id: &str,
-    source_file: &str,
-    explain: bool,
-) -> (Option<FileFormat>, FileContent) {
+    let explain = detail == Detail::Explained;
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         read_file(bytes, plan, submission_id, source_file, explain)
     }));
@@ -224,7 +214,7 @@ struct FormReader<'a> {
     plan: &'a Plan,
     submission_id: &'a str,
     source_file: &'a str,
-    /// Keep how each table and row was understood ([`explain`]).
+    /// Keep how each table and row was understood ([`Detail::Explained`]).
     explain: bool,
 }
 

@@ -268,7 +268,13 @@ pub fn process_file(
         let cached = result(submission_id, entry.file_format, entry.content);
         return (cached, Origin::Cache);
     }
-    let (format, content) = ingest::extract(&bytes, plan, &submission_id, &file.relative);
+    let (format, content) = ingest::extract(
+        &bytes,
+        plan,
+        &submission_id,
+        &file.relative,
+        ingest::Detail::Cells,
+    );
     let content = normalize::content(content, plan);
     let format = format
         .map(|format| format.as_str().to_string())
