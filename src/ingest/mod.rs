@@ -168,9 +168,8 @@ pub fn extract(
     source_file: &str,
     detail: Detail,
 ) -> (Option<FileFormat>, FileContent) {
-    let explain = detail == Detail::Explained;
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_file(bytes, plan, submission_id, source_file, explain)
+        read_file(bytes, plan, submission_id, source_file, detail)
     }));
     read.unwrap_or_else(|_| {
         tracing::error!(file = %source_file, "Reading this file panicked; it is rejected and the run goes on.");
@@ -183,7 +182,7 @@ fn read_file(
     plan: &Plan,
     submission_id: &str,
     source_file: &str,
-    explain: bool,
+    detail: Detail,
 ) -> (Option<FileFormat>, FileContent) {
     let workbook = match workbook::open(bytes, &plan.limits) {
         Ok(workbook) => workbook,
@@ -204,7 +203,7 @@ fn read_file(
         plan,
         submission_id,
         source_file,
-        explain,
+        detail,
     };
     (Some(format), reader.read(&workbook.sheets))
 }
@@ -214,8 +213,8 @@ struct FormReader<'a> {
     plan: &'a Plan,
     submission_id: &'a str,
     source_file: &'a str,
-    /// Keep how each table and row was understood ([`Detail::Explained`]).
-    explain: bool,
+    /// Whether to keep how each table and row was understood.
+    detail: Detail,
 }
 
 fn rejected(reason: String, form: Option<Form>) -> FileContent {
@@ -729,7 +728,7 @@ impl<'a> FormReader<'a> {
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
     ) {
-        if self.explain {
+        if self.detail == Detail::Explained {
             extracted.tables.push(table_match(table, &self.plan.years));
         }
         let columns = ReadColumns {
@@ -788,7 +787,7 @@ impl<'a> FormReader<'a> {
         reading: &mut Reading<'a>,
     ) -> Option<RowMatch> {
         let plan = self.plan;
-        let mut matched = self.explain.then(|| RowMatch {
+        let mut matched = (self.detail == Detail::Explained).then(|| RowMatch {
             sheet: table.sheet.clone(),
             cell: row.name_cell.clone(),
             name: row.name.clone(),
@@ -1184,7 +1183,7 @@ mod tests {
                     written.extend(cells);
                 }
             }
-            let reader = FormReader { plan: &plan, submission_id: "id", source_file: "form.xlsx", explain: false };
+            let reader = FormReader { plan: &plan, submission_id: "id", source_file: "form.xlsx", detail: Detail::Cells };
             let FileContent::Accepted(extracted) = reader.read(&sheets) else {
                 return Err(TestCaseError::fail("the form is not accepted"));
             };
