@@ -1,6 +1,7 @@
 //! Command-line arguments (clap). Doc comments become `--help`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// zlbd — 质量比对 warehouse: Excel report forms in, Parquet out.
@@ -209,6 +210,24 @@ pub fn print_error(message: &dyn std::fmt::Display) {
     if json_logs() {
         tracing::error!("{message}");
     } else {
-        eprintln!("zlbd: {message}");
+        // Not `eprintln!`: a stderr that cannot be written must not turn an error into a panic.
+        let _ = writeln!(std::io::stderr(), "zlbd: {message}");
+    }
+}
+
+/// Writes a command's output to stdout. A reader that went away (`zlbd inspect … | head`)
+/// ends the output quietly: the rest is dropped and the command finishes and exits as it
+/// would have (`print!` would panic, and a `run` would exit 101 after publishing). Any other
+/// write error (a full disk behind `>`) is reported; the answer says whether the output was
+/// written, for commands whose output is the product.
+pub fn print_out(text: std::fmt::Arguments) -> bool {
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(text).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => true,
+        Err(error) => {
+            print_error(&format_args!("cannot write the output: {error}"));
+            false
+        }
     }
 }

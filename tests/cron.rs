@@ -722,3 +722,50 @@ fn a_rerun_with_nothing_changed_reads_nothing_and_anything_changed_reads_again()
     let no_cache = work.run_with(&["--no-cache"]);
     assert!(!no_cache.stdout.contains("nothing changed"), "{no_cache:?}");
 }
+
+/// `zlbd run | true`, `zlbd snapshots | head`: the reader of stdout is gone before the command
+/// writes. The run still finishes, records itself and exits with its own code, and no command
+/// panics (SPEC v2 §9: writing into a closed pipe ends quietly).
+#[test]
+fn a_reader_that_went_away_ends_the_output_quietly() {
+    let work = Workdir::new();
+    work.add_all(&shared_fixtures().join("inbox"));
+    let closed = || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        writer
+    };
+    let ran: Ran = work
+        .run_command(&[])
+        .stdout(closed())
+        .output()
+        .unwrap()
+        .into();
+    assert!(ran.code == 0 || ran.code == 3, "{ran:?}");
+    assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+    let runs = read_table_file(&work.warehouse().join("runs.parquet"));
+    assert_eq!(runs.rows.len(), 1);
+    assert_eq!(runs.get(&runs.rows[0], "status").str(), Some("published"));
+    assert_eq!(
+        runs.get(&runs.rows[0], "exit_code").int(),
+        Some(i64::from(ran.code))
+    );
+
+    let warehouse = work.warehouse();
+    let warehouse = warehouse.to_str().unwrap();
+    for args in [
+        vec!["snapshots", "--warehouse", warehouse],
+        vec!["snapshots", "--json", "--warehouse", warehouse],
+        vec!["views", "--warehouse", warehouse],
+        vec!["dictionary"],
+    ] {
+        let ran: Ran = std::process::Command::new(env!("CARGO_BIN_EXE_zlbd"))
+            .args(&args)
+            .stdout(closed())
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(ran.code, 0, "{args:?}: {ran:?}");
+        assert!(ran.stderr.is_empty(), "{args:?}: {}", ran.stderr);
+    }
+}

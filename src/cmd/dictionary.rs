@@ -44,6 +44,9 @@ fn sql_type(kind: &arrow::datatypes::DataType) -> String {
 }
 
 pub fn run() -> i32 {
-    print!("{}", dictionary::markdown(&tables()));
-    exit::OK
+    if crate::cli::print_out(format_args!("{}", dictionary::markdown(&tables()))) {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
 }

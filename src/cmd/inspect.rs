@@ -153,14 +153,17 @@ pub fn run(args: InspectArgs) -> i32 {
     }
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) if crate::cli::print_out(format_args!("{json}\n")) => {}
+            Ok(_) => return exit::FAILED,
             Err(error) => {
                 crate::cli::print_error(&format_args!("{error}"));
                 return exit::FAILED;
             }
         }
     } else {
-        print!("{}", render(&report));
+        if !crate::cli::print_out(format_args!("{}", render(&report))) {
+            return exit::FAILED;
+        }
     }
     if errors > 0 {
         exit::REJECTS

@@ -40,12 +40,12 @@ pub fn run(args: ReportArgs) -> i32 {
     }
     match crate::report::write_report(&snapshot, &plan, &args.out) {
         Ok(files) => {
-            println!(
-                "zlbd report: snapshot {run_id}: {} and {} Excel packs in {}",
+            crate::cli::print_out(format_args!(
+                "zlbd report: snapshot {run_id}: {} and {} Excel packs in {}\n",
                 crate::report::INDEX,
                 files.len().saturating_sub(1),
                 args.out.display()
-            );
+            ));
             exit::OK
         }
         Err(error) => {

@@ -5,7 +5,7 @@
 //! a lock error such as ENOLCK, a read-only or full disk, a warehouse path that is a file or
 //! missing).
 
-use crate::cli::{print_error, RollbackArgs};
+use crate::cli::{print_error, print_out, RollbackArgs};
 use crate::exit;
 use crate::warehouse::{self, lock::LockError, lock::WarehouseLock, WarehouseError};
 
@@ -39,7 +39,7 @@ pub fn run(args: RollbackArgs) -> i32 {
             for warning in &done.warnings {
                 tracing::warn!(warning = %warning, "Rolled back, with a problem after the switch.");
             }
-            println!("current -> snapshots/{}", done.run_id);
+            print_out(format_args!("current -> snapshots/{}\n", done.run_id));
             exit::OK
         }
         Err(error @ WarehouseError::NoSnapshot(_)) => {

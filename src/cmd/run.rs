@@ -8,7 +8,7 @@
 //!   a lock error other than "held", or a lock file deleted or replaced during the run.
 //! - 4: another run holds the lock.
 
-use crate::cli::{print_error, RunArgs};
+use crate::cli::{print_error, print_out, RunArgs};
 use crate::domain::columns as c;
 use crate::domain::SubmissionStatus;
 use crate::exit;
@@ -251,7 +251,7 @@ fn report(
                 for warning in published.warnings() {
                     text.push_str(&format!("warning (published anyway): {warning}\n"));
                 }
-                print!("{text}");
+                print_out(format_args!("{text}"));
             }
             if published.warnings().is_empty() {
                 summary.exit_code()
@@ -262,11 +262,11 @@ fn report(
         Outcome::Refused { summary, refused } => {
             print_error(refused);
             if !args.quiet {
-                print!(
+                print_out(format_args!(
                     "zlbd run {run_id}: NOT published (shrink guard); current is unchanged\npipeline: {}\n{}",
                     pipeline_dir.display(),
                     summary.render()
-                );
+                ));
             }
             record.status = "refused".to_string();
             record.message = Some(refused.to_string());

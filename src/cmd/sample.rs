@@ -22,18 +22,19 @@ pub fn run(args: SampleArgs) -> i32 {
         .map_or(Ok(0), |dir| write_listed_roster(&plan, &options, dir));
     match listed.and_then(|listed| Ok((listed, generate(&plan, &args.out, &options)?))) {
         Ok((listed, truth)) => {
-            println!(
-                "wrote {} files with {} indicator cells to {}",
+            let mut text = format!(
+                "wrote {} files with {} indicator cells to {}\n",
                 truth.files.len(),
                 truth.cells.len(),
                 args.out.display()
             );
             if let Some(dir) = &args.listed_roster {
-                println!(
-                    "wrote a roster listing {listed} enterprises beyond the pipeline's to {}",
+                text.push_str(&format!(
+                    "wrote a roster listing {listed} enterprises beyond the pipeline's to {}\n",
                     dir.display()
-                );
+                ));
             }
+            crate::cli::print_out(format_args!("{text}"));
             exit::OK
         }
         Err(error) => {

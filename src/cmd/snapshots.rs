@@ -1,7 +1,7 @@
 //! `zlbd snapshots --warehouse DIR`: the snapshots an analyst can open (`zlbd views --snapshot`)
 //! or roll back to, oldest first, with the current one marked.
 
-use crate::cli::{print_error, SnapshotsArgs};
+use crate::cli::{print_error, print_out, SnapshotsArgs};
 use crate::domain::columns::table;
 use crate::exit;
 use crate::warehouse::{self, snapshot};
@@ -17,7 +17,8 @@ pub fn run(args: SnapshotsArgs) -> i32 {
     let list = snapshot::list(&args.warehouse);
     if args.json {
         match serde_json::to_string_pretty(&list) {
-            Ok(json) => println!("{json}"),
+            Ok(json) if print_out(format_args!("{json}\n")) => {}
+            Ok(_) => return exit::FAILED,
             Err(error) => {
                 print_error(&error);
                 return exit::FAILED;
@@ -25,14 +26,14 @@ pub fn run(args: SnapshotsArgs) -> i32 {
         }
         return exit::OK;
     }
-    println!(
-        "  {:<24} {:<20} {:>8} {:>10} {:>8}  state",
+    let mut text = format!(
+        "  {:<24} {:<20} {:>8} {:>10} {:>8}  state\n",
         "run_id", "published_at (UTC)", "active", "facts", "rejects"
     );
     for info in &list {
         let rows = |name: &str| info.rows.get(name).copied().unwrap_or(0);
-        println!(
-            "{} {:<24} {:<20} {:>8} {:>10} {:>8}  {}",
+        text.push_str(&format!(
+            "{} {:<24} {:<20} {:>8} {:>10} {:>8}  {}\n",
             if info.current { "*" } else { " " },
             info.run_id,
             info.published_at
@@ -45,12 +46,15 @@ pub fn run(args: SnapshotsArgs) -> i32 {
                 None => "complete".to_string(),
                 Some(problem) => format!("INCOMPLETE: {problem}"),
             }
-        );
+        ));
     }
-    println!(
-        "{} snapshot(s); * = current. Views over one: zlbd views --warehouse {} --snapshot RUN_ID",
+    text.push_str(&format!(
+        "{} snapshot(s); * = current. Views over one: zlbd views --warehouse {} --snapshot RUN_ID\n",
         list.len(),
         args.warehouse.display()
-    );
+    ));
+    if !print_out(format_args!("{text}")) {
+        return exit::FAILED;
+    }
     exit::OK
 }

@@ -17,7 +17,11 @@ pub fn run(args: TemplateArgs) -> i32 {
     };
     match write_templates(&plan, &args.out, &selection) {
         Ok(files) => {
-            println!("wrote {} forms to {}", files.len(), args.out.display());
+            crate::cli::print_out(format_args!(
+                "wrote {} forms to {}\n",
+                files.len(),
+                args.out.display()
+            ));
             exit::OK
         }
         Err(error @ TemplateError::UnknownEntity(_)) => {

@@ -38,11 +38,11 @@ pub fn run(args: ValidateArgs) -> i32 {
         });
     match outcome {
         Ok((summary, workbooks)) => {
-            print!(
+            crate::cli::print_out(format_args!(
                 "zlbd validate: {workbooks} feedback workbooks in {}\n{}",
                 args.out.display(),
                 summary.render()
-            );
+            ));
             summary.exit_code()
         }
         Err(message) => {

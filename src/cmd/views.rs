@@ -5,7 +5,7 @@
 //! `zlbd views --warehouse /data/wh > /tmp/v.sql && duckdb -init /tmp/v.sql`, or in Python
 //! `con.execute(subprocess.check_output(["zlbd", "views", "--warehouse", wh], text=True))`.
 
-use crate::cli::{print_error, ViewsArgs};
+use crate::cli::{print_error, print_out, ViewsArgs};
 use crate::exit;
 use crate::warehouse::{self, snapshot, views, WarehouseError};
 
@@ -31,8 +31,11 @@ pub fn run(args: ViewsArgs) -> i32 {
     let dir = snapshot::dir(&args.warehouse, &run_id);
     match views::views_sql(&dir, views::PathStyle::Absolute) {
         Ok(sql) => {
-            print!("{sql}");
-            exit::OK
+            if print_out(format_args!("{sql}")) {
+                exit::OK
+            } else {
+                exit::FAILED
+            }
         }
         Err(error) => {
             print_error(&error);
