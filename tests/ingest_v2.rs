@@ -121,7 +121,10 @@ fn versions_compare_as_numbers_and_contacts_are_kept() {
             .to_string();
         versions.insert(file.clone(), submissions.get(row, "version").float());
         let enterprise = submissions.get(row, "form").str() == Some("enterprise");
-        if enterprise && submissions.get(row, "status").str() == Some("active") {
+        // A form rejected whole (a wrong check digit) keeps its contact too: the feedback on
+        // it goes to that person.
+        let status = submissions.get(row, "status").str();
+        if enterprise && matches!(status, Some("active" | "rejected")) {
             assert_eq!(
                 submissions.get(row, "contact_name").str(),
                 Some("王芳"),
@@ -137,6 +140,32 @@ fn versions_compare_as_numbers_and_contacts_are_kept() {
     assert_eq!(versions["version_text_V1.1.xlsx"], Some(1.1));
     assert_eq!(versions["version_text_2.0.xlsx"], Some(2.0));
     assert_eq!(versions["bad_version_and_date.xlsx"], Some(1.0));
+    let statuses = work.statuses();
+    assert_eq!(
+        statuses["bad_uscc_check_digit_with_contact.xlsx"],
+        "rejected"
+    );
+}
+
+#[test]
+fn numbers_in_a_row_without_a_name_are_reported_and_repeats_agree_in_the_catalog_unit() {
+    let work = run_v2();
+    let rejects = rejects_by_file(&work);
+    let key = |file: &str, rule: &str| (file.to_string(), rule.to_string());
+    let nameless = &rejects[&key("numbers_in_a_row_without_a_name.xlsx", "UNKNOWN_INDICATOR")];
+    assert_eq!(nameless.len(), 1, "{nameless:?}");
+    assert_eq!(nameless[0].0, "B3");
+    assert!(nameless[0].1.contains("指标名称为空"), "{nameless:?}");
+    // 0.03 亿元 repeats 300 万元: the same amount, so the message says they agree.
+    let repeated = &rejects[&key(
+        "cached_empty_formula_far_styled_cell_minus_sign.xlsx",
+        "DUPLICATE_VALUE",
+    )];
+    assert_eq!(repeated.len(), 1, "{repeated:?}");
+    assert!(
+        repeated[0].1.contains("两处数值一致") && !repeated[0].1.contains("不一致"),
+        "{repeated:?}"
+    );
 }
 
 #[test]
@@ -187,4 +216,55 @@ fn a_date_of_a_1904_date_system_workbook_reads_as_the_day_it_shows() {
         .collect();
     let days_1970_to_2022_01_15 = 19_007;
     assert_eq!(filled, vec![Some(days_1970_to_2022_01_15)]);
+}
+
+#[test]
+fn an_unlisted_enterprise_is_compared_in_the_industry_its_form_declares() {
+    let work = run_v2();
+    let submissions = work.table("submissions");
+    let entity_of = |file: &str| {
+        let row = submissions
+            .rows
+            .iter()
+            .find(|row| submissions.get(row, "source_file").str() == Some(file))
+            .unwrap_or_else(|| panic!("{file} has a submissions row"));
+        submissions.get(row, "entity_id").str().unwrap().to_string()
+    };
+    let entities = work.table("dim_entity");
+    let dim = |entity_id: &str| {
+        let row = entities
+            .rows
+            .iter()
+            .find(|row| entities.get(row, "entity_id").str() == Some(entity_id))
+            .unwrap_or_else(|| panic!("{entity_id} is in dim_entity"));
+        let text = |column: &str| entities.get(row, column).str().map(str::to_string);
+        (
+            text("industry_code"),
+            text("peer_group"),
+            entities.get(row, "in_roster").bool(),
+        )
+    };
+    let coded = entity_of("unlisted_enterprise_industry_C3851.xlsx");
+    assert_eq!(
+        dim(&coded),
+        (
+            Some("C3851".to_string()),
+            Some("C38".to_string()),
+            Some(false)
+        )
+    );
+    let named = entity_of("unlisted_enterprise_industry_name_only.xlsx");
+    assert_eq!(
+        dim(&named),
+        (None, Some("unknown".to_string()), Some(false))
+    );
+    // Its comparison rows sit in the declared industry's peer group, beside listed members.
+    let comparison = work.table("fact_comparison");
+    let peers: std::collections::BTreeSet<String> = comparison
+        .rows
+        .iter()
+        .filter(|row| comparison.get(row, "peer_group").str() == Some("C38"))
+        .filter_map(|row| comparison.get(row, "entity_id").str().map(str::to_string))
+        .collect();
+    assert!(peers.contains(&coded) && peers.len() > 1, "{peers:?}");
 }

@@ -106,6 +106,7 @@ pub fn run(args: InspectArgs) -> i32 {
             form,
             submitter,
             finding,
+            contact: _,
         } => {
             report.status = SubmissionStatus::Rejected.as_str();
             report.reason = Some(reason);

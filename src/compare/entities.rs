@@ -104,8 +104,11 @@ pub fn entity_rows(plan: &Plan, reported: &[EntityRef]) -> BTreeMap<(Level, Stri
         if rows.contains_key(&key) {
             continue;
         }
-        let peer_group = match entity.level {
-            Level::Enterprise | Level::ProvinceIndustryCity => UNKNOWN_PEERS.to_string(),
+        // An unlisted enterprise is compared with its declared industry's peers; without a
+        // code, with the other unknowns.
+        let peer_group = match (entity.level, &entity.industry_code) {
+            (Level::Enterprise, Some(code)) => prefix(code),
+            (Level::Enterprise | Level::ProvinceIndustryCity, _) => UNKNOWN_PEERS.to_string(),
             _ => ALL_PEERS.to_string(),
         };
         rows.insert(
@@ -116,7 +119,7 @@ pub fn entity_rows(plan: &Plan, reported: &[EntityRef]) -> BTreeMap<(Level, Stri
                 entity_name: entity.entity_name.clone(),
                 city_code: entity.city_code.clone(),
                 park_id: (entity.level == Level::Park).then(|| entity.entity_id.clone()),
-                industry_code: None,
+                industry_code: entity.industry_code.clone(),
                 peer_group,
                 in_roster: false,
             },

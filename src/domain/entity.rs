@@ -13,6 +13,9 @@ pub struct Submitter {
     pub entity_name: String,
     pub city_code: Option<String>,
     pub in_roster: bool,
+    /// The GB/T 4754 code an enterprise form declares (所属行业 / 行业代码): the peer group of
+    /// an enterprise the roster does not list. The roster's code wins for one it lists.
+    pub industry_code: Option<String>,
 }
 
 /// An entity a form reports on; for a city form, each of its industries.
@@ -23,6 +26,8 @@ pub struct EntityRef {
     pub entity_name: String,
     pub city_code: Option<String>,
     pub in_roster: bool,
+    /// As [`Submitter::industry_code`]; none but an enterprise's.
+    pub industry_code: Option<String>,
 }
 
 impl EntityRef {

@@ -19,4 +19,4 @@ pub use address::a1;
 pub use entity::{EntityRef, Submitter};
 pub use rule::{Finding, Rule, Severity};
 pub use status::{CellOutcome, RosterStatus, SubmissionStatus};
-pub use vocabulary::{Aggregation, CatalogSection, Direction, Form, Kind, Level};
+pub use vocabulary::{Aggregation, CatalogSection, Direction, Form, Kind, Level, Word};

@@ -54,6 +54,19 @@ pub fn first_folded(text: &str) -> Option<char> {
     folded_chars(text).find(|c| *c != '*')
 }
 
+/// Folds a cell's text for reading as a value: as [`fold`], and the minus sign (U+2212) and
+/// the small hyphen-minus (U+FE63), as text pasted from Word or a PDF writes them, as `-`:
+/// `−12` is -12, a lone `−` a missing marker.
+pub fn fold_cell(text: &str) -> String {
+    const MINUSES: [char; 2] = ['\u{2212}', '\u{FE63}'];
+    let folded = fold(text);
+    if folded.contains(MINUSES) {
+        folded.replace(MINUSES, "-")
+    } else {
+        folded
+    }
+}
+
 /// Folds a label or indicator name for matching: half-width, no white space, ASCII lower case,
 /// no trailing colon or asterisk.
 pub fn fold(text: &str) -> String {

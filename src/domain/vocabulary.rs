@@ -131,7 +131,49 @@ impl Kind {
             Kind::Flag => "flag",
         }
     }
+
+    /// What a cell's text (folded by [`crate::domain::text::fold_cell`]) says before any number
+    /// is read from it (SPEC §3.4): a missing marker, or a flag's yes or no. For a flag, 无
+    /// means no, not missing.
+    pub fn word(self, folded: &str) -> Option<Word> {
+        if self == Kind::Flag {
+            if YES.contains(&folded) {
+                return Some(Word::Yes);
+            }
+            if NO.contains(&folded) {
+                return Some(Word::No);
+            }
+        }
+        MISSING.contains(&folded).then_some(Word::Missing)
+    }
 }
+
+/// A cell's text that is no number: see [`Kind::word`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Word {
+    Missing,
+    Yes,
+    No,
+}
+
+/// Missing markers (SPEC §3.4), folded.
+const MISSING: &[&str] = &[
+    "—",
+    "——",
+    "-",
+    "--",
+    "－",
+    "/",
+    "无",
+    "n/a",
+    "na",
+    "不适用",
+    "空",
+    "暂无",
+    "…",
+];
+const YES: &[&str] = &["是", "有", "y", "yes", "√", "true", "已设立"];
+const NO: &[&str] = &["否", "无", "n", "no", "×", "false", "未设立"];
 
 /// How city rows of one province industry roll up (SPEC §4 `agg`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -342,7 +342,9 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
             if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
                 continue;
             }
-            if name.is_empty() {
+            let values: Vec<CellValue> = years.iter().map(|year| at(year.col).clone()).collect();
+            // A row with numbers but no name is kept, to be reported: its cells must not vanish.
+            if name.is_empty() && values.iter().all(CellValue::is_empty) {
                 continue;
             }
             let unit = unit_col
@@ -354,7 +356,7 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 name: name.to_string(),
                 name_cell: a1(row, name_col),
                 unit,
-                values: years.iter().map(|year| at(year.col).clone()).collect(),
+                values,
             });
         }
         return Some(Table {

@@ -12,7 +12,7 @@ pub mod workbook;
 use crate::config::Plan;
 use crate::domain::address::column_letters;
 use crate::domain::text;
-use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
+use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule, Word};
 pub use crate::domain::{EntityRef, Submitter};
 use compact_str::CompactString;
 pub use inbox::{
@@ -50,6 +50,8 @@ pub enum Refusal {
     Duplicate {
         used_cell: String,
         used_value: CellValue,
+        /// The used cell's own unit: the two agree when they are the same amount.
+        used_unit: Option<CompactString>,
     },
     /// A city-form row whose industry cannot be determined.
     UnknownIndustry { industry: Option<String> },
@@ -122,8 +124,18 @@ pub enum FileContent<T = Extracted> {
         /// accepted.
         submitter: Option<Box<Submitter>>,
         finding: Option<Box<Finding>>,
+        /// 填报人 and 联系电话, when the form was read that far: the feedback on a rejected
+        /// form goes to a person too (SPEC §3.1).
+        contact: Option<Box<Contact>>,
     },
     Accepted(Box<T>),
+}
+
+/// Who filled a form in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub name: Option<String>,
+    pub phone: Option<String>,
 }
 
 impl<T> FileContent<T> {
@@ -136,11 +148,13 @@ impl<T> FileContent<T> {
                 form,
                 submitter,
                 finding,
+                contact,
             } => FileContent::Rejected {
                 reason,
                 form,
                 submitter,
                 finding,
+                contact,
             },
             FileContent::Accepted(accepted) => {
                 FileContent::Accepted(Box::new(transform(*accepted)))
@@ -194,6 +208,7 @@ fn read_file(
                     form: None,
                     submitter: None,
                     finding: None,
+                    contact: None,
                 },
             )
         }
@@ -223,6 +238,7 @@ fn rejected(reason: String, form: Option<Form>) -> FileContent {
         form,
         submitter: None,
         finding: None,
+        contact: None,
     }
 }
 
@@ -286,6 +302,24 @@ impl<'a> FormReader<'a> {
         };
         let submitter = match self.submitter(form, &info) {
             Ok(submitter) => submitter,
+            Err(FileContent::Rejected {
+                reason,
+                form,
+                submitter,
+                finding,
+                contact: _,
+            }) => {
+                return FileContent::Rejected {
+                    reason,
+                    form,
+                    submitter,
+                    finding,
+                    contact: Some(Box::new(Contact {
+                        name: info_text(&info, InfoKey::ContactName),
+                        phone: info_text(&info, InfoKey::ContactPhone),
+                    })),
+                }
+            }
             Err(content) => return content,
         };
         let mut extracted = Extracted {
@@ -485,11 +519,22 @@ impl<'a> FormReader<'a> {
         };
         let candidates = of_form(form);
         let section = form.catalog_section();
+        // A value is any cell but a blank or a missing marker (`—`, `/`, `无` …): a sheet of
+        // dashes is a blank template too, and must not hide the sheet that holds the numbers.
         let holds_values = |index: &usize| {
             let mut rows = tables[*index].rows.iter().zip(&names[*index]);
             rows.any(|(row, (name, _))| {
-                catalog.lookup(section, name).is_some()
-                    && row.values.iter().any(|value| !value.is_empty())
+                catalog.lookup(section, name).is_some_and(|indicator| {
+                    let kind = indicator.kind;
+                    row.values.iter().any(|value| match value {
+                        CellValue::Empty => false,
+                        CellValue::Text(raw) => {
+                            let folded = text::fold_cell(raw);
+                            !folded.is_empty() && kind.word(&folded) != Some(Word::Missing)
+                        }
+                        _ => true,
+                    })
+                })
             })
         };
         let with_values = |hidden: bool| -> Vec<usize> {
@@ -577,8 +622,10 @@ impl<'a> FormReader<'a> {
                     entity_name: info_text(info, InfoKey::EnterpriseName).unwrap_or_default(),
                     city_code: city_from_info(),
                     in_roster: false,
+                    industry_code: None,
                 })),
                 finding: Some(Box::new(finding)),
+                contact: None,
             });
         }
         let listed = roster.enterprise(&code);
@@ -592,6 +639,11 @@ impl<'a> FormReader<'a> {
                 .map(|enterprise| enterprise.city_code.clone())
                 .or_else(city_from_info),
             in_roster: listed.is_some(),
+            industry_code: match listed {
+                Some(enterprise) => Some(enterprise.industry_code.clone()),
+                None => info_text(info, InfoKey::IndustryCode)
+                    .and_then(|declared| industry_code(&declared)),
+            },
             entity_id: code,
         })
     }
@@ -613,6 +665,7 @@ impl<'a> FormReader<'a> {
                 entity_name: park.park_name.clone(),
                 city_code: Some(park.city_code.clone()),
                 in_roster: true,
+                industry_code: None,
             }),
             (None, Some(name)) => Ok(Submitter {
                 form,
@@ -620,6 +673,7 @@ impl<'a> FormReader<'a> {
                 entity_name: name,
                 city_code: city_from_info(),
                 in_roster: false,
+                industry_code: None,
             }),
             (None, None) => no_identity(form, "园区名称"),
         }
@@ -643,6 +697,7 @@ impl<'a> FormReader<'a> {
                 .unwrap_or_else(|| code.clone()),
             city_code: Some(code.clone()),
             in_roster: listed.is_some(),
+            industry_code: None,
             entity_id: code,
         })
     }
@@ -663,6 +718,7 @@ impl<'a> FormReader<'a> {
                 entity_name: submitter.entity_name.clone(),
                 city_code: submitter.city_code.clone(),
                 in_roster: submitter.in_roster,
+                industry_code: submitter.industry_code.clone(),
             }),
             Form::Park => Some(EntityRef {
                 level: Level::Park,
@@ -670,6 +726,7 @@ impl<'a> FormReader<'a> {
                 entity_name: submitter.entity_name.clone(),
                 city_code: submitter.city_code.clone(),
                 in_roster: submitter.in_roster,
+                industry_code: None,
             }),
             Form::City => {
                 let industry = industry?;
@@ -685,6 +742,7 @@ impl<'a> FormReader<'a> {
                         entity_name: own.industry_name.clone(),
                         city_code: Some(city.to_string()),
                         in_roster: submitter.in_roster,
+                        industry_code: None,
                     });
                 }
                 if let Some(province) = roster.province_industry(industry) {
@@ -697,6 +755,7 @@ impl<'a> FormReader<'a> {
                         ),
                         city_code: Some(city.to_string()),
                         in_roster: submitter.in_roster,
+                        industry_code: None,
                     });
                 }
                 // A listed city's row that matches none of its industries: UNKNOWN_INDUSTRY
@@ -715,6 +774,7 @@ impl<'a> FormReader<'a> {
                     entity_name: industry.to_string(),
                     city_code: Some(city.to_string()),
                     in_roster: false,
+                    industry_code: None,
                 })
             }
         }
@@ -804,14 +864,22 @@ impl<'a> FormReader<'a> {
         let has_values = row.values.iter().any(|value| !value.is_empty());
         let Some(indicator) = plan.catalog.lookup(section, folded) else {
             if has_values || row.unit.is_some() {
+                let message = if row.name.is_empty() {
+                    format!(
+                        "{}!{} 指标名称为空，但该行填有数值，整行未载入，请填写指标名称 (no indicator name in a row with values, row skipped)",
+                        table.sheet, row.name_cell
+                    )
+                } else {
+                    format!(
+                        "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
+                        table.sheet, row.name_cell, row.name
+                    )
+                };
                 extracted.findings.push(self.finding(
                     Rule::UnknownIndicator,
                     &table.sheet,
                     &row.name_cell,
-                    format!(
-                        "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
-                        table.sheet, row.name_cell, row.name
-                    ),
+                    message,
                     Some(row.name.clone()),
                 ));
                 skipped(Rule::UnknownIndicator.as_str());
@@ -876,6 +944,7 @@ impl<'a> FormReader<'a> {
                         refusal = Some(Refusal::Duplicate {
                             used_cell: format!("{}!{}", used.sheet, used.cell),
                             used_value: used.value.clone(),
+                            used_unit: used.unit.clone(),
                         });
                     }
                 }
@@ -954,7 +1023,26 @@ fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter
         entity_name: name,
         city_code: Some(city),
         in_roster: false,
+        industry_code: None,
     }
+}
+
+/// A GB/T 4754 code as a form declares it (`C3851`, `c385`, `Ｃ38 电气机械…`): the section
+/// letter and two to four digits at its start, or None (a name alone, `3851`, `无`).
+fn industry_code(declared: &str) -> Option<String> {
+    let folded = text::fold(declared);
+    let code: String = folded
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let mut chars = code.chars();
+    let section = chars.next()?;
+    let digits = chars.as_str();
+    let valid = ('A'..='T').contains(&section)
+        && (2..=4).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit());
+    valid.then_some(code)
 }
 
 /// What every cell of one table shares: its sheet, each year column's letters, and which

@@ -17,7 +17,7 @@ use crate::domain::{EntityRef, SubmissionStatus, Submitter};
 use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
 use crate::ingest::workbook::CellValue;
-use crate::ingest::{Extracted, FileContent, RawCell, Refusal};
+use crate::ingest::{Contact, Extracted, FileContent, RawCell, Refusal};
 use crate::timing::timed;
 use compact_str::CompactString;
 use polars::prelude::*;
@@ -80,11 +80,12 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
                 cell: &raw.cell,
                 max_abs: plan.max_abs_value,
             };
-            let classify =
-                |value: &CellValue| value::classify(value, raw.unit.as_deref(), indicator, &place);
+            let classify = |value: &CellValue, unit: Option<&str>| {
+                value::classify(value, unit, indicator, &place)
+            };
             let outcome = match (&raw.refused, raw.value.is_empty()) {
                 (Some(refusal), false) => refused(refusal, &raw, indicator, &classify),
-                _ => classify(&raw.value),
+                _ => classify(&raw.value, raw.unit.as_deref()),
             };
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
             Some(Cell {
@@ -199,7 +200,7 @@ fn refused(
     refusal: &Refusal,
     raw: &RawCell,
     indicator: &crate::config::Indicator,
-    classify: &dyn Fn(&CellValue) -> Outcome,
+    classify: &dyn Fn(&CellValue, Option<&str>) -> Outcome,
 ) -> Outcome {
     let at = format!("{}!{}", raw.sheet, raw.cell);
     let written = raw.value.display();
@@ -207,10 +208,19 @@ fn refused(
         Refusal::Duplicate {
             used_cell,
             used_value,
+            used_unit,
         } => {
-            let agree = match (classify(&raw.value), classify(used_value)) {
+            // Compared as loaded, in the catalog unit: 300 万元 and 0.03 亿元 agree.
+            let this = classify(&raw.value, raw.unit.as_deref());
+            let used = classify(used_value, used_unit.as_deref());
+            let agree = match (this, used) {
                 (Outcome::Value(this), Outcome::Value(used)) => this == used,
-                (this, used) => this == used,
+                (Outcome::Missing, Outcome::Missing) => true,
+                // Neither loads (two unreadable texts): the same text agrees.
+                (Outcome::Rejected { .. }, Outcome::Rejected { .. }) => {
+                    written == used_value.display()
+                }
+                _ => false,
             };
             let agreement = if agree {
                 "两处数值一致"
@@ -596,12 +606,14 @@ fn submissions_frame(
                     reason,
                     form,
                     submitter,
+                    contact,
                     ..
                 } => {
                     row.status = STATUS_REJECTED;
                     row.reason = Some(reason.clone());
                     row.form = *form;
                     row.submitter = submitter.as_deref();
+                    row.contact = contact.as_deref();
                 }
                 Content::Accepted(submission) => {
                     let count = counts
@@ -637,6 +649,8 @@ struct SubmissionRow<'a> {
     superseded_by: Option<String>,
     form: Option<Form>,
     submitter: Option<&'a Submitter>,
+    /// A rejected form's contact (an accepted one's is in its submission).
+    contact: Option<&'a Contact>,
     submission: Option<&'a Submission>,
     counts: Counts,
 }
@@ -650,6 +664,7 @@ impl<'a> SubmissionRow<'a> {
             superseded_by: None,
             form: None,
             submitter: None,
+            contact: None,
             submission: None,
             counts: Counts::default(),
         }
@@ -704,10 +719,13 @@ impl SubmissionColumns {
                 .and_then(|s| s.filled_date)
                 .map(days_since_epoch),
         );
-        self.contact_name
-            .push(row.submission.and_then(|s| s.contact_name.clone()));
-        self.contact_phone
-            .push(row.submission.and_then(|s| s.contact_phone.clone()));
+        let (name, phone) = match (row.submission, row.contact) {
+            (Some(submission), _) => (&submission.contact_name, &submission.contact_phone),
+            (None, Some(contact)) => (&contact.name, &contact.phone),
+            (None, None) => (&None, &None),
+        };
+        self.contact_name.push(name.clone());
+        self.contact_phone.push(phone.clone());
         self.years
             .push(row.submission.map(|s| Plan::years_text(&s.years)));
         self.status.push(row.status);

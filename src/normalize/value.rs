@@ -6,7 +6,7 @@
 use crate::config::Indicator;
 use crate::domain::text;
 use crate::domain::text::format_number;
-use crate::domain::{Kind, Rule};
+use crate::domain::{Kind, Rule, Word};
 use crate::ingest::workbook::CellValue;
 use serde::{Deserialize, Serialize};
 
@@ -17,25 +17,6 @@ pub enum Parsed {
     Missing,
     Reject(Rule),
 }
-
-/// Missing markers (SPEC §3.4), folded. For flags, 无 means 0 and is handled first.
-const MISSING: &[&str] = &[
-    "—",
-    "——",
-    "-",
-    "--",
-    "－",
-    "/",
-    "无",
-    "n/a",
-    "na",
-    "不适用",
-    "空",
-    "暂无",
-    "…",
-];
-const YES: &[&str] = &["是", "有", "y", "yes", "√", "true", "已设立"];
-const NO: &[&str] = &["否", "无", "n", "no", "×", "false", "未设立"];
 
 /// Reads a cell under an indicator's kind. Percent-formatted numbers of a rate are fractions.
 pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
@@ -60,20 +41,15 @@ pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
 }
 
 fn parse_text(raw: &str, kind: Kind) -> Parsed {
-    let folded = text::fold(raw);
+    let folded = text::fold_cell(raw);
     if folded.is_empty() {
         return Parsed::Missing;
     }
-    if kind == Kind::Flag {
-        if YES.contains(&folded.as_str()) {
-            return Parsed::Number(1.0);
-        }
-        if NO.contains(&folded.as_str()) {
-            return Parsed::Number(0.0);
-        }
-    }
-    if MISSING.contains(&folded.as_str()) {
-        return Parsed::Missing;
+    match kind.word(&folded) {
+        Some(Word::Yes) => return Parsed::Number(1.0),
+        Some(Word::No) => return Parsed::Number(0.0),
+        Some(Word::Missing) => return Parsed::Missing,
+        None => {}
     }
     let (digits, percent) = match folded.strip_suffix('%') {
         Some(rest) => (rest, true),
@@ -344,9 +320,18 @@ mod tests {
             );
         }
         let profit = indicator(Kind::Amount, "万元", None, None);
+        // The minus as typed, full-width, as Word's minus sign, and as the small hyphen-minus.
+        for raw in ["-12", "－12", "\u{2212}12", "\u{FE63}12", "\u{2212}1,234"] {
+            let expected = if raw.contains(',') { -1234.0 } else { -12.0 };
+            assert_eq!(
+                classify(&text(raw), None, &profit, &at()),
+                Outcome::Value(expected),
+                "{raw}"
+            );
+        }
         assert_eq!(
-            classify(&text("-12"), None, &profit, &at()),
-            Outcome::Value(-12.0)
+            classify(&text("\u{2212}"), None, &profit, &at()),
+            Outcome::Missing
         );
         let rate = indicator(Kind::Rate, "%", Some(0.0), Some(100.0));
         assert_eq!(

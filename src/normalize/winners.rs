@@ -621,6 +621,7 @@ mod tests {
             entity_name: String::new(),
             city_code: None,
             in_roster: true,
+            industry_code: None,
         };
         FileResult {
             source_file: path.to_string(),

@@ -211,6 +211,7 @@ fn not_read<T>(problem: EntryProblem) -> FileContent<T> {
             form: None,
             submitter: None,
             finding: None,
+            contact: None,
         },
         EntryProblem::Ignored(reason) => FileContent::Ignored { reason },
     }

@@ -300,7 +300,49 @@ fn write_book(
         }
         placement.push(placed);
     }
-    Ok((workbook.save_to_buffer()?, placement))
+    let bytes = workbook.save_to_buffer()?;
+    let no_result =
+        |value: &Written| matches!(value, Written::Formula { result, .. } if result.is_empty());
+    let without_result = book.sheets.iter().any(|sheet| match sheet {
+        FormSheet::Info { pairs, .. } => pairs.iter().any(|(_, value)| no_result(value)),
+        FormSheet::Indicators(table) => table.rows.iter().flat_map(|row| &row.cells).any(no_result),
+        FormSheet::Plain(plain) => plain.rows.iter().flatten().any(no_result),
+    });
+    let bytes = if without_result {
+        without_empty_results(&bytes)
+            .map_err(|error| XlsxError::IoError(std::io::Error::other(error)))?
+    } else {
+        bytes
+    };
+    Ok((bytes, placement))
+}
+
+/// rust_xlsxwriter saves every formula with a cached result: `<v></v>` for an empty one, which
+/// Excel writes for a formula whose result is the empty text (`=IF(…,"",…)`). A formula given
+/// no result must have none, as a program that does not calculate (openpyxl) saves it, so
+/// its `<v></v>` is taken out of the worksheet parts; every other part is copied as it is.
+fn without_empty_results(bytes: &[u8]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::{Cursor, Read, Write};
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))?;
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len())));
+    for index in 0..archive.len() {
+        let mut part = archive.by_index(index)?;
+        let name = part.name()?.into_owned();
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            out.raw_copy_file(part)?;
+            continue;
+        }
+        let mut xml = Vec::with_capacity(part.size() as usize);
+        part.read_to_end(&mut xml)?;
+        let xml = String::from_utf8_lossy(&xml).replace("</f><v></v></c>", "</f></c>");
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(part.compression())
+            .last_modified_time(part.last_modified().unwrap_or_default());
+        drop(part);
+        out.start_file(name, options)?;
+        out.write_all(xml.as_bytes())?;
+    }
+    Ok(out.finish()?.into_inner())
 }
 
 /// Unlocks and validates a sheet's input cells, sets its widths and protects it.

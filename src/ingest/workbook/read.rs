@@ -134,20 +134,25 @@ fn read_xlsx(
                 .map_err(|error| OpenError::Corrupt(format!("sheet {name:?}: {error}")))?
             {
                 let (row, col) = record.pos;
+                // A formula whose cached result is the empty string (`=IF(…,"",…)`, saved as
+                // `<v></v>`) has a value: blank. Only a formula with no `<v>` at all has none.
+                let cached = !matches!(record.value, DataRef::Empty);
+                let value = match (cell_value_ref(&record.value, epoch), record.formula) {
+                    (CellValue::Empty, Some(formula)) if !formula.is_empty() && !cached => {
+                        CellValue::FormulaNoValue(formula)
+                    }
+                    // Formatting alone (a styled cell far below the table, as Excel's used
+                    // range leaves behind) holds nothing and counts against no limit.
+                    (CellValue::Empty, _) => continue,
+                    (value, _) => value,
+                };
                 if row >= limits.max_rows {
                     return Err(OpenError::TooManyRows {
                         sheet: name.clone(),
                         limit: limits.max_rows,
                     });
                 }
-                let value = cell_value_ref(&record.value, epoch);
-                match (value, record.formula) {
-                    (CellValue::Empty, Some(formula)) if !formula.is_empty() => {
-                        sheet.set(row, col, CellValue::FormulaNoValue(formula));
-                    }
-                    (CellValue::Empty, _) => {}
-                    (value, _) => sheet.set(row, col, value),
-                }
+                sheet.set(row, col, value);
             }
         }
         if percent_styles.iter().any(|&percent| percent) {
@@ -219,18 +224,25 @@ where
         let formulas = workbook.worksheet_formula(&name).ok();
         let mut sheet = Sheet::new(&name, hidden);
         let (top, left) = range.start().unwrap_or((0, 0));
+        // Cells whose cached value is an empty text: a formula there has a value (blank).
+        let mut cached_blank = std::collections::HashSet::new();
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
             let value = cell_value(data, epoch);
             if value != CellValue::Empty {
                 sheet.set(row, col, value);
+            } else if matches!(data, Data::String(_)) {
+                cached_blank.insert((row, col));
             }
         }
         if let Some(formulas) = formulas {
             for (row, col, formula) in formulas.used_cells() {
                 let (start_row, start_col) = formulas.start().unwrap_or((0, 0));
                 let (row, col) = (start_row + row as u32, start_col + col as u32);
-                if !formula.is_empty() && *sheet.get(row, col) == CellValue::Empty {
+                if !formula.is_empty()
+                    && *sheet.get(row, col) == CellValue::Empty
+                    && !cached_blank.contains(&(row, col))
+                {
                     sheet.set(row, col, CellValue::FormulaNoValue(formula.clone()));
                 }
             }
