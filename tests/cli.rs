@@ -118,6 +118,35 @@ fn validate_writes_feedback_and_publishes_nothing() {
             .any(|name| name.contains("exported_from_old_system")),
         "{names:?}"
     );
+
+    // With JSON logs, each rejected file is one event, as in a run (SPEC v2 §9).
+    let again = work.dir.path().join("feedback-json");
+    let ran = work.zlbd(&[
+        "--log-format",
+        "json",
+        "validate",
+        "--pipeline",
+        pipeline().to_str().unwrap(),
+        "--inbox",
+        inbox.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 3, "{ran:?}");
+    let rejected: Vec<String> = ran
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"))
+        .filter(|event| event["fields"]["message"] == "File rejected.")
+        .map(|event| event["fields"]["file"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        rejected
+            .iter()
+            .any(|file| file.contains("exported_from_old_system")),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]

@@ -44,7 +44,9 @@ fn sql_type(kind: &arrow::datatypes::DataType) -> String {
 }
 
 pub fn run() -> i32 {
-    if crate::cli::print_out(format_args!("{}", dictionary::markdown(&tables()))) {
+    let text = dictionary::markdown(&tables())
+        + &dictionary::views_markdown(&crate::warehouse::bi::bi_view_docs());
+    if crate::cli::print_out(format_args!("{text}")) {
         exit::OK
     } else {
         exit::FAILED

@@ -84,3 +84,29 @@ pub fn progress_bar() -> impl Fn(usize, usize) + Sync {
         }
     }
 }
+
+/// One event per rejected file (file, reason), for schedulers reading JSON logs.
+pub(super) fn log_rejected_files(submissions: &polars::prelude::DataFrame) {
+    let text = |name: &str| {
+        submissions
+            .column(name)
+            .ok()
+            .and_then(|column| column.str().ok().cloned())
+    };
+    let (Some(files), Some(statuses), Some(reasons)) = (
+        text(crate::domain::columns::SOURCE_FILE),
+        text(crate::domain::columns::STATUS),
+        text(crate::domain::columns::REASON),
+    ) else {
+        return;
+    };
+    for ((file, status), reason) in files.iter().zip(statuses.iter()).zip(reasons.iter()) {
+        if status == Some(crate::domain::SubmissionStatus::Rejected.as_str()) {
+            tracing::warn!(
+                file = file.unwrap_or_default(),
+                reason = reason.unwrap_or_default(),
+                "File rejected."
+            );
+        }
+    }
+}

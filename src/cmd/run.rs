@@ -9,7 +9,6 @@
 //! - 4: another run holds the lock.
 
 use crate::cli::{print_error, print_out, RunArgs};
-use crate::domain::columns as c;
 use crate::domain::SubmissionStatus;
 use crate::exit;
 use crate::ingest::InboxFile;
@@ -395,7 +394,7 @@ fn build_and_publish(
         Ok(summary) => Box::new(summary),
         Err(error) => return Outcome::Failed(error.to_string()),
     };
-    log_rejected_files(&built.normalized.submissions);
+    super::log_rejected_files(&built.normalized.submissions);
     fill_record(record, &summary, ingested.files.len(), ingested.from_cache);
     drop(ingested);
     let active = summary.files(SubmissionStatus::Active);
@@ -547,30 +546,6 @@ fn now_ns() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|elapsed| elapsed.as_nanos() as i64)
         .unwrap_or(0)
-}
-
-/// One event per rejected file (file, reason), for schedulers reading JSON logs.
-fn log_rejected_files(submissions: &polars::prelude::DataFrame) {
-    let text = |name: &str| {
-        submissions
-            .column(name)
-            .ok()
-            .and_then(|column| column.str().ok().cloned())
-    };
-    let (Some(files), Some(statuses), Some(reasons)) =
-        (text(c::SOURCE_FILE), text(c::STATUS), text(c::REASON))
-    else {
-        return;
-    };
-    for ((file, status), reason) in files.iter().zip(statuses.iter()).zip(reasons.iter()) {
-        if status == Some(SubmissionStatus::Rejected.as_str()) {
-            warn!(
-                file = file.unwrap_or_default(),
-                reason = reason.unwrap_or_default(),
-                "File rejected."
-            );
-        }
-    }
 }
 
 /// Records in runs.parquet the runs whose marker is no longer held by a live process: killed,

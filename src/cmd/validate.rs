@@ -20,6 +20,7 @@ pub fn run(args: ValidateArgs) -> i32 {
             let notices = crate::report::notices(&ingested.files, &plan);
             let built =
                 pipeline::build(&plan, &mut ingested, None).map_err(|error| error.to_string())?;
+            super::log_rejected_files(&built.normalized.submissions);
             Ok((built, notices))
         })
         .and_then(|(built, notices)| {

@@ -328,6 +328,69 @@ pub fn level_zh(level: Level) -> &'static str {
 
 /// The data dictionary as Markdown (`docs/tables.md`): each table with its columns, their type,
 /// meaning, unit and code values. `tables` lists (table, [(column, type)]) in order.
+/// A view defined over a table (the BI views of `views.sql`), for the data dictionary.
+pub struct ViewDoc {
+    pub name: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+    /// The table whose rows and columns the view carries.
+    pub base: &'static str,
+    /// The columns it adds to the base table's.
+    pub added: Vec<&'static str>,
+}
+
+/// The data dictionary's section on views: each view with the columns it adds, described by
+/// the same text as its `COMMENT ON COLUMN`.
+pub fn views_markdown(views: &[ViewDoc]) -> String {
+    let mut out = String::from(
+        "
+# BI 视图 / Views for BI tools
+
+         Defined in `views.sql` over the views of the tables above. Each carries every column of
+         its table and adds these (names, units and single-column keys).
+",
+    );
+    for view in views {
+        out.push_str(&format!(
+            "
+## `{}`
+
+{}  
+{}
+
+`{}` 的全部列，另加 / every column of `{}`, plus:
+
+",
+            view.name, view.zh, view.en, view.base, view.base
+        ));
+        out.push_str(COLUMNS_HEADER);
+        for column in &view.added {
+            // Every column a BI view adds is text: a key, a name, a code or a unit.
+            out.push_str(&column_row(view.base, column, "VARCHAR"));
+        }
+    }
+    out
+}
+
+const COLUMNS_HEADER: &str =
+    "| column | type | 说明 | meaning | unit | values |\n|---|---|---|---|---|---|\n";
+
+/// One column's row of the dictionary, as its `COMMENT ON COLUMN` describes it.
+fn column_row(table: &str, column: &str, kind: &str) -> String {
+    let doc = column_doc(table, column);
+    let codes: Vec<String> = codes(table, column)
+        .into_iter()
+        .map(|(code, meaning)| format!("`{code}` {meaning}"))
+        .collect();
+    format!(
+        "| `{column}` | {kind} | {} | {} | {} | {} |\n",
+        doc.as_ref().map_or("", |doc| doc.zh),
+        doc.as_ref().map_or("", |doc| doc.en),
+        doc.as_ref().and_then(|doc| doc.unit).unwrap_or(""),
+        codes.join("<br>")
+    )
+}
+
 pub fn markdown(tables: &[(&str, Vec<(String, String)>)]) -> String {
     let mut out = String::from(
         "# 数据字典 / Data dictionary\n\n\
@@ -337,22 +400,9 @@ pub fn markdown(tables: &[(&str, Vec<(String, String)>)]) -> String {
     for (name, columns) in tables {
         let (zh, en) = table_doc(name).unwrap_or(("", ""));
         out.push_str(&format!("\n## `{name}`\n\n{zh}  \n{en}\n\n"));
-        out.push_str(
-            "| column | type | 说明 | meaning | unit | values |\n|---|---|---|---|---|---|\n",
-        );
+        out.push_str(COLUMNS_HEADER);
         for (column, kind) in columns {
-            let doc = column_doc(name, column);
-            let codes: Vec<String> = codes(name, column)
-                .into_iter()
-                .map(|(code, meaning)| format!("`{code}` {meaning}"))
-                .collect();
-            out.push_str(&format!(
-                "| `{column}` | {kind} | {} | {} | {} | {} |\n",
-                doc.as_ref().map_or("", |doc| doc.zh),
-                doc.as_ref().map_or("", |doc| doc.en),
-                doc.as_ref().and_then(|doc| doc.unit).unwrap_or(""),
-                codes.join("<br>")
-            ));
+            out.push_str(&column_row(name, column, kind));
         }
     }
     out

@@ -1,5 +1,5 @@
 //! Views for BI tools (Superset, FineBI, Power BI) that cannot join on two columns or read
-//! folder names: one row per fact, comparison row, score or reject, with entity, city and
+//! folder names: one row per fact, comparison row, score or reject, with entity, city, industry and
 //! indicator names and units, and the single-column keys `entity_key` (`<level>:<entity_id>`)
 //! and `indicator_key` (`<level>:<indicator_code>`). They are defined over the per-table views,
 //! so they read whichever snapshot those name, and every column carries the data dictionary's
@@ -7,7 +7,7 @@
 
 use super::schema::schema;
 use crate::domain::columns::table;
-use crate::domain::dictionary::column_doc;
+use crate::domain::dictionary::{column_doc, ViewDoc};
 
 /// One BI view: its name, description, base table (alias `t`) and the columns it adds.
 struct BiView {
@@ -28,10 +28,11 @@ const BOTH_JOINS: &str =
     "LEFT JOIN dim_entity e ON e.level = t.level AND e.entity_id = t.entity_id \
      LEFT JOIN dim_indicator i ON i.level = t.level AND i.indicator_code = t.indicator_code";
 
-const ENTITY_NAMES: [(&str, &str); 4] = [
+const ENTITY_NAMES: [(&str, &str); 5] = [
     ("entity_key", "t.level || ':' || t.entity_id"),
     ("entity_name", "e.entity_name"),
     ("city_name", "e.city_name"),
+    ("industry_code", "e.industry_code"),
     ("peer_group", "e.peer_group"),
 ];
 
@@ -64,8 +65,8 @@ const VIEWS: [BiView; 6] = [
     },
     BiView {
         name: "bi_fact",
-        zh: "BI指标事实：每个采用值带对象、地市、指标名称和单位",
-        en: "BI facts with entity, city and indicator names and units",
+        zh: "BI指标事实：每个采用值带对象、地市、行业、指标名称和单位",
+        en: "BI facts with entity, city, industry and indicator names and units",
         base: table::FACT_INDICATOR,
         extra: &[
             ("entity_key", "t.level || ':' || t.entity_id"),
@@ -73,6 +74,7 @@ const VIEWS: [BiView; 6] = [
             ("entity_name", "e.entity_name"),
             ("city_code", "e.city_code"),
             ("city_name", "e.city_name"),
+            ("industry_code", "e.industry_code"),
             ("peer_group", "e.peer_group"),
             ("indicator_name", "i.indicator_name"),
             ("direction", "i.direction"),
@@ -82,8 +84,8 @@ const VIEWS: [BiView; 6] = [
     },
     BiView {
         name: "bi_comparison",
-        zh: "BI比对结果：每行带对象、地市、指标名称和单位",
-        en: "BI comparison rows with entity, city and indicator names and units",
+        zh: "BI比对结果：每行带对象、地市、行业、指标名称和单位",
+        en: "BI comparison rows with entity, city, industry and indicator names and units",
         base: table::FACT_COMPARISON,
         extra: &[
             ("entity_key", "t.level || ':' || t.entity_id"),
@@ -91,6 +93,7 @@ const VIEWS: [BiView; 6] = [
             ("entity_name", "e.entity_name"),
             ("city_code", "e.city_code"),
             ("city_name", "e.city_name"),
+            ("industry_code", "e.industry_code"),
             ("indicator_name", "i.indicator_name"),
             ("unit", "i.unit"),
             ("direction", "i.direction"),
@@ -120,6 +123,21 @@ const VIEWS: [BiView; 6] = [
         joins: BOTH_JOINS,
     },
 ];
+
+/// The BI views as the data dictionary lists them: each view's name, description, the table
+/// whose columns it carries, and the columns it adds (in the order it selects them).
+pub fn bi_view_docs() -> Vec<ViewDoc> {
+    VIEWS
+        .iter()
+        .map(|view| ViewDoc {
+            name: view.name,
+            zh: view.zh,
+            en: view.en,
+            base: view.base,
+            added: view.extra.iter().map(|(column, _)| *column).collect(),
+        })
+        .collect()
+}
 
 /// The SQL that defines every BI view with `COMMENT ON VIEW` and `COMMENT ON COLUMN` for each
 /// of its columns. Run it after the per-table views exist.

@@ -75,6 +75,29 @@ def test_bi_views_join_on_one_column_and_carry_names(sample):
     (nameless,) = con.execute(
         "select count(*) from bi_fact where entity_name is null or indicator_name is null").fetchone()
     assert nameless == 0
+    # An enterprise's fact and comparison rows carry its industry (SPEC v2 §8: entity, city,
+    # industry and indicator), the same as its dim_entity row.
+    for view in ["bi_fact", "bi_comparison", "bi_score"]:
+        (industry, differ) = con.execute(
+            f"select count(v.industry_code), count(*) filter "
+            f"(where v.industry_code is distinct from d.industry_code) from {view} v "
+            f"join dim_entity d on d.level = v.level and d.entity_id = v.entity_id "
+            f"where v.level = 'enterprise'").fetchone()
+        assert industry > 0 and differ == 0, (view, industry, differ)
+
+
+def test_the_data_dictionary_lists_every_bi_view_and_what_it_adds(sample):
+    warehouse, _, _ = sample
+    dictionary = (REPO / "docs/tables.md").read_text(encoding="utf-8")
+    con = connect(warehouse)
+    for view in BI_VIEWS:
+        assert f"## `{view}`" in dictionary, view
+        section = dictionary.split(f"## `{view}`", 1)[1].split("\n## ", 1)[0]
+        (base,) = re.search(r"every column of `(\w+)`", section).groups()
+        base_columns = {row[0] for row in con.execute(f"describe {base}").fetchall()}
+        added = {row[0] for row in con.execute(f"describe {view}").fetchall()} - base_columns
+        listed = set(re.findall(r"^\| `(\w+)` \|", section, re.M))
+        assert added <= listed, (view, added - listed)
 
 
 def test_the_readmes_five_analyst_queries_return_rows(sample):
