@@ -37,6 +37,17 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
         assert!(page.contains(&format!("<section id=\"{id}\"")), "{id}");
     }
     assert!(!page.contains("<script") && !page.contains("https://"));
+    // The truncated file has no submitter to stand for: it is listed under the completeness
+    // table, with its reason, instead of vanishing from the page.
+    let unattributed = page
+        .split("<p id=\"unattributed\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .expect("a list of rejected files no roster entry stands for");
+    assert!(
+        unattributed.contains("企业_传输中断.xlsx") && unattributed.contains("无法读取"),
+        "{unattributed}"
+    );
     let names: BTreeSet<String> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())

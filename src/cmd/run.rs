@@ -242,11 +242,16 @@ fn report(
                 record.message = (!messages.is_empty()).then(|| messages.join("; "));
             }
             if !args.quiet {
-                let mut text = format!(
-                    "{headline}\npipeline: {}\n{}",
-                    pipeline_dir.display(),
-                    summary.render()
-                );
+                let mut text = format!("{headline}\npipeline: {}\n", pipeline_dir.display());
+                let page = args
+                    .warehouse
+                    .join(&snapshot)
+                    .join(crate::report::REPORT_DIR)
+                    .join(crate::report::INDEX);
+                if page.is_file() {
+                    text.push_str(&format!("report: {}\n", page.display()));
+                }
+                text.push_str(&summary.render());
                 for warning in published.warnings() {
                     text.push_str(&format!("warning (published anyway): {warning}\n"));
                 }

@@ -213,8 +213,13 @@ pub fn ignore_reason(relative: &str) -> Option<&'static str> {
     let extension = name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase());
+    // Spreadsheets by name are read, whatever their bytes turn out to be: a format zlbd does
+    // not read (.xlsb, an .et that is no BIFF) is rejected with its reason, never passed over.
     match extension.as_deref() {
-        Some("xlsx" | "xlsm" | "xls" | "ods") => None,
+        Some(
+            "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" | "xltx" | "xltm" | "xlt" | "et" | "ett"
+            | "ots",
+        ) => None,
         _ => Some("非电子表格文件，已忽略 (not a spreadsheet, ignored)"),
     }
 }

@@ -600,6 +600,15 @@ impl<'a> FormReader<'a> {
         let raw = value.value.display();
         let code = uscc::canonical(&raw);
         if let Err(reason) = uscc::validate(&code) {
+            // An 18-digit code typed into a number cell keeps only 15 digits in Excel: the
+            // check digit the message names would not mend it.
+            let reason = if matches!(value.value, CellValue::Number { .. }) {
+                format!(
+                    "该单元格是数字格式，Excel只保留15位有效数字，代码已失真（{reason}）；请将该单元格设为文本格式后重新输入完整代码"
+                )
+            } else {
+                reason.to_string()
+            };
             let message = format!(
                 "{}!{} 统一社会信用代码“{}”有误：{reason}，整份报表未载入，请更正后重新报送",
                 value.sheet, value.cell, raw
@@ -731,10 +740,13 @@ impl<'a> FormReader<'a> {
             Form::City => {
                 let industry = industry?;
                 let city = submitter.entity_id.as_str();
+                // The row's industry decides its level; the sheet's name only when the name is
+                // both one of the city's own industries and a province industry (sheets are
+                // renamed and merged: SPEC §3.4).
                 let province_sheet = table.sheet.contains("全省");
                 let own = roster
                     .city_industry(city, industry)
-                    .filter(|_| !province_sheet);
+                    .filter(|_| !province_sheet || roster.province_industry(industry).is_none());
                 if let Some(own) = own {
                     return Some(EntityRef {
                         level: Level::CityIndustry,

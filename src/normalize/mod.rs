@@ -84,7 +84,12 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
                 value::classify(value, unit, indicator, &place)
             };
             let outcome = match (&raw.refused, raw.value.is_empty()) {
-                (Some(refusal), false) => refused(refusal, &raw, indicator, &classify),
+                // A missing marker (—, /, 不适用) is missing wherever it stands: nothing in it
+                // is refused (SPEC §3.4).
+                (Some(refusal), false) => match classify(&raw.value, raw.unit.as_deref()) {
+                    Outcome::Missing => Outcome::Missing,
+                    _ => refused(refusal, &raw, indicator, &classify),
+                },
                 _ => classify(&raw.value, raw.unit.as_deref()),
             };
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());

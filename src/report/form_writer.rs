@@ -235,6 +235,11 @@ pub struct SheetGuard {
     /// Info sheets: labels whose value stays editable when pre-filled (an empty value always is),
     /// with an optional rule.
     pub editable_labels: Vec<(String, Option<InputRule>)>,
+    /// Codes typed as digits (统一社会信用代码, 联系电话): info labels and plain-sheet columns
+    /// whose input cells are formatted as text, so Excel keeps every digit of an 18-digit code
+    /// instead of storing a number rounded to 15.
+    pub text_labels: Vec<String>,
+    pub text_columns: Vec<u16>,
 }
 
 struct Formats {
@@ -242,6 +247,8 @@ struct Formats {
     merged: Format,
     /// The unlocked format of input cells, when the form is guarded.
     input: Option<Format>,
+    /// The same, as text (`@`), for codes.
+    text_input: Option<Format>,
 }
 
 /// Writes a form to bytes and says where each indicator cell is.
@@ -268,16 +275,18 @@ fn write_book(
             .set_creation_datetime(&created)
             .set_author("zlbd"),
     );
+    let input = guards.map(|_| {
+        Format::new()
+            .set_unlocked()
+            .set_background_color("FFF9E5")
+            .set_border(rust_xlsxwriter::FormatBorder::Thin)
+            .set_border_color("BFBFBF")
+    });
     let formats = Formats {
         percent: Format::new().set_num_format("0.0%"),
         merged: Format::new().set_align(FormatAlign::VerticalCenter),
-        input: guards.map(|_| {
-            Format::new()
-                .set_unlocked()
-                .set_background_color("FFF9E5")
-                .set_border(rust_xlsxwriter::FormatBorder::Thin)
-                .set_border_color("BFBFBF")
-        }),
+        text_input: input.clone().map(|input| input.set_num_format("@")),
+        input,
     };
     let default_guard = SheetGuard::default();
     let mut placement = Vec::with_capacity(book.sheets.len());
@@ -295,8 +304,10 @@ fn write_book(
                 Vec::new()
             }
         };
-        if let (Some(guard), Some(input)) = (guard, &formats.input) {
-            guard_sheet(worksheet, sheet, &placed, guard, input)?;
+        if let (Some(guard), Some(input), Some(text_input)) =
+            (guard, &formats.input, &formats.text_input)
+        {
+            guard_sheet(worksheet, sheet, &placed, guard, [input, text_input])?;
         }
         placement.push(placed);
     }
@@ -351,7 +362,7 @@ fn guard_sheet(
     sheet: &FormSheet,
     placed: &[Vec<String>],
     guard: &SheetGuard,
-    input: &Format,
+    [input, text_input]: [&Format; 2],
 ) -> Result<(), XlsxError> {
     for (col, width) in guard.widths.iter().enumerate() {
         worksheet.set_column_width(col as u16, *width)?;
@@ -366,6 +377,11 @@ fn guard_sheet(
                 if !(empty || editable.is_some()) {
                     continue;
                 }
+                let input = if guard.text_labels.iter().any(|text| text == label) {
+                    text_input
+                } else {
+                    input
+                };
                 match value {
                     Written::Number(number) => {
                         worksheet.write_number_with_format(row, 1, *number, input)?;
@@ -428,7 +444,8 @@ fn guard_sheet(
         FormSheet::Plain(_) => {
             for row in 1..=guard.input_rows {
                 for col in 0..guard.input_columns {
-                    worksheet.write_blank(row, col, input)?;
+                    let text = guard.text_columns.contains(&col);
+                    worksheet.write_blank(row, col, if text { text_input } else { input })?;
                 }
             }
         }

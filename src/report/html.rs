@@ -231,6 +231,17 @@ fn completeness(out: &mut String, model: &Model) {
         );
     }
     out.push_str("</tbody></table>\n");
+    if !model.unattributed.is_empty() {
+        let _ = writeln!(
+            out,
+            "<p id=\"unattributed\" class=\"bad\">另有 {} 个文件未通过且无法对应到名单中的报送单位（未计入上表），请核实后联系报送方重新报送：</p><ul class=\"files\">",
+            model.unattributed.len()
+        );
+        for (file, reason) in &model.unattributed {
+            let _ = writeln!(out, "<li>{}：{}</li>", esc(file), esc(reason));
+        }
+        out.push_str("</ul>\n");
+    }
     // Chart: enterprises per city, submitted and outstanding.
     let labels: Vec<String> = model.cities.iter().map(|c| c.city_name.clone()).collect();
     let stacks: Vec<Vec<f64>> = model

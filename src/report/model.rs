@@ -241,6 +241,9 @@ pub struct Model {
     pub run_id: String,
     pub years: Vec<i32>,
     pub roster: Vec<RosterEntry>,
+    /// Rejected files that no roster entry stands for (no identity could be read, or not a
+    /// roster entity): (file, reason), by file.
+    pub unattributed: Vec<(String, String)>,
     pub level_counts: BTreeMap<&'static str, LevelCount>,
     pub cities: Vec<CityCompleteness>,
     pub rejects: Vec<SubmitterRejects>,
@@ -367,6 +370,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
             .add(&entry.standing);
     }
     let cities = city_completeness(plan, &roster);
+    let unattributed = unattributed(&snapshot.submissions, &roster);
     let rejects = rejects_by_submitter(snapshot, &entities);
     let (mut total_errors, mut total_warnings) = (0, 0);
     for i in 0..snapshot.rejects.len() {
@@ -380,6 +384,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
         run_id: snapshot.run_id.clone(),
         years: plan.years.clone(),
         roster,
+        unattributed,
         level_counts,
         cities,
         rejects,
@@ -397,6 +402,27 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
     model.typical = typical(snapshot, &model);
     model.weak = weaknesses(snapshot, plan, &model);
     model
+}
+
+/// Rejected files whose submitter is no roster entry's, by file.
+fn unattributed(submissions: &Table, roster: &[RosterEntry]) -> Vec<(String, String)> {
+    let listed: std::collections::HashSet<(&str, &str)> = roster
+        .iter()
+        .map(|entry| (entry.level, entry.entity_id.as_str()))
+        .collect();
+    let s = submissions;
+    let mut out: Vec<(String, String)> = (0..s.len())
+        .filter(|&i| s.str(c::STATUS, i) == SubmissionStatus::Rejected.as_str())
+        .filter(|&i| !listed.contains(&(s.str(c::LEVEL, i), s.str(c::ENTITY_ID, i))))
+        .map(|i| {
+            (
+                s.str(c::SOURCE_FILE, i).to_string(),
+                s.str(c::REASON, i).to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Active and rejected submissions by (form level, entity id), first by file path.

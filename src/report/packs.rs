@@ -466,7 +466,9 @@ fn rank_sheet(
     ]);
     for indicator in &indicators {
         head.push(format!("{}({})", indicator.name, indicator.unit));
-        head.push(format!("{}排名", indicator.name));
+        // Among the indicator's peers (its industry group), which can be smaller than the
+        // sheet's score group: the header says so, so 1/1 is not read as best of the sheet.
+        head.push(format!("{}比对组内排名", indicator.name));
     }
     // The rows are made as the sheet takes them.
     let rows = group.rows.iter().map(|row| {

@@ -409,6 +409,9 @@ fn info_sheet(mut pairs: Vec<(String, Written)>) -> (FormSheet, SheetGuard) {
                 .into_iter()
                 .map(|(label, rule)| (label.to_string(), rule))
                 .collect(),
+            text_labels: ["统一社会信用代码", "园区代码", "行政区划代码", "联系电话"]
+                .map(String::from)
+                .to_vec(),
             ..SheetGuard::default()
         },
     )
@@ -490,6 +493,8 @@ fn park_template(plan: &Plan, park: Option<&Park>) -> Option<Template> {
             widths: vec![8.0, 40.0, 24.0],
             input_rows: 300,
             input_columns: 3,
+            // 统一社会信用代码
+            text_columns: vec![2],
             ..SheetGuard::default()
         },
     );

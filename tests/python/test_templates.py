@@ -69,6 +69,34 @@ def test_one_prefilled_form_per_roster_entity(templates):
     assert fields["园区代码"].value == park["park_id"]
 
 
+def test_codes_typed_into_a_blank_template_stay_text(templates, tmp_path):
+    """An all-digit USCC typed into a General cell becomes a number Excel rounds to 15 digits;
+    the blank templates format the code cells as text. A code that arrived as a number is
+    rejected with a message that says so, not with a check digit to change."""
+    enterprise = openpyxl.load_workbook(templates / "企业报表模板.xlsx")
+    fields = info(enterprise)
+    for label in ["统一社会信用代码", "联系电话"]:
+        assert fields[label].number_format == "@", label
+        assert not fields[label].protection.locked, label
+    members = openpyxl.load_workbook(templates / "园区报表模板.xlsx")["入园企业名单"]
+    assert members.cell(2, 3).number_format == "@"
+
+    fields = info(enterprise)
+    fields["企业名称"].value = "数字代码企业"
+    fields["统一社会信用代码"].value = 913701001630100022  # as Excel stores it in a General cell
+    fields["统一社会信用代码"].number_format = "General"
+    fields["所属地市"].value = "济南市"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    enterprise.save(inbox / "数字代码.xlsx")
+    ran = zlbd("validate", "--pipeline", str(PIPELINE), "--inbox", str(inbox),
+               "--out", str(tmp_path / "feedback"))
+    assert ran.returncode == 3, ran.stderr
+    summary = openpyxl.load_workbook(tmp_path / "feedback/汇总.xlsx").worksheets[0]
+    reasons = [str(cell) for row in summary.iter_rows(values_only=True) for cell in row if cell]
+    assert any("数字格式" in reason and "文本格式" in reason for reason in reasons), reasons
+
+
 def test_no_made_up_names_and_an_instructions_sheet(templates):
     for path in sorted(templates.iterdir())[:40]:
         workbook = openpyxl.load_workbook(path)

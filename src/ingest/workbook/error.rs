@@ -60,6 +60,9 @@ pub enum OpenError {
         cols: u64,
         limit: u64,
     },
+    /// An Excel binary workbook (.xlsb), which zlbd does not read.
+    #[error("文件为Excel二进制工作簿(.xlsb)，暂不支持，请在Excel中另存为.xlsx后重新报送 (binary workbook .xlsb: save it as .xlsx)")]
+    Binary,
     /// A zip or OLE container that holds no spreadsheet.
     #[error("文件不是电子表格，请以.xlsx格式重新报送 (the container holds no spreadsheet)")]
     NotAWorkbook,

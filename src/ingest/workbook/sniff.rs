@@ -92,6 +92,9 @@ fn sniff_zip(bytes: &[u8], limits: &Limits) -> Result<FileFormat, OpenError> {
     if names.contains("content.xml") {
         return Ok(FileFormat::Ods);
     }
+    if names.contains("xl/workbook.bin") {
+        return Err(OpenError::Binary);
+    }
     Err(OpenError::NotAWorkbook)
 }
 
