@@ -20,6 +20,16 @@ fn sample_run() -> Workdir {
     work.add_all(&repo().join("sample_data"));
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
+    // The summary says where the report is.
+    let page = ran
+        .stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("report: "))
+        .expect("the summary names the report");
+    assert!(
+        page.ends_with("index.html") && std::path::Path::new(page).is_file(),
+        "{page}"
+    );
     work
 }
 
@@ -134,6 +144,11 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
         let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
         let at = |label: &str| header.iter().position(|h| h == label).unwrap();
         let (id, score) = (at("代码"), at("综合得分"));
+        // An indicator's rank is among its comparison group, not the sheet's score group.
+        assert!(
+            header.iter().any(|h| h.ends_with("比对组内排名")),
+            "{name}: {header:?}"
+        );
         for row in rows {
             if let Some(value) = row[score].get_float() {
                 assert!(

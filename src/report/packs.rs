@@ -99,7 +99,13 @@ fn fill(
     let [bold, decimals] = formats();
     for (col, header) in headers.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, header, &bold)?;
-        let width = header.chars().count().clamp(6, 30) as f64 * 2.0 + 2.0;
+        // Names (of enterprises, parks, files) are long: their columns are made wide enough
+        // for most, the others fit their header.
+        let width = if header.contains("名称") || header == "文件" {
+            40.0
+        } else {
+            header.chars().count().clamp(6, 30) as f64 * 2.0 + 2.0
+        };
         sheet.set_column_width(col as u16, width)?;
     }
     let mut last_row = 0;
