@@ -181,6 +181,31 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
         .collect();
     assert!(header.contains(&"填报人".to_string()) && header.contains(&"联系电话".to_string()));
     assert_eq!(all.rows().count(), 1 + 159 + 17 + 16);
+    // Forms received with cells still empty are listed for 补报: its enterprises are those
+    // roster_status calls partial.
+    let roster_status = read_table(&snapshot, "roster_status");
+    let expected: BTreeSet<String> = roster_status
+        .rows
+        .iter()
+        .filter(|row| roster_status.get(row, "level").str() == Some("enterprise"))
+        .filter(|row| roster_status.get(row, "status").str() == Some("partial"))
+        .map(|row| {
+            roster_status
+                .get(row, "entity_id")
+                .str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let partial = status.worksheet_range("未报齐（补报）").unwrap();
+    let listed: BTreeSet<String> = partial
+        .rows()
+        .skip(1)
+        .filter(|row| row[0].to_string() == "企业")
+        .map(|row| row[1].to_string())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(listed, expected);
 
     let mut city = open_workbook_auto(report.join("城市_青岛市.xlsx")).unwrap();
     assert_eq!(

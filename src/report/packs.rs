@@ -558,6 +558,20 @@ fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
         .filter(|e| e.standing != Standing::Submitted)
         .map(row)
         .collect();
+    // Forms received with indicator cells still empty (roster_status `partial`), the emptiest
+    // first: whom to ask for the rest.
+    let mut partial: Vec<&super::model::RosterEntry> = model
+        .roster
+        .iter()
+        .filter(|e| e.standing == Standing::Submitted && e.cells_loaded < e.cells_expected)
+        .collect();
+    partial.sort_by_key(|e| {
+        (
+            e.cells_loaded * 1000 / e.cells_expected.max(1),
+            e.entity_id.clone(),
+        )
+    });
+    let partial: Vec<Vec<Cell>> = partial.into_iter().map(row).collect();
     let by_city: Vec<Vec<Cell>> = model
         .cities
         .iter()
@@ -592,6 +606,7 @@ fn roster_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
     ]);
     save(out.join("报送情况.xlsx"), model, |workbook, used| {
         table(workbook, used, "未报送（催报）", &head, outstanding)?;
+        table(workbook, used, "未报齐（补报）", &head, partial)?;
         table(workbook, used, "全部名单", &head, all)?;
         table(workbook, used, "按地市", &city_head, by_city)
     })
