@@ -6,7 +6,7 @@
 
 use super::charts::{self, series_color, Line};
 use super::model::{level_zh, IndicatorTrend, Model, FORM_LEVELS};
-use crate::domain::{Direction, Kind};
+use crate::domain::{Direction, Kind, Rule};
 use std::fmt::Write;
 
 /// The sections, in page order: (id, title).
@@ -160,8 +160,9 @@ pub fn render(model: &Model) -> String {
     );
     let _ = write!(
         out,
-        "<header><h1>质量提升比对结果报告（{span}）</h1><p class=\"meta\">比对方案：{} · 数据快照：{} · 本报告由 zlbd 根据该快照自动生成，数字与数据仓库一致。</p></header>\n<nav><b>目录</b><ol>",
+        "<header><h1>质量提升比对结果报告（{span}）</h1><p class=\"meta\">比对方案：{} · 快照时间：{} · 数据快照：{} · 本报告由 zlbd 根据该快照自动生成，数字与数据仓库一致。</p></header>\n<nav><b>目录</b><ol>",
         esc(&model.pipeline),
+        snapshot_time(&model.run_id),
         esc(&model.run_id)
     );
     for (id, title) in SECTIONS {
@@ -316,7 +317,7 @@ fn completeness(out: &mut String, model: &Model) {
 fn rejects(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"rejects\" data-errors=\"{}\" data-warnings=\"{}\" data-submitters=\"{}\">\n<h2>二、问题数据（按填报单位）</h2>\n<p>共 <b>{}</b> 条错误（所涉数据未载入）、<b>{}</b> 条警告（请核实；其中 UNKNOWN_INDICATOR、YEAR_OUTSIDE_WINDOW 所涉数据未载入，其余已载入），涉及 {} 个填报单位。每个问题的工作表、单元格与说明见反馈工作簿与 rejects 表。</p>\n",
+        "<section id=\"rejects\" data-errors=\"{}\" data-warnings=\"{}\" data-submitters=\"{}\">\n<h2>二、问题数据（按填报单位）</h2>\n<p>共 <b>{}</b> 条错误（所涉数据未载入）、<b>{}</b> 条警告（请核实；其中指标名称不在目录中、年份不在比对年份内两类所涉数据未载入，其余已载入），涉及 {} 个填报单位。每个问题的工作表、单元格与说明见反馈工作簿与 rejects 表。</p>\n",
         model.total_errors,
         model.total_warnings,
         model.rejects.len(),
@@ -343,7 +344,13 @@ fn rejects(out: &mut String, model: &Model) {
         let rules = row
             .by_rule
             .iter()
-            .map(|(rule, n)| format!("{rule}×{n}"))
+            .map(|(code, n)| {
+                // The rule in words, its code beside it for the rejects table.
+                match Rule::ALL.iter().find(|rule| rule.as_str() == code) {
+                    Some(rule) => format!("{}（{code}）×{n}", rule.describe_zh()),
+                    None => format!("{code}×{n}"),
+                }
+            })
             .collect::<Vec<_>>()
             .join("、");
         let files = row.files.iter().cloned().collect::<Vec<_>>().join("<br>");
@@ -653,5 +660,19 @@ mod tests {
         assert_eq!(num(12.0, 2), "12");
         assert_eq!(num(-0.001, 2), "0");
         assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}
+
+/// When a snapshot was made, in words, from its run id (`20261125T003430016162Z`, UTC):
+/// `2026年11月25日 08:34（北京时间）`; the run id itself when it is not one.
+fn snapshot_time(run_id: &str) -> String {
+    let parsed = run_id
+        .get(..15)
+        .and_then(|stamp| chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S").ok());
+    match parsed {
+        Some(utc) => (utc + chrono::Duration::hours(8))
+            .format("%Y年%-m月%-d日 %H:%M（北京时间）")
+            .to_string(),
+        None => esc(run_id),
     }
 }
