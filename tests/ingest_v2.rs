@@ -148,6 +148,23 @@ fn versions_compare_as_numbers_and_contacts_are_kept() {
 }
 
 #[test]
+fn a_park_code_that_differs_from_the_parks_name_is_a_warning_on_its_cell() {
+    let work = run_v2();
+    let rejects = rejects_by_file(&work);
+    let key = (
+        "park_code_P99_name_of_P02.xlsx".to_string(),
+        "NAME_MISMATCH".to_string(),
+    );
+    let warned = &rejects[&key];
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].0, "B2");
+    assert!(
+        warned[0].1.contains("P99") && warned[0].1.contains("P02"),
+        "{warned:?}"
+    );
+}
+
+#[test]
 fn numbers_in_a_row_without_a_name_are_reported_and_repeats_agree_in_the_catalog_unit() {
     let work = run_v2();
     let rejects = rejects_by_file(&work);

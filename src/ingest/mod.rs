@@ -409,6 +409,33 @@ impl<'a> FormReader<'a> {
         if let Some(finding) = self.name_mismatch(info, &extracted.submitter) {
             extracted.findings.push(finding);
         }
+        // A park known by its name whose form carries another code: the code is not silently
+        // overridden.
+        let submitter = &extracted.submitter;
+        if let (Form::Park, true, Some(code)) = (
+            submitter.form,
+            submitter.in_roster,
+            info.get(&InfoKey::ParkCode),
+        ) {
+            let written = text::fold(&code.value.display()).to_ascii_uppercase();
+            // `1`, `01` and `P1` are P01 written short, not another park.
+            let number = |id: &str| {
+                let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+                digits.parse::<u64>().ok()
+            };
+            let same = written == submitter.entity_id
+                || (number(&written).is_some() && number(&written) == number(&submitter.entity_id));
+            if !same {
+                extracted.findings.push(self.info_finding(
+                    Rule::NameMismatch,
+                    code,
+                    &format!(
+                        "园区代码与全省名单中“{}”的代码{}不一致，数据已按园区名称对应到{}载入，请核实 (park code differs from the roster's for this name)",
+                        submitter.entity_name, submitter.entity_id, submitter.entity_id
+                    ),
+                ));
+            }
+        }
     }
 
     /// NAME_MISMATCH: the form's own name differs from the roster's name for the identity it

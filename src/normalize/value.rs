@@ -255,9 +255,13 @@ pub fn classify(
             format!("超出有效范围（{range} {}），请核实", indicator.unit),
         );
     }
-    if matches!(indicator.kind, Kind::Count | Kind::Flag) && (value - value.round()).abs() > 1e-9 {
+    let whole = matches!(indicator.kind, Kind::Count | Kind::Flag);
+    if whole && (value - value.round()).abs() > 1e-9 {
         return reject(Rule::NotInteger, "应为整数，请核实".to_string());
     }
+    // A count within the tolerance is the whole number it stands for (3.0000000001 from a
+    // formula's binary noise is 3).
+    let value = if whole { value.round() } else { value };
     // "-0" is a zero: published as 0, never −0.0 (raw_value keeps what was typed).
     Outcome::Value(if value == 0.0 { 0.0 } else { value })
 }
@@ -408,6 +412,12 @@ mod tests {
             rule_of(classify(&text("2.5"), None, &count, &at())),
             Some(Rule::NotInteger)
         );
+        // Binary noise within the tolerance is the whole number.
+        let noisy = CellValue::Number {
+            value: 3.000_000_000_1,
+            percent: false,
+        };
+        assert_eq!(classify(&noisy, None, &count, &at()), Outcome::Value(3.0));
         assert_eq!(
             rule_of(classify(&text("-3"), None, &count, &at())),
             Some(Rule::OutOfRange)
