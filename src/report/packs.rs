@@ -621,6 +621,17 @@ fn city_pack(
     last: &AtLast,
     scores: &Scores,
 ) -> Result<PathBuf, ReportError> {
+    // Each submitter's error and warning rows, so 已报送 is not read as 已报送、无误.
+    let problems: HashMap<(&str, &str), (usize, usize)> = model
+        .rejects
+        .iter()
+        .map(|r| {
+            (
+                (r.level.as_str(), r.entity_id.as_str()),
+                (r.errors, r.warnings),
+            )
+        })
+        .collect();
     let entity_rows = |level: &'static str| -> Vec<Vec<Cell>> {
         model
             .roster
@@ -646,8 +657,14 @@ fn city_pack(
                     row.push(text(&info.industry_code));
                     row.push(text(park));
                 }
+                let (errors, warnings) = problems
+                    .get(&(level, e.entity_id.as_str()))
+                    .copied()
+                    .unwrap_or_default();
                 row.extend([
                     text(e.standing.label_zh()),
+                    number(Some(errors as f64)),
+                    number(Some(warnings as f64)),
                     text(&e.contact_name),
                     text(&e.contact_phone),
                     number(score),
@@ -666,6 +683,8 @@ fn city_pack(
     };
     let tail = [
         "报送情况",
+        "错误",
+        "警告",
         "填报人",
         "联系电话",
         "综合得分",
