@@ -270,6 +270,16 @@ fn an_unlisted_enterprise_is_compared_in_the_industry_its_form_declares() {
             Some(false)
         )
     );
+    // A correction's 所属行业 describes the enterprise, whatever the files' paths.
+    let corrected = entity_of("unlisted_corrected_industry_更正.xlsx");
+    assert_eq!(
+        dim(&corrected),
+        (
+            Some("C3851".to_string()),
+            Some("C38".to_string()),
+            Some(false)
+        )
+    );
     let named = entity_of("unlisted_enterprise_industry_name_only.xlsx");
     assert_eq!(
         dim(&named),

@@ -154,8 +154,11 @@ pub fn run(args: InspectArgs) -> i32 {
     }
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(json) if crate::cli::print_out(format_args!("{json}\n")) => {}
-            Ok(_) => return exit::FAILED,
+            Ok(json) => {
+                if !crate::cli::print_out(format_args!("{json}\n")) {
+                    return exit::FAILED;
+                }
+            }
             Err(error) => {
                 crate::cli::print_error(&format_args!("{error}"));
                 return exit::FAILED;

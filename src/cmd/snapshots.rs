@@ -17,8 +17,11 @@ pub fn run(args: SnapshotsArgs) -> i32 {
     let list = snapshot::list(&args.warehouse);
     if args.json {
         match serde_json::to_string_pretty(&list) {
-            Ok(json) if print_out(format_args!("{json}\n")) => {}
-            Ok(_) => return exit::FAILED,
+            Ok(json) => {
+                if !print_out(format_args!("{json}\n")) {
+                    return exit::FAILED;
+                }
+            }
             Err(error) => {
                 print_error(&error);
                 return exit::FAILED;

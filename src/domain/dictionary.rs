@@ -326,8 +326,6 @@ pub fn level_zh(level: Level) -> &'static str {
     }
 }
 
-/// The data dictionary as Markdown (`docs/tables.md`): each table with its columns, their type,
-/// meaning, unit and code values. `tables` lists (table, [(column, type)]) in order.
 /// A view defined over a table (the BI views of `views.sql`), for the data dictionary.
 pub struct ViewDoc {
     pub name: &'static str,
@@ -343,24 +341,13 @@ pub struct ViewDoc {
 /// the same text as its `COMMENT ON COLUMN`.
 pub fn views_markdown(views: &[ViewDoc]) -> String {
     let mut out = String::from(
-        "
-# BI 视图 / Views for BI tools
-
-         Defined in `views.sql` over the views of the tables above. Each carries every column of
-         its table and adds these (names, units and single-column keys).
-",
+        "\n# BI 视图 / Views for BI tools\n\n\
+         Defined in `views.sql` over the views of the tables above. Each carries every column of\n\
+         its table and adds these (names, units and single-column keys).\n",
     );
     for view in views {
         out.push_str(&format!(
-            "
-## `{}`
-
-{}  
-{}
-
-`{}` 的全部列，另加 / every column of `{}`, plus:
-
-",
+            "\n## `{}`\n\n{}  \n{}\n\n`{}` 的全部列，另加 / every column of `{}`, plus:\n\n",
             view.name, view.zh, view.en, view.base, view.base
         ));
         out.push_str(COLUMNS_HEADER);
@@ -391,6 +378,8 @@ fn column_row(table: &str, column: &str, kind: &str) -> String {
     )
 }
 
+/// The data dictionary as Markdown (`docs/tables.md`): each table with its columns, their type,
+/// meaning, unit and code values. `tables` lists (table, [(column, type)]) in order.
 pub fn markdown(tables: &[(&str, Vec<(String, String)>)]) -> String {
     let mut out = String::from(
         "# 数据字典 / Data dictionary\n\n\

@@ -3,8 +3,8 @@
 //! every data row to the last used row of the sheet).
 
 use super::workbook::{cell_at, CellValue, Sheet};
-use crate::domain::a1;
 use crate::domain::text;
+use crate::domain::{a1, Kind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -344,7 +344,8 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
             }
             let values: Vec<CellValue> = years.iter().map(|year| at(year.col).clone()).collect();
             // A row with numbers but no name is kept, to be reported: its cells must not vanish.
-            if name.is_empty() && values.iter().all(CellValue::is_empty) {
+            // Blanks and missing markers (—, /) alone are no numbers.
+            if name.is_empty() && !values.iter().any(|value| value.holds_value(Kind::Amount)) {
                 continue;
             }
             let unit = unit_col

@@ -12,7 +12,7 @@ pub mod workbook;
 use crate::config::Plan;
 use crate::domain::address::column_letters;
 use crate::domain::text;
-use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule, Word};
+use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
 use compact_str::CompactString;
 pub use inbox::{
@@ -294,33 +294,25 @@ impl<'a> FormReader<'a> {
                     .collect()
             })
             .collect();
+        // 填报人 and 联系电话 go with a rejected form too, once 基本信息 was read.
+        let with_contact = |mut content: FileContent| {
+            if let FileContent::Rejected { contact, .. } = &mut content {
+                *contact = Some(Box::new(Contact {
+                    name: info_text(&info, InfoKey::ContactName),
+                    phone: info_text(&info, InfoKey::ContactPhone),
+                }));
+            }
+            content
+        };
         let Some((form, chosen)) = self.recognise(&info, &tables, &names) else {
-            return rejected(
+            return with_contact(rejected(
                 "无法识别报表类型：未找到指标表或指标名称不符，请使用省里下发的报表模板 (form not recognised: no indicator table matches the catalog)".to_string(),
                 None,
-            );
+            ));
         };
         let submitter = match self.submitter(form, &info) {
             Ok(submitter) => submitter,
-            Err(FileContent::Rejected {
-                reason,
-                form,
-                submitter,
-                finding,
-                contact: _,
-            }) => {
-                return FileContent::Rejected {
-                    reason,
-                    form,
-                    submitter,
-                    finding,
-                    contact: Some(Box::new(Contact {
-                        name: info_text(&info, InfoKey::ContactName),
-                        phone: info_text(&info, InfoKey::ContactPhone),
-                    })),
-                }
-            }
-            Err(content) => return content,
+            Err(content) => return with_contact(content),
         };
         let mut extracted = Extracted {
             form,
@@ -425,7 +417,9 @@ impl<'a> FormReader<'a> {
             };
             let same = written == submitter.entity_id
                 || (number(&written).is_some() && number(&written) == number(&submitter.entity_id));
-            if !same {
+            // No code at all (无, /, —) says nothing against the name.
+            let written_code = written.chars().any(|c| c.is_ascii_alphanumeric());
+            if written_code && !same {
                 extracted.findings.push(self.info_finding(
                     Rule::NameMismatch,
                     code,
@@ -552,15 +546,9 @@ impl<'a> FormReader<'a> {
             let mut rows = tables[*index].rows.iter().zip(&names[*index]);
             rows.any(|(row, (name, _))| {
                 catalog.lookup(section, name).is_some_and(|indicator| {
-                    let kind = indicator.kind;
-                    row.values.iter().any(|value| match value {
-                        CellValue::Empty => false,
-                        CellValue::Text(raw) => {
-                            let folded = text::fold_cell(raw);
-                            !folded.is_empty() && kind.word(&folded) != Some(Word::Missing)
-                        }
-                        _ => true,
-                    })
+                    row.values
+                        .iter()
+                        .any(|value| value.holds_value(indicator.kind))
                 })
             })
         };
@@ -626,16 +614,13 @@ impl<'a> FormReader<'a> {
         };
         let raw = value.value.display();
         let code = uscc::canonical(&raw);
-        if let Err(reason) = uscc::validate(&code) {
-            // An 18-digit code typed into a number cell keeps only 15 digits in Excel: the
-            // check digit the message names would not mend it.
-            let reason = if matches!(value.value, CellValue::Number { .. }) {
-                format!(
-                    "该单元格是数字格式，Excel只保留15位有效数字，代码已失真（{reason}）；请将该单元格设为文本格式后重新输入完整代码"
-                )
-            } else {
-                reason.to_string()
-            };
+        // An 18-character code typed into a number cell keeps only 15 digits in Excel: such a
+        // code is never trusted, even when its check digit happens to pass (about 1 in 31).
+        let checked = match value.value {
+            CellValue::Number { .. } => Err("该单元格是数字格式，Excel只保留15位有效数字，代码已失真；请将该单元格设为文本格式后重新输入完整代码".to_string()),
+            _ => uscc::validate(&code).map_err(|reason| reason.to_string()),
+        };
+        if let Err(reason) = checked {
             let message = format!(
                 "{}!{} 统一社会信用代码“{}”有误：{reason}，整份报表未载入，请更正后重新报送",
                 value.sheet, value.cell, raw
@@ -914,12 +899,21 @@ impl<'a> FormReader<'a> {
                         table.sheet, row.name_cell, row.name
                     )
                 };
+                // A nameless row is shown by its first value, a named one by its name.
+                let raw = if row.name.is_empty() {
+                    row.values
+                        .iter()
+                        .find(|value| !value.is_empty())
+                        .map(CellValue::display)
+                } else {
+                    Some(row.name.clone())
+                };
                 extracted.findings.push(self.finding(
                     Rule::UnknownIndicator,
                     &table.sheet,
                     &row.name_cell,
                     message,
-                    Some(row.name.clone()),
+                    raw,
                 ));
                 skipped(Rule::UnknownIndicator.as_str());
             } else {
@@ -1066,22 +1060,20 @@ fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter
     }
 }
 
-/// A GB/T 4754 code as a form declares it (`C3851`, `c385`, `Ｃ38 电气机械…`): the section
-/// letter and two to four digits at its start, or None (a name alone, `3851`, `无`).
+/// A GB/T 4754 code as a form declares it (`C3851`, `c385`, `Ｃ38 电气机械…`,
+/// `电气机械和器材制造业（C38）`): the first run of ASCII letters and digits that is a section
+/// letter and two to four digits, or None (a name alone, `3851`, `无`).
 fn industry_code(declared: &str) -> Option<String> {
-    let folded = text::fold(declared);
-    let code: String = folded
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let mut chars = code.chars();
-    let section = chars.next()?;
-    let digits = chars.as_str();
-    let valid = ('A'..='T').contains(&section)
-        && (2..=4).contains(&digits.len())
-        && digits.chars().all(|c| c.is_ascii_digit());
-    valid.then_some(code)
+    let folded = text::fold(declared).to_ascii_uppercase();
+    folded
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|token| {
+            let mut chars = token.chars();
+            let section = chars.next().is_some_and(|c| ('A'..='T').contains(&c));
+            let digits = chars.as_str();
+            section && (2..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+        })
+        .map(str::to_string)
 }
 
 /// What every cell of one table shares: its sheet, each year column's letters, and which
@@ -1329,6 +1321,24 @@ mod tests {
                 let refused = matches!(cell.refused, Some(Refusal::Duplicate { .. }));
                 prop_assert_eq!(repeated, refused, "{}!{}", cell.sheet, cell.cell);
             }
+        }
+    }
+
+    #[test]
+    fn a_declared_industry_code_is_found_wherever_the_cell_writes_it() {
+        for (declared, expected) in [
+            ("C3851", Some("C3851")),
+            ("c385", Some("C385")),
+            ("Ｃ38 电气机械和器材制造业", Some("C38")),
+            ("电气机械和器材制造业（C38）", Some("C38")),
+            ("C 3851", Some("C3851")),
+            ("3851", None),
+            ("C38512", None),
+            ("IT服务", None),
+            ("电气机械和器材制造业", None),
+            ("无", None),
+        ] {
+            assert_eq!(industry_code(declared).as_deref(), expected, "{declared}");
         }
     }
 

@@ -220,7 +220,6 @@ fn refused(
             let used = classify(used_value, used_unit.as_deref());
             let agree = match (this, used) {
                 (Outcome::Value(this), Outcome::Value(used)) => this == used,
-                (Outcome::Missing, Outcome::Missing) => true,
                 // Neither loads (two unreadable texts): the same text agrees.
                 (Outcome::Rejected { .. }, Outcome::Rejected { .. }) => {
                     written == used_value.display()

@@ -241,6 +241,14 @@ pub fn classify(
             ),
         );
     }
+    // A count within the integer tolerance is the whole number it stands for (3.0000000001 or
+    // -1e-12 from a formula's binary noise is 3 or 0), before its range is asked.
+    let whole = matches!(indicator.kind, Kind::Count | Kind::Flag);
+    let value = if whole && (value - value.round()).abs() <= 1e-9 {
+        value.round()
+    } else {
+        value
+    };
     let below = min.is_some_and(|min| value < min);
     let above = max.is_some_and(|max| value > max);
     if below || above {
@@ -255,13 +263,9 @@ pub fn classify(
             format!("超出有效范围（{range} {}），请核实", indicator.unit),
         );
     }
-    let whole = matches!(indicator.kind, Kind::Count | Kind::Flag);
-    if whole && (value - value.round()).abs() > 1e-9 {
+    if whole && value.fract() != 0.0 {
         return reject(Rule::NotInteger, "应为整数，请核实".to_string());
     }
-    // A count within the tolerance is the whole number it stands for (3.0000000001 from a
-    // formula's binary noise is 3).
-    let value = if whole { value.round() } else { value };
     // "-0" is a zero: published as 0, never −0.0 (raw_value keeps what was typed).
     Outcome::Value(if value == 0.0 { 0.0 } else { value })
 }
@@ -418,6 +422,14 @@ mod tests {
             percent: false,
         };
         assert_eq!(classify(&noisy, None, &count, &at()), Outcome::Value(3.0));
+        let below_zero = CellValue::Number {
+            value: -1e-12,
+            percent: false,
+        };
+        assert_eq!(
+            classify(&below_zero, None, &count, &at()),
+            Outcome::Value(0.0)
+        );
         assert_eq!(
             rule_of(classify(&text("-3"), None, &count, &at())),
             Some(Rule::OutOfRange)

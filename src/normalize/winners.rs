@@ -162,23 +162,34 @@ fn precedence(a: &Ranking, b: &Ranking) -> Ordering {
 }
 
 /// What the members hold beside their cells: rankings in member order, and each entity as the
-/// first file that names it describes it.
+/// highest-ranked file that names it describes it (a correction's 所属行业 or name wins over
+/// the original's, whatever their paths).
 pub(super) struct Survey {
     pub rankings: Vec<Ranking>,
     pub entities: BTreeMap<(Level, String), EntityRef>,
 }
 
 pub(super) fn survey(members: &[Option<Member>], subs: &Subs) -> Survey {
-    let mut rankings = Vec::new();
-    let mut entities = BTreeMap::new();
+    let mut rankings: Vec<Ranking> = Vec::new();
+    // Each entity with the position of the ranking of the file that describes it.
+    let mut described: BTreeMap<(Level, String), (EntityRef, usize)> = BTreeMap::new();
     for member in members.iter().flatten() {
-        rankings.push(member.ranking(subs));
+        let ranking = member.ranking(subs);
         for entity in &member.submission.entities {
-            entities
-                .entry((entity.level, entity.entity_id.clone()))
-                .or_insert_with(|| entity.clone());
+            let key = (entity.level, entity.entity_id.clone());
+            let better = described
+                .get(&key)
+                .is_none_or(|(_, at)| precedence(&ranking, &rankings[*at]) == Ordering::Less);
+            if better {
+                described.insert(key, (entity.clone(), rankings.len()));
+            }
         }
+        rankings.push(ranking);
     }
+    let entities = described
+        .into_iter()
+        .map(|(key, (entity, _))| (key, entity))
+        .collect();
     Survey { rankings, entities }
 }
 

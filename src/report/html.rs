@@ -649,20 +649,6 @@ fn weak(out: &mut String, model: &Model) {
     out.push_str("</section>\n");
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_for_people() {
-        assert_eq!(num(1234567.891, 2), "1,234,567.89");
-        assert_eq!(num(-1234.5, 1), "-1,234.5");
-        assert_eq!(num(12.0, 2), "12");
-        assert_eq!(num(-0.001, 2), "0");
-        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
-    }
-}
-
 /// When a snapshot was made, in words, from its run id (`20261125T003430016162Z`, UTC):
 /// `2026年11月25日 08:34（北京时间）`; the run id itself when it is not one.
 fn snapshot_time(run_id: &str) -> String {
@@ -674,5 +660,19 @@ fn snapshot_time(run_id: &str) -> String {
             .format("%Y年%-m月%-d日 %H:%M（北京时间）")
             .to_string(),
         None => esc(run_id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(num(1234567.891, 2), "1,234,567.89");
+        assert_eq!(num(-1234.5, 1), "-1,234.5");
+        assert_eq!(num(12.0, 2), "12");
+        assert_eq!(num(-0.001, 2), "0");
+        assert_eq!(esc("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
     }
 }

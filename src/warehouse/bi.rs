@@ -103,8 +103,8 @@ const VIEWS: [BiView; 6] = [
     },
     BiView {
         name: "bi_score",
-        zh: "BI综合得分：每个对象每年的得分带名称、地市和比对组",
-        en: "BI scores with entity name, city and peer group",
+        zh: "BI综合得分：每个对象每年的得分带名称、地市、行业和比对组",
+        en: "BI scores with entity name, city, industry and peer group",
         base: table::ENTITY_SCORE,
         extra: &ENTITY_NAMES,
         joins: ENTITY_JOIN,

@@ -1,7 +1,8 @@
 //! The cell and sheet types every reader produces: a [`CellValue`] per cell, a sparse
 //! [`Sheet`] so a stray cell at XFD1048576 costs one entry, not a billion.
 
-use crate::domain::text::format_number;
+use crate::domain::text::{self, format_number};
+use crate::domain::{Kind, Word};
 use calamine::Dimensions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +33,19 @@ impl CellValue {
             CellValue::Empty => true,
             CellValue::Text(text) => text.trim().is_empty(),
             _ => false,
+        }
+    }
+
+    /// Whether the cell holds an answer for an indicator of this kind: anything but a blank or
+    /// a missing marker (—, /, 无 …; for a flag, 无 is an answer: no).
+    pub fn holds_value(&self, kind: Kind) -> bool {
+        match self {
+            CellValue::Empty => false,
+            CellValue::Text(raw) => {
+                let folded = text::fold_cell(raw);
+                !folded.is_empty() && kind.word(&folded) != Some(Word::Missing)
+            }
+            _ => true,
         }
     }
 

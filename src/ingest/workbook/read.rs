@@ -215,12 +215,6 @@ where
         let range = workbook
             .worksheet_range(&name)
             .map_err(|error| OpenError::Corrupt(format!("sheet {name:?}: {error}")))?;
-        if range.height() as u64 > limits.max_rows as u64 {
-            return Err(OpenError::TooManyRows {
-                sheet: name,
-                limit: limits.max_rows,
-            });
-        }
         let formulas = workbook.worksheet_formula(&name).ok();
         let mut sheet = Sheet::new(&name, hidden);
         let (top, left) = range.start().unwrap_or((0, 0));
@@ -229,11 +223,21 @@ where
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
             let value = cell_value(data, epoch);
-            if value != CellValue::Empty {
-                sheet.set(row, col, value);
-            } else if matches!(data, Data::String(_)) {
-                cached_blank.insert((row, col));
+            if value == CellValue::Empty {
+                if matches!(data, Data::String(_)) {
+                    cached_blank.insert((row, col));
+                }
+                continue;
             }
+            // As for .xlsx: only a cell that holds something counts against the row limit
+            // (the layout check before caps what calamine lays out).
+            if row >= limits.max_rows {
+                return Err(OpenError::TooManyRows {
+                    sheet: name,
+                    limit: limits.max_rows,
+                });
+            }
+            sheet.set(row, col, value);
         }
         if let Some(formulas) = formulas {
             for (row, col, formula) in formulas.used_cells() {
