@@ -201,7 +201,7 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
     let listed: BTreeSet<String> = partial
         .rows()
         .skip(1)
-        .filter(|row| row[0].to_string() == "企业")
+        .filter(|row| row[0] == "企业")
         .map(|row| row[1].to_string())
         .collect();
     assert!(!expected.is_empty());
