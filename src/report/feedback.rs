@@ -90,6 +90,8 @@ pub fn handling(rule: Rule) -> &'static str {
         Rule::BadVersion => "警告（已载入，报表版本按1处理）",
         Rule::BadDate => "警告（已载入，填报日期按未填处理）",
         Rule::Inconsistent | Rule::YoyJump => "警告（已载入，请核实）",
+        // The other cell's value is loaded: the repeat is what to remove.
+        Rule::DuplicateValue => "错误（本单元格未载入，已采用另一处的值；请删去重复填报的一处）",
         rule if rule.severity() == Severity::Error => "错误（本单元格未载入）",
         _ => "警告（请核实）",
     }
@@ -195,7 +197,18 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
                 file.counts[2].max(errors as i64),
                 errors
             ),
-            "请修改标为“错误”的单元格，并将报表版本改为更大的数字后重新报送。",
+            // Repeats only: the first cell of each was loaded, so nothing is missing unless
+            // the wrong one came first.
+            if errors > 0
+                && findings
+                    .iter()
+                    .filter(|f| f.rule.severity() == Severity::Error)
+                    .all(|f| f.rule == Rule::DuplicateValue)
+            {
+                "均为重复填报：每处已采用第一次填报的值（见“说明”）。如所采用的值有误，请删去错误的一处，并将报表版本改为更大的数字后重新报送。"
+            } else {
+                "请修改标为“错误”的单元格，并将报表版本改为更大的数字后重新报送。"
+            },
             false,
         ),
         Some(SubmissionStatus::Active) if warnings > 0 => v(
@@ -646,6 +659,15 @@ mod tests {
         let error = finding(Rule::NotANumber);
         let partial = verdict(&row("active", 1), &[&error], 0);
         assert!(partial.status.starts_with("部分载入") && !partial.clean);
+        // Repeats alone: the first of each was loaded, and the advice says so.
+        let repeat = finding(Rule::DuplicateValue);
+        let repeated = verdict(&row("active", 1), &[&repeat], 0);
+        assert!(repeated.status.starts_with("部分载入") && !repeated.clean);
+        assert!(repeated.action.contains("重复填报"), "{repeated:?}");
+        assert!(!partial.action.contains("重复填报"), "{partial:?}");
+        let both = verdict(&row("active", 2), &[&repeat, &error], 0);
+        assert!(!both.action.contains("重复填报"), "{both:?}");
+        assert!(handling(Rule::DuplicateValue).contains("未载入"));
         let unknown = finding(Rule::UnknownIndicator);
         let warned = verdict(&row("active", 0), &[&unknown], 0);
         assert!(warned.status.contains("未载入"), "{warned:?}");
