@@ -266,10 +266,30 @@ fn is_note(name: &str) -> bool {
     })
 }
 
-/// Finds the indicator table of a sheet, if it has one.
-pub fn table(sheet: &Sheet) -> Option<Table> {
-    for (header_row, cells) in sheet.rows() {
-        if header_row >= HEADER_SEARCH_ROWS {
+/// The header labels of the 指标名称 column.
+const NAME_LABELS: [&str; 4] = ["指标名称", "指标", "指标项", "指标名"];
+
+/// The indicator tables of a sheet: the one whose header is within its first
+/// [`HEADER_SEARCH_ROWS`] rows, and after it one per header repeated further down (a 续表 below
+/// the notes, with year columns of its own), so each block is read with its own years.
+pub fn tables(sheet: &Sheet) -> Vec<Table> {
+    let mut tables = Vec::new();
+    let (mut from, mut until) = (0, HEADER_SEARCH_ROWS);
+    while let Some((table, next)) = table_from(sheet, from, until) {
+        tables.push(table);
+        match next {
+            Some(row) => (from, until) = (row, row + 1),
+            None => break,
+        }
+    }
+    tables
+}
+
+/// The table whose header is the first found in rows `from..until`, and the row where a
+/// header repeated below it starts the next, if one does.
+fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Table, Option<u32>)> {
+    for (header_row, cells) in sheet.rows_from(from) {
+        if header_row >= until {
             return None;
         }
         // Each cell of the row is folded once, for the three headers looked for.
@@ -283,11 +303,21 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 .find(|(_, text)| names.contains(&text.as_str()))
                 .map(|(col, _)| *col)
         };
-        let Some(name_col) = find(&["指标名称", "指标", "指标项", "指标名"]) else {
+        let Some(name_col) = find(&NAME_LABELS) else {
             continue;
         };
         let unit_col = find(&["计量单位", "单位"]);
-        let industry_col = find(&["行业名称", "行业", "重点行业"]);
+        let industry_col = find(&[
+            "行业名称",
+            "行业",
+            "重点行业",
+            "重点行业名称",
+            "所属行业",
+            "行业类别",
+            "产业名称",
+            "产业",
+            "重点产业",
+        ]);
         // Years in the header row, or in the row under it (a merged 年份 group above them).
         let years_in = |row: u32| -> Vec<YearColumn> {
             sheet
@@ -321,9 +351,18 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
         }
         let mut rows = Vec::new();
         let mut industry: Option<String> = None;
+        let mut next = None;
         // Each row's cells are looked up in the row itself, not in the sheet again.
         for (row, cells) in sheet.rows_from(data_start) {
             let at = |col: u32| cell_at(cells, col);
+            // The header again, with year columns of its own (in this row or the next): the
+            // rows below it are another table's, read with its years.
+            let repeated = header_text(at(name_col))
+                .is_some_and(|label| NAME_LABELS.contains(&label.as_str()));
+            if repeated && !(years_in(row).is_empty() && years_in(row + 1).is_empty()) {
+                next = Some(row);
+                break;
+            }
             if let Some(col) = industry_col {
                 if let CellValue::Text(text) = at(col) {
                     if !is_note(text) {
@@ -360,7 +399,7 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
                 values,
             });
         }
-        return Some(Table {
+        let table = Table {
             sheet: sheet.name.clone(),
             hidden: sheet.hidden,
             header_row,
@@ -369,7 +408,8 @@ pub fn table(sheet: &Sheet) -> Option<Table> {
             industry_col,
             years,
             rows,
-        });
+        };
+        return Some((table, next));
     }
     None
 }
@@ -460,7 +500,7 @@ mod tests {
         sheet.set(4, 5, number(1.0));
         sheet.set(6, 0, text("填表说明：金额单位为万元"));
         sheet.set(7, 1, text("注：以上为初步数"));
-        let table = table(&sheet).unwrap();
+        let table = tables(&sheet).into_iter().next().unwrap();
         assert_eq!(table.header_row, 2);
         assert_eq!(
             table
@@ -496,10 +536,54 @@ mod tests {
         for (col, value) in [(3, 2015.0), (4, 2016.0), (5, 2020.0), (6, 2021.0)] {
             sheet.set(1, col, number(value));
         }
-        let table = table(&sheet).unwrap();
+        let table = tables(&sheet).into_iter().next().unwrap();
         assert_eq!(table.header_row, 0);
         assert_eq!(table.rows.len(), 1);
         assert_eq!(table.rows[0].values[0], number(2015.0));
+    }
+
+    #[test]
+    fn a_header_repeated_below_starts_a_table_with_its_own_years() {
+        let mut sheet = Sheet::new("质量指标", false);
+        for (col, label) in ["指标名称", "2019年", "2020年", "2021年"]
+            .iter()
+            .enumerate()
+        {
+            sheet.set(0, col as u32, text(label));
+        }
+        sheet.set(1, 0, text("营业收入"));
+        sheet.set(1, 1, number(1.0));
+        sheet.set(3, 0, text("续表"));
+        for (col, label) in ["指标名称", "2021年", "2020年", "2019年", "2018年"]
+            .iter()
+            .enumerate()
+        {
+            sheet.set(4, col as u32, text(label));
+        }
+        sheet.set(5, 0, text("利润总额"));
+        sheet.set(5, 1, number(9.0));
+        let found = tables(&sheet);
+        assert_eq!(found.len(), 2);
+        let first: Vec<&str> = found[0].rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(
+            first,
+            ["营业收入", "续表"],
+            "the second header is no row of the first"
+        );
+        let years = |table: &Table| {
+            table
+                .years
+                .iter()
+                .map(|y| (y.col, y.year))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(years(&found[0]), [(1, 2019), (2, 2020), (3, 2021)]);
+        assert_eq!(
+            years(&found[1]),
+            [(1, 2021), (2, 2020), (3, 2019), (4, 2018)]
+        );
+        assert_eq!(found[1].rows[0].name, "利润总额");
+        assert_eq!(found[1].rows[0].values[0], number(9.0));
     }
 
     #[test]
@@ -515,7 +599,9 @@ mod tests {
         sheet.set(6, 0, text("填表人：王芳"));
         sheet.set(7, 1, text("质量投诉次数"));
         sheet.set(7, 2, number(3.0));
-        let names: Vec<String> = table(&sheet)
+        let names: Vec<String> = tables(&sheet)
+            .into_iter()
+            .next()
             .unwrap()
             .rows
             .into_iter()

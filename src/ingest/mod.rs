@@ -284,7 +284,7 @@ impl<'a> FormReader<'a> {
 
     fn read(&self, sheets: &[workbook::Sheet]) -> FileContent {
         let info = locate::basic_info(sheets);
-        let tables: Vec<Table> = sheets.iter().filter_map(locate::table).collect();
+        let tables: Vec<Table> = sheets.iter().flat_map(locate::tables).collect();
         // Each row's name folded once, for recognising the form and for reading the row.
         let names: Vec<Vec<IndicatorName>> = tables
             .iter()
@@ -514,7 +514,16 @@ impl<'a> FormReader<'a> {
                 .collect()
         };
         let city_tables = of_form(Form::City);
-        let form = if !city_tables.is_empty() {
+        // A 行业名称 column alone does not make a city form: an enterprise or park form (its
+        // 基本信息 names one, and its table names its indicators) stays what it is, so that
+        // its numbers never land on a city's industry.
+        // (单位名称 alone can be a city bureau's name; a USCC or a park's name or code cannot.)
+        let own_identity = [InfoKey::Uscc, InfoKey::ParkName, InfoKey::ParkCode]
+            .iter()
+            .any(|key| info.contains_key(key));
+        let submitter_tables =
+            !of_form(Form::Enterprise).is_empty() || !of_form(Form::Park).is_empty();
+        let form = if !city_tables.is_empty() && !(own_identity && submitter_tables) {
             Form::City
         } else {
             let best = |form: Form| {
@@ -538,7 +547,16 @@ impl<'a> FormReader<'a> {
                 }
             }
         };
-        let candidates = of_form(form);
+        // A city form's table without a 行业名称 column still holds the city's numbers: its
+        // rows' industry cannot be determined, so each is an UNKNOWN_INDUSTRY reject, never
+        // a sheet passed over.
+        let candidates = if form == Form::City {
+            (0..tables.len())
+                .filter(|&index| matches(index, Form::City) > 0)
+                .collect()
+        } else {
+            of_form(form)
+        };
         let section = form.catalog_section();
         // A value is any cell but a blank or a missing marker (`—`, `/`, `无` …): a sheet of
         // dashes is a blank template too, and must not hide the sheet that holds the numbers.
