@@ -162,6 +162,15 @@ fn a_park_code_that_differs_from_the_parks_name_is_a_warning_on_its_cell() {
         warned[0].1.contains("P99") && warned[0].1.contains("P02"),
         "{warned:?}"
     );
+    // A city form's 填报地市 that names another city than its 行政区划代码, likewise.
+    let key = (
+        "city_name_dongying_code_weifang.xlsx".to_string(),
+        "NAME_MISMATCH".to_string(),
+    );
+    let warned = &rejects[&key];
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].0, "B1");
+    assert!(warned[0].1.contains("370700"), "{warned:?}");
 }
 
 #[test]

@@ -442,7 +442,7 @@ impl<'a> FormReader<'a> {
         let key = match submitter.form {
             Form::Enterprise => InfoKey::EnterpriseName,
             Form::Park => InfoKey::ParkName,
-            Form::City => return None,
+            Form::City => return self.city_mismatch(info, submitter),
         };
         let written = info.get(&key)?;
         let name = written.value.display();
@@ -455,6 +455,28 @@ impl<'a> FormReader<'a> {
             written,
             &format!(
                 "名称与全省名单中{}的名称“{}”不一致，数据已按{}载入，请核实是否填错代码 (name differs from the roster's for this identity)",
+                submitter.entity_id, submitter.entity_name, submitter.entity_id
+            ),
+        ))
+    }
+
+    /// A city form is known by its 行政区划代码 when it has one; a 填报地市 that names another
+    /// city says the form may be a copy, and that city's numbers would replace this one's.
+    fn city_mismatch(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+        submitter: &Submitter,
+    ) -> Option<Finding> {
+        let written = info.get(&InfoKey::City)?;
+        let named = self.plan.roster.city_by_name(&written.value.display())?;
+        if named.city_code == submitter.entity_id || !submitter.in_roster {
+            return None;
+        }
+        Some(self.info_finding(
+            Rule::NameMismatch,
+            written,
+            &format!(
+                "与行政区划代码{}（{}）不一致，数据已按{}载入，请核实是否填错地市或代码 (city name differs from the region code)",
                 submitter.entity_id, submitter.entity_name, submitter.entity_id
             ),
         ))
@@ -523,7 +545,8 @@ impl<'a> FormReader<'a> {
             .any(|key| info.contains_key(key));
         let submitter_tables =
             !of_form(Form::Enterprise).is_empty() || !of_form(Form::Park).is_empty();
-        let form = if !city_tables.is_empty() && !(own_identity && submitter_tables) {
+        let a_submitters_form = own_identity && submitter_tables;
+        let form = if !city_tables.is_empty() && !a_submitters_form {
             Form::City
         } else {
             let best = |form: Form| {
