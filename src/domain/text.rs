@@ -152,21 +152,50 @@ fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || "一二三四五六七八九十".contains(c)
 }
 
-/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`.
+/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, and those with a
+/// qualifier that still names that year's own value: a bracketed note (`2021年（万元）`,
+/// `2020年（上年同期）`) or `数据`, `值`, `实际`, `全年`, `末`, `1-12月` after the year. A target, a
+/// forecast or a change between years (`2021年目标值`, `2021年（预计）`, `较2020年增减`) is none.
 pub fn parse_year_label(text: &str) -> Option<i32> {
+    const SUFFIXES: [&str; 10] = [
+        "数据",
+        "值",
+        "数",
+        "实际",
+        "实际值",
+        "实绩",
+        "全年",
+        "末",
+        "1-12月",
+        "1—12月",
+    ];
+    const NOT_THE_YEARS_OWN: [&str; 10] = [
+        "预", "目标", "计划", "预算", "增", "减", "比", "率", "同比", "e",
+    ];
     let folded = fold(text);
-    let digits = folded
-        .strip_suffix("年度")
-        .or_else(|| folded.strip_suffix('年'))
-        .unwrap_or(&folded);
-    let digits = digits.strip_suffix(".0").unwrap_or(digits);
-    if digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) {
-        let year: i32 = digits.parse().ok()?;
-        if (1900..=2100).contains(&year) {
-            return Some(year);
-        }
+    let digits = folded.get(..4)?;
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
     }
-    None
+    let year: i32 = digits.parse().ok()?;
+    let rest = &folded[4..];
+    let rest = rest
+        .strip_suffix(".0")
+        .filter(|r| r.is_empty())
+        .unwrap_or(rest);
+    let after_year = rest
+        .strip_prefix("年度")
+        .or_else(|| rest.strip_prefix('年'));
+    let qualifier = after_year.unwrap_or(rest);
+    let bracketed = qualifier
+        .strip_prefix('(')
+        .and_then(|inner| inner.strip_suffix(')'));
+    let own_value = match bracketed {
+        _ if qualifier.is_empty() => true,
+        Some(note) => !NOT_THE_YEARS_OWN.iter().any(|word| note.contains(word)),
+        None => after_year.is_some() && SUFFIXES.contains(&qualifier),
+    };
+    (own_value && (1900..=2100).contains(&year)).then_some(year)
 }
 
 /// Lower-case hex of a digest.
@@ -293,10 +322,32 @@ mod tests {
             "2021 年",
             "２０２１年",
             "2021.0",
+            "2021年（万元）",
+            "2021年\n（万元）",
+            "2021年数据",
+            "2021年度值",
+            "2021年实际",
+            "2021年末",
+            "2021年1-12月",
+            "2021年（上年同期）",
+            "2021年（调整后）",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }
-        assert_eq!(parse_year_label("年份"), None);
-        assert_eq!(parse_year_label("12345"), None);
+        for label in [
+            "年份",
+            "12345",
+            "20211",
+            "2021年目标值",
+            "2021年（预计）",
+            "2021年度（预计）",
+            "2021年(E)",
+            "2021年比2019年增长(%)",
+            "较2020年增减",
+            "2021年增长率",
+            "2021.5",
+        ] {
+            assert_eq!(parse_year_label(label), None, "{label}");
+        }
     }
 }
