@@ -275,8 +275,8 @@ const NAME_LABELS: [&str; 4] = ["指标名称", "指标", "指标项", "指标�
 pub fn tables(sheet: &Sheet) -> Vec<Table> {
     let mut tables = Vec::new();
     let (mut from, mut until) = (0, HEADER_SEARCH_ROWS);
-    while let Some((table, next)) = table_from(sheet, from, until) {
-        tables.push(table);
+    while let Some((found, next)) = table_from(sheet, from, until) {
+        tables.extend(found);
         match next {
             Some(row) => (from, until) = (row, row + 1),
             None => break,
@@ -285,53 +285,52 @@ pub fn tables(sheet: &Sheet) -> Vec<Table> {
     tables
 }
 
-/// The table whose header is the first found in rows `from..until`, and the row where a
-/// header repeated below it starts the next, if one does.
-fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Table, Option<u32>)> {
+/// The tables whose header is the first found in rows `from..until` (one per block of a header
+/// that repeats 指标名称 after year columns: tables side by side), and the row where a header
+/// repeated below them starts the next, if one does.
+fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Option<u32>)> {
+    const INDUSTRY_LABELS: [&str; 9] = [
+        "行业名称",
+        "行业",
+        "重点行业",
+        "重点行业名称",
+        "所属行业",
+        "行业类别",
+        "产业名称",
+        "产业",
+        "重点产业",
+    ];
+    // Years in a row (a header row, or the row under it when a merged 年份 group is above).
+    let years_in = |row: u32| -> Vec<YearColumn> {
+        sheet
+            .row(row)
+            .iter()
+            .filter_map(|(col, value)| {
+                year_of(value).map(|year| YearColumn {
+                    col: *col,
+                    year,
+                    header_cell: a1(row, *col),
+                    label: value.display(),
+                })
+            })
+            .collect()
+    };
     for (header_row, cells) in sheet.rows_from(from) {
         if header_row >= until {
             return None;
         }
-        // Each cell of the row is folded once, for the three headers looked for.
+        // Each cell of the row is folded once, for the headers looked for.
         let labels: Vec<(u32, String)> = cells
             .iter()
             .filter_map(|(col, value)| Some((*col, header_text(value)?)))
             .collect();
-        let find = |names: &[&str]| {
-            labels
-                .iter()
-                .find(|(_, text)| names.contains(&text.as_str()))
-                .map(|(col, _)| *col)
-        };
-        let Some(name_col) = find(&NAME_LABELS) else {
+        let name_cols: Vec<u32> = labels
+            .iter()
+            .filter(|(_, text)| NAME_LABELS.contains(&text.as_str()))
+            .map(|(col, _)| *col)
+            .collect();
+        let Some(&name_col) = name_cols.first() else {
             continue;
-        };
-        let unit_col = find(&["计量单位", "单位"]);
-        let industry_col = find(&[
-            "行业名称",
-            "行业",
-            "重点行业",
-            "重点行业名称",
-            "所属行业",
-            "行业类别",
-            "产业名称",
-            "产业",
-            "重点产业",
-        ]);
-        // Years in the header row, or in the row under it (a merged 年份 group above them).
-        let years_in = |row: u32| -> Vec<YearColumn> {
-            sheet
-                .row(row)
-                .iter()
-                .filter_map(|(col, value)| {
-                    year_of(value).map(|year| YearColumn {
-                        col: *col,
-                        year,
-                        header_cell: a1(row, *col),
-                        label: value.display(),
-                    })
-                })
-                .collect()
         };
         let mut years = years_in(header_row);
         let mut data_start = header_row + 1;
@@ -349,69 +348,139 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Table, Option<u32
         if years.is_empty() {
             continue;
         }
-        let mut rows = Vec::new();
-        let mut industry: Option<String> = None;
-        let mut next = None;
-        // Each row's cells are looked up in the row itself, not in the sheet again.
-        for (row, cells) in sheet.rows_from(data_start) {
-            let at = |col: u32| cell_at(cells, col);
-            // The header again, with year columns of its own (in this row or the next): the
-            // rows below it are another table's, read with its years.
-            let repeated = header_text(at(name_col))
-                .is_some_and(|label| NAME_LABELS.contains(&label.as_str()));
-            if repeated && !(years_in(row).is_empty() && years_in(row + 1).is_empty()) {
-                next = Some(row);
-                break;
+        // Blocks side by side: a 指标名称 after a year column starts another table, whose
+        // columns run to the next such 指标名称 (a 指标名称 merged over two columns is one).
+        let mut starts = vec![(0, name_col)];
+        for &col in &name_cols[1..] {
+            let after = starts.last().map_or(0, |&(_, name)| name);
+            if years.iter().any(|year| year.col > after && year.col < col) {
+                let last_year = years
+                    .iter()
+                    .filter(|year| year.col < col)
+                    .map(|y| y.col)
+                    .max();
+                starts.push((last_year.map_or(col, |year| year + 1), col));
             }
-            if let Some(col) = industry_col {
-                if let CellValue::Text(text) = at(col) {
-                    if !is_note(text) {
-                        industry = Some(text.trim().to_string());
-                    }
+        }
+        let blocks: Vec<Block> = starts
+            .iter()
+            .enumerate()
+            .map(|(index, &(start, name_col))| {
+                let end = starts.get(index + 1).map_or(u32::MAX, |&(next, _)| next);
+                let within = |col: u32| (start..end).contains(&col);
+                let find = |names: &[&str]| {
+                    labels
+                        .iter()
+                        .find(|(col, text)| within(*col) && names.contains(&text.as_str()))
+                        .map(|(col, _)| *col)
+                };
+                Block {
+                    name_col,
+                    unit_col: find(&["计量单位", "单位"]),
+                    industry_col: find(&INDUSTRY_LABELS),
+                    years: years
+                        .iter()
+                        .filter(|year| within(year.col))
+                        .cloned()
+                        .collect(),
                 }
-            }
-            let name = at(name_col).display_text();
-            let name = name.trim();
-            let first_text = cells.iter().find_map(|(_, value)| match value {
-                CellValue::Text(text) => Some(text.as_str()),
-                _ => None,
-            });
-            // Blank rows, notes, signatures and section rows are skipped, never the end of the
-            // table: the table runs to the last used row of the sheet (SPEC v2 §3.2).
-            if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
-                continue;
-            }
-            let values: Vec<CellValue> = years.iter().map(|year| at(year.col).clone()).collect();
-            // A row with numbers but no name is kept, to be reported: its cells must not vanish.
-            // Blanks and missing markers (—, /) alone are no numbers.
-            if name.is_empty() && !values.iter().any(|value| value.holds_value(Kind::Amount)) {
-                continue;
-            }
-            let unit = unit_col
-                .map(|col| at(col).display_text().trim().to_string())
-                .filter(|unit| !unit.is_empty());
-            rows.push(TableRow {
-                row,
-                industry: industry.clone(),
-                name: name.to_string(),
-                name_cell: a1(row, name_col),
-                unit,
-                values,
+            })
+            .collect();
+        let mut next = None;
+        let mut tables = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let (rows, repeated) = block_rows(sheet, &block, data_start, next, &years_in);
+            next = next.or(repeated);
+            tables.push(Table {
+                sheet: sheet.name.clone(),
+                hidden: sheet.hidden,
+                header_row,
+                name_col: block.name_col,
+                unit_col: block.unit_col,
+                industry_col: block.industry_col,
+                years: block.years,
+                rows,
             });
         }
-        let table = Table {
-            sheet: sheet.name.clone(),
-            hidden: sheet.hidden,
-            header_row,
-            name_col,
-            unit_col,
-            industry_col,
-            years,
-            rows,
-        };
-        return Some((table, next));
+        return Some((tables, next));
     }
     None
+}
+
+/// One table's columns within a header row.
+struct Block {
+    name_col: u32,
+    unit_col: Option<u32>,
+    industry_col: Option<u32>,
+    years: Vec<YearColumn>,
+}
+
+/// A block's rows from `data_start`, up to `stop` (a header repeated below, found by an
+/// earlier block) or the header repeated in its own 指标名称 column, which it returns.
+fn block_rows(
+    sheet: &Sheet,
+    block: &Block,
+    data_start: u32,
+    stop: Option<u32>,
+    years_in: &dyn Fn(u32) -> Vec<YearColumn>,
+) -> (Vec<TableRow>, Option<u32>) {
+    let mut rows = Vec::new();
+    let mut industry: Option<String> = None;
+    // Each row's cells are looked up in the row itself, not in the sheet again.
+    for (row, cells) in sheet.rows_from(data_start) {
+        if stop.is_some_and(|stop| row >= stop) {
+            break;
+        }
+        let at = |col: u32| cell_at(cells, col);
+        // The header again, with year columns of its own (in this row or the next): the
+        // rows below it are another table's, read with its years.
+        let repeated = header_text(at(block.name_col))
+            .is_some_and(|label| NAME_LABELS.contains(&label.as_str()));
+        if repeated && !(years_in(row).is_empty() && years_in(row + 1).is_empty()) {
+            return (rows, Some(row));
+        }
+        if let Some(col) = block.industry_col {
+            if let CellValue::Text(text) = at(col) {
+                if !is_note(text) {
+                    industry = Some(text.trim().to_string());
+                }
+            }
+        }
+        let name = at(block.name_col).display_text();
+        let name = name.trim();
+        let first_text = cells.iter().find_map(|(_, value)| match value {
+            CellValue::Text(text) => Some(text.as_str()),
+            _ => None,
+        });
+        // Blank rows, notes, signatures and section rows are skipped, never the end of the
+        // table: the table runs to the last used row of the sheet (SPEC v2 §3.2).
+        if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
+            continue;
+        }
+        let values: Vec<CellValue> = block
+            .years
+            .iter()
+            .map(|year| at(year.col).clone())
+            .collect();
+        // A row with numbers but no name is kept, to be reported: its cells must not vanish.
+        // Blanks and missing markers (—, /) alone are no numbers.
+        if name.is_empty() && !values.iter().any(|value| value.holds_value(Kind::Amount)) {
+            continue;
+        }
+        let unit = block
+            .unit_col
+            .map(|col| at(col).display_text().trim().to_string())
+            .filter(|unit| !unit.is_empty());
+        rows.push(TableRow {
+            row,
+            industry: industry.clone(),
+            name: name.to_string(),
+            name_cell: a1(row, block.name_col),
+            unit,
+            values,
+        });
+    }
+    (rows, None)
 }
 
 #[cfg(test)]
@@ -584,6 +653,49 @@ mod tests {
         );
         assert_eq!(found[1].rows[0].name, "利润总额");
         assert_eq!(found[1].rows[0].values[0], number(9.0));
+    }
+
+    #[test]
+    fn tables_side_by_side_are_read_each_with_its_own_names_and_years() {
+        let mut sheet = Sheet::new("质量指标", false);
+        // 指标名称 merged over A:B (the label in both), then a second table from F.
+        let header = [
+            "指标名称",
+            "指标名称",
+            "2019年",
+            "2020年",
+            "备注",
+            "指标名称",
+            "单位",
+            "2020年",
+            "2019年",
+        ];
+        for (col, label) in header.iter().enumerate() {
+            sheet.set(0, col as u32, text(label));
+        }
+        sheet.set(1, 0, text("营业收入"));
+        sheet.set(1, 2, number(1.0));
+        sheet.set(1, 3, number(2.0));
+        sheet.set(1, 5, text("质量投诉次数"));
+        sheet.set(1, 6, text("次"));
+        sheet.set(1, 7, number(7.0));
+        sheet.set(1, 8, number(6.0));
+        let found = tables(&sheet);
+        assert_eq!(found.len(), 2);
+        let years = |table: &Table| {
+            table
+                .years
+                .iter()
+                .map(|y| (y.col, y.year))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((found[0].name_col, found[0].unit_col), (0, None));
+        assert_eq!(years(&found[0]), [(2, 2019), (3, 2020)]);
+        assert_eq!((found[1].name_col, found[1].unit_col), (5, Some(6)));
+        assert_eq!(years(&found[1]), [(7, 2020), (8, 2019)]);
+        assert_eq!(found[0].rows[0].name, "营业收入");
+        assert_eq!(found[1].rows[0].name, "质量投诉次数");
+        assert_eq!(found[1].rows[0].values, [number(7.0), number(6.0)]);
     }
 
     #[test]
