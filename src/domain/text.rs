@@ -172,7 +172,17 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
     const NOT_THE_YEARS_OWN: [&str; 10] = [
         "预", "目标", "计划", "预算", "增", "减", "比", "率", "同比", "e",
     ];
-    let folded = fold(text);
+    // 二〇二一年 is 2021年: a year written in Chinese numerals, digit by digit.
+    let folded: String = fold(text)
+        .chars()
+        .map(
+            |c| match "〇一二三四五六七八九".chars().position(|d| d == c) {
+                Some(digit) => char::from(b'0' + digit as u8),
+                None if c == '零' => '0',
+                None => c,
+            },
+        )
+        .collect();
     let digits = folded.get(..4)?;
     if !digits.chars().all(|c| c.is_ascii_digit()) {
         return None;
@@ -331,6 +341,8 @@ mod tests {
             "2021年1-12月",
             "2021年（上年同期）",
             "2021年（调整后）",
+            "二〇二一年",
+            "二零二一年度",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }

@@ -2,7 +2,7 @@
 //! of 基本信息 and every indicator table (header row, year columns, unit and industry columns,
 //! every data row to the last used row of the sheet).
 
-use super::workbook::{cell_at, CellValue, Sheet};
+use super::workbook::{cell_at, excel_date, CellValue, Sheet};
 use crate::domain::text;
 use crate::domain::{a1, Kind};
 use serde::Serialize;
@@ -234,6 +234,13 @@ fn year_of(value: &CellValue) -> Option<i32> {
             Some(*value as i32)
         }
         CellValue::Text(text) => text::parse_year_label(text),
+        // A date in a header row is its year: a yyyy"年" format over a date cell shows `2021年`
+        // whatever the day (its format is not kept), and a year-end date names its year too.
+        CellValue::Date(serial) => {
+            use chrono::Datelike;
+            let year = excel_date(*serial)?.year();
+            (1900..=2100).contains(&year).then_some(year)
+        }
         _ => None,
     }
 }
@@ -696,6 +703,20 @@ mod tests {
         assert_eq!(found[0].rows[0].name, "营业收入");
         assert_eq!(found[1].rows[0].name, "质量投诉次数");
         assert_eq!(found[1].rows[0].values, [number(7.0), number(6.0)]);
+    }
+
+    #[test]
+    fn a_date_in_the_header_is_its_year() {
+        let mut sheet = Sheet::new("质量指标", false);
+        sheet.set(0, 0, text("指标名称"));
+        // 2019-01-01, 2020-12-31, 2021-06-30 (serials of the 1900 date system).
+        for (col, serial) in [(1, 43466.0), (2, 44196.0), (3, 44377.0)] {
+            sheet.set(0, col, CellValue::Date(serial));
+        }
+        sheet.set(1, 0, text("营业收入"));
+        let found = tables(&sheet);
+        let years: Vec<(u32, i32)> = found[0].years.iter().map(|y| (y.col, y.year)).collect();
+        assert_eq!(years, [(1, 2019), (2, 2020), (3, 2021)]);
     }
 
     #[test]
