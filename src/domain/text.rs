@@ -152,10 +152,11 @@ fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || "一二三四五六七八九十".contains(c)
 }
 
-/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, and those with a
-/// qualifier that still names that year's own value: a bracketed note (`2021年（万元）`,
-/// `2020年（上年同期）`) or `数据`, `值`, `实际`, `全年`, `末`, `1-12月` after the year. A target, a
-/// forecast or a change between years (`2021年目标值`, `2021年（预计）`, `较2020年增减`) is none.
+/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, `二〇二一年`, and those
+/// with a qualifier that still names that year's own, whole-year value: a unit or an allowed
+/// note in brackets (`2021年（万元）`, `2020年（上年同期）`, `2020年（调整后）`), or `数据`, `值`,
+/// `实际`, `全年`, `末`, `1-12月` after the year. Any other qualifier (a plan, a target, a
+/// forecast, part of a year, a change between years) makes no year column.
 pub fn parse_year_label(text: &str) -> Option<i32> {
     const SUFFIXES: [&str; 10] = [
         "数据",
@@ -169,8 +170,31 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         "1-12月",
         "1—12月",
     ];
-    const NOT_THE_YEARS_OWN: [&str; 10] = [
-        "预", "目标", "计划", "预算", "增", "减", "比", "率", "同比", "e",
+    const NOTES: [&str; 24] = [
+        "元",
+        "千元",
+        "万元",
+        "亿元",
+        "百万元",
+        "%",
+        "个",
+        "家",
+        "项",
+        "次",
+        "件",
+        "人",
+        "台",
+        "吨",
+        "上年同期",
+        "本年",
+        "调整后",
+        "实际",
+        "实际值",
+        "全年",
+        "年报",
+        "决算",
+        "1-12月",
+        "1—12月",
     ];
     // 二〇二一年 is 2021年: a year written in Chinese numerals, digit by digit.
     let folded: String = fold(text)
@@ -202,7 +226,7 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         .and_then(|inner| inner.strip_suffix(')'));
     let own_value = match bracketed {
         _ if qualifier.is_empty() => true,
-        Some(note) => !NOT_THE_YEARS_OWN.iter().any(|word| note.contains(word)),
+        Some(note) => NOTES.contains(&note),
         None => after_year.is_some() && SUFFIXES.contains(&qualifier),
     };
     (own_value && (1900..=2100).contains(&year)).then_some(year)
@@ -354,6 +378,10 @@ mod tests {
             "2021年（预计）",
             "2021年度（预计）",
             "2021年(E)",
+            "2021年（规划）",
+            "2021年（1-9月）",
+            "2021年（较上年）",
+            "2021年（调整前）",
             "2021年比2019年增长(%)",
             "较2020年增减",
             "2021年增长率",

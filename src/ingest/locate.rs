@@ -234,12 +234,15 @@ fn year_of(value: &CellValue) -> Option<i32> {
             Some(*value as i32)
         }
         CellValue::Text(text) => text::parse_year_label(text),
-        // A date in a header row is its year: a yyyy"年" format over a date cell shows `2021年`
-        // whatever the day (its format is not kept), and a year-end date names its year too.
+        // A date in a header row on 1 January or 31 December is its year (a yyyy"年" format
+        // over a date cell shows `2021年`; a year-end date names its year). Other days are
+        // part of a year, no year column.
         CellValue::Date(serial) => {
             use chrono::Datelike;
-            let year = excel_date(*serial)?.year();
-            (1900..=2100).contains(&year).then_some(year)
+            let date = excel_date(*serial)?;
+            let whole_year =
+                (date.month(), date.day()) == (1, 1) || (date.month(), date.day()) == (12, 31);
+            (whole_year && (1900..=2100).contains(&date.year())).then_some(date.year())
         }
         _ => None,
     }
@@ -307,21 +310,6 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
         "产业",
         "重点产业",
     ];
-    // Years in a row (a header row, or the row under it when a merged 年份 group is above).
-    let years_in = |row: u32| -> Vec<YearColumn> {
-        sheet
-            .row(row)
-            .iter()
-            .filter_map(|(col, value)| {
-                year_of(value).map(|year| YearColumn {
-                    col: *col,
-                    year,
-                    header_cell: a1(row, *col),
-                    label: value.display(),
-                })
-            })
-            .collect()
-    };
     for (header_row, cells) in sheet.rows_from(from) {
         if header_row >= until {
             return None;
@@ -339,79 +327,126 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
         let Some(&name_col) = name_cols.first() else {
             continue;
         };
-        let mut years = years_in(header_row);
-        let mut data_start = header_row + 1;
-        // The row under is a second header row only when the header row names no year and
-        // the row under has no indicator name of its own (a merged 指标名称 repeats the
-        // label): a data row's 2015 revenue or 2021 备注 never makes a header.
-        let name_below = header_text(sheet.get(header_row + 1, name_col));
-        let second_header = name_below.is_none()
-            || name_below == header_text(sheet.get(header_row, name_col))
-            || sheet.get(header_row + 1, name_col).is_empty();
-        if years.is_empty() && second_header {
-            years = years_in(header_row + 1);
-            data_start = header_row + 2;
-        }
-        if years.is_empty() {
+        let Some((years, data_start)) = header_years(sheet, header_row, name_col) else {
             continue;
-        }
-        // Blocks side by side: a 指标名称 after a year column starts another table, whose
-        // columns run to the next such 指标名称 (a 指标名称 merged over two columns is one).
-        let mut starts = vec![(0, name_col)];
+        };
+        // Blocks side by side: a 指标名称 after a year column starts another table (a
+        // 指标名称 merged over two columns is one).
+        let mut block_names = vec![name_col];
         for &col in &name_cols[1..] {
-            let after = starts.last().map_or(0, |&(_, name)| name);
+            let after = block_names.last().copied().unwrap_or(0);
             if years.iter().any(|year| year.col > after && year.col < col) {
-                let last_year = years
-                    .iter()
-                    .filter(|year| year.col < col)
-                    .map(|y| y.col)
-                    .max();
-                starts.push((last_year.map_or(col, |year| year + 1), col));
+                block_names.push(col);
             }
         }
-        let blocks: Vec<Block> = starts
-            .iter()
-            .enumerate()
-            .map(|(index, &(start, name_col))| {
-                let end = starts.get(index + 1).map_or(u32::MAX, |&(next, _)| next);
-                let within = |col: u32| (start..end).contains(&col);
-                let find = |names: &[&str]| {
+        let mut blocks: Vec<Block> = Vec::with_capacity(block_names.len());
+        for (index, &name_col) in block_names.iter().enumerate() {
+            let next_name = block_names.get(index + 1).copied().unwrap_or(u32::MAX);
+            let own_years: Vec<YearColumn> = years
+                .iter()
+                .filter(|year| year.col > name_col && year.col < next_name)
+                .cloned()
+                .collect();
+            let first_year = own_years.first().map_or(next_name, |year| year.col);
+            let last_year = own_years.last().map_or(name_col, |year| year.col);
+            // Left of its name, after the block before it (a 序号 or 行业名称 column).
+            let left_from = blocks
+                .last()
+                .and_then(|before| before.years.last().map(|year| year.col + 1))
+                .unwrap_or(0);
+            // Between its name and its years, then after its years up to the next block's
+            // name, then left of its name: its own columns before another block's.
+            let regions = [
+                (name_col + 1, first_year),
+                (last_year + 1, next_name),
+                (left_from, name_col),
+            ];
+            let find = |names: &[&str], order: [usize; 3]| {
+                order.iter().find_map(|&region| {
+                    let (start, end) = regions[region];
                     labels
                         .iter()
-                        .find(|(col, text)| within(*col) && names.contains(&text.as_str()))
+                        .filter(|(col, _)| (start..end).contains(col))
+                        .filter(|(col, _)| !block_names.contains(col))
+                        .find(|(_, text)| names.contains(&text.as_str()))
                         .map(|(col, _)| *col)
-                };
-                Block {
-                    name_col,
-                    unit_col: find(&["计量单位", "单位"]),
-                    industry_col: find(&INDUSTRY_LABELS),
-                    years: years
-                        .iter()
-                        .filter(|year| within(year.col))
-                        .cloned()
-                        .collect(),
-                }
-            })
-            .collect();
-        let mut next = None;
-        let mut tables = Vec::with_capacity(blocks.len());
-        for block in blocks {
-            let (rows, repeated) = block_rows(sheet, &block, data_start, next, &years_in);
-            next = next.or(repeated);
-            tables.push(Table {
+                })
+            };
+            let unit_col = find(&["计量单位", "单位"], [0, 1, 2]);
+            // An industry column sits left of the names; side by side, the left table's serves
+            // the block with none of its own.
+            let industry_col = find(&INDUSTRY_LABELS, [2, 0, 1])
+                .or_else(|| blocks.last().and_then(|before| before.industry_col));
+            blocks.push(Block {
+                name_col,
+                unit_col,
+                industry_col,
+                years: own_years,
+            });
+        }
+        // The first row, in any block, where the header repeats with years of its own: every
+        // block stops there, and the next table starts there.
+        let next = blocks
+            .iter()
+            .filter_map(|block| repeated_header(sheet, block.name_col, data_start))
+            .min();
+        let tables = blocks
+            .into_iter()
+            .map(|block| Table {
                 sheet: sheet.name.clone(),
                 hidden: sheet.hidden,
                 header_row,
                 name_col: block.name_col,
                 unit_col: block.unit_col,
                 industry_col: block.industry_col,
+                rows: block_rows(sheet, &block, data_start, next),
                 years: block.years,
-                rows,
-            });
-        }
+            })
+            .collect();
         return Some((tables, next));
     }
     None
+}
+
+/// The year columns of a header row and the first data row: years in the header row itself,
+/// or in the row under it when the header row names none and the row under has no indicator
+/// name of its own (a merged 年份 group above the years; a merged 指标名称 repeats the label).
+/// A data row's 2015 revenue or 2021 备注 never makes a header.
+fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<(Vec<YearColumn>, u32)> {
+    let years_in = |row: u32| -> Vec<YearColumn> {
+        sheet
+            .row(row)
+            .iter()
+            .filter_map(|(col, value)| {
+                year_of(value).map(|year| YearColumn {
+                    col: *col,
+                    year,
+                    header_cell: a1(row, *col),
+                    label: value.display(),
+                })
+            })
+            .collect()
+    };
+    let years = years_in(header_row);
+    if !years.is_empty() {
+        return Some((years, header_row + 1));
+    }
+    let name_below = header_text(sheet.get(header_row + 1, name_col));
+    let second_header = name_below.is_none()
+        || name_below == header_text(sheet.get(header_row, name_col))
+        || sheet.get(header_row + 1, name_col).is_empty();
+    let years = years_in(header_row + 1);
+    (second_header && !years.is_empty()).then_some((years, header_row + 2))
+}
+
+/// The first row from `data_start` where a block's 指标名称 column holds the label again and
+/// the row makes a header (as [`header_years`] decides): a 续表 with year columns of its own.
+fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32> {
+    sheet.rows_from(data_start).find_map(|(row, cells)| {
+        let label = header_text(cell_at(cells, name_col))?;
+        (NAME_LABELS.contains(&label.as_str()) && header_years(sheet, row, name_col).is_some())
+            .then_some(row)
+    })
 }
 
 /// One table's columns within a header row.
@@ -422,15 +457,8 @@ struct Block {
     years: Vec<YearColumn>,
 }
 
-/// A block's rows from `data_start`, up to `stop` (a header repeated below, found by an
-/// earlier block) or the header repeated in its own 指标名称 column, which it returns.
-fn block_rows(
-    sheet: &Sheet,
-    block: &Block,
-    data_start: u32,
-    stop: Option<u32>,
-    years_in: &dyn Fn(u32) -> Vec<YearColumn>,
-) -> (Vec<TableRow>, Option<u32>) {
+/// A block's rows from `data_start`, up to `stop` (where the header repeats below).
+fn block_rows(sheet: &Sheet, block: &Block, data_start: u32, stop: Option<u32>) -> Vec<TableRow> {
     let mut rows = Vec::new();
     let mut industry: Option<String> = None;
     // Each row's cells are looked up in the row itself, not in the sheet again.
@@ -439,13 +467,6 @@ fn block_rows(
             break;
         }
         let at = |col: u32| cell_at(cells, col);
-        // The header again, with year columns of its own (in this row or the next): the
-        // rows below it are another table's, read with its years.
-        let repeated = header_text(at(block.name_col))
-            .is_some_and(|label| NAME_LABELS.contains(&label.as_str()));
-        if repeated && !(years_in(row).is_empty() && years_in(row + 1).is_empty()) {
-            return (rows, Some(row));
-        }
         if let Some(col) = block.industry_col {
             if let CellValue::Text(text) = at(col) {
                 if !is_note(text) {
@@ -487,7 +508,7 @@ fn block_rows(
             values,
         });
     }
-    (rows, None)
+    rows
 }
 
 #[cfg(test)]
@@ -709,14 +730,15 @@ mod tests {
     fn a_date_in_the_header_is_its_year() {
         let mut sheet = Sheet::new("质量指标", false);
         sheet.set(0, 0, text("指标名称"));
-        // 2019-01-01, 2020-12-31, 2021-06-30 (serials of the 1900 date system).
+        // 2019-01-01, 2020-12-31, 2021-06-30 (serials of the 1900 date system): the last is
+        // part of a year.
         for (col, serial) in [(1, 43466.0), (2, 44196.0), (3, 44377.0)] {
             sheet.set(0, col, CellValue::Date(serial));
         }
         sheet.set(1, 0, text("营业收入"));
         let found = tables(&sheet);
         let years: Vec<(u32, i32)> = found[0].years.iter().map(|y| (y.col, y.year)).collect();
-        assert_eq!(years, [(1, 2019), (2, 2020), (3, 2021)]);
+        assert_eq!(years, [(1, 2019), (2, 2020)]);
     }
 
     #[test]

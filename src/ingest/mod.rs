@@ -539,10 +539,21 @@ impl<'a> FormReader<'a> {
         // A 行业名称 column alone does not make a city form: an enterprise or park form (its
         // 基本信息 names one, and its table names its indicators) stays what it is, so that
         // its numbers never land on a city's industry.
-        // (单位名称 alone can be a city bureau's name; a USCC or a park's name or code cannot.)
-        let own_identity = [InfoKey::Uscc, InfoKey::ParkName, InfoKey::ParkCode]
-            .iter()
-            .any(|key| info.contains_key(key));
+        // Only a well-formed identity counts (an 18-character USCC, a roster park's name or
+        // code), and never against a 行政区划代码: a city's 园区名称 list or a bureau's own
+        // code leaves a city form a city form.
+        let roster = &self.plan.roster;
+        let value = |key: InfoKey| info.get(&key).map(|found| found.value.display());
+        let own_identity = !info.contains_key(&InfoKey::RegionCode)
+            && (value(InfoKey::Uscc)
+                .is_some_and(|code| uscc::canonical(&code).chars().count() == 18)
+                || value(InfoKey::ParkName)
+                    .is_some_and(|name| roster.park_by_name(&name).is_some())
+                || value(InfoKey::ParkCode).is_some_and(|code| {
+                    roster
+                        .park(&text::fold(&code).to_ascii_uppercase())
+                        .is_some()
+                }));
         let submitter_tables =
             !of_form(Form::Enterprise).is_empty() || !of_form(Form::Park).is_empty();
         let a_submitters_form = own_identity && submitter_tables;
