@@ -342,9 +342,11 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
         let mut blocks: Vec<Block> = Vec::with_capacity(block_names.len());
         for (index, &name_col) in block_names.iter().enumerate() {
             let next_name = block_names.get(index + 1).copied().unwrap_or(u32::MAX);
+            // The first block also keeps year columns left of its names, as a lone table does.
+            let after = if index == 0 { 0 } else { name_col };
             let own_years: Vec<YearColumn> = years
                 .iter()
-                .filter(|year| year.col > name_col && year.col < next_name)
+                .filter(|year| year.col >= after && year.col < next_name)
                 .cloned()
                 .collect();
             let first_year = own_years.first().map_or(next_name, |year| year.col);
@@ -443,7 +445,14 @@ fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<(Vec<Ye
 /// the row makes a header (as [`header_years`] decides): a 续表 with year columns of its own.
 fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32> {
     sheet.rows_from(data_start).find_map(|(row, cells)| {
-        let label = header_text(cell_at(cells, name_col))?;
+        // Every name label starts with 指: an indicator name is told apart without folding.
+        let CellValue::Text(name) = cell_at(cells, name_col) else {
+            return None;
+        };
+        if text::first_folded(name) != Some('指') {
+            return None;
+        }
+        let label = text::fold(name);
         (NAME_LABELS.contains(&label.as_str()) && header_years(sheet, row, name_col).is_some())
             .then_some(row)
     })
@@ -514,6 +523,35 @@ fn block_rows(sheet: &Sheet, block: &Block, data_start: u32, stop: Option<u32>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A table's year columns as (column, year).
+    fn years(table: &Table) -> Vec<(u32, i32)> {
+        table.years.iter().map(|y| (y.col, y.year)).collect()
+    }
+
+    /// `repeated_header` asks only cells whose first folded character is 指.
+    #[test]
+    fn every_name_label_starts_with_zhi() {
+        assert!(NAME_LABELS.iter().all(|label| label.starts_with('指')));
+    }
+
+    #[test]
+    fn year_columns_left_of_the_names_belong_to_the_table() {
+        let mut sheet = Sheet::new("质量指标", false);
+        for (col, label) in ["2019年", "2020年", "指标名称", "计量单位"]
+            .iter()
+            .enumerate()
+        {
+            sheet.set(0, col as u32, text(label));
+        }
+        sheet.set(1, 0, number(1.0));
+        sheet.set(1, 2, text("营业收入"));
+        let found = tables(&sheet);
+        assert_eq!(found.len(), 1);
+        assert_eq!(years(&found[0]), [(0, 2019), (1, 2020)]);
+        assert_eq!(found[0].unit_col, Some(3));
+        assert_eq!(found[0].rows[0].values[0], number(1.0));
+    }
 
     /// The shortcut never refuses a text that folds to a label, alone or before a colon, and
     /// refuses indicator names.
@@ -667,13 +705,6 @@ mod tests {
             ["营业收入", "续表"],
             "the second header is no row of the first"
         );
-        let years = |table: &Table| {
-            table
-                .years
-                .iter()
-                .map(|y| (y.col, y.year))
-                .collect::<Vec<_>>()
-        };
         assert_eq!(years(&found[0]), [(1, 2019), (2, 2020), (3, 2021)]);
         assert_eq!(
             years(&found[1]),
@@ -710,13 +741,6 @@ mod tests {
         sheet.set(1, 8, number(6.0));
         let found = tables(&sheet);
         assert_eq!(found.len(), 2);
-        let years = |table: &Table| {
-            table
-                .years
-                .iter()
-                .map(|y| (y.col, y.year))
-                .collect::<Vec<_>>()
-        };
         assert_eq!((found[0].name_col, found[0].unit_col), (0, None));
         assert_eq!(years(&found[0]), [(2, 2019), (3, 2020)]);
         assert_eq!((found[1].name_col, found[1].unit_col), (5, Some(6)));
@@ -737,8 +761,7 @@ mod tests {
         }
         sheet.set(1, 0, text("营业收入"));
         let found = tables(&sheet);
-        let years: Vec<(u32, i32)> = found[0].years.iter().map(|y| (y.col, y.year)).collect();
-        assert_eq!(years, [(1, 2019), (2, 2020)]);
+        assert_eq!(years(&found[0]), [(1, 2019), (2, 2020)]);
     }
 
     #[test]
