@@ -398,38 +398,11 @@ impl<'a> FormReader<'a> {
                 Some(extracted.submitter.entity_id.clone()),
             ));
         }
-        if let Some(finding) = self.name_mismatch(info, &extracted.submitter) {
-            extracted.findings.push(finding);
-        }
-        // A park known by its name whose form carries another code: the code is not silently
-        // overridden.
-        let submitter = &extracted.submitter;
-        if let (Form::Park, true, Some(code)) = (
-            submitter.form,
-            submitter.in_roster,
-            info.get(&InfoKey::ParkCode),
-        ) {
-            let written = text::fold(&code.value.display()).to_ascii_uppercase();
-            // `1`, `01` and `P1` are P01 written short, not another park.
-            let number = |id: &str| {
-                let digits: String = id.chars().filter(char::is_ascii_digit).collect();
-                digits.parse::<u64>().ok()
-            };
-            let same = written == submitter.entity_id
-                || (number(&written).is_some() && number(&written) == number(&submitter.entity_id));
-            // No code at all (无, /, —) says nothing against the name.
-            let written_code = written.chars().any(|c| c.is_ascii_alphanumeric());
-            if written_code && !same {
-                extracted.findings.push(self.info_finding(
-                    Rule::NameMismatch,
-                    code,
-                    &format!(
-                        "园区代码与全省名单中“{}”的代码{}不一致，数据已按园区名称对应到{}载入，请核实 (park code differs from the roster's for this name)",
-                        submitter.entity_name, submitter.entity_id, submitter.entity_id
-                    ),
-                ));
-            }
-        }
+        let mismatches = [
+            self.name_mismatch(info, &extracted.submitter),
+            self.park_code_mismatch(info, &extracted.submitter),
+        ];
+        extracted.findings.extend(mismatches.into_iter().flatten());
     }
 
     /// NAME_MISMATCH: the form's own name differs from the roster's name for the identity it
@@ -478,6 +451,38 @@ impl<'a> FormReader<'a> {
             &format!(
                 "与行政区划代码{}（{}）不一致，数据已按{}载入，请核实是否填错地市或代码 (city name differs from the region code)",
                 submitter.entity_id, submitter.entity_name, submitter.entity_id
+            ),
+        ))
+    }
+
+    /// A park known by its name whose form carries another 园区代码: the code is not silently
+    /// overridden. `1`, `01` and `P1` are P01 written short; no code at all (无, /, —) says
+    /// nothing against the name.
+    fn park_code_mismatch(
+        &self,
+        info: &BTreeMap<InfoKey, InfoValue>,
+        submitter: &Submitter,
+    ) -> Option<Finding> {
+        let code = info.get(&InfoKey::ParkCode)?;
+        if submitter.form != Form::Park || !submitter.in_roster {
+            return None;
+        }
+        let written = park_id(&code.value.display());
+        let number = |id: &str| {
+            let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+            digits.parse::<u64>().ok()
+        };
+        let same = written == submitter.entity_id
+            || (number(&written).is_some() && number(&written) == number(&submitter.entity_id));
+        if same || !written.chars().any(|c| c.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Some(self.info_finding(
+            Rule::NameMismatch,
+            code,
+            &format!(
+                "园区代码与全省名单中“{}”的代码{}不一致，数据已按园区名称对应到{}载入，请核实 (park code differs from the roster's for this name)",
+                submitter.entity_name, submitter.entity_id, submitter.entity_id
             ),
         ))
     }
@@ -549,11 +554,8 @@ impl<'a> FormReader<'a> {
                 .is_some_and(|code| uscc::canonical(&code).chars().count() == 18)
                 || value(InfoKey::ParkName)
                     .is_some_and(|name| roster.park_by_name(&name).is_some())
-                || value(InfoKey::ParkCode).is_some_and(|code| {
-                    roster
-                        .park(&text::fold(&code).to_ascii_uppercase())
-                        .is_some()
-                }));
+                || value(InfoKey::ParkCode)
+                    .is_some_and(|code| roster.park(&park_id(&code)).is_some()));
         let submitter_tables =
             !of_form(Form::Enterprise).is_empty() || !of_form(Form::Park).is_empty();
         let a_submitters_form = own_identity && submitter_tables;
@@ -727,8 +729,8 @@ impl<'a> FormReader<'a> {
     ) -> Result<Submitter, FileContent> {
         let (form, roster) = (Form::Park, &self.plan.roster);
         let city_from_info = || self.city_from_info(info);
-        let by_code = info_text(info, InfoKey::ParkCode)
-            .and_then(|code| roster.park(&text::fold(&code).to_ascii_uppercase()));
+        let by_code =
+            info_text(info, InfoKey::ParkCode).and_then(|code| roster.park(&park_id(&code)));
         let name = info_text(info, InfoKey::ParkName);
         let listed = by_code.or_else(|| name.as_deref().and_then(|name| roster.park_by_name(name)));
         match (listed, name) {
@@ -940,25 +942,26 @@ impl<'a> FormReader<'a> {
         let has_values = row.values.iter().any(|value| !value.is_empty());
         let Some(indicator) = plan.catalog.lookup(section, folded) else {
             if has_values || row.unit.is_some() {
-                let message = if row.name.is_empty() {
-                    format!(
-                        "{}!{} 指标名称为空，但该行填有数值，整行未载入，请填写指标名称 (no indicator name in a row with values, row skipped)",
-                        table.sheet, row.name_cell
-                    )
-                } else {
-                    format!(
-                        "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
-                        table.sheet, row.name_cell, row.name
-                    )
-                };
                 // A nameless row is shown by its first value, a named one by its name.
-                let raw = if row.name.is_empty() {
-                    row.values
-                        .iter()
-                        .find(|value| !value.is_empty())
-                        .map(CellValue::display)
+                let (message, raw) = if row.name.is_empty() {
+                    (
+                        format!(
+                            "{}!{} 指标名称为空，但该行填有数值，整行未载入，请填写指标名称 (no indicator name in a row with values, row skipped)",
+                            table.sheet, row.name_cell
+                        ),
+                        row.values
+                            .iter()
+                            .find(|value| !value.is_empty())
+                            .map(CellValue::display),
+                    )
                 } else {
-                    Some(row.name.clone())
+                    (
+                        format!(
+                            "{}!{} 指标名称“{}”不在指标目录中，整行未载入，请使用模板中的指标名称 (unknown indicator, row skipped)",
+                            table.sheet, row.name_cell, row.name
+                        ),
+                        Some(row.name.clone()),
+                    )
                 };
                 extracted.findings.push(self.finding(
                     Rule::UnknownIndicator,
@@ -1110,6 +1113,11 @@ fn unknown_industry(table: &Table, row: &locate::TableRow, submitter: &Submitter
         in_roster: false,
         industry_code: None,
     }
+}
+
+/// A 园区代码 as the roster spells park ids: folded, upper case (`p01 ` → `P01`).
+fn park_id(written: &str) -> String {
+    text::fold(written).to_ascii_uppercase()
 }
 
 /// A GB/T 4754 code as a form declares it (`C3851`, `c385`, `Ｃ38 电气机械…`,

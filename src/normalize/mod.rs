@@ -83,14 +83,14 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
             let classify = |value: &CellValue, unit: Option<&str>| {
                 value::classify(value, unit, indicator, &place)
             };
-            let outcome = match (&raw.refused, raw.value.is_empty()) {
+            let read = classify(&raw.value, raw.unit.as_deref());
+            let outcome = match (&raw.refused, read) {
                 // A missing marker (—, /, 不适用) is missing wherever it stands: nothing in it
                 // is refused (SPEC §3.4).
-                (Some(refusal), false) => match classify(&raw.value, raw.unit.as_deref()) {
-                    Outcome::Missing => Outcome::Missing,
-                    _ => refused(refusal, &raw, indicator, &classify),
-                },
-                _ => classify(&raw.value, raw.unit.as_deref()),
+                (Some(refusal), read) if read != Outcome::Missing => {
+                    refused(refusal, &raw, read, indicator, &classify)
+                }
+                (_, read) => read,
             };
             let raw_value = (!raw.value.is_empty()).then(|| raw.value.display());
             Some(Cell {
@@ -201,9 +201,11 @@ fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
 }
 
 /// The error reject of a non-empty cell refused for where it stands (SPEC v2 §3.2, §3.3).
+/// `this` is how the cell itself reads; `classify` reads the used cell of a repeat.
 fn refused(
     refusal: &Refusal,
     raw: &RawCell,
+    this: Outcome,
     indicator: &crate::config::Indicator,
     classify: &dyn Fn(&CellValue, Option<&str>) -> Outcome,
 ) -> Outcome {
@@ -216,7 +218,6 @@ fn refused(
             used_unit,
         } => {
             // Compared as loaded, in the catalog unit: 300 万元 and 0.03 亿元 agree.
-            let this = classify(&raw.value, raw.unit.as_deref());
             let used = classify(used_value, used_unit.as_deref());
             let agree = match (this, used) {
                 (Outcome::Value(this), Outcome::Value(used)) => this == used,
