@@ -75,15 +75,22 @@ fn validate_writes_feedback_and_publishes_nothing() {
     work.add_all(&shared_fixtures().join("inbox"));
     let out = work.dir.path().join("feedback");
     let inbox = work.inbox();
-    let ran = work.zlbd(&[
-        "validate",
-        "--pipeline",
-        pipeline().to_str().unwrap(),
-        "--inbox",
-        inbox.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    // `zlbd [LOG OPTIONS] validate` of the inbox into `out`.
+    let pipeline = pipeline();
+    let validate = |logs: &[&str], out: &std::path::Path| {
+        let mut args = logs.to_vec();
+        args.extend([
+            "validate",
+            "--pipeline",
+            pipeline.to_str().unwrap(),
+            "--inbox",
+            inbox.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        work.zlbd(&args)
+    };
+    let ran = validate(&[], &out);
     assert_eq!(ran.code, 3, "{ran:?}");
     assert!(!work.warehouse().exists(), "validate publishes nothing");
     let names: Vec<String> = std::fs::read_dir(&out)
@@ -120,18 +127,10 @@ fn validate_writes_feedback_and_publishes_nothing() {
     );
 
     // With JSON logs, each rejected file is one event, as in a run (SPEC v2 §9).
-    let again = work.dir.path().join("feedback-json");
-    let ran = work.zlbd(&[
-        "--log-format",
-        "json",
-        "validate",
-        "--pipeline",
-        pipeline().to_str().unwrap(),
-        "--inbox",
-        inbox.to_str().unwrap(),
-        "--out",
-        again.to_str().unwrap(),
-    ]);
+    let ran = validate(
+        &["--log-format", "json"],
+        &work.dir.path().join("feedback-json"),
+    );
     assert_eq!(ran.code, 3, "{ran:?}");
     let rejected: Vec<String> = ran
         .stderr
