@@ -152,7 +152,7 @@ fn is_numeral(c: char) -> bool {
     c.is_ascii_digit() || "一二三四五六七八九十".contains(c)
 }
 
-/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, `二〇二一年`, and those
+/// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, `二〇二一年`, `21年`, and those
 /// with a qualifier that still names that year's own, whole-year value: a unit or an allowed
 /// note in brackets (`2021年（万元）`, `2020年（上年同期）`, `2020年（调整后）`), or `数据`, `值`,
 /// `实际`, `全年`, `末`, `1-12月` after the year. Any other qualifier (a plan, a target, a
@@ -207,12 +207,15 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
             },
         )
         .collect();
-    let digits = folded.get(..4)?;
-    if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let year: i32 = digits.parse().ok()?;
-    let rest = &folded[4..];
+    // Four digits, or two before 年 (`21年`, `21年度`: this century's year, as clerks write
+    // it; a bare `21` is no year).
+    let digits = folded.bytes().take_while(u8::is_ascii_digit).count();
+    let year: i32 = match digits {
+        4 => folded[..4].parse().ok()?,
+        2 if folded[2..].starts_with('年') => 2000 + folded[..2].parse::<i32>().ok()?,
+        _ => return None,
+    };
+    let rest = &folded[digits..];
     let rest = rest
         .strip_suffix(".0")
         .filter(|r| r.is_empty())
@@ -367,6 +370,11 @@ mod tests {
             "2021年（调整后）",
             "二〇二一年",
             "二零二一年度",
+            "21年",
+            "21年度",
+            "２１年",
+            "21 年",
+            "21年（万元）",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }
@@ -386,6 +394,12 @@ mod tests {
             "较2020年增减",
             "2021年增长率",
             "2021.5",
+            "21",
+            "21.0",
+            "121年",
+            "21年目标值",
+            "21年（预计）",
+            "2021年，21年",
         ] {
             assert_eq!(parse_year_label(label), None, "{label}");
         }
