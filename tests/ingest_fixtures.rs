@@ -125,8 +125,9 @@ fn warnings_are_written_beside_loaded_values() {
         );
     }
     // SPEC v2 §3.3: Qingdao's row for an industry that is none of its own was loaded with a
-    // NOT_IN_ROSTER warning; now each of its cells is an UNKNOWN_INDUSTRY error.
-    let unknown_industry = rejects
+    // NOT_IN_ROSTER warning; now each of its cells is an UNKNOWN_INDUSTRY error. The row
+    // belongs to no entity, so each reject names the submitter, the city (§5).
+    let unknown_industry: Vec<_> = rejects
         .rows
         .iter()
         .filter(|row| {
@@ -134,8 +135,12 @@ fn warnings_are_written_beside_loaded_values() {
                 && rejects.get(row, "rule").str() == Some("UNKNOWN_INDUSTRY")
                 && rejects.get(row, "severity").str() == Some("error")
         })
-        .count();
-    assert_eq!(unknown_industry, 9);
+        .collect();
+    assert_eq!(unknown_industry.len(), 9);
+    for row in unknown_industry {
+        assert_eq!(rejects.get(row, "level").str(), Some("city"));
+        assert_eq!(rejects.get(row, "entity_id").str(), Some("370200"));
+    }
     // The park's P03 > P02 in 2021 is loaded all the same.
     let facts = work.table("fact_indicator");
     assert!(facts

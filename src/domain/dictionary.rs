@@ -110,6 +110,11 @@ pub fn column_doc(table: &str, column: &str) -> Option<ColumnDoc> {
             "已载入的指标×年份单元格数",
             "indicator × year cells loaded",
         )),
+        // The two tables whose level may be the submitting city.
+        (table::SUBMISSIONS | table::REJECTS, "entity_id") => Some(doc(
+            "对象代码：统一社会信用代码、园区代码、行业代码、行业-地市，或地市行政区划代码（层级为地市时）",
+            "entity id: USCC, park id, industry id, industry-city, or the city code (level city)",
+        )),
         (table::ROSTER_STATUS, "status") => Some(doc("报送进度", "submission progress")),
         ("runs", "status") => Some(doc("运行结果", "outcome of the run")),
         ("runs", "message") => Some(doc("说明", "what happened")),

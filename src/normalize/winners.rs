@@ -12,7 +12,7 @@ use super::{
 };
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::domain::{EntityRef, Finding, Level};
+use crate::domain::{EntityRef, Finding, Level, Rule};
 use crate::frames::SharedTexts;
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -93,15 +93,25 @@ impl<'a> Member<'a> {
             .iter()
             .map(|finding| at_file(finding, id, path))
             .collect();
+        let submitter = &self.submission.submitter;
         for cell in self.cells() {
             if let Outcome::Rejected { rule, message } = &cell.outcome {
+                // A row whose industry is unknown belongs to no entity: its reject names the
+                // submitter, the city that sent the form (SPEC v2 §5).
+                let (level, entity_id) = match rule {
+                    Rule::UnknownIndustry => (
+                        self.submission.form.submitter_level(),
+                        submitter.entity_id.as_str(),
+                    ),
+                    _ => (cell.level.as_str(), cell.entity_id.as_str()),
+                };
                 out.push(Finding {
                     submission_id: id.to_string(),
                     source_file: path.to_string(),
                     source_sheet: Some(cell.sheet.to_string()),
                     source_cell: Some(cell.cell.to_string()),
-                    level: Some(cell.level.as_str().to_string()),
-                    entity_id: Some(cell.entity_id.to_string()),
+                    level: Some(level.to_string()),
+                    entity_id: Some(entity_id.to_string()),
                     indicator_code: Some(cell.indicator_code.to_string()),
                     year: Some(cell.year),
                     rule: *rule,
