@@ -336,8 +336,16 @@ impl<'a> FormReader<'a> {
             .sum();
         extracted.cells.reserve(cells);
         reading.first_cells.reserve(cells);
-        for index in chosen {
-            self.read_table(&tables[index], &names[index], &mut extracted, &mut reading);
+        // Tables of one header row (blocks side by side) are read together, row by row.
+        let same_header = |&a: &usize, &b: &usize| {
+            (&tables[a].sheet, tables[a].header_row) == (&tables[b].sheet, tables[b].header_row)
+        };
+        for group in chosen.chunk_by(same_header) {
+            let group: Vec<(&Table, &[IndicatorName])> = group
+                .iter()
+                .map(|&index| (&tables[index], names[index].as_slice()))
+                .collect();
+            self.read_tables(&group, &mut extracted, &mut reading);
         }
         extracted.years = reading.years.into_iter().collect();
         extracted.entities = reading.entities.into_values().collect();
@@ -858,27 +866,46 @@ impl<'a> FormReader<'a> {
         }
     }
 
-    /// `names` are the table's rows' names, folded.
-    fn read_table(
+    /// The tables of one header row (one, or blocks side by side), each with its rows' names
+    /// folded, read in reading order: row, then column (SPEC v2 §3.2), so a row of the
+    /// left-hand block comes before the next row of the right-hand one.
+    fn read_tables(
         &self,
-        table: &Table,
-        names: &[IndicatorName],
+        group: &[(&Table, &[IndicatorName])],
         extracted: &mut Extracted,
         reading: &mut Reading<'a>,
     ) {
-        if self.detail == Detail::Explained {
-            extracted.tables.push(table_match(table, &self.plan.years));
+        let columns: Vec<ReadColumns> = group
+            .iter()
+            .map(|(table, _)| {
+                if self.detail == Detail::Explained {
+                    extracted.tables.push(table_match(table, &self.plan.years));
+                }
+                ReadColumns {
+                    sheet: table.sheet.as_str().into(),
+                    letters: (table.years.iter())
+                        .map(|year| column_letters(year.col).into())
+                        .collect(),
+                    read: self.year_columns(table, extracted),
+                }
+            })
+            .collect();
+        // (sheet row, block, index of the row in its block)
+        let mut order: Vec<(u32, usize, usize)> = group
+            .iter()
+            .enumerate()
+            .flat_map(|(block, (table, _))| {
+                (table.rows.iter().enumerate()).map(move |(index, row)| (row.row, block, index))
+            })
+            .collect();
+        if group.len() > 1 {
+            order.sort_unstable();
         }
-        let columns = ReadColumns {
-            sheet: table.sheet.as_str().into(),
-            letters: (table.years.iter())
-                .map(|year| column_letters(year.col).into())
-                .collect(),
-            read: self.year_columns(table, extracted),
-        };
         let section = extracted.form.catalog_section();
-        for (row, name) in table.rows.iter().zip(names) {
-            let matched = self.read_row(table, (row, name), section, &columns, extracted, reading);
+        for (_, block, index) in order {
+            let (table, names) = group[block];
+            let row = (&table.rows[index], &names[index]);
+            let matched = self.read_row(table, row, section, &columns[block], extracted, reading);
             if let Some(matched) = matched {
                 extracted.rows.push(matched);
             }
