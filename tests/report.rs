@@ -137,6 +137,20 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
             Some((id.to_string(), score.to_bits()))
         })
         .collect();
+    // Enterprises whose groups were all too small are 其他, not 全部: the level has other
+    // groups, so `all` there is not the whole level.
+    assert!(groups.contains(&("enterprise".to_string(), "all".to_string())));
+    assert!(sheets.contains(&"企业_其他".to_string()), "{sheets:?}");
+    assert!(!sheets.contains(&"企业_全部".to_string()), "{sheets:?}");
+    assert!(sheets.contains(&"园区_全部".to_string()), "{sheets:?}");
+    let entities = read_table(&snapshot, "dim_entity");
+    let unlisted: BTreeSet<String> = entities
+        .rows
+        .iter()
+        .filter(|row| entities.get(row, "in_roster").bool() == Some(false))
+        .map(|row| entities.get(row, "entity_id").str().unwrap().to_string())
+        .collect();
+    let (mut marked, mut ranked) = (BTreeSet::new(), BTreeSet::new());
     let mut listed = BTreeSet::new();
     for name in &sheets {
         let range = ranks.worksheet_range(name).unwrap();
@@ -144,6 +158,13 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
         let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
         let at = |label: &str| header.iter().position(|h| h == label).unwrap();
         let (id, score) = (at("代码"), at("综合得分"));
+        let off_roster = at("名单外");
+        for row in rows.clone() {
+            ranked.insert(row[id].to_string());
+            if row[off_roster].to_string() == "是" {
+                marked.insert(row[id].to_string());
+            }
+        }
         // An indicator's rank is among its comparison group, not the sheet's score group.
         assert!(
             header.iter().any(|h| h.ends_with("比对组内排名")),
@@ -158,6 +179,10 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
             }
         }
     }
+    // Every ranked entity off the roster is marked, and no other.
+    assert!(!marked.is_empty());
+    let expected: BTreeSet<String> = ranked.intersection(&unlisted).cloned().collect();
+    assert_eq!(marked, expected);
     assert!(scored.len() > 100, "{}", scored.len());
     assert_eq!(listed, scored);
     let unique: BTreeSet<String> = sheets.iter().map(|s| s.to_lowercase()).collect();

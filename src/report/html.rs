@@ -5,7 +5,7 @@
 //! numbers it shows, so a test (or an analyst's script) reads the page's numbers from the DOM.
 
 use super::charts::{self, series_color, Line};
-use super::model::{level_zh, IndicatorTrend, Model, FORM_LEVELS};
+use super::model::{level_zh, IndicatorTrend, Model, RankGroup, FORM_LEVELS};
 use crate::domain::{Direction, Kind, Rule};
 use std::fmt::Write;
 
@@ -126,6 +126,7 @@ figure svg { width: 100%; height: auto; display: block; }
 .legend i { display: inline-block; width: 14px; height: 4px; margin-right: 3px; vertical-align: middle; }
 .note { color: var(--muted); font-size: 12px; }
 .tag { display: inline-block; border-radius: 3px; padding: 0 4px; font-size: 12px; background: #e8f1fb; color: var(--accent); }
+.tag.off { background: #f3f3f3; color: #666; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
   nav { display: none; }
@@ -488,17 +489,18 @@ fn trends(out: &mut String, model: &Model) {
 fn ranks(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"ranks\" data-year=\"{}\" data-groups=\"{}\">\n<h2>四、比对排名（{}年）</h2>\n<p>按综合得分在评分组内排名（评分组：同行业组满 5 家时为同行业组，否则为门类或全部；见方法说明）。完整度低于 60% 的不计得分、不排名，列在组末。</p>\n",
+        "<section id=\"ranks\" data-year=\"{}\" data-groups=\"{}\">\n<h2>四、比对排名（{}年）</h2>\n<p>按综合得分在评分组内排名（评分组：同行业组满 {} 家时为同行业组，否则为门类或全部；见方法说明）。完整度低于 60% 的不计得分、不排名，列在组末。标“名单外”的单位不在全省名单内，仅供参考。</p>\n",
         model.last_year(),
         model.ranks.len(),
-        model.last_year()
+        model.last_year(),
+        model.min_group_size
     );
     for group in &model.ranks {
         let _ = write!(
             out,
             "<h3>{} · {}（{} 个）</h3>\n<table class=\"rank\" data-level=\"{}\" data-group=\"{}\" data-count=\"{}\"><thead><tr><th class=\"n\">排名</th><th>名称</th><th>地市</th><th class=\"n\">综合得分</th><th class=\"n\">完整度</th><th class=\"n\">较{}年变化</th><th></th></tr></thead><tbody>\n",
             level_zh(&group.level),
-            esc(&group_label(&group.group)),
+            esc(&group_heading(model, group)),
             group.rows.len(),
             esc(&group.level),
             esc(&group.group),
@@ -518,7 +520,14 @@ fn ranks(out: &mut String, model: &Model) {
                 opt(row.score, 2),
                 row.completeness.map(|c| format!("{}%", num(c, 0))).unwrap_or_else(|| "—".to_string()),
                 signed(row.score_change, 2),
-                if row.typical { "<span class=\"tag\">典型示范</span>" } else { "" }
+                [
+                    (row.typical, "<span class=\"tag\">典型示范</span>"),
+                    (!row.in_roster, "<span class=\"tag off\">名单外</span>"),
+                ]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, tag)| *tag)
+                .collect::<String>()
             );
         }
         out.push_str("</tbody></table>\n");
@@ -526,8 +535,46 @@ fn ranks(out: &mut String, model: &Model) {
     out.push_str("</section>\n");
 }
 
+/// Whether a group is `all` beside other groups of its level: it then holds only the
+/// entities whose own groups were too small (SPEC v2 §7), not the whole level.
+fn is_remainder(model: &Model, level: &str, group: &str) -> bool {
+    group == "all" && (model.ranks.iter()).any(|other| other.level == level && other.group != "all")
+}
+
+/// A score group's heading in the report. A section, or `all` beside other groups of its
+/// level, holds only the entities whose own peer group was too small, scored against every
+/// entity of the section or level: the heading says so, so its rank 1 of 2 is not read as
+/// first of the whole level.
+fn group_heading(model: &Model, group: &RankGroup) -> String {
+    let (min, level) = (model.min_group_size, level_zh(&group.level));
+    match group.group.strip_prefix("section:") {
+        Some(section) => {
+            format!("{section} 门类：行业组不足 {min} 家的企业，按 {section} 门类全部企业计分")
+        }
+        None if is_remainder(model, &group.level, &group.group) => {
+            let small = if group.level == "enterprise" {
+                "行业组与门类均"
+            } else {
+                "比对组"
+            };
+            format!("其他：{small}不足 {min} 家的{level}，按全部{level}计分")
+        }
+        None => group_label(&group.group),
+    }
+}
+
+/// A score group's short name, for a sheet or a cell: `all` beside other groups of its level
+/// is 其他, not 全部.
+pub fn short_group_label(model: &Model, level: &str, group: &str) -> String {
+    if is_remainder(model, level, group) {
+        "其他".to_string()
+    } else {
+        group_label(group)
+    }
+}
+
 /// A score group as people read it: `section:C` → C 门类, `all` → 全部.
-pub fn group_label(group: &str) -> String {
+fn group_label(group: &str) -> String {
     if group == "all" {
         "全部".to_string()
     } else if let Some(section) = group.strip_prefix("section:") {

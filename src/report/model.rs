@@ -42,6 +42,8 @@ pub struct EntityInfo {
     pub name: String,
     pub city_name: String,
     pub industry_code: String,
+    /// Loaded though not in the roster (SPEC §2): shown, and marked wherever it is ranked.
+    pub in_roster: bool,
 }
 
 /// One indicator as `dim_indicator` (or the catalog) describes it.
@@ -178,6 +180,7 @@ pub struct RankRow {
     pub completeness: Option<f64>,
     pub score_change: Option<f64>,
     pub typical: bool,
+    pub in_roster: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -251,6 +254,9 @@ pub struct Model {
     pub total_warnings: usize,
     pub trends: Vec<IndustryTrend>,
     pub ranks: Vec<RankGroup>,
+    /// `score.min_group_size`: a peer group smaller than this is scored in its section or
+    /// level (SPEC v2 §7).
+    pub min_group_size: usize,
     pub typical: Vec<TypicalRow>,
     pub weak: Vec<CityWeakness>,
     pub entities: HashMap<(String, String), EntityInfo>,
@@ -300,6 +306,7 @@ fn entities(snapshot: &Snapshot) -> HashMap<(String, String), EntityInfo> {
                     name: t.str(c::ENTITY_NAME, i).to_string(),
                     city_name: t.str(c::CITY_NAME, i).to_string(),
                     industry_code: t.str(c::INDUSTRY_CODE, i).to_string(),
+                    in_roster: t.flag(c::IN_ROSTER, i).unwrap_or(true),
                 },
             )
         })
@@ -392,6 +399,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
         total_warnings,
         trends: Vec::new(),
         ranks: Vec::new(),
+        min_group_size: plan.score_min_group_size,
         typical: Vec::new(),
         weak: Vec::new(),
         entities,
@@ -760,7 +768,13 @@ fn trends(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<IndustryTrend>
 fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
     let t = &snapshot.entity_score;
     let last = model.last_year() as i64;
-    let mut groups: BTreeMap<(usize, String, String), Vec<RankRow>> = BTreeMap::new();
+    // Peer groups first, then sections, then `all`: the groups that fall back come last.
+    let fallback = |group: &str| match group {
+        "all" => 2,
+        _ if group.starts_with("section:") => 1,
+        _ => 0,
+    };
+    let mut groups: BTreeMap<(usize, String, u8, String), Vec<RankRow>> = BTreeMap::new();
     for i in 0..t.len() {
         if t.integer(c::YEAR, i) != Some(last) {
             continue;
@@ -772,6 +786,7 @@ fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
             .entry((
                 level_order(&level),
                 level.clone(),
+                fallback(t.str(c::SCORE_GROUP, i)),
                 t.str(c::SCORE_GROUP, i).to_string(),
             ))
             .or_default()
@@ -784,11 +799,12 @@ fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
                 completeness: t.number(c::COMPLETENESS, i),
                 score_change: t.number(c::SCORE_CHANGE, i),
                 typical: t.flag(c::TYPICAL, i).unwrap_or(false),
+                in_roster: info.in_roster,
             });
     }
     groups
         .into_iter()
-        .map(|((_, level, group), mut rows)| {
+        .map(|((_, level, _, group), mut rows)| {
             rows.sort_by(|a, b| {
                 (a.rank.is_none(), a.rank, &a.entity_id).cmp(&(
                     b.rank.is_none(),

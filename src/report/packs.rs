@@ -3,7 +3,7 @@
 //! contacts, for 催报) and one `城市_<name>.xlsx` per city with its enterprises, parks and
 //! industries. They render the same [`Model`] as the page, so the numbers agree.
 
-use super::html::group_label;
+use super::html::short_group_label;
 use super::model::{self, level_zh, Model, RankGroup, Standing, ValuesByYear};
 use super::snapshot::Snapshot;
 use super::ReportError;
@@ -243,7 +243,19 @@ pub fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
 }
 
 /// Last-year scores: (level, entity) → (score, rank, group, change, typical).
-type Scores = HashMap<(String, String), (Option<f64>, Option<i64>, String, Option<f64>, bool)>;
+/// Per (level, entity) at the last year: score, rank, score group, entities scored in that
+/// group, score change, typical.
+type Scores = HashMap<
+    (String, String),
+    (
+        Option<f64>,
+        Option<i64>,
+        String,
+        Option<i64>,
+        Option<f64>,
+        bool,
+    ),
+>;
 
 fn scores(snapshot: &Snapshot, year: i32) -> Scores {
     let t = &snapshot.entity_score;
@@ -261,6 +273,7 @@ fn scores(snapshot: &Snapshot, year: i32) -> Scores {
                 t.number(c::SCORE, i),
                 t.integer(c::SCORE_RANK, i),
                 t.str(c::SCORE_GROUP, i).to_string(),
+                t.integer(c::PEER_N, i),
                 t.number(c::SCORE_CHANGE, i),
                 t.flag(c::TYPICAL, i).unwrap_or(false),
             ),
@@ -401,7 +414,11 @@ fn rank_sheets(
         .ranks
         .iter()
         .map(|group| {
-            let wanted = format!("{}_{}", level_zh(&group.level), group_label(&group.group));
+            let wanted = format!(
+                "{}_{}",
+                level_zh(&group.level),
+                short_group_label(model, &group.level, &group.group)
+            );
             sheet_name(&mut used, &wanted)
         })
         .collect();
@@ -469,6 +486,7 @@ fn rank_sheet(
         "完整度(%)",
         "得分变化",
         "典型示范",
+        "名单外",
     ]);
     for indicator in &indicators {
         head.push(format!("{}({})", indicator.name, indicator.unit));
@@ -487,6 +505,7 @@ fn rank_sheet(
             number(row.completeness),
             number(row.score_change),
             text(if row.typical { "是" } else { "" }),
+            text(if row.in_roster { "" } else { "是" }),
         ];
         for indicator in &indicators {
             let found = last.get(&(
@@ -642,10 +661,10 @@ fn city_pack(
                     .entity(level, &e.entity_id)
                     .cloned()
                     .unwrap_or_default();
-                let (score, rank, group, change, typical) = scores
+                let (score, rank, group, scored, change, typical) = scores
                     .get(&(level.to_string(), e.entity_id.clone()))
                     .cloned()
-                    .unwrap_or((None, None, String::new(), None, false));
+                    .unwrap_or((None, None, String::new(), None, None, false));
                 let mut row = vec![text(&e.entity_id), text(&e.name)];
                 if level == "enterprise" {
                     let park = plan
@@ -669,10 +688,16 @@ fn city_pack(
                     text(&e.contact_phone),
                     number(score),
                     number(rank.map(|r| r as f64)),
-                    text(if group.is_empty() {
-                        String::new()
-                    } else {
-                        group_label(&group)
+                    // The group's size beside its name: a rank of 2 means little without it.
+                    text(match (group.is_empty(), scored) {
+                        (true, _) => String::new(),
+                        (false, Some(n)) => {
+                            format!(
+                                "{}（{n} 家有得分）",
+                                short_group_label(model, level, &group)
+                            )
+                        }
+                        (false, None) => short_group_label(model, level, &group),
                     }),
                     number(change),
                     text(if typical { "是" } else { "" }),
@@ -688,7 +713,7 @@ fn city_pack(
         "填报人",
         "联系电话",
         "综合得分",
-        "排名",
+        "评分组内排名",
         "评分组",
         "得分变化",
         "典型示范",
