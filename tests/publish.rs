@@ -105,9 +105,14 @@ impl Drop for Paused {
 }
 
 fn spawn_paused(work: &Workdir, extra: &[&str]) -> Paused {
+    spawn_paused_at(work, "pause-while-staging", extra)
+}
+
+/// A run stopped at the failpoint `point` (it raises SIGSTOP there).
+fn spawn_paused_at(work: &Workdir, point: &str, extra: &[&str]) -> Paused {
     let child = work
         .run_command(extra)
-        .env("ZLBD_FAILPOINT", "pause-while-staging")
+        .env("ZLBD_FAILPOINT", point)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -446,6 +451,53 @@ fn a_killed_run_is_recorded_as_interrupted_by_the_next_run() {
     assert!(hidden_entries(&work.warehouse()).is_empty());
     assert_eq!(work.run().code, 3);
     assert_eq!(runs(&work).rows.len(), 4);
+}
+
+/// Killed after `current` switched to its snapshot: the run published, and the runs log must
+/// say so, or the live snapshot has no `published` row and its night's news is never flagged.
+#[test]
+fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
+    let work = fixtures_work();
+    assert_eq!(work.run().code, 3);
+    let first = current(&work).unwrap();
+    // A file more, so the run has a new snapshot to switch to.
+    std::fs::copy(
+        shared_fixtures().join("inbox/park_p03.ods"),
+        work.inbox().join("extra.ods"),
+    )
+    .unwrap();
+    let paused = spawn_paused_at(&work, "pause-after-switch", &[]);
+    let killed_id = marker_run_id(&work);
+    paused.kill();
+    let switched = current(&work).unwrap();
+    assert_eq!(switched, killed_id);
+    assert_ne!(switched, first);
+    let ran = work.run();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    let log = runs(&work);
+    let row = log
+        .rows
+        .iter()
+        .find(|row| log.get(row, "run_id").str() == Some(killed_id.as_str()))
+        .expect("the killed run is in runs.parquet");
+    assert_eq!(log.get(row, "status").str(), Some("published"));
+    assert_eq!(
+        log.get(row, "snapshot").str(),
+        Some(format!("snapshots/{killed_id}").as_str())
+    );
+    assert_eq!(log.get(row, "exit_code"), &Value::Null);
+    assert!(log.get(row, "facts").int().unwrap() > 0);
+    assert!(
+        log.get(row, "message")
+            .str()
+            .unwrap()
+            .contains("published its snapshot"),
+        "{:?}",
+        log.get(row, "message")
+    );
+    // The run after it found the inbox unchanged since that snapshot, which stays current.
+    assert_eq!(current(&work).unwrap(), killed_id);
+    assert!(hidden_entries(&work.warehouse()).is_empty());
 }
 
 #[test]

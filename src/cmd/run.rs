@@ -9,7 +9,7 @@
 //! - 4: another run holds the lock.
 
 use crate::cli::{print_error, print_out, RunArgs};
-use crate::domain::SubmissionStatus;
+use crate::domain::{columns::table, SubmissionStatus};
 use crate::exit;
 use crate::ingest::InboxFile;
 use crate::pipeline::memo::{Memo, PublishedFrom};
@@ -560,6 +560,7 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
     if gone.is_empty() {
         return;
     }
+    let current = warehouse::current_run(warehouse);
     let records: Vec<runs::RunRecord> = gone
         .iter()
         .map(|found| {
@@ -583,6 +584,22 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
                 record.exit_code = Some(outcome.exit_code);
                 record.finished_at = outcome.finished_at;
                 record.message = Some(outcome.message.clone());
+            } else if current.as_deref() == Some(found.run_id.as_str()) {
+                // Killed after `current` switched to its snapshot: the run published, and
+                // its row must say so, or the live snapshot has no `published` run.
+                let manifest = warehouse::snapshot::manifest(warehouse, &found.run_id).ok();
+                record.status = "published".to_string();
+                record.snapshot = Some(format!("{}/{}", warehouse::SNAPSHOTS, found.run_id));
+                if let Some(manifest) = manifest {
+                    record.finished_at = manifest.published_at;
+                    record.files_active = manifest.active_submissions;
+                    record.facts = manifest.rows(table::FACT_INDICATOR);
+                }
+                record.message = Some(format!(
+                    "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}, so its counts of files and rejects were not recorded; recorded by run {run_id}",
+                    info.map_or("working", |info| info.phase.as_str()),
+                    info.map_or(String::new(), |info| format!(" (pid {})", info.pid)),
+                ));
             }
             record
         })

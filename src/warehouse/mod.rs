@@ -292,6 +292,12 @@ fn stage_and_switch(
     })?;
     lock.verify()?;
     switch_current(warehouse, run_id, run_id)?;
+    if crate::failpoint::active("pause-after-switch") {
+        // SAFETY: stops this process until a test sends SIGCONT.
+        unsafe {
+            libc::raise(libc::SIGSTOP);
+        }
+    }
     Ok(true)
 }
 
