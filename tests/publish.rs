@@ -384,6 +384,23 @@ fn a_lock_error_other_than_held_is_exit_1_with_its_cause() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(ran.code, 1, "{ran:?}");
+    assert!(ran.stderr.contains("it is a file"), "{}", ran.stderr);
+    // A published snapshot, or a folder in it, is no warehouse either: nothing is built there.
+    let snapshot = work.warehouse().join("current");
+    for path in [snapshot.clone(), snapshot.join("rejects")] {
+        let ran = work.zlbd(&[
+            "run",
+            "--pipeline",
+            pipeline().to_str().unwrap(),
+            "--inbox",
+            work.inbox().to_str().unwrap(),
+            "--warehouse",
+            path.to_str().unwrap(),
+        ]);
+        assert_eq!(ran.code, 1, "{ran:?}");
+        assert!(ran.stderr.contains("published snapshot"), "{}", ran.stderr);
+        assert!(!path.join("zlbd.lock").exists() && !path.join("cache").exists());
+    }
 }
 
 #[test]

@@ -21,6 +21,10 @@ pub const LOCK_FILE: &str = "zlbd.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
+    /// The path given as the warehouse is a file, or a published snapshot (or inside one):
+    /// `--warehouse` is the folder that holds `current` and `snapshots/`.
+    #[error("{path} is not a warehouse folder: {why}")]
+    NotAWarehouse { path: PathBuf, why: String },
     /// Another live process holds the lock.
     #[error("another zlbd run holds the warehouse lock {path} ({holder}); try again when it has finished")]
     Held { path: PathBuf, holder: String },
@@ -76,6 +80,34 @@ pub(crate) fn try_flock(file: &File) -> std::io::Result<bool> {
     }
 }
 
+/// A file, or a published snapshot or a folder inside one (`warehouse/current`, a plausible
+/// slip since BI tools read there), is no warehouse: a run would build one inside a snapshot.
+fn refuse_non_warehouse(warehouse: &Path) -> Result<(), LockError> {
+    let refuse = |why: String| {
+        Err(LockError::NotAWarehouse {
+            path: warehouse.to_path_buf(),
+            why,
+        })
+    };
+    if warehouse.exists() && !warehouse.is_dir() {
+        return refuse("it is a file".to_string());
+    }
+    let inside = warehouse
+        .ancestors()
+        .filter_map(|dir| std::fs::canonicalize(dir).ok())
+        .find(|dir| {
+            dir.join(super::snapshot::MANIFEST).is_file()
+                && dir.parent().and_then(Path::file_name) == Some(super::SNAPSHOTS.as_ref())
+        });
+    match inside {
+        Some(snapshot) => refuse(format!(
+            "it is the published snapshot {} or inside it; give the warehouse folder that holds current and snapshots/",
+            snapshot.display()
+        )),
+        None => Ok(()),
+    }
+}
+
 impl WarehouseLock {
     /// Takes the lock without waiting. Creates the warehouse folder when it does not exist.
     pub fn acquire(warehouse: &Path, holder: &str) -> Result<WarehouseLock, LockError> {
@@ -84,6 +116,7 @@ impl WarehouseLock {
             path: path.clone(),
             source,
         };
+        refuse_non_warehouse(warehouse)?;
         std::fs::create_dir_all(warehouse).map_err(io)?;
         // A file deleted between our open and our flock is not the lock any more: look again.
         for _ in 0..5 {
