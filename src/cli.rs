@@ -54,9 +54,9 @@ pub struct PipelineArgs {
     /// pipelines/shandong under the current folder.
     #[arg(long)]
     pub pipeline: Option<PathBuf>,
-    /// Worker threads for reading files (default: all cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    /// Worker threads for reading files, 1 to 256 (default, or 0: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=256))]
+    pub jobs: Option<u64>,
 }
 
 #[derive(Debug, Args)]

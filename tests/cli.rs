@@ -221,6 +221,10 @@ fn bad_usage_exits_2() {
     let work = Workdir::new();
     assert_eq!(work.zlbd(&["run", "--no-such-flag"]).code, 2);
     assert_eq!(work.zlbd(&["frobnicate"]).code, 2);
+    // Thousands of threads would take longer than the run: at most 256.
+    let ran = work.zlbd(&["validate", "--jobs", "1000"]);
+    assert_eq!(ran.code, 2, "{ran:?}");
+    assert!(ran.stderr.contains("0..=256"), "{}", ran.stderr);
     let ran = work.zlbd(&[
         "run",
         "--pipeline",

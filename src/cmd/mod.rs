@@ -56,10 +56,10 @@ pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32
 }
 
 /// Sizes rayon's global pool once, from --jobs.
-pub fn init_workers(jobs: Option<usize>) {
+pub fn init_workers(jobs: Option<u64>) {
     if let Some(jobs) = jobs.filter(|&jobs| jobs > 0) {
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs)
+            .num_threads(jobs as usize)
             .build_global();
     }
 }
