@@ -109,3 +109,31 @@ def test_the_readmes_five_analyst_queries_return_rows(sample):
     for number, sql in queries:
         rows = con.execute(sql).fetchall()
         assert rows, f"query {number} returned no rows"
+
+
+def test_the_readmes_bi_database_opens_from_any_folder(sample, tmp_path, monkeypatch):
+    """README "Connecting a BI tool": a database file made from `zlbd views` keeps working when
+    a BI tool opens it from another folder (views.sql's own paths are relative to the
+    warehouse, and the search path it sets is not kept in the file)."""
+    import subprocess
+
+    import duckdb
+
+    from conftest import BIN
+
+    warehouse, _, truth = sample
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "zlbd views --warehouse /data/warehouse | duckdb /data/analysis.duckdb" in readme
+    views = subprocess.run([str(BIN), "views", "--warehouse", str(warehouse)],
+                           capture_output=True, text=True, check=True).stdout
+    database = tmp_path / "analysis.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(views)
+    con.close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    con = duckdb.connect(str(database), read_only=True)
+    facts = con.execute("select count(*) from fact_indicator where not is_derived").fetchone()[0]
+    assert facts == sum(1 for cell in truth["cells"] if cell["outcome"] == "fact")
+    assert con.execute("select count(*) from bi_score").fetchone()[0] > 0
