@@ -115,6 +115,14 @@ pub fn column_doc(table: &str, column: &str) -> Option<ColumnDoc> {
             "对象代码：统一社会信用代码、园区代码、行业代码、行业-地市，或地市行政区划代码（层级为地市时）",
             "entity id: USCC, park id, industry id, industry-city, or the city code (level city)",
         )),
+        (table::DIM_INDICATOR, "unit") => Some(doc(
+            "目录计量单位，事实值均已换算为此单位",
+            "the catalog's unit; every fact is converted to it",
+        )),
+        (table::SUBMISSIONS, "submission_id") => Some(doc(
+            "报送编号：文件内容的SHA-256；同一内容的重复文件（status=duplicate）与原文件同号，关联时请加 source_file 或排除 duplicate",
+            "submission id: SHA-256 of the file's bytes; a duplicate file (status duplicate) shares its original's, so join on it with source_file or without the duplicates",
+        )),
         (table::ROSTER_STATUS, "status") => Some(doc("报送进度", "submission progress")),
         ("runs", "status") => Some(doc("运行结果", "outcome of the run")),
         ("runs", "message") => Some(doc("说明", "what happened")),
@@ -171,7 +179,10 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "direction" => doc("方向", "direction"),
         "kind" => doc("指标类型", "indicator kind"),
         "weight" => doc("综合得分权重", "weight in the composite score"),
-        "agg" => doc("地市汇总到省重点行业的方式", "how cities roll up to a province industry"),
+        "agg" => doc(
+            "地市汇总到省重点行业的方式（行业指标均有，省重点行业按此汇总）",
+            "how cities roll up to a province industry (set for every industry indicator; province industries use it)",
+        ),
         "year" => doc("年份", "year"),
         "value" => doc("采用值（计量单位见 unit）", "value (in unit)"),
         "raw_value" => doc("单元格原文", "the cell as written"),
@@ -193,8 +204,8 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "peer_best" => doc("组内最优值", "best peer value"),
         "gap_to_best" => doc("与组内最优值的差距", "distance to the best peer value"),
         "robust_z" => doc(
-            "稳健z值：(值−中位数)/(1.4826×MAD)，金额类按对数计算，少于5个对象为空",
-            "robust z: (v − median)/(1.4826 × MAD), on ln(v) for amounts; null under 5 peers",
+            "稳健z值：(值−中位数)/(1.4826×MAD)，同组有值对象少于5个或MAD为0时为空；金额类按对数计算，只计正值对象，值不为正时为空",
+            "robust z: (v − median)/(1.4826 × MAD); null under 5 peers with a value or when MAD = 0; for amounts on ln(v) over the peers with v > 0, null where v ≤ 0",
         ),
         "anomaly" => doc("是否异常值（|robust_z|>3.5），未计算时为空", "|robust_z| > 3.5; null where not computed"),
         "score" => with_unit("综合得分", "composite score", "0–100"),
@@ -220,7 +231,10 @@ fn general(column: &str) -> Option<ColumnDoc> {
         "new_source_file" => doc("更正文件", "correcting file"),
         "expected" => doc("是否在名单内应报送", "expected to submit (in the roster)"),
         "submitted" => doc("是否已报送", "submitted"),
-        "cells_expected" => doc("应报送的指标×年份单元格数", "indicator × year cells expected"),
+        "cells_expected" => doc(
+            "应报送的指标×年份单元格数（名单外对象按同类报表计）",
+            "indicator × year cells expected (for an entity off the roster, as for its form)",
+        ),
         "indicator_key" => doc(
             "指标键：层级:指标代码，供BI单列关联",
             "indicator key <level>:<indicator_code> for single-column joins",
@@ -374,12 +388,14 @@ fn column_row(table: &str, column: &str, kind: &str) -> String {
         .into_iter()
         .map(|(code, meaning)| format!("`{code}` {meaning}"))
         .collect();
+    // A `|` inside a cell (|robust_z|) would end it.
+    let cell = |text: &str| text.replace('|', "\\|");
     format!(
         "| `{column}` | {kind} | {} | {} | {} | {} |\n",
-        doc.as_ref().map_or("", |doc| doc.zh),
-        doc.as_ref().map_or("", |doc| doc.en),
-        doc.as_ref().and_then(|doc| doc.unit).unwrap_or(""),
-        codes.join("<br>")
+        cell(doc.as_ref().map_or("", |doc| doc.zh)),
+        cell(doc.as_ref().map_or("", |doc| doc.en)),
+        cell(doc.as_ref().and_then(|doc| doc.unit).unwrap_or("")),
+        cell(&codes.join("<br>"))
     )
 }
 
