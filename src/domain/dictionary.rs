@@ -84,8 +84,8 @@ pub fn table_doc(name: &str) -> Option<(&'static str, &'static str)> {
             "Errors that kept a value out and warnings beside loaded values",
         ),
         table::CORRECTIONS => (
-            "更正记录：更正报表改变的每个数值",
-            "Every value a correction restated",
+            "更正记录：更正报表改变的每个数值。每份被取代的报表中与采用值不同的数值各一行（同一指标年份有多份早期报表时有多行，新值相同）",
+            "Every value a correction restated: one row for each superseded submission whose value differs from the one used (several earlier forms of one indicator and year give several rows with the same new value)",
         ),
         table::ROSTER_STATUS => (
             "报送进度：名单内外每个对象的报送与完整情况",
