@@ -209,6 +209,35 @@ fn an_empty_inbox_after_a_publish_is_refused_and_allow_shrink_publishes_it() {
     assert!(ran.stdout.contains("published"), "{}", ran.stdout);
 }
 
+/// The share comes back the night after a refusal: its files are answered from the parse
+/// cache the refused run put back, not parsed cold again.
+#[test]
+fn a_refused_run_leaves_the_parse_cache_for_the_night_after() {
+    let work = fixtures_work();
+    assert_eq!(work.run().code, 3);
+    let pack = work.warehouse().join("cache/parses.pack");
+    let before = std::fs::read(&pack).unwrap();
+    let moved = work.dir.path().join("away");
+    std::fs::rename(work.inbox(), &moved).unwrap();
+    std::fs::create_dir(work.inbox()).unwrap();
+    assert_eq!(work.run().code, 1);
+    assert!(
+        std::fs::read(&pack).unwrap() == before,
+        "the pack is as it was"
+    );
+    std::fs::remove_dir(work.inbox()).unwrap();
+    std::fs::rename(&moved, work.inbox()).unwrap();
+    work.restamp_inbox();
+    assert_eq!(work.run().code, 3);
+    let log = runs(&work);
+    let last = log.rows.last().unwrap();
+    assert_eq!(log.get(last, "status").str(), Some("unchanged"));
+    let files = log.get(last, "files").int().unwrap();
+    assert!(files > 0);
+    assert_eq!(log.get(last, "files_from_cache").int(), Some(files));
+    assert!(!work.warehouse().join("cache/parses.pack.previous").exists());
+}
+
 #[test]
 fn a_lock_file_deleted_mid_run_never_lets_a_broken_snapshot_become_current() {
     let work = fixtures_work();

@@ -24,6 +24,9 @@ use crate::warehouse::{
 use std::path::{Path, PathBuf};
 use tracing::{info, info_span, warn};
 
+/// The parse cache's folder in the warehouse.
+const CACHE_DIR: &str = "cache";
+
 /// A run id that sorts by time: 20261121T051200123456Z.
 pub fn new_run_id(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("%Y%m%dT%H%M%S%6fZ").to_string()
@@ -139,6 +142,13 @@ pub fn run(args: RunArgs) -> i32 {
         ..Default::default()
     };
     let outcome = build_and_publish(&plan, &args, &run_id, &lock, &mut marker, &mut record);
+    // A refused run read too few files to tell which parse-cache records the inbox still
+    // needs: the pack it replaced goes back.
+    let cache_dir = args.warehouse.join(CACHE_DIR);
+    match &outcome {
+        Outcome::Refused { .. } => Cache::restore_previous(&cache_dir),
+        _ => Cache::discard_previous(&cache_dir),
+    }
     record.finished_at = chrono::Utc::now();
     let code = report(&outcome, &args, &run_id, &pipeline_dir, &mut record);
     record.exit_code = Some(code);
@@ -301,7 +311,7 @@ fn build_and_publish(
     marker: &mut RunMarker,
     record: &mut runs::RunRecord,
 ) -> Outcome {
-    let cache = (!args.no_cache).then(|| Cache::open(args.warehouse.join("cache"), plan));
+    let cache = (!args.no_cache).then(|| Cache::open(args.warehouse.join(CACHE_DIR), plan));
     let progress = super::progress_bar();
     // The warehouse (and so its cache) is never input, even when placed inside the inbox.
     let exclude: [PathBuf; 1] = [args.warehouse.clone()];

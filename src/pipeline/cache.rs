@@ -6,7 +6,10 @@
 //! corrected form) appends their records; a run whose pack would be at least half records no
 //! file of the run used (files gone from the inbox, replaced records), or that met a damaged
 //! record, rewrites the pack with the records of the files it read, so the pack stays within
-//! twice what the inbox needs.
+//! twice what the inbox needs. The pack a rewrite replaces is kept beside it
+//! ([`PREVIOUS_PACK_FILE`]) until the run knows it publishes: a run the shrink guard refuses (an
+//! unmounted share: an empty inbox) puts it back ([`Cache::restore_previous`]), so the night
+//! after costs no cold parse.
 //!
 //! Layout: [`PACK_MAGIC`], the salt (u32 length, bytes), then one record per file: u32 length,
 //! then the record, which is a [`seal`]ed postcard `(submission id, CacheEntry)`; of two records
@@ -29,6 +32,8 @@ use std::sync::OnceLock;
 
 /// The pack's file name inside the cache folder.
 pub const PACK_FILE: &str = "parses.pack";
+/// The pack before this run's rewrite, until the run publishes or is refused.
+pub const PREVIOUS_PACK_FILE: &str = "parses.pack.previous";
 
 /// The first bytes of the pack (format version 4: one pack of records sealed with xxh3-128).
 const PACK_MAGIC: &[u8; 8] = b"ZLBDP\x004\n";
@@ -373,10 +378,29 @@ impl Cache {
             out.flush()
         });
         if written.is_ok() {
+            let previous = path.with_file_name(PREVIOUS_PACK_FILE);
+            let _ = std::fs::remove_file(&previous);
+            let _ = std::fs::hard_link(path, &previous);
             let _ = std::fs::rename(&staging, path);
         } else {
             let _ = std::fs::remove_file(&staging);
         }
+    }
+}
+
+impl Cache {
+    /// Puts back the pack this run's rewrite replaced (a refused run read too few files to
+    /// judge which records the inbox still needs).
+    pub fn restore_previous(dir: &Path) {
+        let previous = dir.join(PREVIOUS_PACK_FILE);
+        if previous.is_file() {
+            let _ = std::fs::rename(previous, dir.join(PACK_FILE));
+        }
+    }
+
+    /// Forgets the pack this run's rewrite replaced.
+    pub fn discard_previous(dir: &Path) {
+        let _ = std::fs::remove_file(dir.join(PREVIOUS_PACK_FILE));
     }
 }
 
