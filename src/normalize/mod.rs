@@ -475,7 +475,7 @@ fn corrections(superseded: DataFrame, facts: &DataFrame, subs: &Subs) -> PolarsR
 pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
     let carrier = carriers(files);
     let subs = Subs::of(files, &carrier);
-    let (judgement, findings, entities) = {
+    let (judgement, findings, entities, rankings) = {
         let members = winners::members(files, &carrier, &subs);
         let (survey, findings) = rayon::join(
             || winners::survey(&members, &subs),
@@ -487,7 +487,25 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
         let judgement = timed("normalize: winning facts", || {
             winners::judge_all(&members, &won, &subs, plan)
         })?;
-        (judgement, findings, survey.entities)
+        (judgement, findings, survey.entities, survey.rankings)
+    };
+    // Each submission's ranking by id, to say why a superseded one lost.
+    let ranking: PlHashMap<&str, &Ranking> = rankings
+        .iter()
+        .filter_map(|ranking| Some((subs.id(ranking.sub)?, ranking)))
+        .collect();
+    let why_superseded = |loser: &str, winner: &str| -> String {
+        let file = (subs.key(winner))
+            .and_then(|sub| subs.file(sub))
+            .unwrap_or(winner);
+        let rule = match (ranking.get(winner), ranking.get(loser)) {
+            (Some(won), Some(lost)) => winners::decided_by(won, lost),
+            _ => ("报表版本更高", "a higher version"),
+        };
+        format!(
+            "已被“{file}”取代：{} (superseded by {file}: {})",
+            rule.0, rule.1
+        )
     };
     let winners::Judgement {
         facts,
@@ -503,7 +521,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
                 corrections(superseded, &facts, &subs)
             })
         },
-        || submissions_frame(files, &counts, &duplicate, &carrier),
+        || submissions_frame(files, &counts, &duplicate, &carrier, &why_superseded),
     );
     let (corrections, submissions) = (corrections?, submissions?);
     Ok(Normalized {
@@ -585,6 +603,7 @@ fn submissions_frame(
     counts: &CountsBySubmission,
     is_duplicate: &dyn Fn(&FileResult) -> bool,
     carrier: &PlHashMap<String, (i64, String)>,
+    why_superseded: &(dyn Fn(&str, &str) -> String + Sync),
 ) -> PolarsResult<DataFrame> {
     let mut rows = SubmissionColumns::default();
     for file in files {
@@ -632,8 +651,8 @@ fn submissions_frame(
                     if has_cells && !count.wins && count.beaten_by.is_some() {
                         row.status = STATUS_SUPERSEDED;
                         row.superseded_by = count.beaten_by.clone();
-                        row.reason =
-                            Some("已被更正报表取代 (superseded by a correction)".to_string());
+                        row.reason = (count.beaten_by.as_deref())
+                            .map(|winner| why_superseded(&file.submission_id, winner));
                     } else {
                         row.status = STATUS_ACTIVE;
                     }

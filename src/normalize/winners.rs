@@ -171,6 +171,28 @@ fn precedence(a: &Ranking, b: &Ranking) -> Ordering {
         .then(a.file_rank.cmp(&b.file_rank))
 }
 
+/// Which rule of [`precedence`] decided between two submissions (`a` won): the reason a
+/// superseded file is given, in Chinese and English. Only the version and 填报日期 say which
+/// form is the correction; a file that lost on its modification time or name may be the
+/// correction itself, and the reason asks to check.
+pub(super) fn decided_by(a: &Ranking, b: &Ranking) -> (&'static str, &'static str) {
+    if a.version != b.version {
+        ("报表版本更高", "a higher version")
+    } else if a.filled_date != b.filled_date {
+        ("填报日期更晚", "a later filled date")
+    } else if a.modified_ns != b.modified_ns {
+        (
+            "两份报表版本和填报日期相同，按文件修改时间较晚者采用，请核实哪份是更正并在更正报表中填写更高的报表版本",
+            "same version and filled date: the later-modified file is used; check which is the correction and give it a higher version",
+        )
+    } else {
+        (
+            "两份报表版本、填报日期和修改时间均相同，按文件名排序在前者采用，请核实哪份是更正并在更正报表中填写更高的报表版本",
+            "same version, filled date and modification time: the first file name is used; check which is the correction and give it a higher version",
+        )
+    }
+}
+
 /// What the members hold beside their cells: rankings in member order, and each entity as the
 /// highest-ranked file that names it describes it (a correction's 所属行业 or name wins over
 /// the original's, whatever their paths).

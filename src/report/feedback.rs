@@ -186,6 +186,13 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
             "无需处理。",
             false,
         ),
+        // Lost on its modification time or name only: which file is the correction is a
+        // guess, and the reason asks the submitter to check it.
+        Some(SubmissionStatus::Superseded) if file.reason.contains("请核实") => v(
+            "已被同版本、同填报日期的另一份报表取代".to_string(),
+            "请核实哪份是更正（见“原因”）；更正报表请填写更高的报表版本后重新报送。",
+            false,
+        ),
         Some(SubmissionStatus::Superseded) => v(
             "已被更正报表取代：数据以更正后的报表为准".to_string(),
             "无需处理；如更正报表仍有问题，见其反馈。",

@@ -192,3 +192,39 @@ def test_a_rerun_replaces_only_what_it_wrote(feedback, tmp_path):
     listed = [l for l in (rerun / ".zlbd-feedback").read_text(encoding="utf-8").splitlines()
               if l and not l.startswith("#")]
     assert set(listed) == names - {"我的笔记.xlsx", ".zlbd-feedback"}
+
+
+def test_a_tie_between_two_forms_asks_which_is_the_correction(tmp_path):
+    """Two forms of one enterprise with the same 报表版本 and 填报日期 and the same modification
+    time (unzipped together): one wins on its name only, so its loser's reason names the winner
+    and the rule, and the feedback asks to check which is the correction instead of "无需处理"."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    original = "企业_济南正力电器股份有限公司.xlsx"
+    shutil.copyfile(REPO / "sample_data" / original, inbox / original)
+    restated = inbox / "企业_济南正力电器股份有限公司_改.xlsx"
+    shutil.copyfile(REPO / "sample_data" / original, restated)
+    write_none_into_a_count(restated)
+    for path in inbox.iterdir():
+        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    warehouse = tmp_path / "warehouse"
+    ran = subprocess.run(
+        [str(BIN), "run", "--pipeline", str(PIPELINE), "--inbox", str(inbox), "--warehouse",
+         str(warehouse)], capture_output=True, text=True, check=False)
+    assert ran.returncode in (0, 3), ran.stdout + ran.stderr
+    import duckdb
+    status = dict(duckdb.sql(
+        f"select source_file, status || ' ' || coalesce(reason, '') "
+        f"from read_parquet('{warehouse}/current/submissions/*.parquet')").fetchall())
+    # "…xlsx" sorts before "…_改.xlsx": the original wins on its name.
+    assert status[original] == "active ", status
+    lost = status[restated.name]
+    assert lost.startswith("superseded ") and original in lost and "请核实" in lost, lost
+    out = tmp_path / "feedback"
+    validate_any = subprocess.run(
+        [str(BIN), "validate", "--pipeline", str(PIPELINE), "--inbox", str(inbox), "--out",
+         str(out)], capture_output=True, text=True, check=False)
+    assert validate_any.returncode in (0, 3), validate_any.stderr
+    files, _ = submitter_books(out)
+    _, verdict, action = files[restated.name]
+    assert "请核实哪份是更正" in action and "无需处理" not in action, (verdict, action)
