@@ -51,7 +51,20 @@ fn init_logging(format: LogFormat, verbose: u8) {
         (_, 1) | (LogFormat::Json, _) => "info",
         (LogFormat::Pretty, 0) => "warn",
     };
-    let filter = EnvFilter::try_from_env("ZLBD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let (mut filter, unreadable) = match EnvFilter::try_from_env("ZLBD_LOG") {
+        Ok(filter) => (filter, None),
+        Err(error) => (
+            EnvFilter::new(default),
+            std::env::var("ZLBD_LOG").ok().map(|text| (text, error)),
+        ),
+    };
+    // Schedulers read the final `Run summary.` event: a JSON log keeps it whatever ZLBD_LOG
+    // filters out (ZLBD_LOG=warn).
+    if format == LogFormat::Json {
+        if let Ok(summary) = format!("{}=info", zlbd::cli::SUMMARY_TARGET).parse() {
+            filter = filter.add_directive(summary);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -81,5 +94,8 @@ fn init_logging(format: LogFormat, verbose: u8) {
             .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .init(),
+    }
+    if let Some((text, error)) = unreadable {
+        tracing::warn!(ZLBD_LOG = %text, %error, "ZLBD_LOG is not a log filter (e.g. info, warn, zlbd=debug); the default is used.");
     }
 }

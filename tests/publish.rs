@@ -603,6 +603,26 @@ fn json_mode_writes_only_json_lines_on_stderr_even_when_refused_or_failing() {
     assert!(events
         .iter()
         .any(|event| event["fields"]["status"] == "interrupted"));
+    // A scheduler that asks for warnings only still gets the summary it alerts on.
+    let ran: Ran = work
+        .run_command(&["--log-format", "json"])
+        .env("ZLBD_LOG", "warn")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(ran.code, 3, "{ran:?}");
+    let events = all_json(&ran.stderr);
+    assert!(events
+        .iter()
+        .all(|event| event["level"] != "INFO" || event["fields"]["message"] == "Run summary."));
+    assert_eq!(
+        (events.iter())
+            .filter(|event| event["fields"]["message"] == "Run summary.")
+            .count(),
+        1,
+        "{}",
+        ran.stderr
+    );
     for entry in std::fs::read_dir(work.inbox()).unwrap() {
         std::fs::remove_file(entry.unwrap().path()).unwrap();
     }

@@ -45,10 +45,12 @@ pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
 pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32> {
     let plan = load_plan(args)?;
     if !inbox.is_dir() {
-        crate::cli::print_error(&format_args!(
-            "the inbox {} is not a folder",
-            inbox.display()
-        ));
+        let what = if inbox.exists() {
+            "is not a folder"
+        } else {
+            "does not exist (a typo, or a share not mounted?)"
+        };
+        crate::cli::print_error(&format_args!("the inbox {} {what}", inbox.display()));
         return Err(exit::USAGE);
     }
     init_workers(args.jobs);

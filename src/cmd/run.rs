@@ -175,6 +175,7 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     info!(
+        target: crate::cli::SUMMARY_TARGET,
         pipeline = %pipeline_dir.display(),
         outcome = %record.status,
         snapshot = record.snapshot.as_deref().unwrap_or(""),
@@ -333,8 +334,8 @@ fn build_and_publish(
         .as_ref()
         .and_then(|memo| unchanged(memo, &args.warehouse))
     {
-        info!(since = %previous.run_id, "Nothing changed since that run: nothing read.");
-        let since = Unchanged::Listing(previous.run_id.clone());
+        info!(since = %previous.snapshot, "Nothing changed since that run: nothing read.");
+        let since = Unchanged::Listing(previous.snapshot.clone());
         return repeated(previous, since, found.len(), record);
     }
     // When a publish is remembered, the files' ids come first (by their stamps, else by
@@ -352,11 +353,11 @@ fn build_and_publish(
         });
     if let Some((memo, (inputs, ids))) = memo.as_ref().zip(identified.as_ref()) {
         if let Some(previous) = same_inputs(memo, inputs, &args.warehouse) {
-            info!(since = %previous.run_id, "The files are those of that run: nothing parsed or recomputed.");
+            info!(since = %previous.snapshot, "The files are those of that run: nothing parsed or recomputed.");
             // This listing now stands for that publish: the next run with it reads nothing.
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             memo.record(&found, &ids, inputs, listed_at, Some(previous.clone()));
-            let since = Unchanged::Inputs(previous.run_id.clone());
+            let since = Unchanged::Inputs(previous.snapshot.clone());
             return repeated(previous, since, found.len(), record);
         }
     }

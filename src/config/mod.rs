@@ -231,11 +231,13 @@ impl PipelineConfig {
         let mut years = self.years.clone();
         years.sort_unstable();
         years.dedup();
-        if years.len() < 2 || years.len() != self.years.len() {
+        if years.len() < 2 {
             report(
                 "years",
                 format!("needs at least two distinct years, got {:?}", self.years),
             );
+        } else if years.len() != self.years.len() {
+            report("years", format!("lists a year twice, got {:?}", self.years));
         }
         if years.iter().any(|year| !(1900..=2100).contains(year)) {
             report(
@@ -679,6 +681,21 @@ mod tests {
             text.contains("parks.csv: line 1: the header lacks column(s) [\"city_code\"]"),
             "{text}"
         );
+        // Saved as GBK by Excel: one problem naming the encoding, not one per line.
+        let dir = pipeline_copy();
+        let gbk_name: &[u8] = &[0xc9, 0xbd, 0xb6, 0xab]; // 山东 in GBK
+        let mut bytes = b"park_id,park_name,city_code\nP01,".to_vec();
+        bytes.extend_from_slice(gbk_name);
+        bytes.extend_from_slice(b",370100\nP02,");
+        bytes.extend_from_slice(gbk_name);
+        bytes.extend_from_slice(b",370100\n");
+        std::fs::write(dir.path().join("roster/parks.csv"), bytes).unwrap();
+        let text = Plan::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            text.contains("parks.csv: line 2: is not UTF-8") && text.contains("CSV UTF-8"),
+            "{text}"
+        );
+        assert_eq!(text.matches("parks.csv: line").count(), 1, "{text}");
     }
 
     #[test]

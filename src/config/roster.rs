@@ -93,6 +93,19 @@ fn read_csv<T: for<'de> Deserialize<'de>>(
         );
         return None;
     }
+    // One problem for a whole file in another encoding, not one per line: Excel on Chinese
+    // Windows saves "CSV (逗号分隔)" as GBK.
+    if let Err(error) = std::str::from_utf8(&bytes) {
+        let line = 1 + bytes[..error.valid_up_to()]
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        problem(
+            format!("line {line}"),
+            "is not UTF-8 (Excel's \"CSV (逗号分隔)\" on Chinese Windows writes GBK): save it as \"CSV UTF-8 (逗号分隔)\"".to_string(),
+        );
+        return None;
+    }
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(bytes.as_slice());

@@ -27,7 +27,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// The pack's file name inside the cache folder.
@@ -122,8 +122,8 @@ pub struct Cache {
     /// The last pack, read at the first lookup (a run that finds nothing changed never reads
     /// it).
     pack: OnceLock<Pack>,
-    /// Whether a lookup met a damaged record: the next write rewrites the pack.
-    damaged: AtomicBool,
+    /// How many lookups met a damaged record: the next write rewrites the pack.
+    damaged: AtomicUsize,
 }
 
 /// A pack as read: its bytes and where the record of each id is.
@@ -238,7 +238,7 @@ impl Cache {
             dir,
             salt,
             pack: OnceLock::new(),
-            damaged: AtomicBool::new(false),
+            damaged: AtomicUsize::new(0),
         }
     }
 
@@ -266,8 +266,9 @@ impl Cache {
             Ok(_) => CacheDamage::Checksum,
             Err(damage) => damage,
         };
-        self.damaged.store(true, Ordering::Relaxed);
-        tracing::warn!(
+        self.damaged.fetch_add(1, Ordering::Relaxed);
+        // One warning for the run (at the write), the files one by one in the debug log.
+        tracing::debug!(
             file = %source_file,
             cache_entry = %self.dir.join(PACK_FILE).display(),
             problem = %damage,
@@ -300,11 +301,21 @@ impl Cache {
         }
         let path = self.dir.join(PACK_FILE);
         let appended = match self.pack.get() {
-            Some(pack) if !self.damaged.load(Ordering::Relaxed) => self.append(pack, &path, &read),
+            Some(pack) if self.damaged.load(Ordering::Relaxed) == 0 => {
+                self.append(pack, &path, &read)
+            }
             _ => false,
         };
         if !appended {
             self.rewrite(&path, &read);
+        }
+        let damaged = self.damaged.load(Ordering::Relaxed);
+        if damaged > 0 {
+            tracing::warn!(
+                cache = %path.display(),
+                damaged,
+                "Damaged parse-cache entries ignored: those files were read again and the cache rewritten (each file in the debug log, -vv)."
+            );
         }
         remove_old_entries(&self.dir);
     }
