@@ -485,7 +485,7 @@ mod tests {
             dir: dir.to_path_buf(),
             salt: "test salt".to_string(),
             pack: OnceLock::new(),
-            damaged: AtomicBool::new(false),
+            damaged: AtomicUsize::new(0),
         }
     }
 
