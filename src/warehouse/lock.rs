@@ -249,11 +249,12 @@ mod tests {
     }
 
     #[test]
-    fn a_warehouse_path_that_is_a_file_is_an_io_error_not_held() {
+    fn a_warehouse_path_that_is_a_file_is_no_warehouse_not_held() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("warehouse");
         std::fs::write(&file, "not a folder").unwrap();
         let error = WarehouseLock::acquire(&file, "pid 1").unwrap_err();
-        assert!(matches!(error, LockError::Io { .. }), "{error}");
+        assert!(matches!(error, LockError::NotAWarehouse { .. }), "{error}");
+        assert!(error.to_string().contains("it is a file"), "{error}");
     }
 }
