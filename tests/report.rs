@@ -58,6 +58,10 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
         unattributed.contains("企业_传输中断.xlsx") && unattributed.contains("无法读取"),
         "{unattributed}"
     );
+    // A form rejected for a mistyped USCC carries a roster enterprise's name: it is that
+    // enterprise's return, not a file of nobody's.
+    assert!(!unattributed.contains("代码有误"), "{unattributed}");
+    assert!(page.contains("企业_枣庄正宇新能源有限公司_代码有误.xlsx"));
     let names: BTreeSet<String> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
@@ -107,8 +111,25 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
     let snapshot = current(&work);
     let report = snapshot.join("report");
     let mut typical = open_workbook_auto(report.join("典型示范名单.xlsx")).unwrap();
-    let rows = typical.worksheet_range("典型示范").unwrap().rows().count();
-    assert_eq!(rows, 1 + 50);
+    let sheet = typical.worksheet_range("典型示范").unwrap();
+    assert_eq!(sheet.rows().count(), 1 + 50);
+    // Each pick's warnings are counted beside it: its numbers are still to be checked.
+    let rejects = read_table(&snapshot, "rejects");
+    let mut header = sheet.rows().next().unwrap().iter().map(|c| c.to_string());
+    let (id, count) = (
+        header.clone().position(|h| h == "代码").unwrap(),
+        header.position(|h| h == "待核实警告（条）").unwrap(),
+    );
+    let mut flagged = 0;
+    for row in sheet.rows().skip(1) {
+        let expected = (rejects.rows.iter())
+            .filter(|r| rejects.get(r, "entity_id").str() == Some(row[id].to_string().as_str()))
+            .filter(|r| rejects.get(r, "severity").str() == Some("warning"))
+            .count();
+        assert_eq!(row[count].get_float(), Some(expected as f64), "{row:?}");
+        flagged += usize::from(expected > 0);
+    }
+    assert!(flagged > 0, "the sample has a typical pick with warnings");
 
     let scores = read_table(&snapshot, "entity_score");
     let groups: BTreeSet<(String, String)> = scores

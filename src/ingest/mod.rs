@@ -697,7 +697,7 @@ impl<'a> FormReader<'a> {
             finding.level = Some(Level::Enterprise.as_str().to_string());
             finding.entity_id = Some(code.clone());
             return Err(FileContent::Rejected {
-                reason: format!("{message} (BAD_USCC: {reason})"),
+                reason: format!("{message} (BAD_USCC)"),
                 form: Some(form),
                 submitter: Some(Box::new(Submitter {
                     form,

@@ -10,13 +10,14 @@ use crate::domain::{Direction, Kind, Rule};
 use std::fmt::Write;
 
 /// The sections, in page order: (id, title).
-pub const SECTIONS: [(&str, &str); 6] = [
+pub const SECTIONS: [(&str, &str); 7] = [
     ("completeness", "报送完整性"),
     ("rejects", "问题数据（按填报单位）"),
     ("trends", "省级重点行业三年趋势"),
     ("ranks", "比对排名"),
     ("typical", "典型示范"),
     ("weak", "各市薄弱环节"),
+    ("method", "方法说明"),
 ];
 
 /// HTML-escapes text for element content and attribute values.
@@ -176,7 +177,8 @@ pub fn render(model: &Model) -> String {
     ranks(&mut out, model);
     typical(&mut out, model);
     weak(&mut out, model);
-    out.push_str("<footer class=\"note\"><p>说明：排名、得分与典型示范的计算方法见方法说明（docs/method.md）；综合得分 0–100，得分变化为末年得分减首年得分。“—”表示无数据。</p></footer>\n</body>\n</html>\n");
+    method(&mut out, model);
+    out.push_str("<footer class=\"note\"><p>说明：综合得分 0–100，得分变化为末年得分减首年得分（分）。“—”表示无数据。各列含义与算例见 zlbd 的方法说明（docs/method.md）与数据字典（docs/tables.md）。</p></footer>\n</body>\n</html>\n");
     out
 }
 
@@ -493,7 +495,7 @@ fn ranks(out: &mut String, model: &Model) {
         model.last_year(),
         model.ranks.len(),
         model.last_year(),
-        model.min_group_size
+        model.rules.min_group_size
     );
     for group in &model.ranks {
         let _ = write!(
@@ -546,7 +548,7 @@ fn is_remainder(model: &Model, level: &str, group: &str) -> bool {
 /// entity of the section or level: the heading says so, so its rank 1 of 2 is not read as
 /// first of the whole level.
 fn group_heading(model: &Model, group: &RankGroup) -> String {
-    let (min, level) = (model.min_group_size, level_zh(&group.level));
+    let (min, level) = (model.rules.min_group_size, level_zh(&group.level));
     match group.group.strip_prefix("section:") {
         Some(section) => {
             format!("{section} 门类：行业组不足 {min} 家的企业，按 {section} 门类全部企业计分")
@@ -587,12 +589,13 @@ fn group_label(group: &str) -> String {
 fn typical(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"typical\" data-count=\"{}\" data-year=\"{}\">\n<h2>五、典型示范（{} 个）</h2>\n<p>{}年综合得分较{}年提升最多、数据完整度不低于 80%、无错误数据且在名单内的单位。“提升最多的指标”为该指标对综合得分的贡献变化（分）。</p>\n",
+        "<section id=\"typical\" data-count=\"{}\" data-year=\"{}\">\n<h2>五、典型示范（{} 个）</h2>\n<p>{}年综合得分较{}年提升最多、数据完整度不低于 {}%、无错误数据且在名单内的单位。“提升最多的指标”为该指标对综合得分的贡献变化（分）。标“待核实”的单位有已载入但需核实的警告（如指标间不一致、同比变化异常），公布前请先核实。</p>\n",
         model.typical.len(),
         model.last_year(),
         model.typical.len(),
         model.last_year(),
-        model.first_year()
+        model.first_year(),
+        num(model.rules.typical_min_completeness, 0)
     );
     let mut by_level: Vec<(String, usize)> = Vec::new();
     for row in &model.typical {
@@ -635,7 +638,12 @@ fn typical(out: &mut String, model: &Model) {
             esc(&row.top.iter().map(|c| c.code.clone()).collect::<Vec<_>>().join(",")),
             level_zh(&row.level),
             row.typical_rank,
-            esc(&row.name),
+            esc(&row.name)
+                + &if row.warnings > 0 {
+                    format!(" <span class=\"tag off\" title=\"已载入但需核实的警告，见问题数据\">待核实 {} 条</span>", row.warnings)
+                } else {
+                    String::new()
+                },
             esc(&row.city_name),
             opt(row.first_score, 2),
             opt(row.score, 2),
@@ -650,7 +658,7 @@ fn typical(out: &mut String, model: &Model) {
 fn weak(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"weak\" data-cities=\"{}\" data-year=\"{}\">\n<h2>六、各市薄弱环节（{}年）</h2>\n<p>在每个省级重点行业中，把本市与其他地市比较：合格率、质量损失率、质量竞争力指数等比较数值，金额与数量比较同比增速（规模大小不代表质量）。列出本市位次最靠后的指标（位次百分位低于 50，最多 {} 项），并给出全省值作参照。</p>\n",
+        "<section id=\"weak\" data-cities=\"{}\" data-year=\"{}\">\n<h2>六、各市薄弱环节（{}年）</h2>\n<p>在每个省级重点行业中，把本市与其他地市比较：合格率、质量损失率、质量竞争力指数等比较数值，金额与数量比较同比增速（规模大小不代表质量）。列出本市位次最靠后的指标（位次百分位低于 50，最多 {} 项），并给出全省值作参照。位次“n / m”中的 m 为有可比数据的地市数：比较增速时，上年值为 0 或缺失的地市不计。</p>\n",
         model.weak.len(),
         model.last_year(),
         model.last_year(),
@@ -674,13 +682,12 @@ fn weak(out: &mut String, model: &Model) {
         for row in &city.rows {
             let _ = writeln!(
                 out,
-                "<tr data-indicator=\"{}\" data-percentile=\"{}\"><td>{}</td><td>{}（{}）</td><td>{}</td><td class=\"n bad\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td><td>{}</td></tr>",
+                "<tr data-indicator=\"{}\" data-percentile=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n bad\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td><td>{}</td></tr>",
                 esc(&row.indicator.code),
                 row.percentile,
                 esc(&row.industry_name),
                 esc(&row.indicator.name),
-                esc(&row.indicator.unit),
-                row.measure,
+                esc(&row.measure),
                 num(row.city_value, 2),
                 opt(row.province_value, 2),
                 row.rank,
@@ -694,6 +701,37 @@ fn weak(out: &mut String, model: &Model) {
         out.push_str("</tbody></table></div>\n");
     }
     out.push_str("</section>\n");
+}
+
+/// The rules behind the numbers, in words, with the pipeline's own settings: the page goes to
+/// people who have no copy of docs/method.md.
+fn method(out: &mut String, model: &Model) {
+    let rules = &model.rules;
+    let quota: Vec<String> = (rules.typical_quota.iter())
+        .map(|(level, quota)| format!("{level} {quota} 个"))
+        .collect();
+    let _ = write!(
+        out,
+        "<section id=\"method\">\n<h2>七、方法说明</h2>\n<ul class=\"method\">\n\
+<li><b>比对组</b>：企业按国民经济行业代码前 3 位分组（如 C38 电气机械）；省级重点行业的地市部分按行业分组；园区、市级重点行业、省级重点行业各为一组。</li>\n\
+<li><b>同比</b>：与上一比对年份相比；上年值为 0 或缺失时不计算。</li>\n\
+<li><b>组内排名</b>：1 为最好，并列取最小名次；质量损失率、投诉次数等“越低越好”的指标，数值越低名次越前。</li>\n\
+<li><b>异常值</b>：与组内中位数相差过大（稳健 z 值绝对值大于 3.5，金额按对数计算）的数值，仅提示核实，不剔除。</li>\n\
+<li><b>综合得分</b>：在评分组内，把每个有权重的指标三年的数值合在一起，超出 {}% 与 {}% 分位数的极端值先压回分位数，再按最小值–最大值换算为 0–100（越低越好的指标反过来），再按权重加权平均。数据完整度（有数值的指标权重之和占全部权重的比例）低于 {}% 的不计得分。评分组：同行业组有数据的对象满 {} 家时为该组，否则企业为所属门类，再否则为本层级全部对象。</li>\n\
+<li><b>得分变化</b>：{}年得分减{}年得分，单位为分。</li>\n\
+<li><b>典型示范</b>：{}年得分变化最大、数据完整度不低于 {}%、无错误数据且在全省名单内的单位，{}。</li>\n\
+<li><b>警告</b>：已载入但需核实的数据（如指标间不一致、同比变化异常）照常参与计算，见“问题数据”与各单位的反馈工作簿。</li>\n\
+</ul>\n</section>\n",
+        num(rules.winsor_pct, 1),
+        num(100.0 - rules.winsor_pct, 1),
+        num(rules.score_min_completeness, 0),
+        rules.min_group_size,
+        model.last_year(),
+        model.first_year(),
+        model.last_year(),
+        num(rules.typical_min_completeness, 0),
+        quota.join("、"),
+    );
 }
 
 /// When a snapshot was made, in words, from its run id (`20261125T003430016162Z`, UTC):

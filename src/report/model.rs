@@ -212,6 +212,9 @@ pub struct TypicalRow {
     pub completeness: Option<f64>,
     /// The indicators that raised the score most, largest first.
     pub top: Vec<Contribution>,
+    /// Warnings on the entity's loaded values (INCONSISTENT, YOY_JUMP …): a pick whose numbers
+    /// are still to be checked must say so.
+    pub warnings: usize,
 }
 
 /// One weak indicator of a city in a province industry.
@@ -219,9 +222,9 @@ pub struct TypicalRow {
 pub struct Weakness {
     pub industry_name: String,
     pub indicator: IndicatorInfo,
-    /// What is compared: the value (rates, scores) or the growth on the previous year (amounts,
-    /// counts, whose levels say more about a city's size than its quality).
-    pub measure: &'static str,
+    /// What is compared, with its unit: the value (rates, scores) or the growth on the previous
+    /// year in % (amounts, counts, whose levels say more about a city's size than its quality).
+    pub measure: String,
     pub city_value: f64,
     pub province_value: Option<f64>,
     /// Position among the cities of the industry: 0 the worst, 100 the best.
@@ -235,6 +238,19 @@ pub struct CityWeakness {
     pub city_code: String,
     pub city_name: String,
     pub rows: Vec<Weakness>,
+}
+
+/// The comparison settings of the pipeline (SPEC v2 §7), as the page states them.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// `score.min_group_size`: a peer group smaller than this is scored in its section or
+    /// level.
+    pub min_group_size: usize,
+    pub winsor_pct: f64,
+    pub score_min_completeness: f64,
+    pub typical_min_completeness: f64,
+    /// (level in Chinese, quota), in level order.
+    pub typical_quota: Vec<(&'static str, usize)>,
 }
 
 /// Everything the report shows.
@@ -254,9 +270,8 @@ pub struct Model {
     pub total_warnings: usize,
     pub trends: Vec<IndustryTrend>,
     pub ranks: Vec<RankGroup>,
-    /// `score.min_group_size`: a peer group smaller than this is scored in its section or
-    /// level (SPEC v2 §7).
-    pub min_group_size: usize,
+    /// The pipeline's comparison settings the page states in words.
+    pub rules: Rules,
     pub typical: Vec<TypicalRow>,
     pub weak: Vec<CityWeakness>,
     pub entities: HashMap<(String, String), EntityInfo>,
@@ -377,7 +392,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
             .add(&entry.standing);
     }
     let cities = city_completeness(plan, &roster);
-    let unattributed = unattributed(&snapshot.submissions, &roster);
+    let unattributed = unattributed(&snapshot.submissions, plan);
     let rejects = rejects_by_submitter(snapshot, &entities);
     let (mut total_errors, mut total_warnings) = (0, 0);
     for i in 0..snapshot.rejects.len() {
@@ -399,7 +414,15 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
         total_warnings,
         trends: Vec::new(),
         ranks: Vec::new(),
-        min_group_size: plan.score_min_group_size,
+        rules: Rules {
+            min_group_size: plan.score_min_group_size,
+            winsor_pct: plan.score_winsor_pct,
+            score_min_completeness: plan.score_min_completeness,
+            typical_min_completeness: plan.typical_min_completeness,
+            typical_quota: (plan.typical_quota.iter())
+                .map(|(level, quota)| (level_zh(level.as_str()), *quota))
+                .collect(),
+        },
         typical: Vec::new(),
         weak: Vec::new(),
         entities,
@@ -413,15 +436,11 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
 }
 
 /// Rejected files whose submitter is no roster entry's, by file.
-fn unattributed(submissions: &Table, roster: &[RosterEntry]) -> Vec<(String, String)> {
-    let listed: std::collections::HashSet<(&str, &str)> = roster
-        .iter()
-        .map(|entry| (entry.level, entry.entity_id.as_str()))
-        .collect();
+fn unattributed(submissions: &Table, plan: &Plan) -> Vec<(String, String)> {
     let s = submissions;
     let mut out: Vec<(String, String)> = (0..s.len())
         .filter(|&i| s.str(c::STATUS, i) == SubmissionStatus::Rejected.as_str())
-        .filter(|&i| !listed.contains(&(s.str(c::LEVEL, i), s.str(c::ENTITY_ID, i))))
+        .filter(|&i| roster_key(plan, s, i).is_none())
         .map(|i| {
             (
                 s.str(c::SOURCE_FILE, i).to_string(),
@@ -433,13 +452,49 @@ fn unattributed(submissions: &Table, roster: &[RosterEntry]) -> Vec<(String, Str
     out
 }
 
+/// The roster entry a submission stands for: its (form level, entity id) when the roster lists
+/// it, else, for a rejected form, the entry of the same level whose name it carries (a form
+/// rejected for a mistyped USCC is still that enterprise's return, and is shown as such).
+fn roster_key(plan: &Plan, s: &Table, i: usize) -> Option<(String, String)> {
+    let (level, id) = (s.str(c::LEVEL, i), s.str(c::ENTITY_ID, i));
+    let roster = &plan.roster;
+    let listed = match level {
+        "enterprise" => roster.enterprise(id).is_some(),
+        "park" => roster.park(id).is_some(),
+        "city" => roster.city(id).is_some(),
+        _ => false,
+    };
+    if listed {
+        return Some((level.to_string(), id.to_string()));
+    }
+    if s.str(c::STATUS, i) != SubmissionStatus::Rejected.as_str() {
+        return None;
+    }
+    let name = crate::domain::text::fold(s.str(c::ENTITY_NAME, i));
+    if name.is_empty() {
+        return None;
+    }
+    let same = |other: &str| crate::domain::text::fold(other) == name;
+    let found = match level {
+        "enterprise" => (roster.enterprises.iter())
+            .find(|e| same(&e.enterprise_name))
+            .map(|e| e.uscc.clone()),
+        "park" => roster.park_by_name(&name).map(|p| p.park_id.clone()),
+        "city" => roster
+            .city_by_name(&name)
+            .map(|city| city.city_code.clone()),
+        _ => None,
+    };
+    found.map(|id| (level.to_string(), id))
+}
+
 /// Active and rejected submissions by (form level, entity id), first by file path.
 struct Received {
     active: HashMap<(String, String), usize>,
     rejected: HashMap<(String, String), usize>,
 }
 
-fn received(submissions: &Table) -> Received {
+fn received(submissions: &Table, plan: &Plan) -> Received {
     let mut active = HashMap::new();
     let mut rejected = HashMap::new();
     let mut order: Vec<usize> = (0..submissions.len()).collect();
@@ -449,10 +504,12 @@ fn received(submissions: &Table) -> Received {
             .cmp(submissions.str(c::SOURCE_FILE, b))
     });
     for i in order {
-        let key = (
-            submissions.str(c::LEVEL, i).to_string(),
-            submissions.str(c::ENTITY_ID, i).to_string(),
-        );
+        let key = roster_key(plan, submissions, i).unwrap_or_else(|| {
+            (
+                submissions.str(c::LEVEL, i).to_string(),
+                submissions.str(c::ENTITY_ID, i).to_string(),
+            )
+        });
         if key.1.is_empty() {
             continue;
         }
@@ -473,7 +530,7 @@ pub fn roster_entries(
     roster_status: Option<&Table>,
     plan: &Plan,
 ) -> Vec<RosterEntry> {
-    let received = received(submissions);
+    let received = received(submissions, plan);
     let s = submissions;
     let city_name = |code: &str| {
         plan.roster
@@ -853,6 +910,14 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             slot.0 = value;
         }
     }
+    let r = &snapshot.rejects;
+    let mut warnings: HashMap<(&str, &str), usize> = HashMap::new();
+    for i in 0..r.len() {
+        let key = (r.str(c::LEVEL, i), r.str(c::ENTITY_ID, i));
+        if r.str(c::SEVERITY, i) == Severity::Warning.as_str() && picked.contains(&key) {
+            *warnings.entry(key).or_default() += 1;
+        }
+    }
     let mut first_scores: HashMap<(String, String), f64> = HashMap::new();
     for i in 0..t.len() {
         if t.integer(c::YEAR, i) == Some(first) {
@@ -910,6 +975,9 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             score_change: t.number(c::SCORE_CHANGE, i),
             completeness: t.number(c::COMPLETENESS, i),
             top,
+            warnings: (warnings.get(&(key.0.as_str(), key.1.as_str())))
+                .copied()
+                .unwrap_or(0),
             level,
         });
     }
@@ -1016,10 +1084,10 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
                     .push(Weakness {
                         industry_name: industry.industry_name.clone(),
                         indicator: indicator.clone(),
-                        measure: if by_value {
-                            "数值"
-                        } else {
-                            "同比增速(%)"
+                        measure: match (by_value, indicator.unit.as_str()) {
+                            (true, "") => "数值".to_string(),
+                            (true, unit) => format!("数值（{unit}）"),
+                            (false, _) => "同比增速（%）".to_string(),
                         },
                         city_value: *value,
                         province_value: province,

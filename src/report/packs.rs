@@ -370,6 +370,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
         "得分变化",
         "完整度(%)",
         "提升最多的指标（贡献变化，分）",
+        "待核实警告（条）",
     ]);
     let rows: Vec<Vec<Cell>> = model
         .typical
@@ -392,6 +393,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
                         .collect::<Vec<_>>()
                         .join("、"),
                 ),
+                number(Some(row.warnings as f64)),
             ]
         })
         .collect();
@@ -786,7 +788,7 @@ fn city_pack(
             vec![
                 text(&row.industry_name),
                 text(&row.indicator.name),
-                text(row.measure),
+                text(&row.measure),
                 number(Some(row.city_value)),
                 number(row.province_value),
                 text(format!("{}/{}", row.rank, row.peers)),

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import BIN, FIXED_MTIME, REPO, connect
 
-SECTIONS = ["completeness", "rejects", "trends", "ranks", "typical", "weak"]
+SECTIONS = ["completeness", "rejects", "trends", "ranks", "typical", "weak", "method"]
 ROSTER = REPO / "pipelines/shandong/roster"
 # Files left out of the second inbox, so the roster has someone who has not submitted.
 LEFT_OUT = ["企业_东营博泽纺织有限公司.xlsx", "企业_德州博晟体育用品有限公司.xlsx",
