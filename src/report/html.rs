@@ -283,7 +283,12 @@ fn completeness(out: &mut String, model: &Model) {
             p.expected,
             if c.submitted > 0 { "已报送" } else { "<span class=\"bad\">未报送</span>" },
             pct(city.enterprise_cells.0, city.enterprise_cells.1),
-            esc(&[city.contact_name.as_str(), city.contact_phone.as_str()].join(" ")),
+            // A city form whose 基本信息 left 填报人 and 联系电话 empty says so, not a blank.
+            match [city.contact_name.trim(), city.contact_phone.trim()] {
+                ["", ""] if c.submitted > 0 => "<span class=\"note\">报表未填</span>".to_string(),
+                ["", ""] => "—".to_string(),
+                [name, phone] => esc([name, phone].join(" ").trim()),
+            },
         );
     }
     out.push_str("</tbody></table>\n");
@@ -413,8 +418,12 @@ fn trend_chart(model: &Model, trend: &IndicatorTrend) -> (String, bool) {
 fn trends(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"trends\" data-industries=\"{}\">\n<h2>三、省级重点行业三年趋势</h2>\n<p>全省值由各市“全省重点行业”数据汇总：数量与金额相加，合格率等按权重加权平均（见方法说明）。图中粗黑线为全省，细线为各市；金额与数量以{}年为 100 的指数表示，便于比较增速。</p>\n",
+        "<section id=\"trends\" data-industries=\"{}\">\n<h2>三、省级重点行业三年趋势</h2>\n<p>全省值由各市“全省重点行业”数据汇总：数量与金额相加，合格率等按权重加权平均。图中粗黑线为全省，细线为各市；合格率、指数等画数值，金额只画{}，以{}年为 100 的指数表示，便于比较增速；其余指标见表。</p>\n",
         model.trends.len(),
+        (model.trends.iter())
+            .flat_map(|industry| industry.indicators.iter())
+            .find(|trend| trend.charted && trend.indicator.kind == Kind::Amount)
+            .map_or("第一项金额指标".to_string(), |trend| esc(&trend.indicator.name)),
         model.first_year()
     );
     for industry in &model.trends {
@@ -500,7 +509,7 @@ fn ranks(out: &mut String, model: &Model) {
     for group in &model.ranks {
         let _ = write!(
             out,
-            "<h3>{} · {}（{} 个）</h3>\n<table class=\"rank\" data-level=\"{}\" data-group=\"{}\" data-count=\"{}\"><thead><tr><th class=\"n\">排名</th><th>名称</th><th>地市</th><th class=\"n\">综合得分</th><th class=\"n\">完整度</th><th class=\"n\">较{}年变化</th><th></th></tr></thead><tbody>\n",
+            "<h3>{} · {}（{} 个）</h3>\n<table class=\"rank\" data-level=\"{}\" data-group=\"{}\" data-count=\"{}\"><thead><tr><th class=\"n\">排名</th><th>名称</th><th>地市</th><th class=\"n\">综合得分</th><th class=\"n\">完整度</th><th class=\"n\">较{}年变化（分）</th><th></th></tr></thead><tbody>\n",
             level_zh(&group.level),
             esc(&group_heading(model, group)),
             group.rows.len(),
@@ -616,7 +625,7 @@ fn typical(out: &mut String, model: &Model) {
     out.push_str("</div>\n");
     let _ = writeln!(
         out,
-        "<table id=\"typical-list\"><thead><tr><th>类别</th><th class=\"n\">序号</th><th>名称</th><th>地市</th><th class=\"n\">{}年得分</th><th class=\"n\">{}年得分</th><th class=\"n\">得分变化</th><th class=\"n\">完整度</th><th>提升最多的指标</th></tr></thead><tbody>",
+        "<table id=\"typical-list\"><thead><tr><th>类别</th><th class=\"n\">序号</th><th>名称</th><th>地市</th><th class=\"n\">{}年得分</th><th class=\"n\">{}年得分</th><th class=\"n\">得分变化（分）</th><th class=\"n\">完整度</th><th>提升最多的指标</th></tr></thead><tbody>",
         model.first_year(),
         model.last_year()
     );
