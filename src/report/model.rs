@@ -437,10 +437,10 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
 
 /// Rejected files whose submitter is no roster entry's, by file.
 fn unattributed(submissions: &Table, plan: &Plan) -> Vec<(String, String)> {
-    let s = submissions;
+    let (s, keys) = (submissions, RosterKeys::new(plan));
     let mut out: Vec<(String, String)> = (0..s.len())
         .filter(|&i| s.str(c::STATUS, i) == SubmissionStatus::Rejected.as_str())
-        .filter(|&i| roster_key(plan, s, i).is_none())
+        .filter(|&i| keys.of(s, i).is_none())
         .map(|i| {
             (
                 s.str(c::SOURCE_FILE, i).to_string(),
@@ -455,37 +455,54 @@ fn unattributed(submissions: &Table, plan: &Plan) -> Vec<(String, String)> {
 /// The roster entry a submission stands for: its (form level, entity id) when the roster lists
 /// it, else, for a rejected form, the entry of the same level whose name it carries (a form
 /// rejected for a mistyped USCC is still that enterprise's return, and is shown as such).
-fn roster_key(plan: &Plan, s: &Table, i: usize) -> Option<(String, String)> {
-    let (level, id) = (s.str(c::LEVEL, i), s.str(c::ENTITY_ID, i));
-    let roster = &plan.roster;
-    let listed = match level {
-        "enterprise" => roster.enterprise(id).is_some(),
-        "park" => roster.park(id).is_some(),
-        "city" => roster.city(id).is_some(),
-        _ => false,
-    };
-    if listed {
-        return Some((level.to_string(), id.to_string()));
+struct RosterKeys<'p> {
+    plan: &'p Plan,
+    /// Enterprises by folded name, made when a rejected form first needs it.
+    enterprises: std::cell::OnceCell<HashMap<String, &'p str>>,
+}
+
+impl<'p> RosterKeys<'p> {
+    fn new(plan: &'p Plan) -> Self {
+        RosterKeys {
+            plan,
+            enterprises: std::cell::OnceCell::new(),
+        }
     }
-    if s.str(c::STATUS, i) != SubmissionStatus::Rejected.as_str() {
-        return None;
+
+    fn of(&self, s: &Table, i: usize) -> Option<(String, String)> {
+        let (level, id) = (s.str(c::LEVEL, i), s.str(c::ENTITY_ID, i));
+        let roster = &self.plan.roster;
+        let listed = match level {
+            "enterprise" => roster.enterprise(id).is_some(),
+            "park" => roster.park(id).is_some(),
+            "city" => roster.city(id).is_some(),
+            _ => false,
+        };
+        if listed {
+            return Some((level.to_string(), id.to_string()));
+        }
+        let name = s.str(c::ENTITY_NAME, i);
+        if s.str(c::STATUS, i) != SubmissionStatus::Rejected.as_str() || name.trim().is_empty() {
+            return None;
+        }
+        let found = match level {
+            "enterprise" => {
+                let by_name = self.enterprises.get_or_init(|| {
+                    let mut by_name = HashMap::new();
+                    for e in &roster.enterprises {
+                        let name = crate::domain::text::fold(&e.enterprise_name);
+                        by_name.entry(name).or_insert(e.uscc.as_str());
+                    }
+                    by_name
+                });
+                (by_name.get(&crate::domain::text::fold(name))).map(|uscc| uscc.to_string())
+            }
+            "park" => roster.park_by_name(name).map(|p| p.park_id.clone()),
+            "city" => roster.city_by_name(name).map(|city| city.city_code.clone()),
+            _ => None,
+        };
+        found.map(|id| (level.to_string(), id))
     }
-    let name = crate::domain::text::fold(s.str(c::ENTITY_NAME, i));
-    if name.is_empty() {
-        return None;
-    }
-    let same = |other: &str| crate::domain::text::fold(other) == name;
-    let found = match level {
-        "enterprise" => (roster.enterprises.iter())
-            .find(|e| same(&e.enterprise_name))
-            .map(|e| e.uscc.clone()),
-        "park" => roster.park_by_name(&name).map(|p| p.park_id.clone()),
-        "city" => roster
-            .city_by_name(&name)
-            .map(|city| city.city_code.clone()),
-        _ => None,
-    };
-    found.map(|id| (level.to_string(), id))
 }
 
 /// Active and rejected submissions by (form level, entity id), first by file path.
@@ -495,6 +512,7 @@ struct Received {
 }
 
 fn received(submissions: &Table, plan: &Plan) -> Received {
+    let keys = RosterKeys::new(plan);
     let mut active = HashMap::new();
     let mut rejected = HashMap::new();
     let mut order: Vec<usize> = (0..submissions.len()).collect();
@@ -504,7 +522,7 @@ fn received(submissions: &Table, plan: &Plan) -> Received {
             .cmp(submissions.str(c::SOURCE_FILE, b))
     });
     for i in order {
-        let key = roster_key(plan, submissions, i).unwrap_or_else(|| {
+        let key = keys.of(submissions, i).unwrap_or_else(|| {
             (
                 submissions.str(c::LEVEL, i).to_string(),
                 submissions.str(c::ENTITY_ID, i).to_string(),
