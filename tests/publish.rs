@@ -210,23 +210,38 @@ fn an_empty_inbox_after_a_publish_is_refused_and_allow_shrink_publishes_it() {
 }
 
 /// The share comes back the night after a refusal: its files are answered from the parse
-/// cache the refused run put back, not parsed cold again.
+/// cache the refused run put back, not parsed cold again. Two refusals: one that reads nothing
+/// (the pack rewritten, then put back), one that reads most files (the pack appended to) with
+/// a previous pack left behind by a killed run, which must not be put back.
 #[test]
 fn a_refused_run_leaves_the_parse_cache_for_the_night_after() {
     let work = fixtures_work();
     assert_eq!(work.run().code, 3);
     let pack = work.warehouse().join("cache/parses.pack");
     let before = std::fs::read(&pack).unwrap();
-    let moved = work.dir.path().join("away");
-    std::fs::rename(work.inbox(), &moved).unwrap();
-    std::fs::create_dir(work.inbox()).unwrap();
-    assert_eq!(work.run().code, 1);
-    assert!(
-        std::fs::read(&pack).unwrap() == before,
-        "the pack is as it was"
-    );
-    std::fs::remove_dir(work.inbox()).unwrap();
-    std::fs::rename(&moved, work.inbox()).unwrap();
+    let away = work.dir.path().join("away");
+    std::fs::create_dir(&away).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(work.inbox())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    names.sort();
+    for (share, leave) in [(names.len(), "nothing"), (3, "most")] {
+        std::fs::write(work.warehouse().join("cache/parses.pack.previous"), "stale").unwrap();
+        for name in &names[..share] {
+            std::fs::rename(work.inbox().join(name), away.join(name)).unwrap();
+        }
+        let ran = work.run();
+        assert_eq!(ran.code, 1, "{leave}: {ran:?}");
+        assert!(
+            std::fs::read(&pack).unwrap() == before,
+            "{leave}: the pack is as it was"
+        );
+        assert!(!work.warehouse().join("cache/parses.pack.previous").exists());
+        for name in &names[..share] {
+            std::fs::rename(away.join(name), work.inbox().join(name)).unwrap();
+        }
+    }
     work.restamp_inbox();
     assert_eq!(work.run().code, 3);
     let log = runs(&work);
@@ -416,7 +431,8 @@ fn a_lock_error_other_than_held_is_exit_1_with_its_cause() {
     assert!(ran.stderr.contains("it is a file"), "{}", ran.stderr);
     // A published snapshot, or a folder in it, is no warehouse either: nothing is built there.
     let snapshot = work.warehouse().join("current");
-    for path in [snapshot.clone(), snapshot.join("rejects")] {
+    let snapshots = work.warehouse().join("snapshots");
+    for path in [snapshot.clone(), snapshot.join("rejects"), snapshots] {
         let ran = work.zlbd(&[
             "run",
             "--pipeline",
@@ -427,7 +443,12 @@ fn a_lock_error_other_than_held_is_exit_1_with_its_cause() {
             path.to_str().unwrap(),
         ]);
         assert_eq!(ran.code, 1, "{ran:?}");
-        assert!(ran.stderr.contains("published snapshot"), "{}", ran.stderr);
+        assert!(
+            ran.stderr.contains("published snapshot")
+                || ran.stderr.contains("inside the warehouse"),
+            "{}",
+            ran.stderr
+        );
         assert!(!path.join("zlbd.lock").exists() && !path.join("cache").exists());
     }
 }

@@ -45,10 +45,12 @@ pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
 pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32> {
     let plan = load_plan(args)?;
     if !inbox.is_dir() {
-        let what = if inbox.exists() {
-            "is not a folder"
-        } else {
-            "does not exist (a typo, or a share not mounted?)"
+        let what = match std::fs::metadata(inbox) {
+            Ok(_) => "is not a folder".to_string(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                "does not exist (a typo, or a share not mounted?)".to_string()
+            }
+            Err(error) => format!("cannot be read: {error}"),
         };
         crate::cli::print_error(&format_args!("the inbox {} {what}", inbox.display()));
         return Err(exit::USAGE);

@@ -144,8 +144,12 @@ pub fn run(args: RunArgs) -> i32 {
     let outcome = build_and_publish(&plan, &args, &run_id, &lock, &mut marker, &mut record);
     // A refused run read too few files to tell which parse-cache records the inbox still
     // needs: the pack it replaced goes back.
+    // (A previous pack is only ever this run's: opening the cache removed any other.)
     let cache_dir = args.warehouse.join(CACHE_DIR);
     match &outcome {
+        _ if args.no_cache => {}
+        // The warehouse is no longer this run's to touch.
+        Outcome::LockLost(_) => {}
         Outcome::Refused { .. } => Cache::restore_previous(&cache_dir),
         _ => Cache::discard_previous(&cache_dir),
     }

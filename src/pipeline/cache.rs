@@ -234,6 +234,9 @@ impl Cache {
             env!("ZLBD_SOURCE_HASH"),
             plan.fingerprint
         );
+        // A previous pack left by a run that died before it knew whether it published is no
+        // one's to restore: only this run's rewrite may make one.
+        let _ = std::fs::remove_file(dir.join(PREVIOUS_PACK_FILE));
         Cache {
             dir,
             salt,

@@ -80,8 +80,9 @@ pub(crate) fn try_flock(file: &File) -> std::io::Result<bool> {
     }
 }
 
-/// A file, or a published snapshot or a folder inside one (`warehouse/current`, a plausible
-/// slip since BI tools read there), is no warehouse: a run would build one inside a snapshot.
+/// A file, a published snapshot, or a folder inside another warehouse (`warehouse/current`,
+/// `warehouse/snapshots`: plausible slips, since BI tools read there) is no warehouse: a run
+/// would build one inside it.
 fn refuse_non_warehouse(warehouse: &Path) -> Result<(), LockError> {
     let refuse = |why: String| {
         Err(LockError::NotAWarehouse {
@@ -92,20 +93,30 @@ fn refuse_non_warehouse(warehouse: &Path) -> Result<(), LockError> {
     if warehouse.exists() && !warehouse.is_dir() {
         return refuse("it is a file".to_string());
     }
-    let inside = warehouse
-        .ancestors()
-        .filter_map(|dir| std::fs::canonicalize(dir).ok())
-        .find(|dir| {
-            dir.join(super::snapshot::MANIFEST).is_file()
-                && dir.parent().and_then(Path::file_name) == Some(super::SNAPSHOTS.as_ref())
-        });
-    match inside {
-        Some(snapshot) => refuse(format!(
-            "it is the published snapshot {} or inside it; give the warehouse folder that holds current and snapshots/",
-            snapshot.display()
-        )),
-        None => Ok(()),
+    // Absolute first: the ancestors of a relative path stop at the working folder.
+    let absolute = std::path::absolute(warehouse).unwrap_or_else(|_| warehouse.to_path_buf());
+    for (depth, dir) in absolute.ancestors().enumerate() {
+        let Ok(dir) = std::fs::canonicalize(dir) else {
+            continue;
+        };
+        let snapshot = dir.join(super::snapshot::MANIFEST).is_file()
+            && dir.parent().and_then(Path::file_name) == Some(super::SNAPSHOTS.as_ref());
+        if snapshot {
+            return refuse(format!(
+                "it is the published snapshot {} or inside it; give the warehouse folder that holds current and snapshots/",
+                dir.display()
+            ));
+        }
+        let warehouse_folder = dir.join(LOCK_FILE).is_file()
+            || (dir.join(super::SNAPSHOTS).is_dir() && dir.join(super::CURRENT).exists());
+        if depth > 0 && warehouse_folder {
+            return refuse(format!(
+                "it is inside the warehouse {}; give that folder",
+                dir.display()
+            ));
+        }
     }
+    Ok(())
 }
 
 impl WarehouseLock {
