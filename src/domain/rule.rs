@@ -62,6 +62,11 @@ impl Rule {
         Rule::NameMismatch,
     ];
 
+    /// The rule of a code as `rejects.rule` writes it.
+    pub fn parse(code: &str) -> Option<Rule> {
+        Rule::ALL.into_iter().find(|rule| rule.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::NotANumber => "NOT_A_NUMBER",

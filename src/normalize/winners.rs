@@ -141,7 +141,20 @@ impl<'a> Member<'a> {
         let mut seen: PlHashSet<YearKey> = PlHashSet::default();
         let mut keys: Vec<YearKey> = Vec::new();
         let mut last: Option<YearKey> = None;
-        for cell in self.cells().iter().filter(|cell| cell.raw_value.is_some()) {
+        // A row whose industry is unknown belongs to no entity: it competes for nothing.
+        let for_an_entity = |cell: &&Cell| {
+            !matches!(
+                cell.outcome,
+                Outcome::Rejected {
+                    rule: Rule::UnknownIndustry,
+                    ..
+                }
+            )
+        };
+        for cell in (self.cells().iter())
+            .filter(|cell| cell.raw_value.is_some())
+            .filter(for_an_entity)
+        {
             let key = year_key(cell);
             if last != Some(key) && seen.insert(key) {
                 keys.push(key);

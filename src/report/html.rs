@@ -354,7 +354,7 @@ fn rejects(out: &mut String, model: &Model) {
             .iter()
             .map(|(code, n)| {
                 // The rule in words, its code beside it for the rejects table.
-                match Rule::ALL.iter().find(|rule| rule.as_str() == code) {
+                match Rule::parse(code) {
                     Some(rule) => format!("{}（{code}）×{n}", rule.describe_zh()),
                     None => format!("{code}×{n}"),
                 }

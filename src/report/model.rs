@@ -6,7 +6,7 @@
 use super::snapshot::{Snapshot, Table};
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::domain::{Direction, Kind, Level, Severity, SubmissionStatus};
+use crate::domain::{Direction, Kind, Level, Rule, Severity, SubmissionStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The submitter levels of the roster (the three forms).
@@ -212,8 +212,8 @@ pub struct TypicalRow {
     pub completeness: Option<f64>,
     /// The indicators that raised the score most, largest first.
     pub top: Vec<Contribution>,
-    /// Warnings on the entity's loaded values (INCONSISTENT, YOY_JUMP …): a pick whose numbers
-    /// are still to be checked must say so.
+    /// Warnings on the values its scores use (INCONSISTENT, YOY_JUMP … on loaded values of
+    /// active forms): a pick whose numbers are still to be checked must say so.
     pub warnings: usize,
 }
 
@@ -928,11 +928,23 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             slot.0 = value;
         }
     }
+    // The warnings on values the scores use: loaded values (not a row or year left out), of an
+    // active submission (a superseded form's stay as its history) or rolled up (no file).
+    let s = &snapshot.submissions;
+    let active: HashSet<&str> = (0..s.len())
+        .filter(|&i| s.str(c::STATUS, i) == SubmissionStatus::Active.as_str())
+        .map(|i| s.str(c::SUBMISSION_ID, i))
+        .collect();
     let r = &snapshot.rejects;
     let mut warnings: HashMap<(&str, &str), usize> = HashMap::new();
     for i in 0..r.len() {
         let key = (r.str(c::LEVEL, i), r.str(c::ENTITY_ID, i));
-        if r.str(c::SEVERITY, i) == Severity::Warning.as_str() && picked.contains(&key) {
+        let on_a_used_value = Rule::parse(r.str(c::RULE, i))
+            .is_some_and(super::feedback::value_loaded)
+            && !r.str(c::INDICATOR_CODE, i).is_empty()
+            && (r.str(c::SUBMISSION_ID, i).is_empty()
+                || active.contains(r.str(c::SUBMISSION_ID, i)));
+        if on_a_used_value && picked.contains(&key) {
             *warnings.entry(key).or_default() += 1;
         }
     }
