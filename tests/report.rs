@@ -59,9 +59,16 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
         "{unattributed}"
     );
     // A form rejected for a mistyped USCC carries a roster enterprise's name: it is that
-    // enterprise's return, not a file of nobody's.
-    assert!(!unattributed.contains("代码有误"), "{unattributed}");
-    assert!(page.contains("企业_枣庄正宇新能源有限公司_代码有误.xlsx"));
+    // enterprise's return, and the enterprise has a valid file, which the table shows; the
+    // rejected one is listed under it with the valid one named, never left out.
+    let bad_code = unattributed
+        .split("<li>")
+        .find(|item| item.contains("企业_枣庄正宇新能源有限公司_代码有误.xlsx"))
+        .expect("the rejected file is listed");
+    assert!(
+        bad_code.contains("已另报有效文件“企业_枣庄正宇新能源有限公司.xlsx”"),
+        "{bad_code}"
+    );
     let names: BTreeSet<String> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())

@@ -235,6 +235,14 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
     (own_value && (1900..=2100).contains(&year)).then_some(year)
 }
 
+/// A name as compared with the roster: folded, without brackets of any width.
+pub fn name_key(name: &str) -> String {
+    fold(name)
+        .chars()
+        .filter(|c| !"()[]【】（）〔〕".contains(*c))
+        .collect()
+}
+
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -427,7 +427,7 @@ impl<'a> FormReader<'a> {
         };
         let written = info.get(&key)?;
         let name = written.value.display();
-        let same = |a: &str, b: &str| name_key(a) == name_key(b);
+        let same = |a: &str, b: &str| text::name_key(a) == text::name_key(b);
         if !submitter.in_roster || same(&name, &submitter.entity_name) {
             return None;
         }
@@ -1180,14 +1180,6 @@ struct Reading<'a> {
     /// the cells read.
     first_cells: PlHashMap<(Level, CompactString, &'a str, i32), usize>,
     entities: BTreeMap<(Level, String), EntityRef>,
-}
-
-/// A name as compared with the roster: folded, without brackets of any width.
-fn name_key(name: &str) -> String {
-    text::fold(name)
-        .chars()
-        .filter(|c| !"()[]【】（）〔〕".contains(*c))
-        .collect()
 }
 
 /// How a table's columns were understood, for `zlbd inspect`.

@@ -238,11 +238,24 @@ fn completeness(out: &mut String, model: &Model) {
     if !model.unattributed.is_empty() {
         let _ = writeln!(
             out,
-            "<p id=\"unattributed\" class=\"bad\">另有 {} 个文件未通过且无法对应到名单中的报送单位（未计入上表），请核实后联系报送方重新报送：</p><ul class=\"files\">",
+            "<p id=\"unattributed\" class=\"bad\">另有 {} 个文件未通过、上表未列出（无法对应到名单中的报送单位，或该单位已另报有效文件），请核实：</p><ul class=\"files\">",
             model.unattributed.len()
         );
-        for (file, reason) in &model.unattributed {
-            let _ = writeln!(out, "<li>{}：{}</li>", esc(file), esc(reason));
+        for file in &model.unattributed {
+            let resubmitted = match &file.resubmitted {
+                Some((name, valid)) => format!(
+                    "（名称与名单中的“{}”相符，该单位已另报有效文件“{}”，已计为已报送）",
+                    esc(name),
+                    esc(valid)
+                ),
+                None => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "<li>{}：{}{resubmitted}</li>",
+                esc(&file.file),
+                esc(&file.reason)
+            );
         }
         out.push_str("</ul>\n");
     }

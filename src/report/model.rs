@@ -240,6 +240,16 @@ pub struct CityWeakness {
     pub rows: Vec<Weakness>,
 }
 
+/// A rejected file the completeness table does not show.
+#[derive(Debug, Clone)]
+pub struct Unattributed {
+    pub file: String,
+    pub reason: String,
+    /// For a file whose name matches a roster entry that submitted another file: that entry's
+    /// name and its valid file.
+    pub resubmitted: Option<(String, String)>,
+}
+
 /// The comparison settings of the pipeline (SPEC v2 §7), as the page states them.
 #[derive(Debug, Clone)]
 pub struct Rules {
@@ -260,9 +270,10 @@ pub struct Model {
     pub run_id: String,
     pub years: Vec<i32>,
     pub roster: Vec<RosterEntry>,
-    /// Rejected files that no roster entry stands for (no identity could be read, or not a
-    /// roster entity): (file, reason), by file.
-    pub unattributed: Vec<(String, String)>,
+    /// Rejected files the completeness table does not show: no roster entry stands for them
+    /// (no identity could be read, or not a roster entity), or their name matches an entry that
+    /// has another, valid file. By file.
+    pub unattributed: Vec<Unattributed>,
     pub level_counts: BTreeMap<&'static str, LevelCount>,
     pub cities: Vec<CityCompleteness>,
     pub rejects: Vec<SubmitterRejects>,
@@ -392,7 +403,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
             .add(&entry.standing);
     }
     let cities = city_completeness(plan, &roster);
-    let unattributed = unattributed(&snapshot.submissions, plan);
+    let unattributed = unattributed(&snapshot.submissions, plan, &roster);
     let rejects = rejects_by_submitter(snapshot, &entities);
     let (mut total_errors, mut total_warnings) = (0, 0);
     for i in 0..snapshot.rejects.len() {
@@ -436,19 +447,38 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
 }
 
 /// Rejected files whose submitter is no roster entry's, by file.
-fn unattributed(submissions: &Table, plan: &Plan) -> Vec<(String, String)> {
+fn unattributed(submissions: &Table, plan: &Plan, roster: &[RosterEntry]) -> Vec<Unattributed> {
     let (s, keys) = (submissions, RosterKeys::new(plan));
-    let mut out: Vec<(String, String)> = (0..s.len())
-        .filter(|&i| s.str(c::STATUS, i) == SubmissionStatus::Rejected.as_str())
-        .filter(|&i| keys.of(s, i).is_none())
-        .map(|i| {
-            (
-                s.str(c::SOURCE_FILE, i).to_string(),
-                s.str(c::REASON, i).to_string(),
-            )
-        })
+    let entries: HashMap<(&str, &str), &RosterEntry> = roster
+        .iter()
+        .map(|entry| ((entry.level, entry.entity_id.as_str()), entry))
         .collect();
-    out.sort();
+    let mut out: Vec<Unattributed> = Vec::new();
+    for i in 0..s.len() {
+        if s.str(c::STATUS, i) != SubmissionStatus::Rejected.as_str() {
+            continue;
+        }
+        let file = s.str(c::SOURCE_FILE, i).to_string();
+        let resubmitted = match keys.of(s, i) {
+            None => None,
+            Some((level, id)) => match entries.get(&(level.as_str(), id.as_str())) {
+                // Matched by name, and that entry's standing comes from another, valid file:
+                // the table shows that file, so this one is listed here.
+                Some(entry)
+                    if entry.standing == Standing::Submitted && entry.source_file != file =>
+                {
+                    Some((entry.name.clone(), entry.source_file.clone()))
+                }
+                _ => continue,
+            },
+        };
+        out.push(Unattributed {
+            file,
+            reason: s.str(c::REASON, i).to_string(),
+            resubmitted,
+        });
+    }
+    out.sort_by(|a, b| a.file.cmp(&b.file));
     out
 }
 
@@ -457,8 +487,9 @@ fn unattributed(submissions: &Table, plan: &Plan) -> Vec<(String, String)> {
 /// rejected for a mistyped USCC is still that enterprise's return, and is shown as such).
 struct RosterKeys<'p> {
     plan: &'p Plan,
-    /// Enterprises by folded name, made when a rejected form first needs it.
-    enterprises: std::cell::OnceCell<HashMap<String, &'p str>>,
+    /// Enterprises by name key (as NAME_MISMATCH compares names): USCC and city code, made
+    /// when a rejected form first needs it.
+    enterprises: std::cell::OnceCell<HashMap<String, (&'p str, &'p str)>>,
 }
 
 impl<'p> RosterKeys<'p> {
@@ -490,12 +521,18 @@ impl<'p> RosterKeys<'p> {
                 let by_name = self.enterprises.get_or_init(|| {
                     let mut by_name = HashMap::new();
                     for e in &roster.enterprises {
-                        let name = crate::domain::text::fold(&e.enterprise_name);
-                        by_name.entry(name).or_insert(e.uscc.as_str());
+                        let name = crate::domain::text::name_key(&e.enterprise_name);
+                        by_name
+                            .entry(name)
+                            .or_insert((e.uscc.as_str(), e.city_code.as_str()));
                     }
                     by_name
                 });
-                (by_name.get(&crate::domain::text::fold(name))).map(|uscc| uscc.to_string())
+                // The same name in another city is another enterprise.
+                let city = s.str(c::CITY_CODE, i);
+                (by_name.get(&crate::domain::text::name_key(name)))
+                    .filter(|(_, listed_city)| city.is_empty() || city == *listed_city)
+                    .map(|(uscc, _)| uscc.to_string())
             }
             "park" => roster.park_by_name(name).map(|p| p.park_id.clone()),
             "city" => roster.city_by_name(name).map(|city| city.city_code.clone()),
