@@ -48,9 +48,6 @@ pub enum Command {
     Dictionary,
 }
 
-/// The tracing target of the final `Run summary.` event, which a JSON log always keeps.
-pub const SUMMARY_TARGET: &str = "zlbd::summary";
-
 #[derive(Debug, Args, Clone)]
 pub struct PipelineArgs {
     /// Pipeline folder (pipeline.toml, catalog.toml, roster/). Default: $ZLBD_PIPELINE, else

@@ -61,7 +61,7 @@ fn init_logging(format: LogFormat, verbose: u8) {
     // Schedulers read the final `Run summary.` event: a JSON log keeps it whatever ZLBD_LOG
     // filters out (ZLBD_LOG=warn).
     if format == LogFormat::Json {
-        if let Ok(summary) = format!("{}=info", zlbd::cli::SUMMARY_TARGET).parse() {
+        if let Ok(summary) = format!("{}=info", zlbd::cmd::SUMMARY_TARGET).parse() {
             filter = filter.add_directive(summary);
         }
     }

@@ -41,6 +41,9 @@ pub fn load_plan(args: &PipelineArgs) -> Result<Plan, i32> {
     })
 }
 
+/// The tracing target of `run`'s final `Run summary.` event, which a JSON log always keeps.
+pub const SUMMARY_TARGET: &str = "zlbd::summary";
+
 /// For commands that read an inbox: the plan, a checked inbox folder, the worker pool.
 pub fn prepare(args: &PipelineArgs, inbox: &std::path::Path) -> Result<Plan, i32> {
     let plan = load_plan(args)?;

@@ -9,7 +9,7 @@
 //! - 4: another run holds the lock.
 
 use crate::cli::{print_error, print_out, RunArgs};
-use crate::domain::{columns::table, SubmissionStatus};
+use crate::domain::SubmissionStatus;
 use crate::exit;
 use crate::ingest::InboxFile;
 use crate::pipeline::memo::{Memo, PublishedFrom};
@@ -18,7 +18,7 @@ use crate::timing::timed;
 use crate::warehouse::{
     self,
     lock::{LockError, WarehouseLock},
-    marker::{self, MarkerInfo, MarkerOutcome, RunMarker},
+    marker::{self, MarkerCounts, MarkerInfo, MarkerOutcome, RunMarker},
     runs, Published, ShrinkRefused, WarehouseError,
 };
 use std::path::{Path, PathBuf};
@@ -117,6 +117,7 @@ pub fn run(args: RunArgs) -> i32 {
             started_at: started,
             phase: "starting".to_string(),
             outcome: None,
+            counts: None,
         },
     ) {
         Ok(marker) => marker,
@@ -179,7 +180,7 @@ pub fn run(args: RunArgs) -> i32 {
         }
     }
     info!(
-        target: crate::cli::SUMMARY_TARGET,
+        target: super::SUMMARY_TARGET,
         pipeline = %pipeline_dir.display(),
         outcome = %record.status,
         snapshot = record.snapshot.as_deref().unwrap_or(""),
@@ -429,7 +430,18 @@ fn build_and_publish(
             "--allow-shrink: publishing fewer active submissions than the shrink guard allows."
         );
     }
-    marker.phase("publishing");
+    marker.phase_with_counts(
+        "publishing",
+        MarkerCounts {
+            files: record.files,
+            files_active: record.files_active,
+            files_rejected: record.files_rejected,
+            files_from_cache: record.files_from_cache,
+            facts: record.facts,
+            rejects_error: record.rejects_error,
+            rejects_warning: record.rejects_warning,
+        },
+    );
     let clock = crate::timing::Clock::start();
     let published = warehouse::publish(
         &args.warehouse,
@@ -607,11 +619,18 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
                 record.snapshot = Some(format!("{}/{}", warehouse::SNAPSHOTS, found.run_id));
                 if let Some(manifest) = manifest {
                     record.finished_at = manifest.published_at;
-                    record.files_active = manifest.active_submissions;
-                    record.facts = manifest.rows(table::FACT_INDICATOR);
+                }
+                if let Some(counts) = info.and_then(|info| info.counts.as_ref()) {
+                    record.files = counts.files;
+                    record.files_active = counts.files_active;
+                    record.files_rejected = counts.files_rejected;
+                    record.files_from_cache = counts.files_from_cache;
+                    record.facts = counts.facts;
+                    record.rejects_error = counts.rejects_error;
+                    record.rejects_warning = counts.rejects_warning;
                 }
                 record.message = Some(format!(
-                    "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}, so its counts of files and rejects were not recorded; recorded by run {run_id}",
+                    "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}; recorded by run {run_id}",
                     info.map_or("working", |info| info.phase.as_str()),
                     info.map_or(String::new(), |info| format!(" (pid {})", info.pid)),
                 ));

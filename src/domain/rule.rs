@@ -112,6 +112,13 @@ impl Rule {
         }
     }
 
+    /// Whether the value beside the finding was loaded: a warning's, except a row or a year
+    /// column left out (UNKNOWN_INDICATOR, YEAR_OUTSIDE_WINDOW).
+    pub fn keeps_the_value(self) -> bool {
+        self.severity() == Severity::Warning
+            && !matches!(self, Rule::UnknownIndicator | Rule::YearOutsideWindow)
+    }
+
     pub fn severity(self) -> Severity {
         match self {
             Rule::NotANumber

@@ -10,6 +10,7 @@
 
 pub mod value;
 mod winners;
+pub use winners::ASK_WHICH_IS_THE_CORRECTION;
 
 use crate::config::Plan;
 use crate::domain::columns as c;
@@ -500,7 +501,7 @@ pub fn combine(files: &[FileResult], plan: &Plan) -> PolarsResult<Normalized> {
             .unwrap_or(winner);
         let rule = match (ranking.get(winner), ranking.get(loser)) {
             (Some(won), Some(lost)) => winners::decided_by(won, lost),
-            _ => ("报表版本更高", "a higher version"),
+            _ => ("排序在前", "it ranks first"),
         };
         format!(
             "已被“{file}”取代：{} (superseded by {file}: {})",

@@ -191,6 +191,11 @@ fn precedence(a: &Ranking, b: &Ranking) -> Ordering {
 pub(super) fn decided_by(a: &Ranking, b: &Ranking) -> (&'static str, &'static str) {
     if a.version != b.version {
         ("报表版本更高", "a higher version")
+    } else if b.filled_date.is_none() && a.filled_date.is_some() {
+        (
+            "报表版本相同，被取代的报表未填填报日期或无法识别",
+            "the same version, and this one has no readable filled date",
+        )
     } else if a.filled_date != b.filled_date {
         ("填报日期更晚", "a later filled date")
     } else if a.modified_ns != b.modified_ns {
@@ -205,6 +210,10 @@ pub(super) fn decided_by(a: &Ranking, b: &Ranking) -> (&'static str, &'static st
         )
     }
 }
+
+/// The words of a superseded file's reason when only its modification time or name decided:
+/// the feedback then asks which file is the correction.
+pub const ASK_WHICH_IS_THE_CORRECTION: &str = "请核实哪份是更正";
 
 /// What the members hold beside their cells: rankings in member order, and each entity as the
 /// highest-ranked file that names it describes it (a correction's 所属行业 or name wins over
@@ -756,6 +765,31 @@ mod tests {
             "then the first file name"
         );
         assert_eq!(precedence(&base, &base), Ordering::Equal);
+    }
+
+    #[test]
+    fn the_reason_names_the_rule_that_decided_and_asks_only_after_a_tie() {
+        let base = ranking(1.0, Some(100), 5, 0);
+        let asks = |won: &Ranking, lost: &Ranking| {
+            assert_eq!(precedence(won, lost), Ordering::Less);
+            decided_by(won, lost)
+                .0
+                .contains(ASK_WHICH_IS_THE_CORRECTION)
+        };
+        assert_eq!(
+            decided_by(&ranking(2.0, None, 0, 9), &base).0,
+            "报表版本更高"
+        );
+        assert!(!asks(&ranking(2.0, None, 0, 9), &base));
+        assert_eq!(
+            decided_by(&ranking(1.0, Some(101), 0, 9), &base).0,
+            "填报日期更晚"
+        );
+        assert!(decided_by(&base, &ranking(1.0, None, 9, 0))
+            .0
+            .contains("未填填报日期"));
+        assert!(asks(&ranking(1.0, Some(100), 6, 9), &base));
+        assert!(asks(&base, &ranking(1.0, Some(100), 5, 1)));
     }
 
     #[test]

@@ -97,12 +97,6 @@ pub fn handling(rule: Rule) -> &'static str {
     }
 }
 
-/// Whether a finding's value was loaded.
-pub fn value_loaded(rule: Rule) -> bool {
-    rule.severity() == Severity::Warning
-        && !matches!(rule, Rule::UnknownIndicator | Rule::YearOutsideWindow)
-}
-
 const NOTICE_HANDLING: &str = "提示（按缺失处理，未载入）";
 const NOTICE_RULE: &str = "MISSING_AS_NONE";
 
@@ -164,7 +158,7 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
     let warnings = findings.len() - errors;
     let not_loaded_warnings = findings
         .iter()
-        .filter(|f| f.rule.severity() == Severity::Warning && !value_loaded(f.rule))
+        .filter(|f| f.rule.severity() == Severity::Warning && !f.rule.keeps_the_value())
         .count();
     let status = SubmissionStatus::parse(&file.status);
     let v = |status: String, action: &str, clean: bool| Verdict {
@@ -188,11 +182,17 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
         ),
         // Lost on its modification time or name only: which file is the correction is a
         // guess, and the reason asks the submitter to check it.
-        Some(SubmissionStatus::Superseded) if file.reason.contains("请核实") => v(
-            "已被同版本、同填报日期的另一份报表取代".to_string(),
-            "请核实哪份是更正（见“原因”）；更正报表请填写更高的报表版本后重新报送。",
-            false,
-        ),
+        Some(SubmissionStatus::Superseded)
+            if file
+                .reason
+                .contains(crate::normalize::ASK_WHICH_IS_THE_CORRECTION) =>
+        {
+            v(
+                "已被同版本、同填报日期的另一份报表取代".to_string(),
+                "请核实哪份是更正（见“原因”）；更正报表请填写更高的报表版本后重新报送。",
+                false,
+            )
+        }
         Some(SubmissionStatus::Superseded) => v(
             "已被更正报表取代：数据以更正后的报表为准".to_string(),
             "无需处理；如更正报表仍有问题，见其反馈。",
@@ -691,11 +691,11 @@ mod tests {
             Rule::BadUscc,
         ] {
             assert!(handling(rule).contains("未载入"), "{rule:?}");
-            assert!(!value_loaded(rule));
+            assert!(!rule.keeps_the_value());
         }
         for rule in [Rule::YoyJump, Rule::Inconsistent, Rule::NotInRoster] {
             assert!(handling(rule).contains("已载入"), "{rule:?}");
-            assert!(value_loaded(rule));
+            assert!(rule.keeps_the_value());
         }
     }
 

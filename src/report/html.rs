@@ -513,11 +513,12 @@ fn trends(out: &mut String, model: &Model) {
 fn ranks(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"ranks\" data-year=\"{}\" data-groups=\"{}\">\n<h2>四、比对排名（{}年）</h2>\n<p>按综合得分在评分组内排名（评分组：同行业组满 {} 家时为同行业组，否则为门类或全部；见方法说明）。完整度低于 60% 的不计得分、不排名，列在组末。标“名单外”的单位不在全省名单内，仅供参考。</p>\n",
+        "<section id=\"ranks\" data-year=\"{}\" data-groups=\"{}\">\n<h2>四、比对排名（{}年）</h2>\n<p>按综合得分在评分组内排名（评分组：同行业组满 {} 家时为同行业组，否则为门类或全部；见方法说明）。完整度低于 {}% 的不计得分、不排名，列在组末。标“名单外”的单位不在全省名单内，仅供参考。</p>\n",
         model.last_year(),
         model.ranks.len(),
         model.last_year(),
-        model.rules.min_group_size
+        model.rules.min_group_size,
+        num(model.rules.score_min_completeness, 0)
     );
     for group in &model.ranks {
         let _ = write!(
@@ -735,17 +736,25 @@ fn method(out: &mut String, model: &Model) {
     let _ = write!(
         out,
         "<section id=\"method\">\n<h2>七、方法说明</h2>\n<ul class=\"method\">\n\
-<li><b>比对组</b>：企业按国民经济行业代码前 3 位分组（如 C38 电气机械）；省级重点行业的地市部分按行业分组；园区、市级重点行业、省级重点行业各为一组。</li>\n\
-<li><b>同比</b>：与上一比对年份相比；上年值为 0 或缺失时不计算。</li>\n\
+<li><b>比对组</b>（各指标的组内排名在此组内）：企业按国民经济行业代码前 {} 位分组（如 C38 电气机械和器材制造业）；省级重点行业的地市部分按行业分组；园区、市级重点行业、省级重点行业各为一组。</li>\n\
+<li><b>同比</b>：与上一比对年份相比；上年值缺失时不计算，上年值为 0 时不计算增速（%）。</li>\n\
 <li><b>组内排名</b>：1 为最好，并列取最小名次；质量损失率、投诉次数等“越低越好”的指标，数值越低名次越前。</li>\n\
 <li><b>异常值</b>：与组内中位数相差过大（稳健 z 值绝对值大于 3.5，金额按对数计算）的数值，仅提示核实，不剔除。</li>\n\
-<li><b>综合得分</b>：在评分组内，把每个有权重的指标三年的数值合在一起，超出 {}% 与 {}% 分位数的极端值先压回分位数，再按最小值–最大值换算为 0–100（越低越好的指标反过来），再按权重加权平均。数据完整度（有数值的指标权重之和占全部权重的比例）低于 {}% 的不计得分。评分组：同行业组有数据的对象满 {} 家时为该组，否则企业为所属门类，再否则为本层级全部对象。</li>\n\
+<li><b>综合得分</b>：在评分组内，把每个有权重的指标三年的数值合在一起，{}按最小值–最大值换算为 0–100（越低越好的指标反过来），再按权重加权平均。数据完整度（有数值的指标权重之和占全部权重的比例）低于 {}% 的不计得分。评分组（综合得分的排名在此组内）：同行业组有数据的对象满 {} 家时为该组，否则企业为所属门类，再否则为本层级全部对象。</li>\n\
 <li><b>得分变化</b>：{}年得分减{}年得分，单位为分。</li>\n\
 <li><b>典型示范</b>：{}年得分变化最大、数据完整度不低于 {}%、无错误数据且在全省名单内的单位，{}。</li>\n\
 <li><b>警告</b>：已载入但需核实的数据（如指标间不一致、同比变化异常）照常参与计算，见“问题数据”与各单位的反馈工作簿。</li>\n\
 </ul>\n</section>\n",
-        num(rules.winsor_pct, 1),
-        num(100.0 - rules.winsor_pct, 1),
+        rules.industry_prefix,
+        if rules.winsor_pct > 0.0 {
+            format!(
+                "超出 {}% 与 {}% 分位数的极端值先压回分位数，再",
+                num(rules.winsor_pct, 1),
+                num(100.0 - rules.winsor_pct, 1)
+            )
+        } else {
+            String::new()
+        },
         num(rules.score_min_completeness, 0),
         rules.min_group_size,
         model.last_year(),

@@ -42,7 +42,8 @@ pub struct EntityInfo {
     pub name: String,
     pub city_name: String,
     pub industry_code: String,
-    /// Loaded though not in the roster (SPEC §2): shown, and marked wherever it is ranked.
+    /// In the roster; an entity loaded though not in it (SPEC §2) is shown, and marked 名单外
+    /// wherever it is ranked.
     pub in_roster: bool,
 }
 
@@ -256,6 +257,8 @@ pub struct Rules {
     /// `score.min_group_size`: a peer group smaller than this is scored in its section or
     /// level.
     pub min_group_size: usize,
+    /// How many characters of an enterprise's industry code make its peer group.
+    pub industry_prefix: usize,
     pub winsor_pct: f64,
     pub score_min_completeness: f64,
     pub typical_min_completeness: f64,
@@ -427,6 +430,7 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
         ranks: Vec::new(),
         rules: Rules {
             min_group_size: plan.score_min_group_size,
+            industry_prefix: plan.enterprise_industry_prefix,
             winsor_pct: plan.score_winsor_pct,
             score_min_completeness: plan.score_min_completeness,
             typical_min_completeness: plan.typical_min_completeness,
@@ -893,7 +897,10 @@ fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
         }
         let level = t.str(c::LEVEL, i).to_string();
         let id = t.str(c::ENTITY_ID, i).to_string();
-        let info = model.entity(&level, &id).cloned().unwrap_or_default();
+        let known = model.entity(&level, &id);
+        // An entity dim_entity does not describe is not known to be off the roster.
+        let in_roster = known.is_none_or(|info| info.in_roster);
+        let info = known.cloned().unwrap_or_default();
         groups
             .entry((
                 level_order(&level),
@@ -911,7 +918,7 @@ fn ranks(snapshot: &Snapshot, model: &Model) -> Vec<RankGroup> {
                 completeness: t.number(c::COMPLETENESS, i),
                 score_change: t.number(c::SCORE_CHANGE, i),
                 typical: t.flag(c::TYPICAL, i).unwrap_or(false),
-                in_roster: info.in_roster,
+                in_roster,
             });
     }
     groups
@@ -976,8 +983,7 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
     let mut warnings: HashMap<(&str, &str), usize> = HashMap::new();
     for i in 0..r.len() {
         let key = (r.str(c::LEVEL, i), r.str(c::ENTITY_ID, i));
-        let on_a_used_value = Rule::parse(r.str(c::RULE, i))
-            .is_some_and(super::feedback::value_loaded)
+        let on_a_used_value = Rule::parse(r.str(c::RULE, i)).is_some_and(Rule::keeps_the_value)
             && !r.str(c::INDICATOR_CODE, i).is_empty()
             && (r.str(c::SUBMISSION_ID, i).is_empty()
                 || active.contains(r.str(c::SUBMISSION_ID, i)));

@@ -242,20 +242,20 @@ pub fn at_last(snapshot: &Snapshot, year: i32) -> AtLast<'_> {
     out
 }
 
-/// Last-year scores: (level, entity) → (score, rank, group, change, typical).
-/// Per (level, entity) at the last year: score, rank, score group, entities scored in that
-/// group, score change, typical.
-type Scores = HashMap<
-    (String, String),
-    (
-        Option<f64>,
-        Option<i64>,
-        String,
-        Option<i64>,
-        Option<f64>,
-        bool,
-    ),
->;
+/// An entity's standing at the last year, as `entity_score` has it.
+#[derive(Debug, Clone, Default)]
+struct LastScore {
+    score: Option<f64>,
+    rank: Option<i64>,
+    group: String,
+    /// Entities scored in the group (`peer_n`).
+    scored: Option<i64>,
+    change: Option<f64>,
+    typical: bool,
+}
+
+/// Per (level, entity): its standing at the last year.
+type Scores = HashMap<(String, String), LastScore>;
 
 fn scores(snapshot: &Snapshot, year: i32) -> Scores {
     let t = &snapshot.entity_score;
@@ -269,14 +269,14 @@ fn scores(snapshot: &Snapshot, year: i32) -> Scores {
                 t.str(c::LEVEL, i).to_string(),
                 t.str(c::ENTITY_ID, i).to_string(),
             ),
-            (
-                t.number(c::SCORE, i),
-                t.integer(c::SCORE_RANK, i),
-                t.str(c::SCORE_GROUP, i).to_string(),
-                t.integer(c::PEER_N, i),
-                t.number(c::SCORE_CHANGE, i),
-                t.flag(c::TYPICAL, i).unwrap_or(false),
-            ),
+            LastScore {
+                score: t.number(c::SCORE, i),
+                rank: t.integer(c::SCORE_RANK, i),
+                group: t.str(c::SCORE_GROUP, i).to_string(),
+                scored: t.integer(c::PEER_N, i),
+                change: t.number(c::SCORE_CHANGE, i),
+                typical: t.flag(c::TYPICAL, i).unwrap_or(false),
+            },
         );
     }
     out
@@ -663,10 +663,17 @@ fn city_pack(
                     .entity(level, &e.entity_id)
                     .cloned()
                     .unwrap_or_default();
-                let (score, rank, group, scored, change, typical) = scores
+                let LastScore {
+                    score,
+                    rank,
+                    group,
+                    scored,
+                    change,
+                    typical,
+                } = scores
                     .get(&(level.to_string(), e.entity_id.clone()))
                     .cloned()
-                    .unwrap_or((None, None, String::new(), None, None, false));
+                    .unwrap_or_default();
                 let mut row = vec![text(&e.entity_id), text(&e.name)];
                 if level == "enterprise" {
                     let park = plan

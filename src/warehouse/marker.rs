@@ -29,6 +29,22 @@ pub struct MarkerInfo {
     /// Set when the run ended but could not append its own row (it lost the lock).
     #[serde(default)]
     pub outcome: Option<MarkerOutcome>,
+    /// The run's counts, noted before it publishes: a run killed after switching `current`
+    /// is recorded with them.
+    #[serde(default)]
+    pub counts: Option<MarkerCounts>,
+}
+
+/// The counts of a run's `runs.parquet` row, as known before publishing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MarkerCounts {
+    pub files: i64,
+    pub files_active: i64,
+    pub files_rejected: i64,
+    pub files_from_cache: i64,
+    pub facts: i64,
+    pub rejects_error: i64,
+    pub rejects_warning: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -85,6 +101,12 @@ impl RunMarker {
         if let Err(error) = self.write() {
             tracing::debug!(error = %error, "Could not update the run marker.");
         }
+    }
+
+    /// Notes the run's counts and its phase.
+    pub fn phase_with_counts(&mut self, phase: &str, counts: MarkerCounts) {
+        self.info.counts = Some(counts);
+        self.phase(phase);
     }
 
     /// Leaves the marker with the run's outcome, for the next run to record: used when this run
@@ -191,6 +213,7 @@ mod tests {
             started_at: chrono::Utc::now(),
             phase: "reading the inbox".to_string(),
             outcome: None,
+            counts: None,
         }
     }
 

@@ -18,7 +18,8 @@
 //!
 //! Failure injection for tests (`ZLBD_FAILPOINT`, see [`crate::failpoint`]): `before-switch`,
 //! `pause-while-staging` (the run stops itself with SIGSTOP after the first table is staged),
-//! `flock-fails` (flock fails with ENOLCK), `prune-fails`, `views-fails`.
+//! `pause-after-switch` (the same once `current` has switched), `flock-fails` (flock fails with
+//! ENOLCK), `prune-fails`, `views-fails`.
 
 pub(crate) mod bi;
 pub(crate) mod lock;
