@@ -4,7 +4,7 @@
 
 use crate::common::{pipeline, read_table, repo, tree_bytes, Workdir};
 use calamine::{open_workbook_auto, DataType, Reader};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 const SECTIONS: [&str; 6] = [
     "completeness",
@@ -112,6 +112,13 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
     assert_eq!(tree_bytes(&current(&work)), before);
 }
 
+/// The column of a sheet whose header is `label`.
+fn header_of(sheet: &calamine::Range<calamine::Data>, label: &str) -> usize {
+    (sheet.rows().next().unwrap().iter())
+        .position(|cell| cell.to_string() == label)
+        .unwrap_or_else(|| panic!("no column {label}"))
+}
+
 #[test]
 fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
     let work = sample_run();
@@ -160,6 +167,56 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
         flagged += usize::from(expected > 0);
         other_warnings += usize::from(of_entity().count() > expected);
     }
+    // Each pick names the indicators with a value in the last year and none in the first:
+    // their contribution is not an improvement (and is left out of the top three).
+    let detail = read_table(&snapshot, "entity_score_detail");
+    let names: BTreeMap<String, String> = {
+        let indicators = read_table(&snapshot, "dim_indicator");
+        (indicators.rows.iter())
+            .map(|r| {
+                (
+                    indicators
+                        .get(r, "indicator_code")
+                        .str()
+                        .unwrap()
+                        .to_string(),
+                    indicators
+                        .get(r, "indicator_name")
+                        .str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let new_column = header_of(&sheet, "2019年无数据的指标");
+    let mut named = 0;
+    for row in sheet.rows().skip(1) {
+        let entity = row[id].to_string();
+        let codes_in = |year: i64| -> BTreeSet<String> {
+            (detail.rows.iter())
+                .filter(|r| detail.get(r, "entity_id").str() == Some(entity.as_str()))
+                .filter(|r| detail.get(r, "year").int() == Some(year))
+                .map(|r| detail.get(r, "indicator_code").str().unwrap().to_string())
+                .collect()
+        };
+        let expected: BTreeSet<String> = codes_in(2021)
+            .difference(&codes_in(2019))
+            .map(|code| names[code].clone())
+            .collect();
+        let listed: BTreeSet<String> = row[new_column]
+            .to_string()
+            .split('、')
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect();
+        assert_eq!(listed, expected, "{row:?}");
+        named += usize::from(!expected.is_empty());
+    }
+    assert!(
+        named > 0,
+        "the sample has a pick with an indicator new in the last year"
+    );
     assert!(flagged > 0, "the sample has a typical pick with warnings");
     assert!(
         other_warnings > 0,

@@ -50,6 +50,9 @@ fn render(problems: &[ConfigProblem]) -> String {
 struct PipelineConfig {
     /// A short name for logs.
     name: String,
+    /// The programme's name for people (the report's header); `name` when not given.
+    #[serde(default)]
+    title: Option<String>,
     /// The comparison years, any order; at least two.
     years: Vec<i32>,
     /// Path of the indicator catalog, relative to the pipeline folder.
@@ -367,6 +370,8 @@ impl Limits {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub name: String,
+    /// The programme's name for people: `title`, else `name`.
+    pub title: String,
     pub pipeline_dir: PathBuf,
     /// Sorted ascending, no duplicates.
     pub years: Vec<i32>,
@@ -455,6 +460,7 @@ impl Plan {
 
         match (raw, catalog, roster) {
             (Some(raw), Some(catalog), Some(roster)) if problems.is_empty() => Ok(Plan {
+                title: raw.title.clone().unwrap_or_else(|| raw.name.clone()),
                 name: raw.name,
                 pipeline_dir: pipeline_dir.to_path_buf(),
                 years,

@@ -8,14 +8,34 @@ use plotters::prelude::*;
 /// A colour as the page's legend writes it too.
 pub type Rgb = (u8, u8, u8);
 
-/// The colour of series `index` (plotters' 99-colour palette); index 0 is kept dark for the
-/// province line.
+/// Sixteen saturated colours, far apart, each readable as a thin line on white (plotters'
+/// 99-colour palette has pale yellows and pinks that vanish beside 15 other cities).
+const CITY_COLORS: [Rgb; 16] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (0, 128, 128),
+    (188, 150, 0),
+    (23, 160, 190),
+    (57, 59, 121),
+    (120, 120, 120),
+    (132, 60, 57),
+    (0, 90, 50),
+    (200, 60, 140),
+    (90, 60, 200),
+];
+
+/// The colour of series `index`; index 0 is kept dark for the province line, the cities take
+/// [`CITY_COLORS`] in turn.
 pub fn series_color(index: usize) -> Rgb {
-    if index == 0 {
-        return (33, 33, 33);
+    match index {
+        0 => (33, 33, 33),
+        _ => CITY_COLORS[(index - 1) % CITY_COLORS.len()],
     }
-    let color = Palette99::pick(index - 1).to_rgba();
-    (color.0, color.1, color.2)
 }
 
 /// One line of a line chart.

@@ -162,8 +162,8 @@ pub fn render(model: &Model) -> String {
     );
     let _ = write!(
         out,
-        "<header><h1>质量提升比对结果报告（{span}）</h1><p class=\"meta\">比对方案：{} · 快照时间：{} · 数据快照：{} · 本报告由 zlbd 根据该快照自动生成，数字与数据仓库一致。</p></header>\n<nav><b>目录</b><ol>",
-        esc(&model.pipeline),
+        "<header><h1>质量提升比对结果报告（{span}）</h1><p class=\"meta\">{} · 数据截至：{} · 快照编号：{}（本报告由数据仓库的该快照自动生成，数字与仓库一致）</p></header>\n<nav><b>目录</b><ol>",
+        esc(&model.title),
         snapshot_time(&model.run_id),
         esc(&model.run_id)
     );
@@ -450,7 +450,11 @@ fn trends(out: &mut String, model: &Model) {
         for year in &model.years {
             let _ = write!(out, "<th class=\"n\">{year}年</th>");
         }
-        out.push_str("<th class=\"n\">较首年变化</th></tr></thead><tbody>\n");
+        let _ = write!(
+            out,
+            "<th class=\"n\">较{}年变化</th></tr></thead><tbody>\n",
+            model.first_year()
+        );
         for trend in &industry.indicators {
             let values = &trend.province.values;
             let _ = write!(
@@ -523,7 +527,7 @@ fn ranks(out: &mut String, model: &Model) {
     for group in &model.ranks {
         let _ = write!(
             out,
-            "<h3>{} · {}（{} 个）</h3>\n<table class=\"rank\" data-level=\"{}\" data-group=\"{}\" data-count=\"{}\"><thead><tr><th class=\"n\">排名</th><th>名称</th><th>地市</th><th class=\"n\">综合得分</th><th class=\"n\">完整度</th><th class=\"n\">较{}年变化（分）</th><th></th></tr></thead><tbody>\n",
+            "<h3>{} · {}（{} 个）</h3>\n<table class=\"rank\" data-level=\"{}\" data-group=\"{}\" data-count=\"{}\"><thead><tr><th class=\"n\">排名</th><th>名称</th><th>地市</th><th class=\"n\">综合得分</th><th class=\"n\">完整度</th><th class=\"n\">较{}年变化（分）</th><th>标注</th></tr></thead><tbody>\n",
             level_zh(&group.level),
             esc(&group_heading(model, group)),
             group.rows.len(),
@@ -584,7 +588,7 @@ fn group_heading(model: &Model, group: &RankGroup) -> String {
             };
             format!("其他：{small}不足 {min} 家的{level}，按全部{level}计分")
         }
-        None => group_label(&group.group),
+        None => group_label(model, &group.group),
     }
 }
 
@@ -594,16 +598,19 @@ pub fn short_group_label(model: &Model, level: &str, group: &str) -> String {
     if is_remainder(model, level, group) {
         "其他".to_string()
     } else {
-        group_label(group)
+        group_label(model, group)
     }
 }
 
-/// A score group as people read it: `section:C` → C 门类, `all` → 全部.
-fn group_label(group: &str) -> String {
+/// A score group as people read it: `section:C` → C 门类, `all` → 全部, a province
+/// industry's cities → 纺织（PI01）, an industry code → 行业组 C38.
+fn group_label(model: &Model, group: &str) -> String {
     if group == "all" {
         "全部".to_string()
     } else if let Some(section) = group.strip_prefix("section:") {
         format!("{section} 门类")
+    } else if let Some(name) = model.group_names.get(group) {
+        format!("{name}（{group}）")
     } else {
         format!("行业组 {group}")
     }
@@ -612,13 +619,14 @@ fn group_label(group: &str) -> String {
 fn typical(out: &mut String, model: &Model) {
     let _ = write!(
         out,
-        "<section id=\"typical\" data-count=\"{}\" data-year=\"{}\">\n<h2>五、典型示范（{} 个）</h2>\n<p>{}年综合得分较{}年提升最多、数据完整度不低于 {}%、无错误数据且在名单内的单位。“提升最多的指标”为该指标对综合得分的贡献变化（分）。标“待核实”的单位有已载入但需核实的警告（如指标间不一致、同比变化异常），公布前请先核实。</p>\n",
+        "<section id=\"typical\" data-count=\"{}\" data-year=\"{}\">\n<h2>五、典型示范（{} 个）</h2>\n<p>{}年综合得分较{}年提升最多、数据完整度不低于 {}%、无错误数据且在名单内的单位。“提升最多的指标”为该指标对综合得分的贡献变化（分）。标“待核实”的单位有已载入但需核实的警告（如指标间不一致、同比变化异常），标“{}年无数据”的单位有指标首年未报、末年才有数值，其得分变化部分来自补报而非提升，公布前请先核实。</p>\n",
         model.typical.len(),
         model.last_year(),
         model.typical.len(),
         model.last_year(),
         model.first_year(),
-        num(model.rules.typical_min_completeness, 0)
+        num(model.rules.typical_min_completeness, 0),
+        model.first_year()
     );
     let mut by_level: Vec<(String, usize)> = Vec::new();
     for row in &model.typical {
@@ -666,6 +674,17 @@ fn typical(out: &mut String, model: &Model) {
                     format!(" <span class=\"tag off\" title=\"已载入但需核实的警告，见问题数据\">待核实 {} 条</span>", row.warnings)
                 } else {
                     String::new()
+                }
+                + &if row.new_in_last.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " <span class=\"tag off\" title=\"这些指标{}年无数据、{}年有数据，得分变化部分来自补报而非提升\">{}年无数据：{}</span>",
+                        model.first_year(),
+                        model.last_year(),
+                        model.first_year(),
+                        esc(&row.new_in_last.join("、"))
+                    )
                 },
             esc(&row.city_name),
             opt(row.first_score, 2),

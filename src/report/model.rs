@@ -213,6 +213,9 @@ pub struct TypicalRow {
     pub completeness: Option<f64>,
     /// The indicators that raised the score most, largest first.
     pub top: Vec<Contribution>,
+    /// Indicators with a value in the last year and none in the first: their contribution is
+    /// not an improvement, and the pick's change rests partly on them.
+    pub new_in_last: Vec<String>,
     /// Warnings on the values its scores use (INCONSISTENT, YOY_JUMP … on loaded values of
     /// active forms): a pick whose numbers are still to be checked must say so.
     pub warnings: usize,
@@ -270,6 +273,10 @@ pub struct Rules {
 #[derive(Debug, Clone)]
 pub struct Model {
     pub pipeline: String,
+    /// The programme's name for people (`title` in pipeline.toml).
+    pub title: String,
+    /// Names of the peer groups that have one: a province industry's, by its id.
+    pub group_names: HashMap<String, String>,
     pub run_id: String,
     pub years: Vec<i32>,
     pub roster: Vec<RosterEntry>,
@@ -417,6 +424,10 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
     }
     let mut model = Model {
         pipeline: plan.name.clone(),
+        title: plan.title.clone(),
+        group_names: (plan.roster.province_industries())
+            .map(|industry| (industry.industry_id.clone(), industry.industry_name.clone()))
+            .collect(),
         run_id: snapshot.run_id.clone(),
         years: plan.years.clone(),
         roster,
@@ -945,7 +956,9 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
         .collect();
     // The contributions of the picked entities only (a few dozen of the million rows).
     let d = &snapshot.entity_score_detail;
-    let mut contributions: HashMap<(String, String), BTreeMap<String, (f64, f64)>> = HashMap::new();
+    // (first year, last year) of each indicator's contribution; none where it had no value.
+    type Years = (Option<f64>, Option<f64>);
+    let mut contributions: HashMap<(String, String), BTreeMap<String, Years>> = HashMap::new();
     let (years, levels, ids) = (
         d.column(c::YEAR),
         d.column(c::LEVEL),
@@ -965,11 +978,11 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             .entry((level.to_string(), id.to_string()))
             .or_default()
             .entry(d.str(c::INDICATOR_CODE, i).to_string())
-            .or_insert((0.0, 0.0));
+            .or_insert((None, None));
         if year == Some(last) {
-            slot.1 = value;
+            slot.1 = Some(value);
         } else {
-            slot.0 = value;
+            slot.0 = Some(value);
         }
     }
     // The warnings on values the scores use: loaded values (not a row or year left out), of an
@@ -1014,12 +1027,27 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
         let id = t.str(c::ENTITY_ID, i).to_string();
         let key = (level.clone(), id.clone());
         let info = model.entity(&level, &id).cloned().unwrap_or_default();
+        // An indicator with no value in the first year rose from nothing: its whole
+        // contribution would read as an improvement, so it is named apart, not ranked.
+        let new_in_last: Vec<String> = (contributions.get(&key).into_iter())
+            .flat_map(|by_code| by_code.iter())
+            .filter(|(_, years)| matches!(years, (None, Some(_))))
+            .map(|(code, _)| {
+                model
+                    .indicator(&level, code)
+                    .map_or_else(|| code.clone(), |i| i.name.clone())
+            })
+            .collect();
         let mut top: Vec<Contribution> = contributions
             .get(&key)
             .map(|by_code| {
                 by_code
                     .iter()
-                    .map(|(code, (before, after))| Contribution {
+                    .filter_map(|(code, years)| match years {
+                        (Some(before), Some(after)) => Some((code, before, after)),
+                        _ => None,
+                    })
+                    .map(|(code, before, after)| Contribution {
                         code: code.clone(),
                         name: model
                             .indicator(&level, code)
@@ -1048,6 +1076,7 @@ fn typical(snapshot: &Snapshot, model: &Model) -> Vec<TypicalRow> {
             score_change: t.number(c::SCORE_CHANGE, i),
             completeness: t.number(c::COMPLETENESS, i),
             top,
+            new_in_last,
             warnings: (warnings.get(&(key.0.as_str(), key.1.as_str())))
                 .copied()
                 .unwrap_or(0),

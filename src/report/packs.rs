@@ -9,6 +9,7 @@ use super::snapshot::Snapshot;
 use super::ReportError;
 use crate::config::Plan;
 use crate::domain::columns as c;
+use crate::domain::Kind;
 use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
@@ -371,6 +372,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
         "完整度(%)",
         "提升最多的指标（贡献变化，分）",
         "待核实警告（条）",
+        &format!("{first}年无数据的指标"),
     ]);
     let rows: Vec<Vec<Cell>> = model
         .typical
@@ -394,6 +396,7 @@ fn typical_pack(out: &Path, model: &Model) -> Result<PathBuf, ReportError> {
                         .join("、"),
                 ),
                 number(Some(row.warnings as f64)),
+                text(row.new_in_last.join("、")),
             ]
         })
         .collect();
@@ -515,7 +518,12 @@ fn rank_sheet(
                 row.entity_id.as_str(),
                 indicator.code.as_str(),
             ));
-            cells.push(number(found.and_then(|f| f.0)));
+            let value = found.and_then(|f| f.0);
+            cells.push(match (indicator.kind, value) {
+                // A flag reads as the form wrote it, 是/否, not 1/0.
+                (Kind::Flag, Some(flag)) => text(if flag == 1.0 { "是" } else { "否" }),
+                _ => number(value),
+            });
             cells.push(text(
                 found
                     .and_then(|(_, rank, n)| Some(format!("{}/{}", (*rank)?, (*n)?)))
