@@ -115,7 +115,7 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
 /// The column of a sheet whose header is `label`.
 fn header_of(sheet: &calamine::Range<calamine::Data>, label: &str) -> usize {
     (sheet.rows().next().unwrap().iter())
-        .position(|cell| cell.to_string() == label)
+        .position(|cell| *cell == label)
         .unwrap_or_else(|| panic!("no column {label}"))
 }
 
@@ -274,7 +274,7 @@ fn the_packs_hold_the_typical_list_and_one_rank_sheet_per_group() {
         let off_roster = at("名单外");
         for row in rows.clone() {
             ranked.insert(row[id].to_string());
-            if row[off_roster].to_string() == "是" {
+            if row[off_roster] == "是" {
                 marked.insert(row[id].to_string());
             }
         }

@@ -450,9 +450,9 @@ fn trends(out: &mut String, model: &Model) {
         for year in &model.years {
             let _ = write!(out, "<th class=\"n\">{year}年</th>");
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<th class=\"n\">较{}年变化</th></tr></thead><tbody>\n",
+            "<th class=\"n\">较{}年变化</th></tr></thead><tbody>",
             model.first_year()
         );
         for trend in &industry.indicators {
