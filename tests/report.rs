@@ -47,6 +47,31 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
         assert!(page.contains(&format!("<section id=\"{id}\"")), "{id}");
     }
     assert!(!page.contains("<script") && !page.contains("https://"));
+    // The method section lists each weighted indicator of the enterprises' score with its
+    // weight, as dim_indicator has them.
+    let indicators = read_table(&snapshot, "dim_indicator");
+    let weighted: Vec<(String, f64)> = (indicators.rows.iter())
+        .filter(|r| indicators.get(r, "level").str() == Some("enterprise"))
+        .filter_map(|r| {
+            let weight = indicators.get(r, "weight").float()?;
+            let name = indicators.get(r, "indicator_name").str()?.to_string();
+            (weight > 0.0).then_some((name, weight))
+        })
+        .collect();
+    let table = page
+        .split("<table class=\"weights\" data-section=\"企业\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the enterprises' weights");
+    assert_eq!(table.matches("<tr><td>").count(), weighted.len() + 1, "{table}");
+    for (name, _) in &weighted {
+        assert!(table.contains(&format!("<tr><td>{name}</td>")), "{name}");
+    }
+    let total: f64 = weighted.iter().map(|(_, weight)| weight).sum();
+    assert!(
+        table.contains(&format!("<td class=\"n\">{total}</td><td></td></tr>")),
+        "{table}"
+    );
     // The truncated file has no submitter to stand for: it is listed under the completeness
     // table, with its reason, instead of vanishing from the page.
     let unattributed = page

@@ -763,7 +763,7 @@ fn method(out: &mut String, model: &Model) {
 <li><b>得分变化</b>：{}年得分减{}年得分，单位为分。</li>\n\
 <li><b>典型示范</b>：{}年得分变化最大、数据完整度不低于 {}%、无错误数据且在全省名单内的单位，{}。</li>\n\
 <li><b>警告</b>：已载入但需核实的数据（如指标间不一致、同比变化异常）照常参与计算，见“问题数据”与各单位的反馈工作簿。</li>\n\
-</ul>\n</section>\n",
+</ul>\n",
         rules.industry_prefix,
         if rules.winsor_pct > 0.0 {
             format!(
@@ -782,6 +782,39 @@ fn method(out: &mut String, model: &Model) {
         num(rules.typical_min_completeness, 0),
         quota.join("、"),
     );
+    // The indicators of the composite score with their weights: the first question asked.
+    out.push_str("<h3>综合得分的指标与权重</h3>\n<div class=\"cards\">");
+    for (section, indicators) in &rules.weights {
+        if indicators.is_empty() {
+            continue;
+        }
+        let total: f64 = indicators.iter().map(|(_, _, weight, _)| weight).sum();
+        let _ = write!(
+            out,
+            "<table class=\"weights\" data-section=\"{}\"><thead><tr><th>{}指标</th><th>单位</th><th class=\"n\">权重</th><th>方向</th></tr></thead><tbody>",
+            esc(section),
+            esc(section)
+        );
+        for (name, unit, weight, direction) in indicators {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(name),
+                esc(unit),
+                num(*weight, 2),
+                match direction {
+                    Direction::Higher => "越高越好",
+                    Direction::Lower => "越低越好",
+                }
+            );
+        }
+        let _ = write!(
+            out,
+            "<tr><td>合计</td><td></td><td class=\"n\">{}</td><td></td></tr></tbody></table>",
+            num(total, 2)
+        );
+    }
+    out.push_str("</div>\n</section>\n");
 }
 
 /// When a snapshot was made, in words, from its run id (`20261125T003430016162Z`, UTC):

@@ -6,7 +6,7 @@
 use super::snapshot::{Snapshot, Table};
 use crate::config::Plan;
 use crate::domain::columns as c;
-use crate::domain::{Direction, Kind, Level, Rule, Severity, SubmissionStatus};
+use crate::domain::{CatalogSection, Direction, Kind, Level, Rule, Severity, SubmissionStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The submitter levels of the roster (the three forms).
@@ -267,6 +267,9 @@ pub struct Rules {
     pub typical_min_completeness: f64,
     /// (level in Chinese, quota), in level order.
     pub typical_quota: Vec<(&'static str, usize)>,
+    /// The indicators that make the composite score, by catalog section (企业, 园区, 行业):
+    /// (section in Chinese, [(name, unit, weight, direction)]).
+    pub weights: Vec<(&'static str, Vec<(String, String, f64, Direction)>)>,
 }
 
 /// Everything the report shows.
@@ -448,6 +451,20 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
             typical_quota: (plan.typical_quota.iter())
                 .map(|(level, quota)| (level_zh(level.as_str()), *quota))
                 .collect(),
+            weights: [
+                (CatalogSection::Enterprise, "企业"),
+                (CatalogSection::Park, "园区"),
+                (CatalogSection::Industry, "重点行业（市级、省级）"),
+            ]
+            .into_iter()
+            .map(|(section, name)| {
+                let weighted = (plan.catalog.section(section))
+                    .filter(|indicator| indicator.weight > 0.0)
+                    .map(|i| (i.name.clone(), i.unit.clone(), i.weight, i.direction))
+                    .collect();
+                (name, weighted)
+            })
+            .collect(),
         },
         typical: Vec::new(),
         weak: Vec::new(),
