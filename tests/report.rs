@@ -63,7 +63,11 @@ fn a_run_writes_the_report_into_its_snapshot_and_report_rewrites_the_same_bytes(
         .nth(1)
         .and_then(|rest| rest.split("</table>").next())
         .expect("the enterprises' weights");
-    assert_eq!(table.matches("<tr><td>").count(), weighted.len() + 1, "{table}");
+    assert_eq!(
+        table.matches("<tr><td>").count(),
+        weighted.len() + 1,
+        "{table}"
+    );
     for (name, _) in &weighted {
         assert!(table.contains(&format!("<tr><td>{name}</td>")), "{name}");
     }

@@ -720,17 +720,30 @@ fn weak(out: &mut String, model: &Model) {
             );
             continue;
         }
-        out.push_str("<table class=\"weak\"><thead><tr><th>行业</th><th>指标</th><th>比较</th><th class=\"n\">本市</th><th class=\"n\">全省</th><th class=\"n\">位次</th><th>方向</th></tr></thead><tbody>\n");
+        out.push_str("<table class=\"weak\"><thead><tr><th>行业</th><th>指标</th><th>比较</th><th class=\"n\">本市</th><th class=\"n\">本市上年→本年</th><th class=\"n\">全省</th><th class=\"n\">位次</th><th>方向</th></tr></thead><tbody>\n");
         for row in &city.rows {
             let _ = writeln!(
                 out,
-                "<tr data-indicator=\"{}\" data-percentile=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n bad\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td><td>{}</td></tr>",
+                "<tr data-entity-id=\"{}-{}\" data-indicator=\"{}\" data-percentile=\"{}\" data-from=\"{}\" data-to=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"n bad\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{} / {}</td><td>{}</td></tr>",
+                esc(&row.industry_id),
+                esc(&city.city_code),
                 esc(&row.indicator.code),
                 row.percentile,
+                attr(row.from_to.map(|(previous, _)| previous)),
+                attr(row.from_to.map(|(_, last)| last)),
                 esc(&row.industry_name),
                 esc(&row.indicator.name),
                 esc(&row.measure),
                 num(row.city_value, 2),
+                match row.from_to {
+                    Some((previous, last)) => format!(
+                        "{} → {} {}",
+                        num(previous, 2),
+                        num(last, 2),
+                        esc(&row.indicator.unit)
+                    ),
+                    None => "—".to_string(),
+                },
                 opt(row.province_value, 2),
                 row.rank,
                 row.peers,

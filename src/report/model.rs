@@ -224,12 +224,15 @@ pub struct TypicalRow {
 /// One weak indicator of a city in a province industry.
 #[derive(Debug, Clone)]
 pub struct Weakness {
+    pub industry_id: String,
     pub industry_name: String,
     pub indicator: IndicatorInfo,
     /// What is compared, with its unit: the value (rates, scores) or the growth on the previous
     /// year in % (amounts, counts, whose levels say more about a city's size than its quality).
     pub measure: String,
     pub city_value: f64,
+    /// The previous and the last year's values, when a growth is compared: −50 % may be 2 → 1.
+    pub from_to: Option<(f64, f64)>,
     pub province_value: Option<f64>,
     /// Position among the cities of the industry: 0 the worst, 100 the best.
     pub percentile: f64,
@@ -1136,7 +1139,8 @@ fn percentiles(values: &[(String, f64)], direction: Direction) -> HashMap<String
 }
 
 /// (value, yoy_pct) of one comparison row.
-type ValueAndGrowth = (Option<f64>, Option<f64>);
+/// A fact at the last year: its value, its growth on the previous year (%), the previous value.
+type ValueAndGrowth = (Option<f64>, Option<f64>, Option<f64>);
 
 /// How many weak points each city lists.
 pub const WEAK_PER_CITY: usize = 5;
@@ -1163,7 +1167,11 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
                 cmp.str(c::ENTITY_ID, i).to_string(),
                 cmp.str(c::INDICATOR_CODE, i).to_string(),
             ),
-            (cmp.number(c::VALUE, i), cmp.number(c::YOY_PCT, i)),
+            (
+                cmp.number(c::VALUE, i),
+                cmp.number(c::YOY_PCT, i),
+                cmp.number(c::PREV_VALUE, i),
+            ),
         );
     }
     let mut by_city: BTreeMap<String, Vec<Weakness>> = BTreeMap::new();
@@ -1173,16 +1181,25 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
                 continue;
             }
             let by_value = matches!(indicator.kind, Kind::Rate | Kind::Score);
-            let pick = |pair: &(Option<f64>, Option<f64>)| if by_value { pair.0 } else { pair.1 };
-            let values: Vec<(String, f64)> = plan
+            let pick = |fact: &ValueAndGrowth| if by_value { fact.0 } else { fact.1 };
+            // (city, compared value, (previous, last) when a growth is compared)
+            type Compared = (String, f64, Option<(f64, f64)>);
+            let compared: Vec<Compared> = plan
                 .roster
                 .cities
                 .iter()
                 .filter_map(|city| {
                     let id = format!("{}-{}", industry.industry_id, city.city_code);
-                    let pair = at_last.get(&(part.to_string(), id, indicator.code.clone()))?;
-                    Some((city.city_code.clone(), pick(pair)?))
+                    let fact = at_last.get(&(part.to_string(), id, indicator.code.clone()))?;
+                    let from_to = match (by_value, fact.2, fact.0) {
+                        (false, Some(previous), Some(value)) => Some((previous, value)),
+                        _ => None,
+                    };
+                    Some((city.city_code.clone(), pick(fact)?, from_to))
                 })
+                .collect();
+            let values: Vec<(String, f64)> = (compared.iter())
+                .map(|(city, value, _)| (city.clone(), *value))
                 .collect();
             if values.len() < 2 {
                 continue;
@@ -1195,12 +1212,13 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
                 ))
                 .and_then(pick);
             let positions = percentiles(&values, indicator.direction);
-            for (city_code, value) in &values {
+            for (city_code, value, from_to) in &compared {
                 let (percentile, rank) = positions[city_code];
                 by_city
                     .entry(city_code.clone())
                     .or_default()
                     .push(Weakness {
+                        industry_id: industry.industry_id.clone(),
                         industry_name: industry.industry_name.clone(),
                         indicator: indicator.clone(),
                         measure: match (by_value, indicator.unit.as_str()) {
@@ -1209,6 +1227,7 @@ fn weaknesses(snapshot: &Snapshot, plan: &Plan, model: &Model) -> Vec<CityWeakne
                             (false, _) => "同比增速（%）".to_string(),
                         },
                         city_value: *value,
+                        from_to: *from_to,
                         province_value: province,
                         percentile,
                         rank,

@@ -805,12 +805,26 @@ fn city_pack(
                 text(&row.indicator.name),
                 text(&row.measure),
                 number(Some(row.city_value)),
+                number(row.from_to.map(|(previous, _)| previous)),
+                number(row.from_to.map(|(_, last)| last)),
                 number(row.province_value),
                 text(format!("{}/{}", row.rank, row.peers)),
             ]
         })
         .collect();
-    let weak_head = headers(&["行业", "指标", "比较", "本市", "全省", "位次（各市）"]);
+    let weak_head = headers(&[
+        "行业",
+        "指标",
+        "比较",
+        "本市",
+        &format!(
+            "本市{}年值",
+            model.years.iter().rev().nth(1).copied().unwrap_or_default()
+        ),
+        &format!("本市{}年值", model.last_year()),
+        "全省",
+        "位次（各市）",
+    ]);
     let enterprises = entity_rows("enterprise");
     let parks = entity_rows("park");
     let own_rows = industry_rows("city_industry", own);

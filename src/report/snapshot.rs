@@ -413,12 +413,13 @@ const FACTS: [&str; 5] = [c::LEVEL, c::ENTITY_ID, c::INDICATOR_CODE, c::YEAR, c:
 
 /// The columns of `fact_comparison` the report reads (the cities' weak points, the rank
 /// pack's last-year ranks): 8 of its 22, the others are most of its bytes.
-const COMPARED: [&str; 8] = [
+const COMPARED: [&str; 9] = [
     c::LEVEL,
     c::ENTITY_ID,
     c::INDICATOR_CODE,
     c::YEAR,
     c::VALUE,
+    c::PREV_VALUE,
     c::YOY_PCT,
     c::RANK,
     c::PEER_N,

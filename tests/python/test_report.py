@@ -256,6 +256,30 @@ def test_ranks_and_trends_match_the_warehouse(report):
     assert len(dom.find("div", section="weak")) == roster_counts(con)["city"]
 
 
+def test_a_weak_growth_shows_the_two_values_it_comes_from(report):
+    """A growth of −50 % may be 2 → 1: each weak point compared by growth gives the city's
+    previous and last values, as fact_comparison has them; one compared by value gives none."""
+    warehouse, _, dom, _ = report
+    con = connect(warehouse)
+    growths = 0
+    for row in dom.find("tr", section="weak"):
+        attrs = row["attrs"]
+        if "data-from" not in attrs:
+            continue
+        kind = con.execute("select kind from dim_indicator where level = 'province_industry' "
+                           "and indicator_code = ?", [attrs["data-indicator"]]).fetchone()[0]
+        previous, value = con.execute(
+            "select prev_value, value from fact_comparison where level = 'province_industry_city' "
+            "and entity_id = ? and indicator_code = ? and year = 2021",
+            [attrs["data-entity-id"], attrs["data-indicator"]]).fetchone()
+        if kind in ("rate", "score"):
+            assert attrs["data-from"] == attrs["data-to"] == "", attrs
+        else:
+            assert (float(attrs["data-from"]), float(attrs["data-to"])) == (previous, value), attrs
+            growths += 1
+    assert growths > 0
+
+
 def test_the_screenshot_is_taken(report):
     _, page, _, tmp = report
     shot = tmp / "report.png"
