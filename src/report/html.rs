@@ -801,21 +801,21 @@ fn method(out: &mut String, model: &Model) {
         if indicators.is_empty() {
             continue;
         }
-        let total: f64 = indicators.iter().map(|(_, _, weight, _)| weight).sum();
+        let total: f64 = indicators.iter().map(|indicator| indicator.weight).sum();
         let _ = write!(
             out,
             "<table class=\"weights\" data-section=\"{}\"><thead><tr><th>{}指标</th><th>单位</th><th class=\"n\">权重</th><th>方向</th></tr></thead><tbody>",
             esc(section),
             esc(section)
         );
-        for (name, unit, weight, direction) in indicators {
+        for indicator in indicators {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(name),
-                esc(unit),
-                num(*weight, 2),
-                match direction {
+                esc(&indicator.name),
+                esc(&indicator.unit),
+                num(indicator.weight, 2),
+                match indicator.direction {
                     Direction::Higher => "越高越好",
                     Direction::Lower => "越低越好",
                 }

@@ -271,8 +271,17 @@ pub struct Rules {
     /// (level in Chinese, quota), in level order.
     pub typical_quota: Vec<(&'static str, usize)>,
     /// The indicators that make the composite score, by catalog section (企业, 园区, 行业):
-    /// (section in Chinese, [(name, unit, weight, direction)]).
-    pub weights: Vec<(&'static str, Vec<(String, String, f64, Direction)>)>,
+    /// (section in Chinese, its weighted indicators).
+    pub weights: Vec<(&'static str, Vec<Weighted>)>,
+}
+
+/// One indicator of a composite score.
+#[derive(Debug, Clone)]
+pub struct Weighted {
+    pub name: String,
+    pub unit: String,
+    pub weight: f64,
+    pub direction: Direction,
 }
 
 /// Everything the report shows.
@@ -463,7 +472,12 @@ pub fn build(snapshot: &Snapshot, plan: &Plan) -> Model {
             .map(|(section, name)| {
                 let weighted = (plan.catalog.section(section))
                     .filter(|indicator| indicator.weight > 0.0)
-                    .map(|i| (i.name.clone(), i.unit.clone(), i.weight, i.direction))
+                    .map(|i| Weighted {
+                        name: i.name.clone(),
+                        unit: i.unit.clone(),
+                        weight: i.weight,
+                        direction: i.direction,
+                    })
                     .collect();
                 (name, weighted)
             })
