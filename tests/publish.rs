@@ -600,6 +600,44 @@ fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
     assert!(hidden_entries(&work.warehouse()).is_empty());
 }
 
+/// A rollback right after such a kill records the killed run first, as published: the
+/// rollback switches `current` away from its snapshot, and the next run could no longer tell.
+#[test]
+fn a_rollback_after_a_run_killed_after_its_switch_records_it_as_published() {
+    let work = fixtures_work();
+    assert_eq!(work.run().code, 3);
+    let first = current(&work).unwrap();
+    std::fs::copy(
+        shared_fixtures().join("inbox/park_p03.ods"),
+        work.inbox().join("extra.ods"),
+    )
+    .unwrap();
+    let paused = spawn_paused_at(&work, "pause-after-switch", &[]);
+    let killed_id = marker_run_id(&work);
+    paused.kill();
+    let ran = work.zlbd(&[
+        "rollback",
+        "--warehouse",
+        work.warehouse().to_str().unwrap(),
+        &first,
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert_eq!(current(&work).unwrap(), first);
+    let log = runs(&work);
+    let row = log
+        .rows
+        .iter()
+        .find(|row| log.get(row, "run_id").str() == Some(killed_id.as_str()))
+        .expect("the killed run is in runs.parquet");
+    assert_eq!(log.get(row, "status").str(), Some("published"));
+    assert!(
+        (log.get(row, "message").str().unwrap()).contains("recorded by rollback"),
+        "{:?}",
+        log.get(row, "message")
+    );
+    assert!(hidden_entries(&work.warehouse()).is_empty());
+}
+
 #[test]
 fn json_mode_writes_only_json_lines_on_stderr_even_when_refused_or_failing() {
     let work = fixtures_work();

@@ -34,6 +34,10 @@ pub fn run(args: RollbackArgs) -> i32 {
             return exit::FAILED;
         }
     };
+    // A run killed before it recorded itself is recorded first: killed after switching
+    // `current`, it published, and the rollback must not hide that.
+    let tag = format!("rollback-{}", std::process::id());
+    super::run::record_runs_that_did_not_finish(&args.warehouse, &tag, "rollback");
     match warehouse::rollback(&args.warehouse, &lock, args.run_id.as_deref()) {
         Ok(done) => {
             for warning in &done.warnings {

@@ -129,7 +129,7 @@ pub fn run(args: RunArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    record_runs_that_did_not_finish(&args.warehouse, &run_id);
+    record_runs_that_did_not_finish(&args.warehouse, &run_id, &format!("run {run_id}"));
     let cleaned = warehouse::clean_leftovers(&args.warehouse);
     if !cleaned.is_empty() {
         info!(removed = ?cleaned, "Removed what runs that did not finish left behind.");
@@ -582,7 +582,8 @@ fn now_ns() -> i64 {
 
 /// Records in runs.parquet the runs whose marker is no longer held by a live process: killed,
 /// crashed, or ended without the lock to record themselves.
-fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
+/// `tag` names the staging file; `recorder` says who recorded them (`run …`, `rollback`).
+pub(super) fn record_runs_that_did_not_finish(warehouse: &Path, tag: &str, recorder: &str) {
     let gone = marker::abandoned(warehouse);
     if gone.is_empty() {
         return;
@@ -600,7 +601,7 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
                 status: "interrupted".to_string(),
                 exit_code: None,
                 message: Some(format!(
-                    "the run did not finish (killed, crashed or the machine stopped) while {}{}; recorded by run {run_id}",
+                    "the run did not finish (killed, crashed or the machine stopped) while {}{}; recorded by {recorder}",
                     info.map_or("working", |info| info.phase.as_str()),
                     info.map_or(String::new(), |info| format!(" (pid {})", info.pid)),
                 )),
@@ -630,7 +631,7 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
                     record.rejects_warning = counts.rejects_warning;
                 }
                 record.message = Some(format!(
-                    "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}; recorded by run {run_id}",
+                    "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}; recorded by {recorder}",
                     info.map_or("working", |info| info.phase.as_str()),
                     info.map_or(String::new(), |info| format!(" (pid {})", info.pid)),
                 ));
@@ -638,7 +639,7 @@ fn record_runs_that_did_not_finish(warehouse: &Path, run_id: &str) {
             record
         })
         .collect();
-    match runs::append_all(warehouse, run_id, &records) {
+    match runs::append_all(warehouse, tag, &records) {
         Ok(()) => {
             for (found, record) in gone.into_iter().zip(&records) {
                 warn!(
