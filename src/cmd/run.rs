@@ -87,6 +87,9 @@ pub fn run(args: RunArgs) -> i32 {
     let _entered = span.enter();
     let pipeline_dir =
         std::fs::canonicalize(&plan.pipeline_dir).unwrap_or_else(|_| plan.pipeline_dir.clone());
+    // A warehouse folder that did not exist is made by this run: said in the summary, since a
+    // typo in --warehouse would otherwise build a second warehouse without a word.
+    let new_warehouse = !args.warehouse.exists();
     let holder = format!(
         "pid {} run {run_id} started {}",
         std::process::id(),
@@ -156,6 +159,12 @@ pub fn run(args: RunArgs) -> i32 {
     }
     record.finished_at = chrono::Utc::now();
     let code = report(&outcome, &args, &run_id, &pipeline_dir, &mut record);
+    if new_warehouse && matches!(outcome, Outcome::Published { .. }) {
+        warn!(
+            warehouse = %args.warehouse.display(),
+            "Created a new warehouse: the folder did not exist before this run. If an existing warehouse was meant, check --warehouse."
+        );
+    }
     record.exit_code = Some(code);
     if let Outcome::LockLost(message) = &outcome {
         // The next run that holds the lock records this one from its marker.

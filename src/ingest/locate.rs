@@ -248,6 +248,26 @@ fn year_of(value: &CellValue) -> Option<i32> {
     }
 }
 
+/// A unit column's header, as folded: 计量单位 or 单位 and their usual variants (指标单位,
+/// 度量单位, unit), also with a bracketed note (`计量单位（万元）`, `计量单位(注明)`). Missing
+/// it would read 元 and 亿元 amounts as 万元, with no trace.
+fn is_unit_label(text: &str) -> bool {
+    const LABELS: [&str; 7] = [
+        "计量单位",
+        "单位",
+        "指标单位",
+        "度量单位",
+        "计量单位名称",
+        "unit",
+        "units",
+    ];
+    let bare = match text.find('(') {
+        Some(open) if text.ends_with(')') => &text[..open],
+        _ => text,
+    };
+    LABELS.contains(&bare)
+}
+
 /// Notes and signature lines, inside or below a table: never indicator rows.
 fn is_note(name: &str) -> bool {
     // As folded (ASCII colon). The colon belongs to the prefix: 注册资本 is no note, and a
@@ -363,21 +383,21 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
                 (last_year + 1, next_name),
                 (left_from, name_col),
             ];
-            let find = |names: &[&str], order: [usize; 3]| {
+            let find = |is_label: &dyn Fn(&str) -> bool, order: [usize; 3]| {
                 order.iter().find_map(|&region| {
                     let (start, end) = regions[region];
                     labels
                         .iter()
                         .filter(|(col, _)| (start..end).contains(col))
                         .filter(|(col, _)| !block_names.contains(col))
-                        .find(|(_, text)| names.contains(&text.as_str()))
+                        .find(|(_, text)| is_label(text))
                         .map(|(col, _)| *col)
                 })
             };
-            let unit_col = find(&["计量单位", "单位"], [0, 1, 2]);
+            let unit_col = find(&is_unit_label, [0, 1, 2]);
             // An industry column sits left of the names; side by side, the left table's serves
             // the block with none of its own.
-            let industry_col = find(&INDUSTRY_LABELS, [2, 0, 1])
+            let industry_col = find(&|text| INDUSTRY_LABELS.contains(&text), [2, 0, 1])
                 .or_else(|| blocks.last().and_then(|before| before.industry_col));
             blocks.push(Block {
                 name_col,

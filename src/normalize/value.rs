@@ -58,6 +58,9 @@ fn parse_text(raw: &str, kind: Kind) -> Parsed {
     if percent && kind != Kind::Rate {
         return Parsed::Reject(Rule::NotANumber);
     }
+    if !spaced_as_thousands(raw) {
+        return Parsed::Reject(Rule::NotANumber);
+    }
     match parse_number(digits) {
         Some(number) => Parsed::Number(number),
         // NaN and ±∞ written out are numbers no range holds (SPEC v2 §5).
@@ -66,6 +69,32 @@ fn parse_text(raw: &str, kind: Kind) -> Parsed {
             _ => Parsed::Reject(Rule::NotANumber),
         },
     }
+}
+
+/// Whether white space inside a number can only be a thousands separator (`5 325.92`): between
+/// groups of three digits, on one line. `1 4` or `5⏎6` are two numbers, never 14 or 56.
+fn spaced_as_thousands(raw: &str) -> bool {
+    let core = raw.trim();
+    let core = core
+        .strip_prefix(['-', '+', '\u{2212}'])
+        .unwrap_or(core)
+        .trim_start();
+    let core = core.trim_end_matches(['%', '％']).trim_end();
+    if !core.contains(char::is_whitespace) {
+        return true;
+    }
+    if core.contains(['\n', '\r']) {
+        return false;
+    }
+    let mut groups = core
+        .split(char::is_whitespace)
+        .filter(|group| !group.is_empty());
+    let first = groups.next().unwrap_or("");
+    let three_digits = |group: &str| {
+        let integer = group.split(['.', '．']).next().unwrap_or("");
+        integer.chars().count() == 3 && integer.chars().all(char::is_numeric)
+    };
+    first.chars().count() <= 3 && groups.all(three_digits)
 }
 
 /// A plain decimal with optional sign and thousands separators: `1,234.5`, `-12`, `+3`.
@@ -87,8 +116,15 @@ pub fn parse_number(text: &str) -> Option<f64> {
     if dots > 1 {
         return None;
     }
-    // A thousands separator must sit between groups of three digits.
+    // A thousands separator must sit between groups of three digits, before the decimal point:
+    // `1.234,5` is a European 1234.5, never 1.2345.
     if text.contains(',') {
+        if text
+            .split_once('.')
+            .is_some_and(|(_, fraction)| fraction.contains(','))
+        {
+            return None;
+        }
         let integer = text
             .trim_start_matches(['-', '+'])
             .split('.')
@@ -320,6 +356,8 @@ mod tests {
             ("１２３４", 1234.0),
             (" 95.2 ", 95.2),
             ("360,352.83", 360352.83),
+            ("5 325.92", 5325.92),
+            ("1\u{00A0}234\u{3000}567", 1234567.0),
         ] {
             assert_eq!(
                 classify(&text(raw), None, &amount, &at()),
@@ -327,9 +365,25 @@ mod tests {
                 "{raw}"
             );
         }
+        // Shapes that would read as another number: a European 1234.5, two numbers in one
+        // cell (a space or a line between), a space not between groups of three.
+        for raw in ["1.234,5", "5.101,86", "5\n6", "1 4", "12 34.5", "1234 567"] {
+            assert_eq!(
+                rule_of(classify(&text(raw), None, &amount, &at())),
+                Some(Rule::NotANumber),
+                "{raw}"
+            );
+        }
         let profit = indicator(Kind::Amount, "万元", None, None);
         // The minus as typed, full-width, as Word's minus sign, and as the small hyphen-minus.
-        for raw in ["-12", "－12", "\u{2212}12", "\u{FE63}12", "\u{2212}1,234"] {
+        for raw in [
+            "-12",
+            "－12",
+            "\u{2212}12",
+            "\u{FE63}12",
+            "\u{2212}1,234",
+            "- 12",
+        ] {
             let expected = if raw.contains(',') { -1234.0 } else { -12.0 };
             assert_eq!(
                 classify(&text(raw), None, &profit, &at()),
