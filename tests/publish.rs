@@ -497,11 +497,7 @@ fn a_killed_run_is_recorded_as_interrupted_by_the_next_run() {
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
     let log = runs(&work);
-    let row = log
-        .rows
-        .iter()
-        .find(|row| log.get(row, "run_id").str() == Some(killed_id.as_str()))
-        .expect("the killed run is in runs.parquet");
+    let row = run_row(&log, &killed_id);
     assert_eq!(log.get(row, "status").str(), Some("interrupted"));
     assert_eq!(log.get(row, "exit_code"), &Value::Null);
     assert!(
@@ -520,14 +516,20 @@ fn a_killed_run_is_recorded_as_interrupted_by_the_next_run() {
     assert_eq!(runs(&work).rows.len(), 4);
 }
 
-/// Killed after `current` switched to its snapshot: the run published, and the runs log must
-/// say so, or the live snapshot has no `published` row and its night's news is never flagged.
-#[test]
-fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
+/// The runs-log row of `run_id`.
+fn run_row<'t>(log: &'t Table, run_id: &str) -> &'t [Value] {
+    (log.rows.iter())
+        .find(|row| log.get(row, "run_id").str() == Some(run_id))
+        .unwrap_or_else(|| panic!("run {run_id} is in runs.parquet"))
+}
+
+/// A warehouse with one snapshot, then a run (with a file more, so it has a new snapshot to
+/// switch to) killed right after switching `current`: (work, the first snapshot, the killed
+/// run's id).
+fn killed_after_its_switch() -> (Workdir, String, String) {
     let work = fixtures_work();
     assert_eq!(work.run().code, 3);
     let first = current(&work).unwrap();
-    // A file more, so the run has a new snapshot to switch to.
     std::fs::copy(
         shared_fixtures().join("inbox/park_p03.ods"),
         work.inbox().join("extra.ods"),
@@ -536,17 +538,21 @@ fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
     let paused = spawn_paused_at(&work, "pause-after-switch", &[]);
     let killed_id = marker_run_id(&work);
     paused.kill();
+    (work, first, killed_id)
+}
+
+/// Killed after `current` switched to its snapshot: the run published, and the runs log must
+/// say so, or the live snapshot has no `published` row and its night's news is never flagged.
+#[test]
+fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
+    let (work, first, killed_id) = killed_after_its_switch();
     let switched = current(&work).unwrap();
     assert_eq!(switched, killed_id);
     assert_ne!(switched, first);
     let ran = work.run();
     assert_eq!(ran.code, 3, "{ran:?}");
     let log = runs(&work);
-    let row = log
-        .rows
-        .iter()
-        .find(|row| log.get(row, "run_id").str() == Some(killed_id.as_str()))
-        .expect("the killed run is in runs.parquet");
+    let row = run_row(&log, &killed_id);
     assert_eq!(log.get(row, "status").str(), Some("published"));
     assert_eq!(
         log.get(row, "snapshot").str(),
@@ -604,17 +610,7 @@ fn a_run_killed_after_it_switched_current_is_recorded_as_published() {
 /// rollback switches `current` away from its snapshot, and the next run could no longer tell.
 #[test]
 fn a_rollback_after_a_run_killed_after_its_switch_records_it_as_published() {
-    let work = fixtures_work();
-    assert_eq!(work.run().code, 3);
-    let first = current(&work).unwrap();
-    std::fs::copy(
-        shared_fixtures().join("inbox/park_p03.ods"),
-        work.inbox().join("extra.ods"),
-    )
-    .unwrap();
-    let paused = spawn_paused_at(&work, "pause-after-switch", &[]);
-    let killed_id = marker_run_id(&work);
-    paused.kill();
+    let (work, first, killed_id) = killed_after_its_switch();
     let ran = work.zlbd(&[
         "rollback",
         "--warehouse",
@@ -624,11 +620,7 @@ fn a_rollback_after_a_run_killed_after_its_switch_records_it_as_published() {
     assert_eq!(ran.code, 0, "{ran:?}");
     assert_eq!(current(&work).unwrap(), first);
     let log = runs(&work);
-    let row = log
-        .rows
-        .iter()
-        .find(|row| log.get(row, "run_id").str() == Some(killed_id.as_str()))
-        .expect("the killed run is in runs.parquet");
+    let row = run_row(&log, &killed_id);
     assert_eq!(log.get(row, "status").str(), Some("published"));
     assert!(
         (log.get(row, "message").str().unwrap()).contains("recorded by rollback"),

@@ -18,7 +18,7 @@ use crate::timing::timed;
 use crate::warehouse::{
     self,
     lock::{LockError, WarehouseLock},
-    marker::{self, MarkerCounts, MarkerInfo, MarkerOutcome, RunMarker},
+    marker::{self, MarkerInfo, MarkerOutcome, RunMarker},
     runs, Published, ShrinkRefused, WarehouseError,
 };
 use std::path::{Path, PathBuf};
@@ -193,12 +193,12 @@ pub fn run(args: RunArgs) -> i32 {
         pipeline = %pipeline_dir.display(),
         outcome = %record.status,
         snapshot = record.snapshot.as_deref().unwrap_or(""),
-        files = record.files,
-        files_active = record.files_active,
-        files_rejected = record.files_rejected,
-        facts = record.facts,
-        rejects_error = record.rejects_error,
-        rejects_warning = record.rejects_warning,
+        files = record.counts.files,
+        files_active = record.counts.files_active,
+        files_rejected = record.counts.files_rejected,
+        facts = record.counts.facts,
+        rejects_error = record.counts.rejects_error,
+        rejects_warning = record.counts.rejects_warning,
         exit_code = code,
         seconds = (record.finished_at - started).num_milliseconds() as f64 / 1000.0,
         "Run summary."
@@ -439,18 +439,7 @@ fn build_and_publish(
             "--allow-shrink: publishing fewer active submissions than the shrink guard allows."
         );
     }
-    marker.phase_with_counts(
-        "publishing",
-        MarkerCounts {
-            files: record.files,
-            files_active: record.files_active,
-            files_rejected: record.files_rejected,
-            files_from_cache: record.files_from_cache,
-            facts: record.facts,
-            rejects_error: record.rejects_error,
-            rejects_warning: record.rejects_warning,
-        },
-    );
+    marker.phase_with_counts("publishing", record.counts.clone());
     let clock = crate::timing::Clock::start();
     let published = warehouse::publish(
         &args.warehouse,
@@ -572,13 +561,15 @@ fn intact<'m>(previous: Option<&'m PublishedFrom>, warehouse: &Path) -> Option<&
 
 /// The run's counts in its runs-log record.
 fn fill_record(record: &mut runs::RunRecord, summary: &Summary, files: usize, from_cache: usize) {
-    record.files = files as i64;
-    record.files_active = summary.files(SubmissionStatus::Active);
-    record.files_rejected = summary.files(SubmissionStatus::Rejected);
-    record.files_from_cache = from_cache as i64;
-    record.facts = summary.facts_loaded + summary.facts_derived;
-    record.rejects_error = summary.errors;
-    record.rejects_warning = summary.warnings;
+    record.counts = runs::RunCounts {
+        files: files as i64,
+        files_active: summary.files(SubmissionStatus::Active),
+        files_rejected: summary.files(SubmissionStatus::Rejected),
+        files_from_cache: from_cache as i64,
+        facts: summary.facts_loaded + summary.facts_derived,
+        rejects_error: summary.errors,
+        rejects_warning: summary.warnings,
+    };
 }
 
 /// Now, in nanoseconds since the epoch (the clock file stamps are compared with).
@@ -630,14 +621,8 @@ pub(super) fn record_runs_that_did_not_finish(warehouse: &Path, tag: &str, recor
                 if let Some(manifest) = manifest {
                     record.finished_at = manifest.published_at;
                 }
-                if let Some(counts) = info.and_then(|info| info.counts.as_ref()) {
-                    record.files = counts.files;
-                    record.files_active = counts.files_active;
-                    record.files_rejected = counts.files_rejected;
-                    record.files_from_cache = counts.files_from_cache;
-                    record.facts = counts.facts;
-                    record.rejects_error = counts.rejects_error;
-                    record.rejects_warning = counts.rejects_warning;
+                if let Some(counts) = info.and_then(|info| info.counts.clone()) {
+                    record.counts = counts;
                 }
                 record.message = Some(format!(
                     "published its snapshot, then did not finish (killed, crashed or the machine stopped) while {}{}; recorded by {recorder}",

@@ -96,14 +96,14 @@ impl<'a> Member<'a> {
         let submitter = &self.submission.submitter;
         for cell in self.cells() {
             if let Outcome::Rejected { rule, message } = &cell.outcome {
-                // A row whose industry is unknown belongs to no entity: its reject names the
-                // submitter, the city that sent the form (SPEC v2 §5).
-                let (level, entity_id) = match rule {
-                    Rule::UnknownIndustry => (
+                // Its reject names the submitter, the city that sent the form (SPEC v2 §5).
+                let (level, entity_id) = if of_no_entity(cell) {
+                    (
                         self.submission.form.submitter_level(),
                         submitter.entity_id.as_str(),
-                    ),
-                    _ => (cell.level.as_str(), cell.entity_id.as_str()),
+                    )
+                } else {
+                    (cell.level.as_str(), cell.entity_id.as_str())
                 };
                 out.push(Finding {
                     submission_id: id.to_string(),
@@ -141,19 +141,9 @@ impl<'a> Member<'a> {
         let mut seen: PlHashSet<YearKey> = PlHashSet::default();
         let mut keys: Vec<YearKey> = Vec::new();
         let mut last: Option<YearKey> = None;
-        // A row whose industry is unknown belongs to no entity: it competes for nothing.
-        let for_an_entity = |cell: &&Cell| {
-            !matches!(
-                cell.outcome,
-                Outcome::Rejected {
-                    rule: Rule::UnknownIndustry,
-                    ..
-                }
-            )
-        };
-        for cell in (self.cells().iter())
-            .filter(|cell| cell.raw_value.is_some())
-            .filter(for_an_entity)
+        // A cell of no entity competes for nothing.
+        for cell in
+            (self.cells().iter()).filter(|cell| cell.raw_value.is_some() && !of_no_entity(cell))
         {
             let key = year_key(cell);
             if last != Some(key) && seen.insert(key) {
@@ -163,6 +153,19 @@ impl<'a> Member<'a> {
         }
         keys
     }
+}
+
+/// Whether a cell belongs to no entity: a city-form row whose industry is unknown
+/// (UNKNOWN_INDUSTRY), recorded under a made-up entity id that must neither win a year nor name
+/// its reject.
+fn of_no_entity(cell: &Cell) -> bool {
+    matches!(
+        cell.outcome,
+        Outcome::Rejected {
+            rule: Rule::UnknownIndustry,
+            ..
+        }
+    )
 }
 
 /// (level, entity id, year): what a winner is chosen for.

@@ -32,19 +32,7 @@ pub struct MarkerInfo {
     /// The run's counts, noted before it publishes: a run killed after switching `current`
     /// is recorded with them.
     #[serde(default)]
-    pub counts: Option<MarkerCounts>,
-}
-
-/// The counts of a run's `runs.parquet` row, as known before publishing.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct MarkerCounts {
-    pub files: i64,
-    pub files_active: i64,
-    pub files_rejected: i64,
-    pub files_from_cache: i64,
-    pub facts: i64,
-    pub rejects_error: i64,
-    pub rejects_warning: i64,
+    pub counts: Option<super::runs::RunCounts>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,7 +92,7 @@ impl RunMarker {
     }
 
     /// Notes the run's counts and its phase.
-    pub fn phase_with_counts(&mut self, phase: &str, counts: MarkerCounts) {
+    pub fn phase_with_counts(&mut self, phase: &str, counts: super::runs::RunCounts) {
         self.info.counts = Some(counts);
         self.phase(phase);
     }

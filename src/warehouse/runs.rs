@@ -14,6 +14,19 @@ pub const RUNS_FILE: &str = "runs.parquet";
 /// The view name of the runs log.
 pub const RUNS_TABLE: &str = "runs";
 
+/// A run's counts of files, facts and rejects. A run notes them in its marker before it
+/// publishes, so that a run killed after switching `current` is recorded with them.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunCounts {
+    pub files: i64,
+    pub files_active: i64,
+    pub files_rejected: i64,
+    pub files_from_cache: i64,
+    pub facts: i64,
+    pub rejects_error: i64,
+    pub rejects_warning: i64,
+}
+
 /// One run's log row.
 #[derive(Debug, Clone, Default)]
 pub struct RunRecord {
@@ -25,13 +38,7 @@ pub struct RunRecord {
     pub status: String,
     /// None for a run that was interrupted (killed, crashed).
     pub exit_code: Option<i32>,
-    pub files: i64,
-    pub files_active: i64,
-    pub files_rejected: i64,
-    pub files_from_cache: i64,
-    pub facts: i64,
-    pub rejects_error: i64,
-    pub rejects_warning: i64,
+    pub counts: RunCounts,
     pub config_hash: String,
     pub program_version: String,
     pub snapshot: Option<String>,
@@ -58,13 +65,13 @@ fn batch(record: &RunRecord) -> Result<RecordBatch, arrow::error::ArrowError> {
             text(&record.command),
             text(&record.status),
             Arc::new(Int32Array::from(vec![record.exit_code])),
-            number(record.files),
-            number(record.files_active),
-            number(record.files_rejected),
-            number(record.files_from_cache),
-            number(record.facts),
-            number(record.rejects_error),
-            number(record.rejects_warning),
+            number(record.counts.files),
+            number(record.counts.files_active),
+            number(record.counts.files_rejected),
+            number(record.counts.files_from_cache),
+            number(record.counts.facts),
+            number(record.counts.rejects_error),
+            number(record.counts.rejects_warning),
             text(&record.config_hash),
             text(&record.program_version),
             optional(&record.snapshot),
