@@ -295,3 +295,39 @@ fn an_unlisted_enterprise_is_compared_in_the_industry_its_form_declares() {
         .collect();
     assert!(peers.contains(&coded) && peers.len() > 1, "{peers:?}");
 }
+
+#[test]
+fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_count() {
+    let work = run_v2();
+    let rejects = rejects_by_file(&work);
+    let of = |file: &str, rule: &str| -> BTreeMap<String, String> {
+        rejects[&(file.to_string(), rule.to_string())]
+            .iter()
+            .cloned()
+            .collect()
+    };
+    // Years written as formulas that were never calculated: the year is not guessed.
+    let formulas = of("year_headers_as_formulas.xlsx", "FORMULA_NO_VALUE");
+    assert_eq!(formulas.keys().collect::<Vec<_>>(), ["E1", "F1"]);
+    assert!(formulas["E1"].contains("=D1+1") && formulas["E1"].contains("4 个数值未载入"));
+    // Part of a year and a plan beside the whole years: warnings, the whole years loaded.
+    let parts = of("part_of_year_columns.xlsx", "YEAR_OUTSIDE_WINDOW");
+    assert_eq!(parts.keys().collect::<Vec<_>>(), ["G1", "H1"]);
+    assert!(parts["G1"].contains("2021年1-9月") && parts["G1"].contains("4 个数值未载入"));
+    assert!(parts["H1"].contains("2022年预计"));
+    let submissions = work.table("submissions");
+    let years = |file: &str| {
+        let row = (submissions.rows.iter())
+            .find(|row| submissions.get(row, "source_file").str() == Some(file))
+            .unwrap_or_else(|| panic!("{file} has a submissions row"));
+        submissions.get(row, "years").str().map(str::to_string)
+    };
+    assert_eq!(
+        years("year_headers_as_formulas.xlsx").as_deref(),
+        Some("2019")
+    );
+    assert_eq!(
+        years("part_of_year_columns.xlsx").as_deref(),
+        Some("2019,2020,2021")
+    );
+}

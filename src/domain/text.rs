@@ -196,26 +196,8 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         "1-12月",
         "1—12月",
     ];
-    // 二〇二一年 is 2021年: a year written in Chinese numerals, digit by digit.
-    let folded: String = fold(text)
-        .chars()
-        .map(
-            |c| match "〇一二三四五六七八九".chars().position(|d| d == c) {
-                Some(digit) => char::from(b'0' + digit as u8),
-                None if c == '零' => '0',
-                None => c,
-            },
-        )
-        .collect();
-    // Four digits, or two before 年 (`21年`, `21年度`: this century's year, as clerks write
-    // it; a bare `21` is no year).
-    let digits = folded.bytes().take_while(u8::is_ascii_digit).count();
-    let year: i32 = match digits {
-        4 => folded[..4].parse().ok()?,
-        2 if folded[2..].starts_with('年') => 2000 + folded[..2].parse::<i32>().ok()?,
-        _ => return None,
-    };
-    let rest = &folded[digits..];
+    let (year, rest) = leading_year(text)?;
+    let rest = rest.as_str();
     let rest = rest
         .strip_suffix(".0")
         .filter(|r| r.is_empty())
@@ -233,6 +215,40 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         None => after_year.is_some() && SUFFIXES.contains(&qualifier),
     };
     (own_value && (1900..=2100).contains(&year)).then_some(year)
+}
+
+/// The year a header label names, folded, and what follows it: four digits, or two before 年
+/// (`21年`, `21年度`: this century's year, as clerks write it; a bare `21` is no year).
+/// 二〇二一年 is 2021年: a year written in Chinese numerals, digit by digit.
+fn leading_year(text: &str) -> Option<(i32, String)> {
+    let mut folded: String = fold(text)
+        .chars()
+        .map(
+            |c| match "〇一二三四五六七八九".chars().position(|d| d == c) {
+                Some(digit) => char::from(b'0' + digit as u8),
+                None if c == '零' => '0',
+                None => c,
+            },
+        )
+        .collect();
+    let digits = folded.bytes().take_while(u8::is_ascii_digit).count();
+    let year: i32 = match digits {
+        4 => folded[..4].parse().ok()?,
+        2 if folded[2..].starts_with('年') => 2000 + folded[..2].parse::<i32>().ok()?,
+        _ => return None,
+    };
+    folded.drain(..digits);
+    Some((year, folded))
+}
+
+/// The year of a header label that names one with something after it, yet is no year label
+/// ([`parse_year_label`] refuses it): part of a year or a plan (`2021年1-9月`, `2019年12月`,
+/// `2020年预计`, `2021年目标值`). Its column is not a comparison year's, and must not vanish
+/// without a word.
+pub fn part_of_year_label(text: &str) -> Option<i32> {
+    let (year, rest) = leading_year(text)?;
+    let qualified = rest.starts_with('年') && parse_year_label(text).is_none();
+    (qualified && (1900..=2100).contains(&year)).then_some(year)
 }
 
 /// A name as compared with the roster: folded, without brackets of any width.
@@ -410,6 +426,37 @@ mod tests {
             "2021年，21年",
         ] {
             assert_eq!(parse_year_label(label), None, "{label}");
+        }
+    }
+
+    #[test]
+    fn part_of_a_year_is_told_apart_from_a_year_and_from_no_year() {
+        for (label, year) in [
+            ("2021年1-9月", 2021),
+            ("2019年12月", 2019),
+            ("2020年预计", 2020),
+            ("2021年目标值", 2021),
+            ("2021年度（预计）", 2021),
+            ("２０２１年（1-9月）", 2021),
+            ("21年目标值", 2021),
+            ("二〇二一年上半年", 2021),
+        ] {
+            assert_eq!(part_of_year_label(label), Some(year), "{label}");
+        }
+        for label in [
+            "2021年",
+            "2021年度",
+            "2021",
+            "21年",
+            "2021年(万元)",
+            "年份",
+            "较2020年增减",
+            "2021.5",
+            "2021版",
+            "121年",
+            "12345年",
+        ] {
+            assert_eq!(part_of_year_label(label), None, "{label}");
         }
     }
 }

@@ -192,6 +192,21 @@ pub struct YearColumn {
     pub label: String,
 }
 
+/// A header cell that names a year, over a column that is no year column (SPEC v2 §3.2: no
+/// indicator cell vanishes without a row): a formula with no cached value, whose year is
+/// never guessed (§3.4), or part of a year or a plan (`2021年1-9月`, `2020年预计`, a date
+/// within a year).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnreadYear {
+    pub col: u32,
+    pub header_cell: String,
+    pub label: String,
+    /// The year the label names; none for a formula with no cached value.
+    pub year: Option<i32>,
+    /// Cells under it that hold a value, in the table's rows.
+    pub values: usize,
+}
+
 /// One data row of a table, before indicators are matched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableRow {
@@ -216,6 +231,8 @@ pub struct Table {
     pub unit_col: Option<u32>,
     pub industry_col: Option<u32>,
     pub years: Vec<YearColumn>,
+    /// Columns headed by a year that are not read as one.
+    pub unread: Vec<UnreadYear>,
     pub rows: Vec<TableRow>,
 }
 
@@ -243,6 +260,22 @@ fn year_of(value: &CellValue) -> Option<i32> {
             let whole_year =
                 (date.month(), date.day()) == (1, 1) || (date.month(), date.day()) == (12, 31);
             (whole_year && (1900..=2100).contains(&date.year())).then_some(date.year())
+        }
+        _ => None,
+    }
+}
+
+/// The year a header cell names when it makes no year column ([`UnreadYear`]): `Some(None)`
+/// for a formula with no cached value.
+fn unread_year(value: &CellValue) -> Option<Option<i32>> {
+    match value {
+        CellValue::FormulaNoValue(_) => Some(None),
+        CellValue::Text(text) => text::part_of_year_label(text).map(Some),
+        CellValue::Date(serial) => {
+            use chrono::Datelike;
+            let date = excel_date(*serial)?;
+            (year_of(value).is_none() && (1900..=2100).contains(&date.year()))
+                .then_some(Some(date.year()))
         }
         _ => None,
     }
@@ -347,7 +380,12 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
         let Some(&name_col) = name_cols.first() else {
             continue;
         };
-        let Some((years, data_start)) = header_years(sheet, header_row, name_col) else {
+        let Some(HeaderYears {
+            years,
+            unread,
+            data_start,
+        }) = header_years(sheet, header_row, name_col)
+        else {
             continue;
         };
         // Blocks side by side: a 指标名称 after a year column starts another table (a
@@ -367,6 +405,11 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
             let own_years: Vec<YearColumn> = years
                 .iter()
                 .filter(|year| year.col >= after && year.col < next_name)
+                .cloned()
+                .collect();
+            let own_unread: Vec<UnreadYear> = unread
+                .iter()
+                .filter(|column| column.col >= after && column.col < next_name)
                 .cloned()
                 .collect();
             let first_year = own_years.first().map_or(next_name, |year| year.col);
@@ -404,6 +447,7 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
                 unit_col,
                 industry_col,
                 years: own_years,
+                unread: own_unread,
             });
         }
         // The first row, in any block, where the header repeats with years of its own: every
@@ -414,15 +458,19 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
             .min();
         let tables = blocks
             .into_iter()
-            .map(|block| Table {
-                sheet: sheet.name.clone(),
-                hidden: sheet.hidden,
-                header_row,
-                name_col: block.name_col,
-                unit_col: block.unit_col,
-                industry_col: block.industry_col,
-                rows: block_rows(sheet, &block, data_start, next),
-                years: block.years,
+            .map(|mut block| {
+                let rows = block_rows(sheet, &mut block, data_start, next);
+                Table {
+                    sheet: sheet.name.clone(),
+                    hidden: sheet.hidden,
+                    header_row,
+                    name_col: block.name_col,
+                    unit_col: block.unit_col,
+                    industry_col: block.industry_col,
+                    rows,
+                    years: block.years,
+                    unread: block.unread,
+                }
             })
             .collect();
         return Some((tables, next));
@@ -434,31 +482,52 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
 /// or in the row under it when the header row names none and the row under has no indicator
 /// name of its own (a merged 年份 group above the years; a merged 指标名称 repeats the label).
 /// A data row's 2015 revenue or 2021 备注 never makes a header.
-fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<(Vec<YearColumn>, u32)> {
-    let years_in = |row: u32| -> Vec<YearColumn> {
-        sheet
-            .row(row)
-            .iter()
-            .filter_map(|(col, value)| {
-                year_of(value).map(|year| YearColumn {
+fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<HeaderYears> {
+    let years_in = |row: u32| -> HeaderYears {
+        let mut found = HeaderYears {
+            years: Vec::new(),
+            unread: Vec::new(),
+            data_start: row + 1,
+        };
+        for (col, value) in sheet.row(row) {
+            let (header_cell, label) = (a1(row, *col), value.display());
+            if let Some(year) = year_of(value) {
+                found.years.push(YearColumn {
                     col: *col,
                     year,
-                    header_cell: a1(row, *col),
-                    label: value.display(),
-                })
-            })
-            .collect()
+                    header_cell,
+                    label,
+                });
+            } else if let Some(year) = unread_year(value) {
+                found.unread.push(UnreadYear {
+                    col: *col,
+                    header_cell,
+                    label,
+                    year,
+                    values: 0,
+                });
+            }
+        }
+        found
     };
-    let years = years_in(header_row);
-    if !years.is_empty() {
-        return Some((years, header_row + 1));
+    let found = years_in(header_row);
+    if !found.years.is_empty() {
+        return Some(found);
     }
     let name_below = header_text(sheet.get(header_row + 1, name_col));
     let second_header = name_below.is_none()
         || name_below == header_text(sheet.get(header_row, name_col))
         || sheet.get(header_row + 1, name_col).is_empty();
-    let years = years_in(header_row + 1);
-    (second_header && !years.is_empty()).then_some((years, header_row + 2))
+    let found = years_in(header_row + 1);
+    (second_header && !found.years.is_empty()).then_some(found)
+}
+
+/// A header row's year columns, the columns headed by a year that are not read as one, and
+/// the first data row.
+struct HeaderYears {
+    years: Vec<YearColumn>,
+    unread: Vec<UnreadYear>,
+    data_start: u32,
 }
 
 /// The first row from `data_start` where a block's 指标名称 column holds the label again and
@@ -484,10 +553,17 @@ struct Block {
     unit_col: Option<u32>,
     industry_col: Option<u32>,
     years: Vec<YearColumn>,
+    unread: Vec<UnreadYear>,
 }
 
-/// A block's rows from `data_start`, up to `stop` (where the header repeats below).
-fn block_rows(sheet: &Sheet, block: &Block, data_start: u32, stop: Option<u32>) -> Vec<TableRow> {
+/// A block's rows from `data_start`, up to `stop` (where the header repeats below), counting
+/// the values under its unread year columns.
+fn block_rows(
+    sheet: &Sheet,
+    block: &mut Block,
+    data_start: u32,
+    stop: Option<u32>,
+) -> Vec<TableRow> {
     let mut rows = Vec::new();
     let mut industry: Option<String> = None;
     // Each row's cells are looked up in the row itself, not in the sheet again.
@@ -523,6 +599,9 @@ fn block_rows(sheet: &Sheet, block: &Block, data_start: u32, stop: Option<u32>) 
         // Blanks and missing markers (—, /) alone are no numbers.
         if name.is_empty() && !values.iter().any(|value| value.holds_value(Kind::Amount)) {
             continue;
+        }
+        for column in &mut block.unread {
+            column.values += usize::from(at(column.col).holds_value(Kind::Amount));
         }
         let unit = block
             .unit_col

@@ -914,7 +914,10 @@ impl<'a> FormReader<'a> {
 
     /// Which year columns are read: every column of a comparison year (a second column of the
     /// same year yields DUPLICATE_VALUE rejects, never silence); a column outside the window
-    /// is a YEAR_OUTSIDE_WINDOW warning.
+    /// is a YEAR_OUTSIDE_WINDOW warning. A column of values under a header that names a year
+    /// but makes no year column is never passed over in silence either: a formula with no
+    /// cached value is a FORMULA_NO_VALUE error on the header cell (its year is never
+    /// guessed), part of a year or a plan (`2021年1-9月`) a YEAR_OUTSIDE_WINDOW warning.
     fn year_columns(&self, table: &Table, extracted: &mut Extracted) -> Vec<usize> {
         let plan = self.plan;
         let mut read_columns = Vec::new();
@@ -936,6 +939,32 @@ impl<'a> FormReader<'a> {
                 ),
                 Some(year.label.clone()),
             ));
+        }
+        for column in table.unread.iter().filter(|column| column.values > 0) {
+            let (sheet, cell, label, n) = (
+                &table.sheet,
+                &column.header_cell,
+                &column.label,
+                column.values,
+            );
+            let (rule, message) = match column.year {
+                None => (
+                    Rule::FormulaNoValue,
+                    format!(
+                        "{sheet}!{cell} 表头“{label}”是公式，但没有计算结果，无法确定该列是哪一年，该列 {n} 个数值未载入；请用 Excel 或 WPS 打开并保存后重新报送，或直接填写年份 (a year header that is a formula with no cached value: its column of {n} values is not read)"
+                    ),
+                ),
+                Some(_) => (
+                    Rule::YearOutsideWindow,
+                    format!(
+                        "{sheet}!{cell} 列标题“{label}”不是整年的年份，该列 {n} 个数值未载入；比对年份({})请按整年数据填写，表头如“2021年” (a column headed with part of a year or a plan, not a whole year: its {n} values are not loaded)",
+                        Plan::years_text(&plan.years)
+                    ),
+                ),
+            };
+            extracted
+                .findings
+                .push(self.finding(rule, sheet, cell, message, Some(label.clone())));
         }
         read_columns
     }
