@@ -207,6 +207,11 @@ fn an_empty_inbox_after_a_publish_is_refused_and_allow_shrink_publishes_it() {
     assert_ne!(current(&work).unwrap(), before);
     assert!(work.table("submissions").rows.is_empty());
     assert!(ran.stdout.contains("published"), "{}", ran.stdout);
+    assert!(
+        ran.stderr.contains("No form was accepted") && ran.stderr.contains("check --inbox"),
+        "an empty snapshot is published with a word: {}",
+        ran.stderr
+    );
 }
 
 /// The share comes back the night after a refusal: its files are answered from the parse

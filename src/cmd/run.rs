@@ -439,6 +439,15 @@ fn build_and_publish(
             "--allow-shrink: publishing fewer active submissions than the shrink guard allows."
         );
     }
+    // A first night on a wrong or unmounted --inbox has no `current` to guard: it publishes,
+    // but says what it publishes.
+    if active == 0 {
+        warn!(
+            inbox = %args.inbox.display(),
+            files = found.len(),
+            "No form was accepted: the snapshot holds no data. If forms were expected, check --inbox."
+        );
+    }
     marker.phase_with_counts("publishing", record.counts.clone());
     let clock = crate::timing::Clock::start();
     let published = warehouse::publish(
