@@ -79,6 +79,15 @@ pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
     out
 }
 
+/// What became of a finding's cell, as the feedback labels it: a year header that is a
+/// formula with no value (no indicator of its own) is a column not read, not one cell.
+fn handling_of(finding: &Finding) -> &'static str {
+    match finding.rule {
+        Rule::FormulaNoValue if finding.indicator_code.is_none() => "错误（该列未载入）",
+        rule => handling(rule),
+    }
+}
+
 /// What became of a finding's value, as the feedback labels it.
 pub fn handling(rule: Rule) -> &'static str {
     match rule {
@@ -453,7 +462,7 @@ fn submitter_sheet(
                 finding.source_cell.as_deref().unwrap_or(""),
                 finding.raw_value.as_deref().unwrap_or(""),
                 finding.rule.as_str(),
-                handling(finding.rule),
+                handling_of(finding),
                 finding.message.as_str(),
             ];
             for (col, text) in cells.iter().enumerate() {
@@ -697,6 +706,14 @@ mod tests {
             assert!(handling(rule).contains("已载入"), "{rule:?}");
             assert!(rule.keeps_the_value());
         }
+        // A year header written as a formula with no value loses its column, not one cell.
+        let header = finding(Rule::FormulaNoValue);
+        assert_eq!(handling_of(&header), "错误（该列未载入）");
+        let cell = Finding {
+            indicator_code: Some("E01".to_string()),
+            ..finding(Rule::FormulaNoValue)
+        };
+        assert_eq!(handling_of(&cell), "错误（本单元格未载入）");
     }
 
     #[test]
