@@ -262,3 +262,33 @@ fn the_default_pipeline_is_never_the_build_checkout() {
         String::from_utf8_lossy(&ran.stderr)
     );
 }
+
+/// A CSV file in roster/ that zlbd does not read (a county list, a renamed export) is said
+/// once, so nobody believes its rows are in the roster; the command still works.
+#[test]
+fn a_roster_file_zlbd_does_not_read_is_a_warning() {
+    let work = Workdir::new();
+    let copy = work.dir.path().join("pipeline");
+    copy_pipeline(&pipeline(), &copy);
+    std::fs::write(
+        copy.join("roster/counties.csv"),
+        "county_code,county_name\n370102,历下区\n",
+    )
+    .unwrap();
+    let out = work.dir.path().join("forms");
+    let ran = work.zlbd(&[
+        "template",
+        "--pipeline",
+        copy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(ran.code, 0, "{ran:?}");
+    assert_eq!(
+        ran.stderr.matches("Roster file not read").count(),
+        1,
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("counties.csv"), "{}", ran.stderr);
+}

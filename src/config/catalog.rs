@@ -176,15 +176,37 @@ impl Catalog {
             if by_code.insert(raw.code.clone(), index).is_some() {
                 problem(key("code"), format!("duplicate code {:?}", raw.code));
             }
-            for name in std::iter::once(&raw.name).chain(&raw.aliases) {
+            for (position, name) in std::iter::once(&raw.name).chain(&raw.aliases).enumerate() {
                 let folded = text::split_indicator_name(name).0;
                 let names = by_name.entry(raw.section).or_default();
                 if let Some(other) = names.insert(folded, index) {
+                    // Forms are matched by name: two indicators of a section read alike.
+                    let (field, what) = match position {
+                        0 => ("name", "name"),
+                        _ => ("aliases", "alias"),
+                    };
                     problem(
-                        key("aliases"),
-                        format!("name {name:?} is also used by {}", all[other].code),
+                        key(field),
+                        format!(
+                            "{what} {name:?} reads the same as a name or alias of {} in the {} section: a form's row could not tell them apart",
+                            all[other].code,
+                            format!("{:?}", raw.section).to_lowercase()
+                        ),
                     );
                 }
+            }
+            // A flag reads 是/否 as 1/0: a range beyond that is never checked, so it is refused
+            // rather than silently ignored.
+            if raw.kind == Kind::Flag
+                && (raw.min.is_some_and(|min| min != 0.0) || raw.max.is_some_and(|max| max != 1.0))
+            {
+                problem(
+                    key("max"),
+                    format!(
+                        "a flag is 0 or 1 (是/否); min and max may only be 0 and 1, got {:?} and {:?} (for a score, use kind = \"score\")",
+                        raw.min, raw.max
+                    ),
+                );
             }
             if !raw.weight.is_finite() || raw.weight < 0.0 {
                 problem(key("weight"), format!("must be ≥ 0, got {}", raw.weight));

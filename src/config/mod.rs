@@ -611,6 +611,40 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_with_a_range_and_a_name_read_twice_are_refused_naming_their_field() {
+        let dir = pipeline_copy();
+        edit(dir.path(), "catalog.toml", |text| {
+            // E14 is a flag (0/1); E15 takes E14's name.
+            text.replacen(
+                "kind = \"flag\"\nmin = 0\nmax = 1",
+                "kind = \"flag\"\nmin = 0\nmax = 5",
+                1,
+            )
+            .replacen(
+                "name = \"省级及以上质量奖数\"",
+                "name = \"是否设立首席质量官\"",
+                1,
+            )
+        });
+        let error = Plan::load(dir.path()).unwrap_err();
+        let keys = keys(&error);
+        assert!(
+            keys.contains(&"indicator[13] (E14).max".to_string()),
+            "{error}"
+        );
+        assert!(
+            keys.contains(&"indicator[14] (E15).name".to_string()),
+            "{error}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("a flag is 0 or 1")
+                && text.contains("reads the same as a name or alias of E14"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let dir = pipeline_copy();
         let path = dir.path().join("pipeline.toml");

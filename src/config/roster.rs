@@ -270,6 +270,26 @@ impl Roster {
                 tracing::warn!(file = %dir.join(file).display(), "Roster file has a header but no rows: nobody of that level is in the roster.");
             }
         }
+        // A CSV file zlbd does not read (counties.csv, a renamed export) is ignored: said once,
+        // so that nobody believes its rows are in the roster.
+        const FILES: [&str; 4] = [
+            "cities.csv",
+            "industries.csv",
+            "parks.csv",
+            "enterprises.csv",
+        ];
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut unread: Vec<String> = entries
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.to_ascii_lowercase().ends_with(".csv"))
+                .filter(|name| !FILES.contains(&name.as_str()))
+                .collect();
+            unread.sort();
+            for name in unread {
+                tracing::warn!(file = %dir.join(&name).display(), "Roster file not read: a roster is cities.csv, industries.csv, parks.csv and enterprises.csv; this file's rows are in no roster.");
+            }
+        }
         // Without a usable city list every city code would be reported; that one problem says it.
         let check_cities = cities_usable && !cities.is_empty();
         for industry in &mut industries {

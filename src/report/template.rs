@@ -265,6 +265,36 @@ fn kind_zh(kind: Kind) -> &'static str {
     }
 }
 
+/// Line 3 of 填表说明: how each kind of indicator of the section is written, from the catalog
+/// (a programme whose scores run 0–5 is not told 0–100).
+fn units_line(plan: &Plan, section: CatalogSection) -> String {
+    let indicators: Vec<&Indicator> = plan.catalog.section(section).collect();
+    let units = |kind: Kind| {
+        let mut units: Vec<&str> = (indicators.iter())
+            .filter(|indicator| indicator.kind == kind)
+            .map(|indicator| indicator.unit.as_str())
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        units
+    };
+    let mut parts = Vec::new();
+    if let [unit] = units(Kind::Amount)[..] {
+        parts.push(format!("金额一律以{unit}填写"));
+    }
+    if !units(Kind::Rate).is_empty() {
+        parts.push("比率填百分数的数字（95.2 表示 95.2%）".to_string());
+    }
+    if !units(Kind::Count).is_empty() {
+        parts.push("数量填整数".to_string());
+    }
+    if !units(Kind::Flag).is_empty() {
+        parts.push("是否类指标填“是”或“否”".to_string());
+    }
+    parts.push("各指标的单位和取值范围见下表“计量单位”“填写要求”".to_string());
+    format!("3．{}。", parts.join("；"))
+}
+
 /// The 填表说明 sheet: how to fill in, what counts as missing, and the catalog of the form's
 /// section. No line starts with a 基本信息 label and no row holds a year label, so the sheet is
 /// never read as form data.
@@ -276,7 +306,7 @@ fn instructions(plan: &Plan, section: CatalogSection) -> (FormSheet, SheetGuard)
             span(&plan.years)
         ),
         "2．单位名称和代码已按全省名单预填；如有错误，请联系省局，不要自行修改。".to_string(),
-        "3．金额一律以万元填写；比率和得分填 0～100 的数字（95.2 表示 95.2%）；数量填整数；是否类指标填“是”或“否”。".to_string(),
+        units_line(plan, section),
         "4．缺失：没有数据的单元格请留空。系统把空白以及“—”“-”“/”“无”“N/A”“不适用”视为缺失，不计入比对，也不算错误。数量为零时请填 0，不要填“无”。".to_string(),
         "5．更正：报送后如需更正，请把基本信息中的版本号改为更大的数字（如 2）后重新报送，系统以版本号最大的报表为准。".to_string(),
         "6．请不要增删行列、修改指标名称或年份；需要说明的情况请写在“备注”列。".to_string(),
