@@ -322,6 +322,25 @@ fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_coun
             .unwrap_or_else(|| panic!("{file} has a submissions row"));
         submissions.get(row, "years").str().map(str::to_string)
     };
+    // The 2019 column headed 2020年 by mistake: each repeat points at the header.
+    let twice = &rejects[&(
+        "year_typed_twice_in_the_header.xlsx".to_string(),
+        "DUPLICATE_VALUE".to_string(),
+    )];
+    assert_eq!(twice.len(), 4, "{twice:?}");
+    assert!(
+        (twice.iter()).all(|(_, message)| message.contains("本行有两列的表头都是2020年")),
+        "{twice:?}"
+    );
+    // A repeated row is no header's fault.
+    let rows = &rejects[&(
+        "indicator_repeated_first_copy_empty.xlsx".to_string(),
+        "DUPLICATE_VALUE".to_string(),
+    )];
+    assert!(
+        !rows.iter().any(|(_, message)| message.contains("表头")),
+        "{rows:?}"
+    );
     assert_eq!(
         years("year_headers_as_formulas.xlsx").as_deref(),
         Some("2019")

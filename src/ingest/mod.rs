@@ -12,7 +12,7 @@ pub mod workbook;
 use crate::config::Plan;
 use crate::domain::address::column_letters;
 use crate::domain::text;
-use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Level, Rule};
+use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Kind, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
 use compact_str::CompactString;
 pub use inbox::{
@@ -926,12 +926,15 @@ impl<'a> FormReader<'a> {
                 read_columns.push(index);
                 continue;
             }
+            let values = (table.rows.iter())
+                .filter(|row| row.values[index].holds_value(Kind::Amount))
+                .count();
             extracted.findings.push(self.finding(
                 Rule::YearOutsideWindow,
                 &table.sheet,
                 &year.header_cell,
                 format!(
-                    "{}!{} 年份“{}”不在比对年份({})内，该列数据未载入 (year column outside the comparison years)",
+                    "{}!{} 年份“{}”不在比对年份({})内，该列 {values} 个数值未载入；如该列实为比对年份的数据，请改正表头 (year column outside the comparison years: its {values} values are not loaded)",
                     table.sheet,
                     year.header_cell,
                     year.label,

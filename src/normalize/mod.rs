@@ -233,10 +233,21 @@ fn refused(
             } else {
                 "两处数值不一致，请核实"
             };
+            // The same row, another column: two year columns headed alike (a header typed
+            // 2020年 over the 2019 column), which the header, not the cell, must fix.
+            let row_of = |cell: &str| cell.trim_start_matches(|c: char| c.is_ascii_alphabetic()).to_string();
+            let same_row = used_cell
+                .strip_prefix(&format!("{}!", raw.sheet))
+                .is_some_and(|used| row_of(used) == row_of(&raw.cell));
+            let header = if same_row {
+                format!("；本行有两列的表头都是{}年，如其中一列应为其他年份，请改正该列表头", raw.year)
+            } else {
+                String::new()
+            };
             Outcome::Rejected {
                 rule: Rule::DuplicateValue,
                 message: format!(
-                    "{at} 的值“{written}”与{used_cell}重复填报{}({})，已采用{used_cell}“{}”，本格未载入；{agreement} (DUPLICATE_VALUE: {used_cell} is used)",
+                    "{at} 的值“{written}”与{used_cell}重复填报{}({})，已采用{used_cell}“{}”，本格未载入；{agreement}{header} (DUPLICATE_VALUE: {used_cell} is used)",
                     indicator.name,
                     raw.year,
                     used_value.display()

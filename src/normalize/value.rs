@@ -240,7 +240,7 @@ pub fn classify(
                 _ if indicator.kind == Kind::Flag => {
                     "不是有效的是/否值，请填写“是”或“否”".to_string()
                 }
-                _ => "不是有效数字，请填写数字；无数据请填“—”".to_string(),
+                _ => "不是有效数字，请填写数字；无数据请留空".to_string(),
             };
             return reject(rule, detail);
         }

@@ -292,7 +292,8 @@ pub(super) struct Tally {
     pub missing: i64,
     /// Whether it wins any (level, entity, year) it has a cell for.
     pub wins: bool,
-    /// The smallest key of another submission that won one of its cells' years.
+    /// The smallest key of another submission that won a year it has a value in (else one of
+    /// its cells' years).
     pub beaten_by: Option<u32>,
 }
 
@@ -309,6 +310,9 @@ fn judge(member: &Member, winners: &PlHashMap<YearKey, u32>) -> Judged {
     let mut tally = Tally::default();
     let (mut facts, mut superseded) = (Vec::new(), Vec::new());
     let mut last: Option<(YearKey, Option<u32>)> = None;
+    // Who won a year this member has no value in (a correction's blank 2019 column): named only
+    // when no year it did fill was won by another, as for a blank form beside a filled one.
+    let mut beaten_where_blank: Option<u32> = None;
     for (at, cell) in cells.iter().enumerate() {
         let key = year_key(cell);
         let winner = match last {
@@ -320,7 +324,12 @@ fn judge(member: &Member, winners: &PlHashMap<YearKey, u32>) -> Judged {
             }
         };
         if let Some(winner) = winner.filter(|winner| *winner != member.sub) {
-            tally.beaten_by = Some(tally.beaten_by.map_or(winner, |seen| seen.min(winner)));
+            // A non-empty cell: its year is one this member competed for.
+            let beaten = match cell.raw_value.is_some() && !of_no_entity(cell) {
+                true => &mut tally.beaten_by,
+                false => &mut beaten_where_blank,
+            };
+            *beaten = Some(beaten.map_or(winner, |seen| seen.min(winner)));
         }
         tally.wins |= winner == Some(member.sub);
         match (&cell.outcome, winner) {
@@ -337,6 +346,7 @@ fn judge(member: &Member, winners: &PlHashMap<YearKey, u32>) -> Judged {
             (Outcome::Rejected { .. }, _) => tally.rejected += 1,
         }
     }
+    tally.beaten_by = tally.beaten_by.or(beaten_where_blank);
     Judged {
         // A submission without cells has no counts (as a group-by over the cells gives none).
         tally: (!cells.is_empty()).then_some(tally),
@@ -718,6 +728,58 @@ mod tests {
     }
 
     /// The files judged as `combine` judges them, with their submission keys.
+    /// v1 fills three years, v2 only 2021 (its 2019 and 2020 columns blank), v3 2021 and one
+    /// cell of 2019. v1 keeps 2020 and stays active; v2 loses its only year to v3, and is
+    /// superseded by v3, not by v1, which won only a year v2 left blank.
+    #[test]
+    fn a_correction_is_superseded_by_the_winner_of_a_year_it_filled() {
+        let years = |values: [Option<f64>; 3]| -> Vec<Cell> {
+            (2019..)
+                .zip(values)
+                .map(|(year, value)| cell("E9", "E01", year, value))
+                .collect()
+        };
+        let files = [
+            file("v1.xlsx", 1.0, 0, years([Some(1.0), Some(2.0), Some(3.0)])),
+            file("v2.xlsx", 2.0, 0, years([None, None, Some(4.0)])),
+            file("v3.xlsx", 3.0, 0, years([Some(5.0), None, Some(6.0)])),
+        ];
+        let (subs, judged) = judge_files(&files);
+        let sub = |path: &str| subs.key(&format!("id-{path}")).unwrap();
+        let of = |key: u32| {
+            &judged
+                .tallies
+                .iter()
+                .find(|(sub, _)| *sub == key)
+                .unwrap()
+                .1
+        };
+        assert!(of(sub("v1.xlsx")).wins && of(sub("v3.xlsx")).wins);
+        assert!(!of(sub("v2.xlsx")).wins);
+        assert_eq!(of(sub("v2.xlsx")).beaten_by, Some(sub("v3.xlsx")));
+        // A blank form beside a filled one is still superseded by it.
+        let files = [
+            file(
+                "filled.xlsx",
+                1.0,
+                0,
+                years([Some(1.0), Some(2.0), Some(3.0)]),
+            ),
+            file("blank.xlsx", 2.0, 0, years([None, None, None])),
+        ];
+        let (subs, judged) = judge_files(&files);
+        let sub = |path: &str| subs.key(&format!("id-{path}")).unwrap();
+        let of = |key: u32| {
+            &judged
+                .tallies
+                .iter()
+                .find(|(sub, _)| *sub == key)
+                .unwrap()
+                .1
+        };
+        assert_eq!(of(sub("blank.xlsx")).beaten_by, Some(sub("filled.xlsx")));
+    }
+
     fn judge_files(files: &[FileResult]) -> (Subs, Judgement) {
         let carrier = carriers(files);
         let subs = Subs::of(files, &carrier);

@@ -298,14 +298,18 @@ fn units_line(plan: &Plan, section: CatalogSection) -> String {
 /// The 填表说明 sheet: how to fill in, what counts as missing, and the catalog of the form's
 /// section. No line starts with a 基本信息 label and no row holds a year label, so the sheet is
 /// never read as form data.
-fn instructions(plan: &Plan, section: CatalogSection) -> (FormSheet, SheetGuard) {
+fn instructions(plan: &Plan, section: CatalogSection, prefilled: bool) -> (FormSheet, SheetGuard) {
     let text = |t: &str| Written::Text(t.to_string());
     let lines = [
         format!(
             "1．本表为{}质量提升比对报表，每个年份一列，请逐项填写。浅黄色单元格为填写区，其余（单位信息、指标名称、计量单位、年份）已锁定（工作表保护，无密码）。",
             span(&plan.years)
         ),
-        "2．单位名称和代码已按全省名单预填；如有错误，请联系省局，不要自行修改。".to_string(),
+        if prefilled {
+            "2．单位名称和代码已按全省名单预填；如有错误，请联系省局，不要自行修改。".to_string()
+        } else {
+            "2．请在“基本信息”中填写单位名称和代码（企业填统一社会信用代码），须与全省名单一致。".to_string()
+        },
         units_line(plan, section),
         "4．缺失：没有数据的单元格请留空。系统把空白以及“—”“-”“/”“无”“N/A”“不适用”视为缺失，不计入比对，也不算错误。数量为零时请填 0，不要填“无”。".to_string(),
         "5．更正：报送后如需更正，请把基本信息中的版本号改为更大的数字（如 2）后重新报送，系统以版本号最大的报表为准。".to_string(),
@@ -451,11 +455,12 @@ fn info_sheet(mut pairs: Vec<(String, Written)>) -> (FormSheet, SheetGuard) {
 fn template(
     plan: &Plan,
     section: CatalogSection,
+    prefilled: bool,
     sheets: Vec<(FormSheet, SheetGuard)>,
 ) -> Template {
     let (book, guards): (Vec<FormSheet>, Vec<SheetGuard>) = sheets
         .into_iter()
-        .chain(std::iter::once(instructions(plan, section)))
+        .chain(std::iter::once(instructions(plan, section, prefilled)))
         .unzip();
     Template {
         book: FormBook { sheets: book },
@@ -493,7 +498,13 @@ fn enterprise_template(plan: &Plan, enterprise: Option<&Enterprise>) -> Option<T
         info_text("联系电话", ""),
         info_text("填报日期", ""),
     ];
-    Some(template(plan, section, vec![info_sheet(info), sheet]))
+    let prefilled = enterprise.is_some();
+    Some(template(
+        plan,
+        section,
+        prefilled,
+        vec![info_sheet(info), sheet],
+    ))
 }
 
 fn park_template(plan: &Plan, park: Option<&Park>) -> Option<Template> {
@@ -531,6 +542,7 @@ fn park_template(plan: &Plan, park: Option<&Park>) -> Option<Template> {
     Some(template(
         plan,
         section,
+        park.is_some(),
         vec![info_sheet(info), sheet, members],
     ))
 }
@@ -573,6 +585,7 @@ fn city_template(plan: &Plan, city: &City) -> Option<Template> {
     Some(template(
         plan,
         section,
+        true,
         std::iter::once(info_sheet(info)).chain(sheets).collect(),
     ))
 }
