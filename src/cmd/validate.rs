@@ -23,8 +23,11 @@ pub fn run(args: ValidateArgs) -> i32 {
             super::log_rejected_files(&built.normalized.submissions);
             Ok((built, notices))
         })
-        .and_then(|(built, notices)| {
+        .and_then(|(built, mut notices)| {
             let summary = Summary::of(&built).map_err(|error| error.to_string())?;
+            let dropped = crate::report::dropped_by_corrections(&built.normalized.corrections)
+                .map_err(|error| error.to_string())?;
+            notices.extend(dropped);
             // Also writes the folder's marker (so a later run never reads it as forms), which
             // lists the files written: the next validate replaces exactly those.
             let written = crate::report::write_feedback(

@@ -10,7 +10,8 @@
 //! - each finding says what became of the value ([`handling`]): errors and the warnings
 //!   UNKNOWN_INDICATOR / YEAR_OUTSIDE_WINDOW were not loaded, the other warnings were;
 //! - a count cell holding `无` (read as missing, neither fact nor reject) is listed as a
-//!   notice, so a clerk who meant 0 learns to write 0;
+//!   notice, so a clerk who meant 0 learns to write 0; so is a correction that replaced a
+//!   year's earlier values it left blank ([`dropped_by_corrections`]);
 //! - the folder's marker file lists what this command wrote; the next run removes exactly
 //!   those files and nothing else.
 
@@ -23,29 +24,69 @@ use crate::domain::{text, Finding, Kind, Rule, Severity, SubmissionStatus};
 use crate::ingest::FEEDBACK_MARKER;
 use crate::normalize::value::Outcome;
 use crate::normalize::{Content, FileResult};
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, PolarsResult};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// A cell that was read as missing although the submitter may have meant a value.
+/// Something a submitter should know although no cell was rejected: a count cell whose `无`
+/// was read as missing (the clerk may have meant 0), or a correction whose year columns
+/// replaced values it left blank.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
     pub source_file: String,
     pub sheet: String,
     pub cell: String,
-    pub indicator_code: String,
-    pub year: i32,
     pub raw_value: String,
+    /// The feedback's own code (no SPEC rule: nothing was rejected).
+    pub code: &'static str,
+    pub handling: &'static str,
+    pub message: String,
 }
 
-impl Notice {
-    pub fn message(&self) -> String {
-        format!(
-            "{}!{} 填写“{}”，数量类指标按缺失处理（未载入，也不算错误）；如实际数量为0，请填写0 (read as missing; write 0 if the count is zero)",
-            self.sheet, self.cell, self.raw_value
-        )
+/// Per correction and year: the earlier values of that year it left blank, which no longer
+/// load (SPEC v2 §6: a year column with a value replaces the whole year). A clerk who fixed
+/// one cell of 2019 learns that the rest of 2019 is gone. From the `corrections` table
+/// (`new_value` null).
+pub fn dropped_by_corrections(corrections: &DataFrame) -> PolarsResult<Vec<Notice>> {
+    let text = |name: &str| {
+        corrections
+            .column(name)
+            .and_then(|column| column.str().cloned())
+    };
+    let (new_files, old_files) = (text(c::NEW_SOURCE_FILE)?, text(c::OLD_SOURCE_FILE)?);
+    let years = corrections.column(c::YEAR)?.i32()?.clone();
+    let new_values = corrections.column(c::NEW_VALUE)?.f64()?.clone();
+    // (correction, year) → (values dropped, the files they came from)
+    let mut dropped: BTreeMap<(&str, i32), (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for row in 0..corrections.height() {
+        let (Some(new_file), Some(year), None) =
+            (new_files.get(row), years.get(row), new_values.get(row))
+        else {
+            continue;
+        };
+        let entry = dropped.entry((new_file, year)).or_default();
+        entry.0 += 1;
+        entry.1.extend(old_files.get(row));
     }
+    Ok(dropped
+        .into_iter()
+        .map(|((file, year), (count, from))| {
+            let from: Vec<String> = from.iter().map(|file| format!("“{file}”")).collect();
+            Notice {
+                source_file: file.to_string(),
+                sheet: String::new(),
+                cell: String::new(),
+                raw_value: String::new(),
+                code: "CORRECTION_DROPS_VALUES",
+                handling: "提示（原有数值不再载入）",
+                message: format!(
+                    "本报表的{year}年列填有数值，已替换{}的{year}年全部数值；其中 {count} 个原有数值在本报表中为空，现已不再载入（见 corrections 表）。如只想更正个别数值，请在更正报表中保留该年其他数值后重新报送 (this correction replaced the whole of {year}: {count} earlier values it leaves blank no longer load)",
+                    from.join("、")
+                ),
+            }
+        })
+        .collect())
 }
 
 /// The notices of every accepted file: count cells whose `无` was read as missing. Call before
@@ -69,9 +110,13 @@ pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
                     source_file: file.source_file.clone(),
                     sheet: cell.sheet.to_string(),
                     cell: cell.cell.to_string(),
-                    indicator_code: cell.indicator_code.to_string(),
-                    year: cell.year,
                     raw_value: raw.to_string(),
+                    code: "MISSING_AS_NONE",
+                    handling: "提示（按缺失处理，未载入）",
+                    message: format!(
+                        "{}!{} 填写“{raw}”，数量类指标按缺失处理（未载入，也不算错误）；如实际数量为0，请填写0 (read as missing; write 0 if the count is zero)",
+                        cell.sheet, cell.cell
+                    ),
                 });
             }
         }
@@ -105,9 +150,6 @@ pub fn handling(rule: Rule) -> &'static str {
         _ => "警告（请核实）",
     }
 }
-
-const NOTICE_HANDLING: &str = "提示（按缺失处理，未载入）";
-const NOTICE_RULE: &str = "MISSING_AS_NONE";
 
 /// One submissions row, as the feedback needs it.
 #[derive(Debug, Clone, Default)]
@@ -240,7 +282,7 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
         ),
         Some(SubmissionStatus::Active) if notices > 0 => v(
             format!("已载入（提示 {notices} 条）"),
-            "请查看“提示”：填写“无”的数量按缺失处理，如实际为0请填写0。",
+            "请查看“提示”中每条的说明（未载入的数值及原因）；如有误，请更正后重新报送。",
             false,
         ),
         Some(SubmissionStatus::Active) => v("已载入".to_string(), "未发现问题，无需处理。", true),
@@ -472,15 +514,14 @@ fn submitter_sheet(
             listed += 1;
         }
         for notice in context.notices(&file.source_file) {
-            let message = notice.message();
             let cells = [
                 notice.source_file.as_str(),
                 notice.sheet.as_str(),
                 notice.cell.as_str(),
                 notice.raw_value.as_str(),
-                NOTICE_RULE,
-                NOTICE_HANDLING,
-                message.as_str(),
+                notice.code,
+                notice.handling,
+                notice.message.as_str(),
             ];
             for (col, text) in cells.iter().enumerate() {
                 sheet.write_string(row, col as u16, *text)?;
@@ -689,6 +730,47 @@ mod tests {
         assert!(warned.status.contains("未载入"), "{warned:?}");
         assert!(verdict(&row("active", 0), &[], 1).status.contains("提示"));
         assert!(verdict(&row("active", 0), &[], 0).clean);
+    }
+
+    /// A correction that filled one cell of 2019 replaced 2019: the values it left blank are
+    /// one notice per (correction, year), with their count; a value it changed is none.
+    #[test]
+    fn a_correction_that_drops_earlier_values_is_a_notice_with_their_count() {
+        use polars::prelude::{Column, NamedFrom, Series};
+        let text = |name: &str, values: [&str; 4]| Column::from(Series::new(name.into(), values));
+        let corrections = DataFrame::new_infer_height(vec![
+            text(
+                c::NEW_SOURCE_FILE,
+                ["v3.xlsx", "v3.xlsx", "v3.xlsx", "v2.xlsx"],
+            ),
+            text(
+                c::OLD_SOURCE_FILE,
+                ["v1.xlsx", "v1.xlsx", "v1.xlsx", "v1.xlsx"],
+            ),
+            Column::from(Series::new(c::YEAR.into(), [2019, 2019, 2019, 2021])),
+            Column::from(Series::new(
+                c::NEW_VALUE.into(),
+                [None, None, Some(5.0), None],
+            )),
+        ])
+        .unwrap();
+        let notices = dropped_by_corrections(&corrections).unwrap();
+        let brief: Vec<(&str, &str)> = (notices.iter())
+            .map(|notice| (notice.source_file.as_str(), notice.code))
+            .collect();
+        assert_eq!(
+            brief,
+            [
+                ("v2.xlsx", "CORRECTION_DROPS_VALUES"),
+                ("v3.xlsx", "CORRECTION_DROPS_VALUES")
+            ]
+        );
+        assert!(
+            notices[1].message.contains("2019年")
+                && notices[1].message.contains("2 个原有数值")
+                && notices[1].message.contains("“v1.xlsx”"),
+            "{notices:?}"
+        );
     }
 
     #[test]
