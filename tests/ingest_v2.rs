@@ -145,6 +145,20 @@ fn versions_compare_as_numbers_and_contacts_are_kept() {
         statuses["bad_uscc_check_digit_with_contact.xlsx"],
         "rejected"
     );
+    // Its name is on the roster: the reason gives the roster's code, not only a check digit.
+    let reason = (submissions.rows.iter())
+        .find(|row| {
+            submissions.get(row, "source_file").str()
+                == Some("bad_uscc_check_digit_with_contact.xlsx")
+        })
+        .and_then(|row| submissions.get(row, "reason").str())
+        .unwrap_or_default();
+    assert!(
+        reason.contains(
+            "全省名单中“东营金和纺织股份有限公司”的统一社会信用代码为“91370500A79DBGH42B”"
+        ),
+        "{reason}"
+    );
 }
 
 #[test]

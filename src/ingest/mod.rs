@@ -683,8 +683,22 @@ impl<'a> FormReader<'a> {
             _ => uscc::validate(&code).map_err(|reason| reason.to_string()),
         };
         if let Err(reason) = checked {
+            // The roster's code for the form's name, when it lists one: fixing only the check
+            // digit the message names could give a valid code of nobody (rare: one scan).
+            let listed = info_text(info, InfoKey::EnterpriseName).and_then(|name| {
+                let key = text::name_key(&name);
+                (roster.enterprises.iter())
+                    .find(|enterprise| text::name_key(&enterprise.enterprise_name) == key)
+            });
+            let hint = match listed {
+                Some(enterprise) => format!(
+                    "；全省名单中“{}”的统一社会信用代码为“{}”，请核对",
+                    enterprise.enterprise_name, enterprise.uscc
+                ),
+                None => String::new(),
+            };
             let message = format!(
-                "{}!{} 统一社会信用代码“{}”有误：{reason}，整份报表未载入，请更正后重新报送",
+                "{}!{} 统一社会信用代码“{}”有误：{reason}{hint}，整份报表未载入，请更正后重新报送",
                 value.sheet, value.cell, raw
             );
             let mut finding = self.finding(
