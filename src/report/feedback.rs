@@ -154,6 +154,8 @@ pub fn handling(rule: Rule) -> &'static str {
 /// One submissions row, as the feedback needs it.
 #[derive(Debug, Clone, Default)]
 pub struct FileRow {
+    pub submission_id: String,
+    pub superseded_by: String,
     pub source_file: String,
     pub form: String,
     pub entity_id: String,
@@ -172,6 +174,8 @@ fn file_rows(submissions: &Table) -> Vec<FileRow> {
             let s = |name: &str| submissions.str(name, i).to_string();
             let n = |name: &str| submissions.integer(name, i).unwrap_or(0);
             FileRow {
+                submission_id: s(c::SUBMISSION_ID),
+                superseded_by: s(c::SUPERSEDED_BY),
                 source_file: s(c::SOURCE_FILE),
                 form: s(c::FORM),
                 entity_id: s(c::ENTITY_ID),
@@ -189,6 +193,72 @@ fn file_rows(submissions: &Table) -> Vec<FileRow> {
             }
         })
         .collect()
+}
+
+/// A notice on each superseded file whose winner names another 填报人 (or another phone, both
+/// given): a correction is usually filed by the same person, and a file filled by someone else
+/// may be another unit's numbers on this unit's template (a city form copied from the wrong
+/// city), which only this submitter can tell. Its feedback must not read 无需处理 alone.
+fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
+    let by_id: BTreeMap<&str, &FileRow> = (rows.iter())
+        .filter(|row| row.status == SubmissionStatus::Active.as_str())
+        .map(|row| (row.submission_id.as_str(), row))
+        .collect();
+    let differ = |a: &str, b: &str| {
+        let (a, b) = (text::fold(a), text::fold(b));
+        !a.is_empty() && !b.is_empty() && a != b
+    };
+    let mut out = Vec::new();
+    for row in rows
+        .iter()
+        .filter(|row| row.status == SubmissionStatus::Superseded.as_str())
+    {
+        let Some(winner) = by_id.get(row.superseded_by.as_str()) else {
+            continue;
+        };
+        if !(differ(&row.contact_name, &winner.contact_name)
+            || differ(&row.contact_phone, &winner.contact_phone))
+        {
+            continue;
+        }
+        let who = |file: &FileRow| match file.contact_phone.is_empty() {
+            true => file.contact_name.clone(),
+            false => format!("{}（{}）", file.contact_name, file.contact_phone),
+        };
+        let notice = |on: &FileRow, code, handling, message| Notice {
+            source_file: on.source_file.clone(),
+            sheet: String::new(),
+            cell: String::new(),
+            raw_value: String::new(),
+            code,
+            handling,
+            message,
+        };
+        out.push(notice(
+            row,
+            "SUPERSEDED_BY_ANOTHER_CONTACT",
+            "提示（请核实取代本报表的文件）",
+            format!(
+                "取代本报表的“{}”由{}填报，与本报表的填报人{}不同。如该文件不是本单位的更正（例如他人误用了本单位的模板），请立即与省局联系 (the file that supersedes this one names another contact)",
+                winner.source_file,
+                who(winner),
+                who(row)
+            ),
+        ));
+        // And the winner's clerk, who may have filled in the wrong unit's template.
+        out.push(notice(
+            winner,
+            "SUPERSEDES_ANOTHER_CONTACT",
+            "提示（请核实本报表的填报单位）",
+            format!(
+                "本报表作为“{}”的更正，取代了{}填报的“{}”。如本报表不是该单位的数据（例如误用了其他单位的模板），请改用本单位的模板重新报送 (this file supersedes one filled by another contact: check it is this unit's form)",
+                winner.entity_name,
+                who(row),
+                row.source_file
+            ),
+        ));
+    }
+    out
 }
 
 /// A file's one verdict: the status line and what the submitter should do.
@@ -244,6 +314,13 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
                 false,
             )
         }
+        // Taken over by a file someone else filled in: perhaps another unit's numbers on this
+        // unit's template, which only this submitter can tell.
+        Some(SubmissionStatus::Superseded) if notices > 0 => v(
+            format!("已被另一填报人报送的报表取代（提示 {notices} 条）"),
+            "请查看“提示”：如取代本报表的文件不是本单位的更正，请立即与省局联系，否则本单位的数据以该文件为准。",
+            false,
+        ),
         Some(SubmissionStatus::Superseded) => v(
             "已被更正报表取代：数据以更正后的报表为准".to_string(),
             "无需处理；如更正报表仍有问题，见其反馈。",
@@ -369,6 +446,8 @@ pub fn write_feedback(
     }
     let table = Table::from_frame(submissions)?;
     let rows = file_rows(&table);
+    let taken_over = superseded_by_another_contact(&rows);
+    let notices: Vec<&Notice> = notices.iter().chain(&taken_over).collect();
     let mut by_file: ByFile = BTreeMap::new();
     for finding in findings {
         by_file
@@ -771,6 +850,49 @@ mod tests {
                 && notices[1].message.contains("“v1.xlsx”"),
             "{notices:?}"
         );
+    }
+
+    /// Qingdao's form is superseded by a file on Qingdao's template filled by Jinan's clerk:
+    /// Qingdao's feedback says so; a correction by the same clerk stays 无需处理.
+    #[test]
+    fn a_file_superseded_by_another_persons_file_is_told_to_check_it() {
+        let file = |id: &str, status: &str, by: &str, name: &str, phone: &str| FileRow {
+            submission_id: id.to_string(),
+            superseded_by: by.to_string(),
+            source_file: format!("{id}.xlsx"),
+            status: status.to_string(),
+            contact_name: name.to_string(),
+            contact_phone: phone.to_string(),
+            ..FileRow::default()
+        };
+        let rows = [
+            file(
+                "qingdao",
+                "superseded",
+                "jinan-on-qingdao",
+                "李强",
+                "0532-1",
+            ),
+            file("jinan-on-qingdao", "active", "", "王芳", "0531-8"),
+            file("zibo-v1", "superseded", "zibo-v2", "赵敏", "0533-2"),
+            file("zibo-v2", "active", "", "赵 敏", ""),
+        ];
+        let notices = superseded_by_another_contact(&rows);
+        let files: Vec<&str> = notices.iter().map(|n| n.source_file.as_str()).collect();
+        assert_eq!(
+            files,
+            ["qingdao.xlsx", "jinan-on-qingdao.xlsx"],
+            "{notices:?}"
+        );
+        assert!(notices[1].message.contains("李强（0532-1）"), "{notices:?}");
+        assert!(
+            notices[0].message.contains("jinan-on-qingdao.xlsx")
+                && notices[0].message.contains("王芳（0531-8）"),
+            "{notices:?}"
+        );
+        let told = verdict(&rows[0], &[], notices.len());
+        assert!(!told.action.contains("无需处理") && !told.clean, "{told:?}");
+        assert!(verdict(&rows[2], &[], 0).action.contains("无需处理"));
     }
 
     #[test]
