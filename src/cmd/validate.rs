@@ -28,6 +28,8 @@ pub fn run(args: ValidateArgs) -> i32 {
             let dropped = crate::report::dropped_by_corrections(&built.normalized.corrections)
                 .map_err(|error| error.to_string())?;
             notices.extend(dropped);
+            let winners = crate::report::YearWinners::of(&built.compared.facts)
+                .map_err(|error| error.to_string())?;
             // Also writes the folder's marker (so a later run never reads it as forms), which
             // lists the files written: the next validate replaces exactly those.
             let written = crate::report::write_feedback(
@@ -35,6 +37,7 @@ pub fn run(args: ValidateArgs) -> i32 {
                 &built.normalized.submissions,
                 &built.findings,
                 &notices,
+                &winners,
                 &plan,
             )
             .map_err(|error| error.to_string())?;

@@ -24,7 +24,7 @@ use crate::domain::{text, Finding, Kind, Rule, Severity, SubmissionStatus};
 use crate::ingest::FEEDBACK_MARKER;
 use crate::normalize::value::Outcome;
 use crate::normalize::{Content, FileResult};
-use polars::prelude::{DataFrame, PolarsResult};
+use polars::prelude::{DataFrame, PlHashMap, PolarsResult};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -261,6 +261,51 @@ fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
     out
 }
 
+/// Per (level, entity, year), the submission whose facts are published for it: a finding on
+/// a cell of a year that another submission won (a later correction restated it) is settled,
+/// listed as such, and asks nothing of the submitter.
+#[derive(Debug, Default)]
+pub struct YearWinners(PlHashMap<(String, String, i32), String>);
+
+impl YearWinners {
+    /// From the winning facts (`fact_indicator` columns).
+    pub fn of(facts: &DataFrame) -> PolarsResult<YearWinners> {
+        let text = |name: &str| facts.column(name).and_then(|column| column.str().cloned());
+        let (levels, entities, ids) = (
+            text(c::LEVEL)?,
+            text(c::ENTITY_ID)?,
+            text(c::SUBMISSION_ID)?,
+        );
+        let years = facts.column(c::YEAR)?.i32()?.clone();
+        let mut winners = PlHashMap::default();
+        let rows = levels
+            .iter()
+            .zip(entities.iter())
+            .zip(years.iter())
+            .zip(ids.iter());
+        for (((level, entity), year), id) in rows {
+            if let (Some(level), Some(entity), Some(year), Some(id)) = (level, entity, year, id) {
+                winners
+                    .entry((level.to_string(), entity.to_string(), year))
+                    .or_insert_with(|| id.to_string());
+            }
+        }
+        Ok(YearWinners(winners))
+    }
+
+    /// Whether another submission won the finding's (level, entity, year).
+    pub fn settles(&self, finding: &Finding) -> bool {
+        let (Some(level), Some(entity), Some(year)) =
+            (&finding.level, &finding.entity_id, finding.year)
+        else {
+            return false;
+        };
+        self.0
+            .get(&(level.clone(), entity.clone(), year))
+            .is_some_and(|winner| *winner != finding.submission_id)
+    }
+}
+
 /// A file's one verdict: the status line and what the submitter should do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -432,6 +477,7 @@ pub fn write_feedback(
     submissions: &DataFrame,
     findings: &[Finding],
     notices: &[Notice],
+    winners: &YearWinners,
     plan: &Plan,
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Io {
@@ -448,10 +494,13 @@ pub fn write_feedback(
     let rows = file_rows(&table);
     let taken_over = superseded_by_another_contact(&rows);
     let notices: Vec<&Notice> = notices.iter().chain(&taken_over).collect();
-    let mut by_file: ByFile = BTreeMap::new();
+    let (mut by_file, mut settled): (ByFile, ByFile) = (BTreeMap::new(), BTreeMap::new());
     for finding in findings {
-        by_file
-            .entry(finding.source_file.as_str())
+        let list = match winners.settles(finding) {
+            true => &mut settled,
+            false => &mut by_file,
+        };
+        list.entry(finding.source_file.as_str())
             .or_default()
             .push(finding);
     }
@@ -464,6 +513,7 @@ pub fn write_feedback(
     }
     let context = Context {
         by_file,
+        settled,
         notices: notices_by_file,
     };
     let mut written = Vec::new();
@@ -492,6 +542,8 @@ type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
 
 struct Context<'a> {
     by_file: ByFile<'a>,
+    /// Findings on cells of a year another submission won since ([`YearWinners::settles`]).
+    settled: ByFile<'a>,
     notices: BTreeMap<&'a str, Vec<&'a Notice>>,
 }
 
@@ -500,13 +552,23 @@ impl Context<'_> {
         self.by_file.get(file).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    fn settled(&self, file: &str) -> &[&Finding] {
+        self.settled.get(file).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     fn notices(&self, file: &str) -> &[&Notice] {
         self.notices.get(file).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn verdict(&self, file: &FileRow) -> Verdict {
+        // A rejected cell of a year a correction won since is nothing left to fix.
+        let settled_errors = (self.settled(&file.source_file).iter())
+            .filter(|finding| finding.rule.severity() == Severity::Error)
+            .count() as i64;
+        let mut file = file.clone();
+        file.counts[2] = (file.counts[2] - settled_errors).max(0);
         verdict(
-            file,
+            &file,
             self.findings(&file.source_file),
             self.notices(&file.source_file).len(),
         )
@@ -584,6 +646,22 @@ fn submitter_sheet(
                 finding.raw_value.as_deref().unwrap_or(""),
                 finding.rule.as_str(),
                 handling_of(finding),
+                finding.message.as_str(),
+            ];
+            for (col, text) in cells.iter().enumerate() {
+                sheet.write_string(row, col as u16, *text)?;
+            }
+            row += 1;
+            listed += 1;
+        }
+        for finding in context.settled(&file.source_file) {
+            let cells = [
+                finding.source_file.as_str(),
+                finding.source_sheet.as_deref().unwrap_or(""),
+                finding.source_cell.as_deref().unwrap_or(""),
+                finding.raw_value.as_deref().unwrap_or(""),
+                finding.rule.as_str(),
+                "已由更正报表取代（无需修改）",
                 finding.message.as_str(),
             ];
             for (col, text) in cells.iter().enumerate() {
@@ -893,6 +971,33 @@ mod tests {
         let told = verdict(&rows[0], &[], notices.len());
         assert!(!told.action.contains("无需处理") && !told.clean, "{told:?}");
         assert!(verdict(&rows[2], &[], 0).action.contains("无需处理"));
+    }
+
+    /// v1's rejected 2019 cell after v3 won 2019 is settled; its 2020 cell (v1 won 2020), a
+    /// file-level finding and a year nobody won are not.
+    #[test]
+    fn a_finding_in_a_year_a_correction_won_is_settled() {
+        use polars::prelude::{Column, NamedFrom, Series};
+        let column = |name: &str, values: &[&str]| Column::from(Series::new(name.into(), values));
+        let facts = DataFrame::new_infer_height(vec![
+            column(c::LEVEL, &["enterprise", "enterprise", "enterprise"]),
+            column(c::ENTITY_ID, &["E", "E", "E"]),
+            Column::from(Series::new(c::YEAR.into(), [2019, 2020, 2021])),
+            column(c::SUBMISSION_ID, &["v3", "v1", "v3"]),
+        ])
+        .unwrap();
+        let winners = YearWinners::of(&facts).unwrap();
+        let at = |year: Option<i32>| Finding {
+            submission_id: "v1".to_string(),
+            level: Some("enterprise".to_string()),
+            entity_id: Some("E".to_string()),
+            year,
+            ..finding(Rule::NotANumber)
+        };
+        assert!(winners.settles(&at(Some(2019))));
+        assert!(!winners.settles(&at(Some(2020))));
+        assert!(!winners.settles(&at(None)));
+        assert!(!winners.settles(&at(Some(2018))));
     }
 
     #[test]

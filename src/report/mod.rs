@@ -17,7 +17,7 @@ pub(crate) mod packs;
 pub(crate) mod snapshot;
 pub(crate) mod template;
 
-pub use feedback::{dropped_by_corrections, notices, write_feedback, Notice};
+pub use feedback::{dropped_by_corrections, notices, write_feedback, Notice, YearWinners};
 
 use crate::config::Plan;
 use crate::timing::timed;
