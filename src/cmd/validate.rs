@@ -28,6 +28,9 @@ pub fn run(args: ValidateArgs) -> i32 {
             let dropped = crate::report::dropped_by_corrections(&built.normalized.corrections)
                 .map_err(|error| error.to_string())?;
             notices.extend(dropped);
+            let slips = crate::report::unit_slips(&built.compared, &plan)
+                .map_err(|error| error.to_string())?;
+            notices.extend(slips);
             let winners = crate::report::YearWinners::of(&built.compared.facts)
                 .map_err(|error| error.to_string())?;
             // Also writes the folder's marker (so a later run never reads it as forms), which

@@ -24,7 +24,7 @@ use crate::domain::{text, Finding, Kind, Rule, Severity, SubmissionStatus};
 use crate::ingest::FEEDBACK_MARKER;
 use crate::normalize::value::Outcome;
 use crate::normalize::{Content, FileResult};
-use polars::prelude::{DataFrame, PlHashMap, PolarsResult};
+use polars::prelude::{DataFrame, DataType, PlHashMap, PolarsResult};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -261,6 +261,143 @@ fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
     out
 }
 
+/// Loaded values that look like a unit slip against their peers (the comparison's peer
+/// median): a rate written as a fraction (0.985 for 98.5 %: nothing rejects it, since 0.985 %
+/// is a valid rate), or an amount a thousand times above or below the median (元 or 亿元
+/// written as 万元). Nothing in the warehouse changes; the feedback asks the clerk to check the
+/// cell. Peers are needed: a group of fewer than `MIN_PEERS` has no median to trust.
+pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsResult<Vec<Notice>> {
+    const MIN_PEERS: f64 = 5.0;
+    const AMOUNT_FACTOR: f64 = 1000.0;
+    let comparison = &compared.comparison;
+    let float = |frame: &DataFrame, name: &str| -> PolarsResult<Vec<Option<f64>>> {
+        let series = frame
+            .column(name)?
+            .as_materialized_series()
+            .cast(&DataType::Float64)?;
+        Ok(series.f64()?.iter().collect())
+    };
+    let text = |frame: &DataFrame, name: &str| frame.column(name).and_then(|c| c.str().cloned());
+    let (levels, entities, codes) = (
+        text(comparison, c::LEVEL)?,
+        text(comparison, c::ENTITY_ID)?,
+        text(comparison, c::INDICATOR_CODE)?,
+    );
+    let years = comparison.column(c::YEAR)?.i32()?.clone();
+    let (values, medians, peers) = (
+        float(comparison, c::VALUE)?,
+        float(comparison, c::PEER_MEDIAN)?,
+        float(comparison, c::PEER_N)?,
+    );
+    // key → (what it looks like, its peers' median)
+    let mut slips: PlHashMap<(String, String, String, i32), (&'static str, f64)> =
+        PlHashMap::default();
+    for row in 0..comparison.height() {
+        let (Some(level), Some(entity), Some(code), Some(year)) = (
+            levels.get(row),
+            entities.get(row),
+            codes.get(row),
+            years.get(row),
+        ) else {
+            continue;
+        };
+        let (Some(value), Some(median), Some(peers)) = (values[row], medians[row], peers[row])
+        else {
+            continue;
+        };
+        let Some(indicator) = plan.catalog.get(code) else {
+            continue;
+        };
+        if peers < MIN_PEERS || median <= 0.0 || value <= 0.0 {
+            continue;
+        }
+        let slip = match indicator.kind {
+            Kind::Rate if value <= 1.0 && median >= 20.0 => "fraction",
+            Kind::Amount if value >= median * AMOUNT_FACTOR => "too_large",
+            Kind::Amount if value * AMOUNT_FACTOR <= median => "too_small",
+            _ => continue,
+        };
+        slips.insert(
+            (
+                level.to_string(),
+                entity.to_string(),
+                code.to_string(),
+                year,
+            ),
+            (slip, median),
+        );
+    }
+    if slips.is_empty() {
+        return Ok(Vec::new());
+    }
+    let facts = &compared.facts;
+    let (levels, entities, codes, files, sheets, cells, raws) = (
+        text(facts, c::LEVEL)?,
+        text(facts, c::ENTITY_ID)?,
+        text(facts, c::INDICATOR_CODE)?,
+        text(facts, c::SOURCE_FILE)?,
+        text(facts, c::SOURCE_SHEET)?,
+        text(facts, c::SOURCE_CELL)?,
+        text(facts, c::RAW_VALUE)?,
+    );
+    let years = facts.column(c::YEAR)?.i32()?.clone();
+    let values = float(facts, c::VALUE)?;
+    let mut out = Vec::new();
+    for row in 0..facts.height() {
+        let (Some(level), Some(entity), Some(code), Some(year), Some(file)) = (
+            levels.get(row),
+            entities.get(row),
+            codes.get(row),
+            years.get(row),
+            files.get(row),
+        ) else {
+            continue;
+        };
+        let key = (
+            level.to_string(),
+            entity.to_string(),
+            code.to_string(),
+            year,
+        );
+        let (Some(&(slip, median)), Some(indicator)) = (slips.get(&key), plan.catalog.get(code))
+        else {
+            continue;
+        };
+        let (sheet, cell) = (sheets.get(row).unwrap_or(""), cells.get(row).unwrap_or(""));
+        let raw = raws.get(row).unwrap_or("");
+        let value = values[row].unwrap_or(0.0);
+        let (name, unit) = (&indicator.name, &indicator.unit);
+        let times = (value / median).round();
+        let median = crate::domain::text::format_number((median * 100.0).round() / 100.0);
+        let message = match slip {
+            "fraction" => format!(
+                "{sheet}!{cell} {name}填写“{raw}”，按 {value}% 载入，而同组中位数为 {median}%；比率按百分数填写，如实为 {}%，请填写 {} (a rate written as a fraction?)",
+                crate::domain::text::format_number(value * 100.0),
+                crate::domain::text::format_number(value * 100.0)
+            ),
+            "too_large" => format!(
+                "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，是同组中位数（{median} {unit}）的 {} 倍；请核对是否以“元”填写（本指标单位为{unit}）(an amount a thousand times its peers' median: written in 元?)",
+                crate::domain::text::format_number(value),
+                crate::domain::text::format_number(times)
+            ),
+            _ => format!(
+                "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，不到同组中位数（{median} {unit}）的千分之一；请核对是否以“亿元”填写（本指标单位为{unit}）(an amount a thousandth of its peers' median: written in 亿元?)",
+                crate::domain::text::format_number(value)
+            ),
+        };
+        out.push(Notice {
+            source_file: file.to_string(),
+            sheet: sheet.to_string(),
+            cell: cell.to_string(),
+            raw_value: raw.to_string(),
+            code: "UNIT_SLIP",
+            handling: "提示（已载入，请核对单位）",
+            message,
+        });
+    }
+    Ok(out)
+}
+
 /// Per (level, entity, year), the submission whose facts are published for it: a finding on
 /// a cell of a year that another submission won (a later correction restated it) is settled,
 /// listed as such, and asks nothing of the submitter.
@@ -404,7 +541,7 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
         ),
         Some(SubmissionStatus::Active) if notices > 0 => v(
             format!("已载入（提示 {notices} 条）"),
-            "请查看“提示”中每条的说明（未载入的数值及原因）；如有误，请更正后重新报送。",
+            "请查看“提示”中每条的说明；如有误，请更正后重新报送。",
             false,
         ),
         Some(SubmissionStatus::Active) => v("已载入".to_string(), "未发现问题，无需处理。", true),

@@ -17,7 +17,9 @@ pub(crate) mod packs;
 pub(crate) mod snapshot;
 pub(crate) mod template;
 
-pub use feedback::{dropped_by_corrections, notices, write_feedback, Notice, YearWinners};
+pub use feedback::{
+    dropped_by_corrections, notices, unit_slips, write_feedback, Notice, YearWinners,
+};
 
 use crate::config::Plan;
 use crate::timing::timed;

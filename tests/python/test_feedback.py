@@ -228,3 +228,47 @@ def test_a_tie_between_two_forms_asks_which_is_the_correction(tmp_path):
     files, _ = submitter_books(out)
     _, verdict, action = files[restated.name]
     assert "请核实哪份是更正" in action and "无需处理" not in action, (verdict, action)
+
+
+def scale_2021_cell(path: Path, name_part: str, factor: float) -> str:
+    """Multiplies the 2021 cell of the row whose name holds `name_part`; returns its address."""
+    workbook = openpyxl.load_workbook(path)
+    for sheet in workbook:
+        year_col = name_row = None
+        for row in sheet.iter_rows():
+            for cell in row:
+                text = str(cell.value or "")
+                if text.startswith("2021"):
+                    year_col = cell.column
+                if name_part in text:
+                    name_row = cell.row
+        if year_col and name_row:
+            target = sheet.cell(name_row, year_col)
+            # The sample writes some numbers as text (23,201.99, 97.1%).
+            written = str(target.value).replace(",", "").rstrip("%")
+            target.value = float(written) * factor
+            workbook.save(path)
+            return target.coordinate
+    raise AssertionError(f"no {name_part} row in {path.name}")
+
+
+def test_a_unit_slip_against_the_peers_is_a_notice_on_its_cell(tmp_path):
+    """Revenue typed in 元 (×10⁴) and a pass rate typed as a fraction (0.97 for 97 %): both
+    load, nothing rejects them, and the feedback asks the clerk to check exactly those cells.
+    The untouched sample has none."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(REPO / "sample_data", inbox)
+    slipped = "企业_东营博泽纺织有限公司.xlsx"
+    revenue = scale_2021_cell(inbox / slipped, "营业收入", 10_000)
+    rate = scale_2021_cell(inbox / slipped, "抽查合格率", 0.01)
+    for path in inbox.iterdir():
+        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    out = tmp_path / "feedback"
+    validate(inbox, out)
+    files, findings = submitter_books(out)
+    slips = sorted((f["file"], f["cell"]) for f in findings if f["rule"] == "UNIT_SLIP")
+    assert slips == sorted([(slipped, revenue), (slipped, rate)]), slips
+    by_cell = {f["cell"]: f for f in findings if f["rule"] == "UNIT_SLIP"}
+    assert "元" in by_cell[revenue]["message"] and "已载入" in by_cell[revenue]["handling"]
+    assert "百分数" in by_cell[rate]["message"]
+    assert "感谢" not in files[slipped][2]
