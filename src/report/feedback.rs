@@ -343,7 +343,7 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
     let years = facts.column(c::YEAR)?.i32()?.clone();
     let values = float(facts, c::VALUE)?;
     let mut out = Vec::new();
-    for row in 0..facts.height() {
+    for (row, value) in values.iter().enumerate() {
         let (Some(level), Some(entity), Some(code), Some(year), Some(file)) = (
             levels.get(row),
             entities.get(row),
@@ -365,7 +365,7 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
         };
         let (sheet, cell) = (sheets.get(row).unwrap_or(""), cells.get(row).unwrap_or(""));
         let raw = raws.get(row).unwrap_or("");
-        let value = values[row].unwrap_or(0.0);
+        let value = value.unwrap_or(0.0);
         let (name, unit) = (&indicator.name, &indicator.unit);
         let times = (value / median).round();
         let median = crate::domain::text::format_number((median * 100.0).round() / 100.0);
