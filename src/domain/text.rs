@@ -246,8 +246,16 @@ fn leading_year(text: &str) -> Option<(i32, String)> {
 /// `2020年预计`, `2021年目标值`). Its column is not a comparison year's, and must not vanish
 /// without a word.
 pub fn part_of_year_label(text: &str) -> Option<i32> {
+    // Months, quarters, halves and plans: a growth, a rank or a source column named after its
+    // year (`2021年增长率`, `2021年（较上年）`) is another column, not part of a year.
+    const PARTS: [&str; 11] = [
+        "月", "季", "半年", "预计", "预测", "预估", "目标", "计划", "规划", "(e)", "预算",
+    ];
     let (year, rest) = leading_year(text)?;
-    let qualified = rest.starts_with('年') && parse_year_label(text).is_none();
+    let rest = rest.to_lowercase();
+    let qualified = rest.starts_with('年')
+        && parse_year_label(text).is_none()
+        && PARTS.iter().any(|part| rest.contains(part));
     (qualified && (1900..=2100).contains(&year)).then_some(year)
 }
 
@@ -453,6 +461,12 @@ mod tests {
             "较2020年增减",
             "2021.5",
             "2021版",
+            "2021年比2019年增长(%)",
+            "2021年增长率",
+            "2021年（较上年）",
+            "2021年（调整前）",
+            "2021年排名",
+            "2021年数据来源",
             "121年",
             "12345年",
         ] {

@@ -81,7 +81,7 @@ pub fn dropped_by_corrections(corrections: &DataFrame) -> PolarsResult<Vec<Notic
                 code: "CORRECTION_DROPS_VALUES",
                 handling: "提示（原有数值不再载入）",
                 message: format!(
-                    "本报表的{year}年列填有数值，已替换{}的{year}年全部数值；其中 {count} 个原有数值在本报表中为空，现已不再载入（见 corrections 表）。如只想更正个别数值，请在更正报表中保留该年其他数值后重新报送 (this correction replaced the whole of {year}: {count} earlier values it leaves blank no longer load)",
+                    "本报表的{year}年列有填写内容（数值或“—”“/”等标记），因此替换了{}的{year}年全部数值；其中 {count} 个原有数值在本报表中为空或为缺失标记，现已不再载入（见 corrections 表）。如只想更正个别数值，请在更正报表中保留该年其他数值后重新报送 (this correction replaced the whole of {year}: {count} earlier values it leaves blank no longer load)",
                     from.join("、")
                 ),
             }
@@ -199,14 +199,23 @@ fn file_rows(submissions: &Table) -> Vec<FileRow> {
 /// given): a correction is usually filed by the same person, and a file filled by someone else
 /// may be another unit's numbers on this unit's template (a city form copied from the wrong
 /// city), which only this submitter can tell. Its feedback must not read 无需处理 alone.
+const SUPERSEDED_BY_ANOTHER_CONTACT: &str = "SUPERSEDED_BY_ANOTHER_CONTACT";
+
 fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
     let by_id: BTreeMap<&str, &FileRow> = (rows.iter())
         .filter(|row| row.status == SubmissionStatus::Active.as_str())
         .map(|row| (row.submission_id.as_str(), row))
         .collect();
-    let differ = |a: &str, b: &str| {
-        let (a, b) = (text::fold(a), text::fold(b));
-        !a.is_empty() && !b.is_empty() && a != b
+    // Names folded, phones by their digits (0531-88001234 is 053188001234). Another person:
+    // both names given and different, and the phones too when both are given (a colleague
+    // sending the correction from the same office line is no alarm).
+    let digits = |phone: &str| -> String { phone.chars().filter(char::is_ascii_digit).collect() };
+    let another_person = |a: &FileRow, b: &FileRow| {
+        let (name_a, name_b) = (text::fold(&a.contact_name), text::fold(&b.contact_name));
+        let (phone_a, phone_b) = (digits(&a.contact_phone), digits(&b.contact_phone));
+        let names_differ = !name_a.is_empty() && !name_b.is_empty() && name_a != name_b;
+        let phones_same = !phone_a.is_empty() && !phone_b.is_empty() && phone_a == phone_b;
+        names_differ && !phones_same
     };
     let mut out = Vec::new();
     for row in rows
@@ -216,9 +225,7 @@ fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
         let Some(winner) = by_id.get(row.superseded_by.as_str()) else {
             continue;
         };
-        if !(differ(&row.contact_name, &winner.contact_name)
-            || differ(&row.contact_phone, &winner.contact_phone))
-        {
+        if !another_person(row, winner) {
             continue;
         }
         let who = |file: &FileRow| match file.contact_phone.is_empty() {
@@ -236,7 +243,7 @@ fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
         };
         out.push(notice(
             row,
-            "SUPERSEDED_BY_ANOTHER_CONTACT",
+            SUPERSEDED_BY_ANOTHER_CONTACT,
             "提示（请核实取代本报表的文件）",
             format!(
                 "取代本报表的“{}”由{}填报，与本报表的填报人{}不同。如该文件不是本单位的更正（例如他人误用了本单位的模板），请立即与省局联系 (the file that supersedes this one names another contact)",
@@ -313,8 +320,9 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
         }
         let slip = match indicator.kind {
             Kind::Rate if value <= 1.0 && median >= 20.0 => "fraction",
+            // Only too large: a small amount is often real (a profit of 2 万元 beside a median of
+            // 2,000), an amount of 元 as 万元 never is.
             Kind::Amount if value >= median * AMOUNT_FACTOR => "too_large",
-            Kind::Amount if value * AMOUNT_FACTOR <= median => "too_small",
             _ => continue,
         };
         slips.insert(
@@ -366,23 +374,30 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
         let (sheet, cell) = (sheets.get(row).unwrap_or(""), cells.get(row).unwrap_or(""));
         let raw = raws.get(row).unwrap_or("");
         let value = value.unwrap_or(0.0);
+        // An amount converted from the unit the clerk named (元, 亿元) was not written in the
+        // wrong unit: the row said which.
+        let as_written = raw.replace(',', "").trim().parse::<f64>().ok();
+        if slip == "too_large" && as_written.is_some_and(|written| written != value) {
+            continue;
+        }
         let (name, unit) = (&indicator.name, &indicator.unit);
         let times = (value / median).round();
         let median = crate::domain::text::format_number((median * 100.0).round() / 100.0);
         let message = match slip {
-            "fraction" => format!(
-                "{sheet}!{cell} {name}填写“{raw}”，按 {value}% 载入，而同组中位数为 {median}%；比率按百分数填写，如实为 {}%，请填写 {} (a rate written as a fraction?)",
-                crate::domain::text::format_number(value * 100.0),
-                crate::domain::text::format_number(value * 100.0)
-            ),
-            "too_large" => format!(
+            "fraction" => {
+                // 0.952 × 100 is 95.19999…: shown as 95.2.
+                let percent = crate::domain::text::format_number(
+                    (value * 100.0 * 1e6).round() / 1e6,
+                );
+                let loaded = crate::domain::text::format_number((value * 1e6).round() / 1e6);
+                format!(
+                    "{sheet}!{cell} {name}填写“{raw}”，按 {loaded}% 载入，而同组中位数为 {median}%；比率按百分数填写，如实为 {percent}%，请填写 {percent} (a rate written as a fraction?)"
+                )
+            }
+            _ => format!(
                 "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，是同组中位数（{median} {unit}）的 {} 倍；请核对是否以“元”填写（本指标单位为{unit}）(an amount a thousand times its peers' median: written in 元?)",
                 crate::domain::text::format_number(value),
                 crate::domain::text::format_number(times)
-            ),
-            _ => format!(
-                "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，不到同组中位数（{median} {unit}）的千分之一；请核对是否以“亿元”填写（本指标单位为{unit}）(an amount a thousandth of its peers' median: written in 亿元?)",
-                crate::domain::text::format_number(value)
             ),
         };
         out.push(Notice {
@@ -398,48 +413,58 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
     Ok(out)
 }
 
-/// Per (level, entity, year), the submission whose facts are published for it: a finding on
-/// a cell of a year that another submission won (a later correction restated it) is settled,
-/// listed as such, and asks nothing of the submitter.
+/// Per (level, entity, indicator, year), the submission whose fact is published for it: a
+/// finding on a cell that another submission's value replaced (a later correction restated
+/// it) is settled, listed as such, and asks nothing of the submitter. A cell whose year a
+/// correction won but left blank is not settled: its value is still wanted.
 #[derive(Debug, Default)]
-pub struct YearWinners(PlHashMap<(String, String, i32), String>);
+pub struct YearWinners(PlHashMap<(String, String, String, i32), String>);
 
 impl YearWinners {
     /// From the winning facts (`fact_indicator` columns).
     pub fn of(facts: &DataFrame) -> PolarsResult<YearWinners> {
         let text = |name: &str| facts.column(name).and_then(|column| column.str().cloned());
-        let (levels, entities, ids) = (
+        let (levels, entities, codes, ids) = (
             text(c::LEVEL)?,
             text(c::ENTITY_ID)?,
+            text(c::INDICATOR_CODE)?,
             text(c::SUBMISSION_ID)?,
         );
         let years = facts.column(c::YEAR)?.i32()?.clone();
         let mut winners = PlHashMap::default();
-        let rows = levels
+        let keys = levels
             .iter()
             .zip(entities.iter())
-            .zip(years.iter())
-            .zip(ids.iter());
-        for (((level, entity), year), id) in rows {
-            if let (Some(level), Some(entity), Some(year), Some(id)) = (level, entity, year, id) {
-                winners
-                    .entry((level.to_string(), entity.to_string(), year))
-                    .or_insert_with(|| id.to_string());
+            .zip(codes.iter())
+            .zip(years.iter());
+        for ((((level, entity), code), year), id) in keys.zip(ids.iter()) {
+            if let (Some(level), Some(entity), Some(code), Some(year), Some(id)) =
+                (level, entity, code, year, id)
+            {
+                let key = (
+                    level.to_string(),
+                    entity.to_string(),
+                    code.to_string(),
+                    year,
+                );
+                winners.entry(key).or_insert_with(|| id.to_string());
             }
         }
         Ok(YearWinners(winners))
     }
 
-    /// Whether another submission won the finding's (level, entity, year).
+    /// Whether another submission's value stands for the finding's cell.
     pub fn settles(&self, finding: &Finding) -> bool {
-        let (Some(level), Some(entity), Some(year)) =
-            (&finding.level, &finding.entity_id, finding.year)
-        else {
+        let (Some(level), Some(entity), Some(code), Some(year)) = (
+            &finding.level,
+            &finding.entity_id,
+            &finding.indicator_code,
+            finding.year,
+        ) else {
             return false;
         };
-        self.0
-            .get(&(level.clone(), entity.clone(), year))
-            .is_some_and(|winner| *winner != finding.submission_id)
+        let key = (level.clone(), entity.clone(), code.clone(), year);
+        (self.0.get(&key)).is_some_and(|winner| *winner != finding.submission_id)
     }
 }
 
@@ -704,11 +729,16 @@ impl Context<'_> {
             .count() as i64;
         let mut file = file.clone();
         file.counts[2] = (file.counts[2] - settled_errors).max(0);
-        verdict(
-            &file,
-            self.findings(&file.source_file),
-            self.notices(&file.source_file).len(),
-        )
+        // A superseded file's verdict turns on one notice only: that another person's file
+        // took it over (a 无 in its cells asks nothing of it any more).
+        let notices = self.notices(&file.source_file);
+        let notices = match file.status == SubmissionStatus::Superseded.as_str() {
+            true => (notices.iter())
+                .filter(|notice| notice.code == SUPERSEDED_BY_ANOTHER_CONTACT)
+                .count(),
+            false => notices.len(),
+        };
+        verdict(&file, self.findings(&file.source_file), notices)
     }
 }
 
@@ -1119,22 +1149,61 @@ mod tests {
         let facts = DataFrame::new_infer_height(vec![
             column(c::LEVEL, &["enterprise", "enterprise", "enterprise"]),
             column(c::ENTITY_ID, &["E", "E", "E"]),
+            column(c::INDICATOR_CODE, &["E01", "E01", "E01"]),
             Column::from(Series::new(c::YEAR.into(), [2019, 2020, 2021])),
             column(c::SUBMISSION_ID, &["v3", "v1", "v3"]),
         ])
         .unwrap();
         let winners = YearWinners::of(&facts).unwrap();
-        let at = |year: Option<i32>| Finding {
+        let at = |code: &str, year: Option<i32>| Finding {
             submission_id: "v1".to_string(),
             level: Some("enterprise".to_string()),
             entity_id: Some("E".to_string()),
+            indicator_code: Some(code.to_string()),
             year,
             ..finding(Rule::NotANumber)
         };
-        assert!(winners.settles(&at(Some(2019))));
-        assert!(!winners.settles(&at(Some(2020))));
-        assert!(!winners.settles(&at(None)));
-        assert!(!winners.settles(&at(Some(2018))));
+        assert!(winners.settles(&at("E01", Some(2019))));
+        assert!(!winners.settles(&at("E01", Some(2020))));
+        assert!(!winners.settles(&at("E01", None)));
+        assert!(!winners.settles(&at("E01", Some(2018))));
+        // v3 won 2019 but left E05 blank: v1's 约88 is still wanted, in a new correction.
+        assert!(!winners.settles(&at("E05", Some(2019))));
+
+        // A superseded file's verdict turns on the contact notice only, not on a 无 in it.
+        let superseded = FileRow {
+            source_file: "v1.xlsx".to_string(),
+            status: "superseded".to_string(),
+            ..FileRow::default()
+        };
+        let notice = |code: &'static str| Notice {
+            source_file: "v1.xlsx".to_string(),
+            sheet: String::new(),
+            cell: String::new(),
+            raw_value: String::new(),
+            code,
+            handling: "",
+            message: String::new(),
+        };
+        let (none, taken) = (
+            notice("MISSING_AS_NONE"),
+            notice(SUPERSEDED_BY_ANOTHER_CONTACT),
+        );
+        let context = |notices: Vec<&'static Notice>| Context {
+            by_file: BTreeMap::new(),
+            settled: BTreeMap::new(),
+            notices: BTreeMap::from([("v1.xlsx", notices)]),
+        };
+        let none: &'static Notice = Box::leak(Box::new(none));
+        let taken: &'static Notice = Box::leak(Box::new(taken));
+        assert!(context(vec![none])
+            .verdict(&superseded)
+            .action
+            .contains("无需处理"));
+        assert!(!context(vec![none, taken])
+            .verdict(&superseded)
+            .action
+            .contains("无需处理"));
     }
 
     #[test]

@@ -246,7 +246,7 @@ def scale_2021_cell(path: Path, name_part: str, factor: float) -> str:
             target = sheet.cell(name_row, year_col)
             # The sample writes some numbers as text (23,201.99, 97.1%).
             written = str(target.value).replace(",", "").rstrip("%")
-            target.value = float(written) * factor
+            target.value = round(float(written) * factor, 6)
             workbook.save(path)
             return target.coordinate
     raise AssertionError(f"no {name_part} row in {path.name}")
@@ -271,4 +271,6 @@ def test_a_unit_slip_against_the_peers_is_a_notice_on_its_cell(tmp_path):
     by_cell = {f["cell"]: f for f in findings if f["rule"] == "UNIT_SLIP"}
     assert "元" in by_cell[revenue]["message"] and "已载入" in by_cell[revenue]["handling"]
     assert "百分数" in by_cell[rate]["message"]
+    # 0.952 × 100 shows as 95.2, never 95.19999999999999.
+    assert "99999" not in by_cell[rate]["message"] and "00000001" not in by_cell[rate]["message"]
     assert "感谢" not in files[slipped][2]
