@@ -770,3 +770,34 @@ fn a_yoy_jump_on_a_fact_without_entity_id_is_reported_not_an_error() {
     assert_eq!(jumps[0].entity_id, None);
     assert_eq!(jumps[0].year, Some(2020));
 }
+
+/// A rate's jump is said in points (+60 个百分点), not as a percentage that reads like a
+/// relative change; an amount's keeps its relative change.
+#[test]
+fn a_rate_jump_is_said_in_points() {
+    let frame = facts(&[
+        ("enterprise", E[0], "E08", 2019, 35.0),
+        ("enterprise", E[0], "E08", 2020, 95.0),
+        ("enterprise", E[0], "E01", 2019, 100.0),
+        ("enterprise", E[0], "E01", 2020, 500.0),
+    ]);
+    let r = compare(&plan(), frame, &[], &HashSet::new()).unwrap();
+    let message = |code: &str| {
+        (r.findings.iter())
+            .find(|f| {
+                f.rule == zlbd::domain::Rule::YoyJump && f.indicator_code.as_deref() == Some(code)
+            })
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| panic!("a YOY_JUMP on {code}: {:?}", r.findings))
+    };
+    assert!(
+        message("E08").contains("变化+60个百分点"),
+        "{}",
+        message("E08")
+    );
+    assert!(
+        message("E01").contains("同比变化+400.0%"),
+        "{}",
+        message("E01")
+    );
+}

@@ -709,7 +709,9 @@ fn yoy_jumps(plan: &Plan, facts: &DataFrame, comparison: &DataFrame) -> PolarsRe
         let sign = if change >= 0.0 { "+" } else { "-" };
         let size = crate::domain::text::format_number((change.abs() * 100.0).round() / 100.0);
         let how = match (indicator.kind, pcts[row]) {
-            (Kind::Rate | Kind::Score, _) | (_, None) => format!("变化{sign}{size}{unit}"),
+            // A rate moves in points: +97.03 个百分点, not a +97.03 % change.
+            (Kind::Rate, _) => format!("变化{sign}{size}个百分点"),
+            (Kind::Score, _) | (_, None) => format!("变化{sign}{size}{unit}"),
             (_, Some(pct)) => format!("同比变化{pct:+.1}%（{sign}{size}{unit}）"),
         };
         let message = format!(

@@ -12,6 +12,10 @@ pub mod value;
 mod winners;
 pub use winners::ASK_WHICH_IS_THE_CORRECTION;
 
+/// In a DUPLICATE_VALUE message: the repeat is a second column headed with the same year (the
+/// feedback then asks for the header to be fixed, not a cell deleted).
+pub const SAME_YEAR_HEADERS: &str = "本行有两列的表头都是";
+
 use crate::config::Plan;
 use crate::domain::columns as c;
 use crate::domain::{EntityRef, SubmissionStatus, Submitter};
@@ -240,7 +244,7 @@ fn refused(
                 .strip_prefix(&format!("{}!", raw.sheet))
                 .is_some_and(|used| row_of(used) == row_of(&raw.cell));
             let header = if same_row {
-                format!("；本行有两列的表头都是{}年，如其中一列应为其他年份，请改正该列表头", raw.year)
+                format!("；{SAME_YEAR_HEADERS}{}年，如其中一列应为其他年份，请改正该列表头", raw.year)
             } else {
                 String::new()
             };

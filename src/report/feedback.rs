@@ -23,7 +23,7 @@ use crate::domain::columns as c;
 use crate::domain::{text, Finding, Kind, Rule, Severity, SubmissionStatus};
 use crate::ingest::FEEDBACK_MARKER;
 use crate::normalize::value::Outcome;
-use crate::normalize::{Content, FileResult};
+use crate::normalize::{Content, FileResult, SAME_YEAR_HEADERS};
 use polars::prelude::{DataFrame, DataType, PlHashMap, PolarsResult};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +81,7 @@ pub fn dropped_by_corrections(corrections: &DataFrame) -> PolarsResult<Vec<Notic
                 code: "CORRECTION_DROPS_VALUES",
                 handling: "提示（原有数值不再载入）",
                 message: format!(
-                    "本报表的{year}年列有填写内容（数值或“—”“/”等标记），因此替换了{}的{year}年全部数值；其中 {count} 个原有数值在本报表中为空或为缺失标记，现已不再载入（见 corrections 表）。如只想更正个别数值，请在更正报表中保留该年其他数值后重新报送 (this correction replaced the whole of {year}: {count} earlier values it leaves blank no longer load)",
+                    "本报表的{year}年列有填写内容（数值或“—”“/”等标记），因此替换了{}的{year}年全部数值；其中 {count} 个原有数值在本报表中为空或为缺失标记，现已不再载入。如只想更正个别数值，请在更正报表中保留该年其他数值后重新报送 (this correction replaced the whole of {year}: {count} earlier values it leaves blank no longer load)",
                     from.join("、")
                 ),
             }
@@ -129,6 +129,9 @@ pub fn notices(files: &[FileResult], plan: &Plan) -> Vec<Notice> {
 fn handling_of(finding: &Finding) -> &'static str {
     match finding.rule {
         Rule::FormulaNoValue if finding.indicator_code.is_none() => "错误（该列未载入）",
+        Rule::DuplicateValue if finding.message.contains(SAME_YEAR_HEADERS) => {
+            "错误（本单元格未载入；两列表头为同一年份，请改正表头，不要删除数值）"
+        }
         rule => handling(rule),
     }
 }
@@ -395,8 +398,9 @@ pub fn unit_slips(compared: &crate::compare::Compared, plan: &Plan) -> PolarsRes
                 )
             }
             _ => format!(
-                "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，是同组中位数（{median} {unit}）的 {} 倍；请核对是否以“元”填写（本指标单位为{unit}）(an amount a thousand times its peers' median: written in 元?)",
+                "{sheet}!{cell} {name}填写“{raw}”，按 {} {unit} 载入，是同组中位数（{median} {unit}）的 {} 倍；请核对是否以“元”填写（本指标单位为{unit}）(an amount {} times its peers' median: written in 元?)",
                 crate::domain::text::format_number(value),
+                crate::domain::text::format_number(times),
                 crate::domain::text::format_number(times)
             ),
         };
@@ -542,6 +546,13 @@ pub fn verdict(file: &FileRow, findings: &[&Finding], notices: usize) -> Verdict
             // Repeats only: the first cell of each was loaded, so nothing is missing unless
             // the wrong one came first.
             if errors > 0
+                && findings
+                    .iter()
+                    .filter(|f| f.rule.severity() == Severity::Error)
+                    .all(|f| f.rule == Rule::DuplicateValue && f.message.contains(SAME_YEAR_HEADERS))
+            {
+                "两列表头为同一年份：请把其中填错的年份表头改正（见“说明”），不要删除数值，并将报表版本改为更大的数字后重新报送。"
+            } else if errors > 0
                 && findings
                     .iter()
                     .filter(|f| f.rule.severity() == Severity::Error)
@@ -1046,6 +1057,17 @@ mod tests {
         assert!(repeated.status.starts_with("部分载入") && !repeated.clean);
         assert!(repeated.action.contains("重复填报"), "{repeated:?}");
         assert!(!partial.action.contains("重复填报"), "{partial:?}");
+        // A second column headed with the same year: fix the header, delete nothing.
+        let header = Finding {
+            message: format!("质量指标!E3 …；{SAME_YEAR_HEADERS}2020年，…"),
+            ..finding(Rule::DuplicateValue)
+        };
+        let misheaded = verdict(&row("active", 1), &[&header], 0);
+        assert!(
+            misheaded.action.contains("表头") && !misheaded.action.contains("删去"),
+            "{misheaded:?}"
+        );
+        assert!(handling_of(&header).contains("改正表头"));
         let both = verdict(&row("active", 2), &[&repeat, &error], 0);
         assert!(!both.action.contains("重复填报"), "{both:?}");
         assert!(handling(Rule::DuplicateValue).contains("未载入"));
