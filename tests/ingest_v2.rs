@@ -359,6 +359,19 @@ fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_coun
         years("year_headers_as_formulas.xlsx").as_deref(),
         Some("2019")
     );
+    // Every year header a formula: rejected, and the reason names the header cell.
+    let reason = (submissions.rows.iter())
+        .find(|row| {
+            submissions.get(row, "source_file").str() == Some("year_headers_all_formulas.xlsx")
+        })
+        .and_then(|row| submissions.get(row, "reason").str())
+        .unwrap_or_default();
+    assert!(
+        reason.contains("质量指标!D1")
+            && reason.contains("年份表头")
+            && reason.contains("=YEAR(TODAY())-3"),
+        "{reason}"
+    );
     assert_eq!(
         years("part_of_year_columns.xlsx").as_deref(),
         Some("2019,2020,2021")

@@ -547,6 +547,33 @@ fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32>
     })
 }
 
+/// A header row's year cell written as a formula with no cached value, when the sheet's only
+/// header has no readable year (`2019` itself a formula): no table is found, and the form's
+/// rejection says why instead of "not recognised". Called only for a form not recognised.
+pub fn formula_year_header(sheet: &Sheet) -> Option<(String, String)> {
+    for (row, cells) in sheet.rows_from(0) {
+        if row >= HEADER_SEARCH_ROWS {
+            break;
+        }
+        let named = cells.iter().any(|(_, value)| {
+            header_text(value).is_some_and(|text| NAME_LABELS.contains(&text.as_str()))
+        });
+        if !named {
+            continue;
+        }
+        for look in [row, row + 1] {
+            let found = sheet.row(look).iter().find_map(|(col, value)| match value {
+                CellValue::FormulaNoValue(_) => Some((a1(look, *col), value.display())),
+                _ => None,
+            });
+            if found.is_some() {
+                return found;
+            }
+        }
+    }
+    None
+}
+
 /// One table's columns within a header row.
 struct Block {
     name_col: u32,

@@ -305,10 +305,23 @@ impl<'a> FormReader<'a> {
             content
         };
         let Some((form, chosen)) = self.recognise(&info, &tables, &names) else {
-            return with_contact(rejected(
-                "无法识别报表类型：未找到指标表或指标名称不符，请使用省里下发的报表模板 (form not recognised: no indicator table matches the catalog)".to_string(),
-                None,
-            ));
+            // Year headers that are formulas never calculated (a script's `=D1+1`) leave no
+            // readable year, hence no table: say so, not only "not recognised".
+            let formula = (tables.is_empty())
+                .then(|| {
+                    sheets.iter().find_map(|sheet| {
+                        locate::formula_year_header(sheet)
+                            .map(|(cell, formula)| (sheet.name.as_str(), cell, formula))
+                    })
+                })
+                .flatten();
+            let reason = match formula {
+                Some((sheet, cell, formula)) => format!(
+                    "无法识别报表类型：{sheet}!{cell} 年份表头“{formula}”是公式，但没有计算结果，无法确定年份；请用 Excel 或 WPS 打开并保存后重新报送，或直接填写年份 (form not recognised: its year headers are formulas with no cached value)"
+                ),
+                None => "无法识别报表类型：未找到指标表或指标名称不符，请使用省里下发的报表模板 (form not recognised: no indicator table matches the catalog)".to_string(),
+            };
+            return with_contact(rejected(reason, None));
         };
         let submitter = match self.submitter(form, &info) {
             Ok(submitter) => submitter,
