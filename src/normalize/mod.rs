@@ -239,9 +239,11 @@ fn refused(
             };
             // The same row, another column: two year columns headed alike (a header typed
             // 2020年 over the 2019 column), which the header, not the cell, must fix.
-            let row_of = |cell: &str| cell.trim_start_matches(|c: char| c.is_ascii_alphabetic()).to_string();
-            let same_row = used_cell
-                .strip_prefix(&format!("{}!", raw.sheet))
+            fn row_of(cell: &str) -> &str {
+                cell.trim_start_matches(|c: char| c.is_ascii_alphabetic())
+            }
+            let same_row = (used_cell.strip_prefix(raw.sheet.as_str()))
+                .and_then(|rest| rest.strip_prefix('!'))
                 .is_some_and(|used| row_of(used) == row_of(&raw.cell));
             let header = if same_row {
                 format!("；{SAME_YEAR_HEADERS}{}年，如其中一列应为其他年份，请改正该列表头", raw.year)

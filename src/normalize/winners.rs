@@ -744,19 +744,9 @@ mod tests {
             file("v2.xlsx", 2.0, 0, years([None, None, Some(4.0)])),
             file("v3.xlsx", 3.0, 0, years([Some(5.0), None, Some(6.0)])),
         ];
-        let (subs, judged) = judge_files(&files);
-        let sub = |path: &str| subs.key(&format!("id-{path}")).unwrap();
-        let of = |key: u32| {
-            &judged
-                .tallies
-                .iter()
-                .find(|(sub, _)| *sub == key)
-                .unwrap()
-                .1
-        };
-        assert!(of(sub("v1.xlsx")).wins && of(sub("v3.xlsx")).wins);
-        assert!(!of(sub("v2.xlsx")).wins);
-        assert_eq!(of(sub("v2.xlsx")).beaten_by, Some(sub("v3.xlsx")));
+        let of = outcomes(&files);
+        assert!(of["v1.xlsx"].0 && of["v3.xlsx"].0);
+        assert_eq!(of["v2.xlsx"], (false, Some("v3.xlsx".to_string())));
         // A blank form beside a filled one is still superseded by it.
         let files = [
             file(
@@ -767,17 +757,22 @@ mod tests {
             ),
             file("blank.xlsx", 2.0, 0, years([None, None, None])),
         ];
-        let (subs, judged) = judge_files(&files);
-        let sub = |path: &str| subs.key(&format!("id-{path}")).unwrap();
-        let of = |key: u32| {
-            &judged
-                .tallies
-                .iter()
-                .find(|(sub, _)| *sub == key)
-                .unwrap()
-                .1
+        let of = outcomes(&files);
+        assert_eq!(of["blank.xlsx"].1.as_deref(), Some("filled.xlsx"));
+    }
+
+    /// Each file's (wins a year, the file that beat it), by path.
+    fn outcomes(files: &[FileResult]) -> BTreeMap<String, (bool, Option<String>)> {
+        let (subs, judged) = judge_files(files);
+        let path = |sub: u32| {
+            subs.id(sub)
+                .map(|id| id.trim_start_matches("id-").to_string())
         };
-        assert_eq!(of(sub("blank.xlsx")).beaten_by, Some(sub("filled.xlsx")));
+        (judged.tallies.iter())
+            .filter_map(|(sub, tally)| {
+                Some((path(*sub)?, (tally.wins, tally.beaten_by.and_then(path))))
+            })
+            .collect()
     }
 
     fn judge_files(files: &[FileResult]) -> (Subs, Judgement) {

@@ -780,6 +780,35 @@ fn by_submitter(rows: &[FileRow]) -> BTreeMap<String, Vec<&FileRow>> {
 
 /// A submitter's feedback: its files, each with its one verdict, then every finding and notice
 /// of those files.
+/// How a settled finding's cell is labelled ([`YearWinners::settles`]).
+const SETTLED: &str = "已由更正报表取代（无需修改）";
+
+/// A finding's row in a submitter's list: file, sheet, cell, raw value, rule, handling, message.
+fn finding_cells<'a>(finding: &'a Finding, handling: &'a str) -> [&'a str; 7] {
+    [
+        finding.source_file.as_str(),
+        finding.source_sheet.as_deref().unwrap_or(""),
+        finding.source_cell.as_deref().unwrap_or(""),
+        finding.raw_value.as_deref().unwrap_or(""),
+        finding.rule.as_str(),
+        handling,
+        finding.message.as_str(),
+    ]
+}
+
+/// A notice's row, in the same columns as a finding's.
+fn notice_cells(notice: &Notice) -> [&str; 7] {
+    [
+        notice.source_file.as_str(),
+        notice.sheet.as_str(),
+        notice.cell.as_str(),
+        notice.raw_value.as_str(),
+        notice.code,
+        notice.handling,
+        notice.message.as_str(),
+    ]
+}
+
 fn submitter_sheet(
     workbook: &mut Workbook,
     submitter: &str,
@@ -816,48 +845,17 @@ fn submitter_sheet(
     row += 1;
     let mut listed = 0;
     for file in files {
-        for finding in context.findings(&file.source_file) {
-            let cells = [
-                finding.source_file.as_str(),
-                finding.source_sheet.as_deref().unwrap_or(""),
-                finding.source_cell.as_deref().unwrap_or(""),
-                finding.raw_value.as_deref().unwrap_or(""),
-                finding.rule.as_str(),
-                handling_of(finding),
-                finding.message.as_str(),
-            ];
-            for (col, text) in cells.iter().enumerate() {
-                sheet.write_string(row, col as u16, *text)?;
-            }
-            row += 1;
-            listed += 1;
-        }
-        for finding in context.settled(&file.source_file) {
-            let cells = [
-                finding.source_file.as_str(),
-                finding.source_sheet.as_deref().unwrap_or(""),
-                finding.source_cell.as_deref().unwrap_or(""),
-                finding.raw_value.as_deref().unwrap_or(""),
-                finding.rule.as_str(),
-                "已由更正报表取代（无需修改）",
-                finding.message.as_str(),
-            ];
-            for (col, text) in cells.iter().enumerate() {
-                sheet.write_string(row, col as u16, *text)?;
-            }
-            row += 1;
-            listed += 1;
-        }
-        for notice in context.notices(&file.source_file) {
-            let cells = [
-                notice.source_file.as_str(),
-                notice.sheet.as_str(),
-                notice.cell.as_str(),
-                notice.raw_value.as_str(),
-                notice.code,
-                notice.handling,
-                notice.message.as_str(),
-            ];
+        let name = file.source_file.as_str();
+        let lines = (context.findings(name).iter())
+            .map(|finding| finding_cells(finding, handling_of(finding)))
+            .chain((context.settled(name).iter()).map(|finding| finding_cells(finding, SETTLED)))
+            .chain(
+                context
+                    .notices(name)
+                    .iter()
+                    .map(|notice| notice_cells(notice)),
+            );
+        for cells in lines {
             for (col, text) in cells.iter().enumerate() {
                 sheet.write_string(row, col as u16, *text)?;
             }

@@ -20,8 +20,9 @@ ERRORS = {"NOT_A_NUMBER", "OUT_OF_RANGE", "NOT_INTEGER", "UNKNOWN_UNIT", "CELL_E
           "FORMULA_NO_VALUE", "DUPLICATE_VALUE", "UNKNOWN_INDUSTRY", "BAD_USCC"}
 
 
-def write_none_into_a_count(path: Path) -> str:
-    """Writes 无 into the 2021 cell of 质量投诉次数 (a count); returns the cell's address."""
+def rewrite_2021_cell(path: Path, name_part: str, rewrite) -> str:
+    """Replaces the 2021 cell of the row whose name holds `name_part` with `rewrite(old)`;
+    returns the cell's address."""
     workbook = openpyxl.load_workbook(path)
     for sheet in workbook:
         year_col = name_row = None
@@ -30,13 +31,19 @@ def write_none_into_a_count(path: Path) -> str:
                 text = str(cell.value or "")
                 if text.startswith("2021"):
                     year_col = cell.column
-                if "质量投诉" in text:
+                if name_part in text:
                     name_row = cell.row
         if year_col and name_row:
-            sheet.cell(name_row, year_col).value = "无"
+            target = sheet.cell(name_row, year_col)
+            target.value = rewrite(target.value)
             workbook.save(path)
-            return f"{sheet.cell(name_row, year_col).coordinate}"
-    raise AssertionError("no 质量投诉次数 row")
+            return target.coordinate
+    raise AssertionError(f"no {name_part} row in {path.name}")
+
+
+def write_none_into_a_count(path: Path) -> str:
+    """Writes 无 into the 2021 cell of 质量投诉次数 (a count); returns the cell's address."""
+    return rewrite_2021_cell(path, "质量投诉", lambda _: "无")
 
 
 def validate(inbox: Path, out: Path):
@@ -232,24 +239,11 @@ def test_a_tie_between_two_forms_asks_which_is_the_correction(tmp_path):
 
 def scale_2021_cell(path: Path, name_part: str, factor: float) -> str:
     """Multiplies the 2021 cell of the row whose name holds `name_part`; returns its address."""
-    workbook = openpyxl.load_workbook(path)
-    for sheet in workbook:
-        year_col = name_row = None
-        for row in sheet.iter_rows():
-            for cell in row:
-                text = str(cell.value or "")
-                if text.startswith("2021"):
-                    year_col = cell.column
-                if name_part in text:
-                    name_row = cell.row
-        if year_col and name_row:
-            target = sheet.cell(name_row, year_col)
-            # The sample writes some numbers as text (23,201.99, 97.1%).
-            written = str(target.value).replace(",", "").rstrip("%")
-            target.value = round(float(written) * factor, 6)
-            workbook.save(path)
-            return target.coordinate
-    raise AssertionError(f"no {name_part} row in {path.name}")
+    def scaled(value):
+        # The sample writes some numbers as text (23,201.99, 97.1%).
+        written = str(value).replace(",", "").rstrip("%")
+        return round(float(written) * factor, 6)
+    return rewrite_2021_cell(path, name_part, scaled)
 
 
 def test_a_unit_slip_against_the_peers_is_a_notice_on_its_cell(tmp_path):
