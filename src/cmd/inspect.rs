@@ -231,12 +231,17 @@ fn render(report: &Report) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         line(format!(
-            "table:       {}{} header at {}; names in {}, units in {}, industries in {}; years {years}",
+            "table:       {}{} header at {}; names in {}, units in {}{}, industries in {}; years {years}",
             table.sheet,
             if table.hidden { " (hidden)" } else { "" },
             table.header_cell,
             table.name_column,
             table.unit_column.as_deref().unwrap_or("-"),
+            table
+                .stated_unit
+                .as_ref()
+                .map(|stated| format!(", else {stated} for amounts"))
+                .unwrap_or_default(),
             table.industry_column.as_deref().unwrap_or("-"),
         ));
     }

@@ -233,7 +233,73 @@ pub struct Table {
     pub years: Vec<YearColumn>,
     /// Columns headed by a year that are not read as one.
     pub unread: Vec<UnreadYear>,
+    /// The amount unit a title above the header or a note states for the whole table.
+    pub stated_unit: Option<StatedUnit>,
     pub rows: Vec<TableRow>,
+}
+
+/// An amount unit stated for a whole table, outside its unit column (`金额单位：元` in a title
+/// row, `注：本表金额单位为元` below): the unit of its amount rows whose 计量单位 cell and name
+/// give none. Read as 万元 instead, 5,325.92 万元 written in 元 would load 10,000 times too large.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatedUnit {
+    pub unit: String,
+    /// The cell that states it, and what it says.
+    pub cell: String,
+    pub text: String,
+}
+
+/// The amount unit a text states for a table: `金额单位：元`, `（单位：亿元）`, `单位为元`,
+/// `单位：万元、%`. None when it names none, or two different ones; a price (`单位：元/吨`), a
+/// name (`填报单位：元丰公司`) or a pointer (`单位：见计量单位列`) names none.
+pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
+    // Longest first: 万元 is not 元.
+    const UNITS: [&str; 5] = ["百万元", "亿元", "万元", "千元", "元"];
+    if !text.contains("单位") {
+        return None;
+    }
+    let folded = text::fold(text);
+    let mut stated: Option<&'static str> = None;
+    for (at, _) in folded.match_indices("单位") {
+        let rest = &folded[at + "单位".len()..];
+        let Some(rest) = rest
+            .strip_prefix(':')
+            .or_else(|| rest.strip_prefix('为'))
+            .or_else(|| rest.strip_prefix('是'))
+        else {
+            continue;
+        };
+        let rest = rest.trim_start_matches(['(', '[']);
+        let Some(unit) = UNITS.iter().copied().find(|unit| rest.starts_with(unit)) else {
+            continue;
+        };
+        let after = &rest[unit.len()..];
+        let after = after.strip_prefix("人民币").unwrap_or(after);
+        let ends = after
+            .chars()
+            .next()
+            .is_none_or(|c| matches!(c, ')' | ']' | ',' | ';' | '、' | '。' | '】' | '）'));
+        if !ends {
+            continue;
+        }
+        match stated {
+            Some(other) if other != unit => return None,
+            _ => stated = Some(unit),
+        }
+    }
+    stated
+}
+
+/// The first amount unit stated in a text cell of `cells`, with the cell.
+fn stated_in(row: u32, cells: &[(u32, CellValue)]) -> Option<StatedUnit> {
+    cells.iter().find_map(|(col, value)| match value {
+        CellValue::Text(text) => stated_amount_unit(text).map(|unit| StatedUnit {
+            unit: unit.to_string(),
+            cell: a1(row, *col),
+            text: text.trim().to_string(),
+        }),
+        _ => None,
+    })
 }
 
 fn header_text(value: &CellValue) -> Option<String> {
@@ -336,9 +402,16 @@ const NAME_LABELS: [&str; 4] = ["指标名称", "指标", "指标项", "指标�
 /// [`HEADER_SEARCH_ROWS`] rows, and after it one per header repeated further down (a 续表 below
 /// the notes, with year columns of its own), so each block is read with its own years.
 pub fn tables(sheet: &Sheet) -> Vec<Table> {
-    let mut tables = Vec::new();
+    let mut tables: Vec<Table> = Vec::new();
     let (mut from, mut until) = (0, HEADER_SEARCH_ROWS);
-    while let Some((found, next)) = table_from(sheet, from, until) {
+    while let Some((mut found, next)) = table_from(sheet, from, until) {
+        // A 续表 below states no unit of its own: the sheet's stands.
+        let before = tables.last().and_then(|table| table.stated_unit.clone());
+        for table in &mut found {
+            if table.stated_unit.is_none() {
+                table.stated_unit.clone_from(&before);
+            }
+        }
         tables.extend(found);
         match next {
             Some(row) => (from, until) = (row, row + 1),
@@ -448,6 +521,7 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
                 industry_col,
                 years: own_years,
                 unread: own_unread,
+                noted_unit: None,
             });
         }
         // The first row, in any block, where the header repeats with years of its own: every
@@ -456,6 +530,11 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
             .iter()
             .filter_map(|block| repeated_header(sheet, block.name_col, data_start))
             .min();
+        // A unit stated above the header, in the title rows, serves every block.
+        let titled = sheet
+            .rows_from(from)
+            .take_while(|(row, _)| *row < header_row)
+            .find_map(|(row, cells)| stated_in(row, cells));
         let tables = blocks
             .into_iter()
             .map(|mut block| {
@@ -470,6 +549,7 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
                     rows,
                     years: block.years,
                     unread: block.unread,
+                    stated_unit: titled.clone().or(block.noted_unit),
                 }
             })
             .collect();
@@ -581,6 +661,8 @@ struct Block {
     industry_col: Option<u32>,
     years: Vec<YearColumn>,
     unread: Vec<UnreadYear>,
+    /// The first amount unit a note row among its rows states.
+    noted_unit: Option<StatedUnit>,
 }
 
 /// A block's rows from `data_start`, up to `stop` (where the header repeats below), counting
@@ -615,6 +697,9 @@ fn block_rows(
         // Blank rows, notes, signatures and section rows are skipped, never the end of the
         // table: the table runs to the last used row of the sheet (SPEC v2 §3.2).
         if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
+            if block.noted_unit.is_none() {
+                block.noted_unit = stated_in(row, cells);
+            }
             continue;
         }
         let values: Vec<CellValue> = block
@@ -717,6 +802,71 @@ mod tests {
             value,
             percent: false,
         }
+    }
+
+    #[test]
+    fn an_amount_unit_is_stated_by_a_unit_label_and_a_money_unit() {
+        for (text, unit) in [
+            ("金额单位：元", "元"),
+            ("（单位：亿元）", "亿元"),
+            ("单位: 千元", "千元"),
+            ("注：本表金额单位为元。", "元"),
+            ("填表说明：1.金额单位为万元；2.比率保留两位小数。", "万元"),
+            ("单位：万元、%、个", "万元"),
+            ("单位：万元人民币", "万元"),
+            ("计量单位：百万元", "百万元"),
+        ] {
+            assert_eq!(stated_amount_unit(text), Some(unit), "{text}");
+        }
+        for text in [
+            "单位：元/吨",
+            "填报单位：元丰机械有限公司",
+            "单位：见计量单位列",
+            "单位名称：元",
+            "单位",
+            "金额单位：元；利润单位：万元",
+            "2019—2021年质量提升比对指标",
+        ] {
+            assert_eq!(stated_amount_unit(text), None, "{text}");
+        }
+    }
+
+    /// A unit stated above the header serves every table of the sheet, a 续表 below included;
+    /// without one, a note among the rows states it.
+    #[test]
+    fn a_table_takes_the_unit_stated_above_it_or_in_its_notes() {
+        let mut sheet = Sheet::new("质量指标", false);
+        sheet.set(0, 0, text("质量提升比对指标"));
+        sheet.set(1, 4, text("金额单位：元"));
+        for (col, label) in ["指标名称", "计量单位", "2019年", "2020年", "2021年"]
+            .iter()
+            .enumerate()
+        {
+            sheet.set(2, col as u32, text(label));
+            sheet.set(10, col as u32, text(label));
+        }
+        sheet.set(3, 0, text("营业收入"));
+        sheet.set(3, 2, number(1e8));
+        sheet.set(11, 0, text("利润总额"));
+        sheet.set(11, 2, number(1e6));
+        let found = tables(&sheet);
+        assert_eq!(found.len(), 2);
+        for table in &found {
+            let stated = table.stated_unit.as_ref().expect("a stated unit");
+            assert_eq!((stated.unit.as_str(), stated.cell.as_str()), ("元", "E2"));
+        }
+
+        let mut noted = Sheet::new("质量指标", false);
+        for (col, label) in ["指标名称", "计量单位", "2019年"].iter().enumerate() {
+            noted.set(0, col as u32, text(label));
+        }
+        noted.set(1, 0, text("营业收入"));
+        noted.set(1, 2, number(1e8));
+        noted.set(3, 0, text("注：本表金额单位为亿元"));
+        let found = tables(&noted);
+        let stated = found[0].stated_unit.as_ref().expect("a stated unit");
+        assert_eq!((stated.unit.as_str(), stated.cell.as_str()), ("亿元", "A4"));
+        assert_eq!(found[0].rows.len(), 1, "the note is no indicator row");
     }
 
     /// Notes are told by their folded start, whatever blanks or stars come before it.

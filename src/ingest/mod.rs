@@ -78,6 +78,8 @@ pub struct TableMatch {
     pub header_cell: String,
     pub name_column: String,
     pub unit_column: Option<String>,
+    /// The amount unit a title or note states for the table, with its cell and text.
+    pub stated_unit: Option<String>,
     pub industry_column: Option<String>,
     /// (column letter, year, inside the comparison window)
     pub year_columns: Vec<(String, i32, bool)>,
@@ -1086,10 +1088,17 @@ impl<'a> FormReader<'a> {
         if refused.is_none() {
             self.warn_unlisted_industry(table, row, &entity, extracted, reading);
         }
+        // A unit stated for the whole table serves the amounts whose row names none.
+        let stated = table
+            .stated_unit
+            .as_ref()
+            .filter(|_| indicator.kind == Kind::Amount)
+            .map(|stated| stated.unit.as_str());
         let unit: Option<CompactString> = row
             .unit
             .as_deref()
             .or(suffix_unit.as_deref())
+            .or(stated)
             .map(Into::into);
         let entity_id = CompactString::from(entity.entity_id.as_str());
         let indicator_code = CompactString::from(indicator.code.as_str());
@@ -1250,6 +1259,12 @@ fn table_match(table: &Table, window: &[i32]) -> TableMatch {
         header_cell: a1(table.header_row, table.name_col),
         name_column: letter(table.name_col),
         unit_column: table.unit_col.map(letter),
+        stated_unit: table.stated_unit.as_ref().map(|stated| {
+            format!(
+                "{} ({}!{} “{}”)",
+                stated.unit, table.sheet, stated.cell, stated.text
+            )
+        }),
         industry_column: table.industry_col.map(letter),
         year_columns: table
             .years
