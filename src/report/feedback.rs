@@ -204,37 +204,43 @@ fn file_rows(submissions: &Table) -> Vec<FileRow> {
 /// city), which only this submitter can tell. Its feedback must not read 无需处理 alone.
 const SUPERSEDED_BY_ANOTHER_CONTACT: &str = "SUPERSEDED_BY_ANOTHER_CONTACT";
 
-fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
+/// Whether two files name different people. Names folded, phones by their digits
+/// (0531-88001234 is 053188001234). Another person: both names given and different, and the
+/// phones too when both are given (a colleague sending the correction from the same office
+/// line is no alarm).
+fn another_person(a: &FileRow, b: &FileRow) -> bool {
+    let digits = |phone: &str| -> String { phone.chars().filter(char::is_ascii_digit).collect() };
+    let (name_a, name_b) = (text::fold(&a.contact_name), text::fold(&b.contact_name));
+    let (phone_a, phone_b) = (digits(&a.contact_phone), digits(&b.contact_phone));
+    let names_differ = !name_a.is_empty() && !name_b.is_empty() && name_a != name_b;
+    let phones_same = !phone_a.is_empty() && !phone_b.is_empty() && phone_a == phone_b;
+    names_differ && !phones_same
+}
+
+/// A file's contact as a clerk reads it: 王芳（0531-86001234）.
+fn who(file: &FileRow) -> String {
+    match file.contact_phone.is_empty() {
+        true => file.contact_name.clone(),
+        false => format!("{}（{}）", file.contact_name, file.contact_phone),
+    }
+}
+
+/// The superseded files whose winner is an active file naming another person, with it.
+fn taken_over_by_another_person(rows: &[FileRow]) -> Vec<(&FileRow, &FileRow)> {
     let by_id: BTreeMap<&str, &FileRow> = (rows.iter())
         .filter(|row| row.status == SubmissionStatus::Active.as_str())
         .map(|row| (row.submission_id.as_str(), row))
         .collect();
-    // Names folded, phones by their digits (0531-88001234 is 053188001234). Another person:
-    // both names given and different, and the phones too when both are given (a colleague
-    // sending the correction from the same office line is no alarm).
-    let digits = |phone: &str| -> String { phone.chars().filter(char::is_ascii_digit).collect() };
-    let another_person = |a: &FileRow, b: &FileRow| {
-        let (name_a, name_b) = (text::fold(&a.contact_name), text::fold(&b.contact_name));
-        let (phone_a, phone_b) = (digits(&a.contact_phone), digits(&b.contact_phone));
-        let names_differ = !name_a.is_empty() && !name_b.is_empty() && name_a != name_b;
-        let phones_same = !phone_a.is_empty() && !phone_b.is_empty() && phone_a == phone_b;
-        names_differ && !phones_same
-    };
-    let mut out = Vec::new();
-    for row in rows
-        .iter()
+    (rows.iter())
         .filter(|row| row.status == SubmissionStatus::Superseded.as_str())
-    {
-        let Some(winner) = by_id.get(row.superseded_by.as_str()) else {
-            continue;
-        };
-        if !another_person(row, winner) {
-            continue;
-        }
-        let who = |file: &FileRow| match file.contact_phone.is_empty() {
-            true => file.contact_name.clone(),
-            false => format!("{}（{}）", file.contact_name, file.contact_phone),
-        };
+        .filter_map(|row| Some((row, *by_id.get(row.superseded_by.as_str())?)))
+        .filter(|(row, winner)| another_person(row, winner))
+        .collect()
+}
+
+fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
+    let mut out = Vec::new();
+    for (row, winner) in taken_over_by_another_person(rows) {
         let notice = |on: &FileRow, code, handling, message| Notice {
             source_file: on.source_file.clone(),
             sheet: String::new(),
@@ -700,7 +706,7 @@ pub fn write_feedback(
     let path = out.join("汇总.xlsx");
     written.push(save(path, |workbook| {
         summary_sheet(workbook, &rows, &context)?;
-        outstanding_sheet(workbook, &roster)
+        outstanding_sheet(workbook, &roster, &rows)
     })?);
     let marker = out.join(FEEDBACK_MARKER);
     std::fs::write(&marker, marker_text(&written)).map_err(|source| ReportError::Io {
@@ -733,11 +739,15 @@ impl Context<'_> {
         self.notices.get(file).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    fn verdict(&self, file: &FileRow) -> Verdict {
-        // A rejected cell of a year a correction won since is nothing left to fix.
-        let settled_errors = (self.settled(&file.source_file).iter())
+    /// The file's rejected cells of a year a correction won since: nothing left to fix.
+    fn settled_errors(&self, file: &str) -> i64 {
+        (self.settled(file).iter())
             .filter(|finding| finding.rule.severity() == Severity::Error)
-            .count() as i64;
+            .count() as i64
+    }
+
+    fn verdict(&self, file: &FileRow) -> Verdict {
+        let settled_errors = self.settled_errors(&file.source_file);
         let mut file = file.clone();
         file.counts[2] = (file.counts[2] - settled_errors).max(0);
         // A superseded file's verdict turns on one notice only: that another person's file
@@ -905,6 +915,9 @@ fn summary_sheet(
         "缺失",
         "警告",
         "提示",
+        // 错误 counts the file's rejected cells as `submissions` does; of them, these are in
+        // a year a correction won since, which the verdict no longer asks to fix.
+        "其中已由更正取代",
     ];
     for (col, header) in headers.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *header, &bold)?;
@@ -942,6 +955,8 @@ fn summary_sheet(
         }
         sheet.write_number(row, 13, warnings as f64)?;
         sheet.write_number(row, 14, context.notices(&file.source_file).len() as f64)?;
+        let settled = context.settled_errors(&file.source_file);
+        sheet.write_number(row, 15, settled as f64)?;
     }
     sheet.set_column_width(0, 40)?;
     sheet.set_column_width(2, 30)?;
@@ -953,8 +968,14 @@ fn summary_sheet(
 }
 
 /// `汇总.xlsx`, second sheet: roster entities without an active submission, with the city's
-/// contact, for 催报.
-fn outstanding_sheet(workbook: &mut Workbook, roster: &[RosterEntry]) -> Result<(), XlsxError> {
+/// contact, for 催报. The contact is the city's active form's; when that form took over one
+/// another person filled (a city form from the wrong city's clerk), both are named and the
+/// contact is to be checked.
+fn outstanding_sheet(
+    workbook: &mut Workbook,
+    roster: &[RosterEntry],
+    rows: &[FileRow],
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let sheet = workbook.add_worksheet();
     sheet.set_name("未报送名单")?;
@@ -966,6 +987,7 @@ fn outstanding_sheet(workbook: &mut Workbook, roster: &[RosterEntry]) -> Result<
         "情况",
         "地市联系人",
         "地市联系电话",
+        "联系人说明",
     ];
     for (col, header) in headers.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *header, &bold)?;
@@ -980,12 +1002,37 @@ fn outstanding_sheet(workbook: &mut Workbook, roster: &[RosterEntry]) -> Result<
             )
         })
         .collect();
+    // The other people whose city forms the active one took over, by the active file.
+    let mut others: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (row, winner) in taken_over_by_another_person(rows) {
+        let named = others.entry(winner.source_file.as_str()).or_default();
+        if !named.contains(&who(row)) {
+            named.push(who(row));
+        }
+    }
+    let doubt: BTreeMap<&str, String> = (roster.iter())
+        .filter(|e| e.level == "city")
+        .filter_map(|e| {
+            let named = others.get(e.source_file.as_str())?;
+            Some((
+                e.city_code.as_str(),
+                format!(
+                    "该市现用报表（{}）的填报人与被其取代的报表的填报人{}不同，请核实联系人",
+                    e.source_file,
+                    named.join("、")
+                ),
+            ))
+        })
+        .collect();
     let mut row = 1u32;
     for entry in roster.iter().filter(|e| e.standing != Standing::Submitted) {
         let (name, phone) = city_contact
             .get(entry.city_code.as_str())
             .copied()
             .unwrap_or(("", ""));
+        let note = doubt
+            .get(entry.city_code.as_str())
+            .map_or("", String::as_str);
         let texts = [
             level_zh(entry.level),
             entry.entity_id.as_str(),
@@ -994,6 +1041,7 @@ fn outstanding_sheet(workbook: &mut Workbook, roster: &[RosterEntry]) -> Result<
             entry.standing.label_zh(),
             name,
             phone,
+            note,
         ];
         for (col, text) in texts.iter().enumerate() {
             if !text.is_empty() {
@@ -1189,6 +1237,38 @@ mod tests {
         assert!(!winners.settles(&at("E01", Some(2018))));
         // v3 won 2019 but left E05 blank: v1's 约88 is still wanted, in a new correction.
         assert!(!winners.settles(&at("E05", Some(2019))));
+
+        // 汇总's 其中已由更正取代 and the verdict count the settled errors only.
+        let (rejected, warned) = (
+            Finding {
+                source_file: "v1.xlsx".to_string(),
+                ..at("E01", Some(2019))
+            },
+            Finding {
+                source_file: "v1.xlsx".to_string(),
+                rule: Rule::YoyJump,
+                ..at("E01", Some(2019))
+            },
+        );
+        let both = Context {
+            by_file: BTreeMap::new(),
+            settled: BTreeMap::from([("v1.xlsx", vec![&rejected, &warned])]),
+            notices: BTreeMap::new(),
+        };
+        assert_eq!(both.settled_errors("v1.xlsx"), 1);
+        assert_eq!(both.settled_errors("v3.xlsx"), 0);
+        let partly = FileRow {
+            source_file: "v1.xlsx".to_string(),
+            status: "active".to_string(),
+            counts: [10, 0, 1, 0],
+            ..FileRow::default()
+        };
+        assert!(both.verdict(&partly).clean, "{:?}", both.verdict(&partly));
+        let unsettled = Context {
+            settled: BTreeMap::new(),
+            ..both
+        };
+        assert!(!unsettled.verdict(&partly).clean);
 
         // A superseded file's verdict turns on the contact notice only, not on a 无 in it.
         let superseded = FileRow {

@@ -174,10 +174,50 @@ def test_summary_has_contacts_and_who_has_not_submitted(feedback):
     assert len(with_contact) > len(active) / 2, "contacts from the forms' 填报人 and 联系电话"
     outstanding = rows(openpyxl.load_workbook(out / "汇总.xlsx")["未报送名单"])
     # The city's contact, for 催报 (the sample's city forms leave 填报人 empty).
-    assert outstanding[0] == ["报表", "代码", "名称", "地市", "情况", "地市联系人", "地市联系电话"]
+    assert outstanding[0] == ["报表", "代码", "名称", "地市", "情况", "地市联系人", "地市联系电话",
+                              "联系人说明"]
     names = {row[2]: row for row in outstanding[1:]}
     assert "德州博晟体育用品有限公司" in names
     assert names["德州博晟体育用品有限公司"][4] == "未报送"
+
+
+def fill_city_contact(path: Path, version, name, phone):
+    """Adds 报表版本, 填报人 and 联系电话 under a city form's 基本信息."""
+    workbook = openpyxl.load_workbook(path)
+    info = workbook["基本信息"]
+    for label, value in [("报表版本", version), ("填报人", name), ("联系电话", phone)]:
+        info.append([label, value])
+    workbook.save(path)
+
+
+def test_a_city_form_filled_by_another_city_is_no_contact_to_trust(tmp_path):
+    """Dezhou's form restated by a clerk of another city (another 填报人 and phone, version 2):
+    it wins (SPEC §6), but 未报送名单 does not hand its contact out as Dezhou's without a word:
+    it names the earlier form's contact too and asks to check."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for path in (REPO / "sample_data").iterdir():
+        if path.is_file() and path.name != LEFT_OUT:
+            shutil.copyfile(path, inbox / path.name)
+    city = inbox / "地市_德州市.xlsx"
+    restated = inbox / "地市_德州市_更正.xlsx"
+    shutil.copyfile(city, restated)
+    fill_city_contact(city, 1, "李强", "0534-2612345")
+    fill_city_contact(restated, 2, "王芳", "0531-86001234")
+    for path in inbox.iterdir():
+        os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+    out = tmp_path / "feedback"
+    validate(inbox, out)
+    outstanding = rows(openpyxl.load_workbook(out / "汇总.xlsx")["未报送名单"])
+    header = outstanding[0]
+    listed = {row[2]: dict(zip(header, row)) for row in outstanding[1:]}
+    dezhou = listed["德州博晟体育用品有限公司"]
+    assert (dezhou["地市联系人"], dezhou["地市联系电话"]) == ("王芳", "0531-86001234"), dezhou
+    assert "李强（0534-2612345）" in dezhou["联系人说明"], dezhou
+    assert "请核实" in dezhou["联系人说明"] and restated.name in dezhou["联系人说明"], dezhou
+    # Another city's outstanding entities keep their contact without a doubt.
+    others = [row for name, row in listed.items() if row["地市"] != "德州市"]
+    assert all(not row["联系人说明"] for row in others), others
 
 
 def test_a_rerun_replaces_only_what_it_wrote(feedback, tmp_path):
