@@ -476,6 +476,20 @@ impl YearWinners {
         let key = (level.clone(), entity.clone(), code.clone(), year);
         (self.0.get(&key)).is_some_and(|winner| *winner != finding.submission_id)
     }
+
+    /// Whether no value stands for the finding's cell at all: a year another submission won
+    /// and left blank there (a correction's year replaces the whole year, SPEC v2 §6).
+    pub fn none_loaded(&self, finding: &Finding) -> bool {
+        let (Some(level), Some(entity), Some(code), Some(year)) = (
+            &finding.level,
+            &finding.entity_id,
+            &finding.indicator_code,
+            finding.year,
+        ) else {
+            return false;
+        };
+        !(self.0).contains_key(&(level.clone(), entity.clone(), code.clone(), year))
+    }
 }
 
 /// A file's one verdict: the status line and what the submitter should do.
@@ -691,6 +705,7 @@ pub fn write_feedback(
             .push(notice);
     }
     let context = Context {
+        winners,
         by_file,
         settled,
         notices: notices_by_file,
@@ -720,6 +735,7 @@ pub fn write_feedback(
 type ByFile<'a> = BTreeMap<&'a str, Vec<&'a Finding>>;
 
 struct Context<'a> {
+    winners: &'a YearWinners,
     by_file: ByFile<'a>,
     /// Findings on cells of a year another submission won since ([`YearWinners::settles`]).
     settled: ByFile<'a>,
@@ -729,6 +745,15 @@ struct Context<'a> {
 impl Context<'_> {
     fn findings(&self, file: &str) -> &[&Finding] {
         self.by_file.get(file).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// What became of a finding's value. A warning keeps its value, unless another submission
+    /// won the cell's year and left it blank: then nothing of it was loaded.
+    fn handling(&self, finding: &Finding) -> &'static str {
+        match finding.rule.keeps_the_value() && self.winners.none_loaded(finding) {
+            true => "警告（该值未载入：本年度已被另一份报表取代）",
+            false => handling_of(finding),
+        }
     }
 
     fn settled(&self, file: &str) -> &[&Finding] {
@@ -857,7 +882,7 @@ fn submitter_sheet(
     for file in files {
         let name = file.source_file.as_str();
         let lines = (context.findings(name).iter())
-            .map(|finding| finding_cells(finding, handling_of(finding)))
+            .map(|finding| finding_cells(finding, context.handling(finding)))
             .chain((context.settled(name).iter()).map(|finding| finding_cells(finding, SETTLED)))
             .chain(
                 context
@@ -1251,6 +1276,7 @@ mod tests {
             },
         );
         let both = Context {
+            winners: &winners,
             by_file: BTreeMap::new(),
             settled: BTreeMap::from([("v1.xlsx", vec![&rejected, &warned])]),
             notices: BTreeMap::new(),
@@ -1265,10 +1291,24 @@ mod tests {
         };
         assert!(both.verdict(&partly).clean, "{:?}", both.verdict(&partly));
         let unsettled = Context {
+            winners: &winners,
+            by_file: BTreeMap::new(),
             settled: BTreeMap::new(),
-            ..both
+            notices: BTreeMap::new(),
         };
         assert!(!unsettled.verdict(&partly).clean);
+
+        // A warning keeps its value, unless a correction won its year and left the cell blank.
+        let warned = |code: &str, year: i32| Finding {
+            rule: Rule::Inconsistent,
+            ..at(code, Some(year))
+        };
+        assert!(both.handling(&warned("E05", 2019)).contains("未载入"));
+        assert_eq!(
+            both.handling(&warned("E01", 2020)),
+            handling(Rule::Inconsistent)
+        );
+        assert!(both.handling(&at("E05", Some(2019))).starts_with("错误"));
 
         // A superseded file's verdict turns on the contact notice only, not on a 无 in it.
         let superseded = FileRow {
@@ -1290,6 +1330,7 @@ mod tests {
             notice(SUPERSEDED_BY_ANOTHER_CONTACT),
         );
         let context = |notices: Vec<&'static Notice>| Context {
+            winners: &winners,
             by_file: BTreeMap::new(),
             settled: BTreeMap::new(),
             notices: BTreeMap::from([("v1.xlsx", notices)]),
