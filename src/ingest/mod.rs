@@ -36,8 +36,12 @@ pub struct RawCell {
     pub sheet: CompactString,
     pub cell: CompactString,
     pub value: CellValue,
-    /// The row's unit: the 计量单位 cell, else a unit in the name's brackets.
+    /// The row's unit: the 计量单位 cell, else a unit in the name's brackets, else for an
+    /// amount the unit its table states.
     pub unit: Option<CompactString>,
+    /// A unit in the name's brackets when the 计量单位 cell names another text: normalize
+    /// refuses the cell when the two convert differently (营业收入（亿元） over a 万元 cell).
+    pub name_unit: Option<CompactString>,
     /// Why this cell is refused whatever it holds (SPEC v2 §3.2, §3.3), if it is.
     pub refused: Option<Refusal>,
 }
@@ -1100,6 +1104,12 @@ impl<'a> FormReader<'a> {
             .or(suffix_unit.as_deref())
             .or(stated)
             .map(Into::into);
+        let name_unit: Option<CompactString> = match (row.unit.as_deref(), suffix_unit) {
+            (Some(column), Some(name)) if text::fold(column) != text::fold(name) => {
+                Some(name.as_str().into())
+            }
+            _ => None,
+        };
         let entity_id = CompactString::from(entity.entity_id.as_str());
         let indicator_code = CompactString::from(indicator.code.as_str());
         let mut digits = itoa::Buffer::new();
@@ -1141,6 +1151,7 @@ impl<'a> FormReader<'a> {
                 cell,
                 value: value.clone(),
                 unit: unit.clone(),
+                name_unit: name_unit.clone(),
                 refused: refusal,
             });
         }

@@ -89,6 +89,10 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
                 value::classify(value, unit, indicator, &place)
             };
             let read = classify(&raw.value, raw.unit.as_deref());
+            let read = match &raw.name_unit {
+                Some(name_unit) => units_agree(read, &raw, name_unit, indicator),
+                None => read,
+            };
             let outcome = match (&raw.refused, read) {
                 // A missing marker (—, /, 不适用) is missing wherever it stands: nothing in it
                 // is refused (SPEC §3.4).
@@ -203,6 +207,38 @@ fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A value whose row names two units that convert differently (营业收入（亿元） over a
+/// 计量单位 cell of 万元) is an UNKNOWN_UNIT reject: which one the clerk meant is a factor of
+/// 10,000 no rule can tell. A bracket that is no unit (`（含税）`) is a note, not a second unit.
+fn units_agree(
+    read: Outcome,
+    raw: &RawCell,
+    name_unit: &str,
+    indicator: &crate::config::Indicator,
+) -> Outcome {
+    let Outcome::Value(_) = read else {
+        return read;
+    };
+    let column_unit = raw.unit.as_deref().unwrap_or_default();
+    let factors = (
+        value::unit_factor(Some(column_unit), indicator),
+        value::unit_factor(Some(name_unit), indicator),
+    );
+    match factors {
+        (Some(column), Some(name)) if column != name => Outcome::Rejected {
+            rule: Rule::UnknownUnit,
+            message: format!(
+                "{}!{} 的值“{}”：计量单位列为“{column_unit}”，指标名称中注明“{name_unit}”，两者不一致，本格未载入；请删去或改正其中之一（{}，UNKNOWN_UNIT: the unit column and the name's unit disagree）",
+                raw.sheet,
+                raw.cell,
+                raw.value.display(),
+                indicator.name
+            ),
+        },
+        _ => read,
+    }
 }
 
 /// The error reject of a non-empty cell refused for where it stands (SPEC v2 §3.2, §3.3).
