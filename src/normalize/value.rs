@@ -19,10 +19,16 @@ pub enum Parsed {
 }
 
 /// Reads a cell under an indicator's kind. Percent-formatted numbers of a rate are fractions.
+/// An amount, count or score in a percent format is no number of its unit: 71.8 typed into a
+/// cell formatted as a percent (a format copied from a rate row) is shown as 71.8% and stored
+/// as 0.718, and the text `71.8%` is refused alike.
 pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
     match value {
         CellValue::Empty => Parsed::Missing,
         CellValue::Number { value, .. } if !value.is_finite() => Parsed::Reject(Rule::OutOfRange),
+        CellValue::Number { percent: true, .. } if shown_as_percent_wrongly(kind) => {
+            Parsed::Reject(Rule::NotANumber)
+        }
         CellValue::Number { value, percent } => {
             if *percent && kind == Kind::Rate {
                 Parsed::Number(round(value * 100.0))
@@ -38,6 +44,22 @@ pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
         CellValue::FormulaNoValue(_) => Parsed::Reject(Rule::FormulaNoValue),
         CellValue::Text(raw) => parse_text(raw, kind),
     }
+}
+
+/// What a percent-formatted number shows, as a number: 71.8 for 0.718.
+fn percent_shown(value: &CellValue) -> Option<f64> {
+    match value {
+        CellValue::Number {
+            value,
+            percent: true,
+        } => Some(round(value * 100.0)),
+        _ => None,
+    }
+}
+
+/// Whether a percent format contradicts the kind: a flag's 100% is still yes.
+fn shown_as_percent_wrongly(kind: Kind) -> bool {
+    !matches!(kind, Kind::Rate | Kind::Flag)
 }
 
 fn parse_text(raw: &str, kind: Kind) -> Parsed {
@@ -237,6 +259,12 @@ pub fn classify(
                 Rule::FormulaNoValue => {
                     "是没有计算结果的公式，请在Excel中重新计算并保存后报送".to_string()
                 }
+                Rule::NotANumber if percent_shown(value).is_some() => format!(
+                    "所在单元格为百分比格式，显示为“{}%”，而该指标的单位是{}；请把单元格格式改为“常规”或“数值”后按{}重新填写",
+                    percent_shown(value).map(format_number).unwrap_or_default(),
+                    indicator.unit,
+                    indicator.unit
+                ),
                 _ if indicator.kind == Kind::Flag => {
                     "不是有效的是/否值，请填写“是”或“否”".to_string()
                 }
@@ -544,6 +572,44 @@ mod tests {
         assert_eq!(
             classify(&fraction, Some("%"), &rate, &at()),
             Outcome::Value(95.2)
+        );
+    }
+
+    /// A percent format on an amount, a count or a score is refused with what the cell shows;
+    /// a rate's is a fraction, a flag's 100% is yes.
+    #[test]
+    fn a_percent_format_outside_rates_and_flags_is_refused() {
+        let shown = |value: f64| CellValue::Number {
+            value,
+            percent: true,
+        };
+        let score = indicator(Kind::Score, "分", Some(0.0), Some(100.0));
+        let Outcome::Rejected { rule, message } = classify(&shown(0.718), None, &score, &at())
+        else {
+            panic!("a score shown as 71.8% was loaded");
+        };
+        assert_eq!(rule, Rule::NotANumber);
+        assert!(
+            message.contains("“71.8%”") && message.contains("分"),
+            "{message}"
+        );
+        let amount = indicator(Kind::Amount, "万元", Some(0.0), None);
+        assert_eq!(
+            rule_of(classify(&shown(53.2592), None, &amount, &at())),
+            Some(Rule::NotANumber)
+        );
+        let flag = indicator(Kind::Flag, "是/否", Some(0.0), Some(1.0));
+        assert_eq!(
+            classify(&shown(1.0), None, &flag, &at()),
+            Outcome::Value(1.0)
+        );
+        let unformatted = CellValue::Number {
+            value: 0.718,
+            percent: false,
+        };
+        assert_eq!(
+            classify(&unformatted, None, &score, &at()),
+            Outcome::Value(0.718)
         );
     }
 
