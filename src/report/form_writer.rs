@@ -171,7 +171,15 @@ pub enum InputRule {
     Whole { min: Option<i32>, max: Option<i32> },
     /// 是 or 否 (flags).
     YesNo,
+    /// One of a few names, from a dropdown (所属地市 from the roster's cities).
+    OneOf(Vec<String>),
+    /// A date (填报日期) as Excel enters one: text such as 2022年1月, which no reader can date,
+    /// is refused where it is typed.
+    Date,
 }
+
+/// Excel keeps a list validation's names in one formula of at most 255 characters.
+const LIST_CHARS: usize = 255;
 
 impl InputRule {
     /// The validation, with the message Excel shows when a value breaks it.
@@ -209,14 +217,51 @@ impl InputRule {
                 DataValidation::new().allow_list_strings(&["是", "否"])?,
                 "“是”或“否”".to_string(),
             ),
+            InputRule::OneOf(names) => (
+                DataValidation::new().allow_list_strings(names)?,
+                "下拉列表中的一项".to_string(),
+            ),
+            InputRule::Date => {
+                let (first, last) = (
+                    ExcelDateTime::from_ymd(2000, 1, 1)?,
+                    ExcelDateTime::from_ymd(2099, 12, 31)?,
+                );
+                let rule = DataValidationRule::Between(first, last);
+                (
+                    DataValidation::new().allow_date(rule),
+                    "日期，如 2022-01-15".to_string(),
+                )
+            }
         };
-        let message: String = format!("{what}：请填写{rule}；无数据请留空。")
+        // A value a form may lack is left blank; a city or a date is not such a value.
+        let blank = match self {
+            InputRule::OneOf(_) | InputRule::Date => "",
+            _ => "；无数据请留空",
+        };
+        let message: String = format!("{what}：请填写{rule}{blank}。")
             .chars()
             .take(250)
             .collect();
+        // The same words as a prompt when the cell is selected, before anything is typed.
+        let title: String = what.chars().take(32).collect();
         validation
+            .set_input_title(title)?
+            .set_input_message(message.clone())?
             .set_error_title("填写内容不符合要求")?
             .set_error_message(message)
+    }
+
+    /// A dropdown of `names`, when Excel can hold them in one list (else none: the cell is
+    /// typed freely and zlbd checks it).
+    pub fn one_of(names: Vec<String>) -> Option<InputRule> {
+        let chars = names
+            .iter()
+            .map(|name| name.chars().count() + 1)
+            .sum::<usize>();
+        let plain = names
+            .iter()
+            .all(|name| !name.is_empty() && !name.contains(','));
+        (plain && !names.is_empty() && chars <= LIST_CHARS).then_some(InputRule::OneOf(names))
     }
 }
 

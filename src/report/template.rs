@@ -252,6 +252,8 @@ fn rule_text(rule: &InputRule) -> String {
             (None, Some(max)) => format!("不大于 {max} 的数字"),
             (None, None) => "数字，可为负数".to_string(),
         },
+        InputRule::OneOf(_) => "从下拉列表中选择".to_string(),
+        InputRule::Date => "日期，如 2022-01-15".to_string(),
     }
 }
 
@@ -420,18 +422,33 @@ fn blank_sheet(
     ))
 }
 
-fn info_sheet(mut pairs: Vec<(String, Written)>) -> (FormSheet, SheetGuard) {
+fn info_sheet(plan: &Plan, mut pairs: Vec<(String, Written)>) -> (FormSheet, SheetGuard) {
     pairs.push(("报表版本".to_string(), Written::Number(1.0)));
     let version = InputRule::Decimal {
         min: Some(1.0),
         max: None,
     };
-    let editable = [
+    let mut editable = vec![
         ("填报人", None),
         ("联系电话", None),
-        ("填报日期", None),
+        ("填报日期", Some(InputRule::Date)),
         ("报表版本", Some(version)),
     ];
+    // A blank form's city is picked from the roster's, as zlbd matches it.
+    let blank = |label: &str| {
+        pairs.iter().any(|(l, value)| {
+            l == label
+                && match value {
+                    Written::Blank => true,
+                    Written::Text(text) => text.is_empty(),
+                    _ => false,
+                }
+        })
+    };
+    if blank("所属地市") {
+        let cities = plan.roster.cities.iter().map(|city| city.city_name.clone());
+        editable.push(("所属地市", InputRule::one_of(cities.collect())));
+    }
     (
         FormSheet::Info {
             name: INFO_SHEET.to_string(),
@@ -503,7 +520,7 @@ fn enterprise_template(plan: &Plan, enterprise: Option<&Enterprise>) -> Option<T
         plan,
         section,
         prefilled,
-        vec![info_sheet(info), sheet],
+        vec![info_sheet(plan, info), sheet],
     ))
 }
 
@@ -543,7 +560,7 @@ fn park_template(plan: &Plan, park: Option<&Park>) -> Option<Template> {
         plan,
         section,
         park.is_some(),
-        vec![info_sheet(info), sheet, members],
+        vec![info_sheet(plan, info), sheet, members],
     ))
 }
 
@@ -586,6 +603,8 @@ fn city_template(plan: &Plan, city: &City) -> Option<Template> {
         plan,
         section,
         true,
-        std::iter::once(info_sheet(info)).chain(sheets).collect(),
+        std::iter::once(info_sheet(plan, info))
+            .chain(sheets)
+            .collect(),
     ))
 }

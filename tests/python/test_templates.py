@@ -170,6 +170,35 @@ def test_validation_follows_the_catalog_and_refuses_bad_values(templates):
     assert sheet.cell(rows["E01"], 2).protection.locked
 
 
+def test_the_identity_is_picked_and_every_input_cell_prompts(templates):
+    """A blank form's 所属地市 is a dropdown of the roster's cities and 填报日期 takes dates only
+    (an unreadable 2022年1月 is refused where it is typed); a pre-filled
+    form's city stays locked without a list. Each input cell says what it takes when selected."""
+    cities = [row["city_name"] for row in roster("cities.csv")]
+    blank = openpyxl.load_workbook(templates / "企业报表模板.xlsx")
+    labels = {label: cell.row for label, cell in info(blank).items()}
+    by_row = validations(blank["基本信息"])
+    city = by_row[labels["所属地市"]]
+    assert city.type == "list" and city.formula1.strip('"').split(",") == cities
+    assert allowed(city, cities[0]) and not allowed(city, "济南")
+    date = by_row[labels["填报日期"]]
+    assert date.type == "date" and (date.operator or "between") == "between"
+    assert int(date.formula1) <= 44576 <= int(date.formula2), "2022-01-15 is a date it takes"
+    assert not blank["基本信息"].cell(labels["所属地市"], 2).protection.locked
+
+    prefilled = next(templates.glob("企业报表模板_*.xlsx"))
+    workbook = openpyxl.load_workbook(prefilled)
+    labels = {label: cell.row for label, cell in info(workbook).items()}
+    by_row = validations(workbook["基本信息"])
+    assert labels["所属地市"] not in by_row
+    assert workbook["基本信息"].cell(labels["所属地市"], 2).protection.locked
+    assert by_row[labels["填报日期"]].type == "date"
+    for sheet in (blank["基本信息"], blank["质量指标"], workbook["质量指标"]):
+        for validation in sheet.data_validations.dataValidation:
+            assert validation.showInputMessage and validation.prompt, validation.sqref
+            assert validation.promptTitle and validation.promptTitle in validation.prompt
+
+
 def fill(workbook, values_by_code):
     """Types values into every input cell of the indicator sheets, as a clerk does."""
     codes = catalog_codes(workbook)
