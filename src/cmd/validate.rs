@@ -33,6 +33,8 @@ pub fn run(args: ValidateArgs) -> i32 {
             notices.extend(slips);
             let winners = crate::report::YearWinners::of(&built.compared.facts)
                 .map_err(|error| error.to_string())?;
+            let takeovers = crate::report::takeovers(&built.normalized.corrections)
+                .map_err(|error| error.to_string())?;
             // Also writes the folder's marker (so a later run never reads it as forms), which
             // lists the files written: the next validate replaces exactly those.
             let written = crate::report::write_feedback(
@@ -41,6 +43,7 @@ pub fn run(args: ValidateArgs) -> i32 {
                 &built.findings,
                 &notices,
                 &winners,
+                &takeovers,
                 &plan,
             )
             .map_err(|error| error.to_string())?;

@@ -225,22 +225,56 @@ fn who(file: &FileRow) -> String {
     }
 }
 
-/// The superseded files whose winner is an active file naming another person, with it.
-fn taken_over_by_another_person(rows: &[FileRow]) -> Vec<(&FileRow, &FileRow)> {
-    let by_id: BTreeMap<&str, &FileRow> = (rows.iter())
-        .filter(|row| row.status == SubmissionStatus::Active.as_str())
-        .map(|row| (row.submission_id.as_str(), row))
+/// Which submission took values over from which: (earlier, later) for each pair the
+/// `corrections` table lists, so a file that kept some years (still active) is known as taken
+/// over too, not only a superseded one.
+pub fn takeovers(corrections: &DataFrame) -> PolarsResult<BTreeSet<(String, String)>> {
+    let text = |name: &str| {
+        corrections
+            .column(name)
+            .and_then(|column| column.str().cloned())
+    };
+    let (old, new) = (text(c::OLD_SUBMISSION_ID)?, text(c::NEW_SUBMISSION_ID)?);
+    Ok((old.iter().zip(new.iter()))
+        .filter_map(|pair| match pair {
+            (Some(old), Some(new)) if old != new => Some((old.to_string(), new.to_string())),
+            _ => None,
+        })
+        .collect())
+}
+
+/// The files another person's active file took values over from (superseded, or active with
+/// the years it kept), each with that file.
+fn taken_over_by_another_person<'a>(
+    rows: &'a [FileRow],
+    takeovers: &BTreeSet<(String, String)>,
+) -> Vec<(&'a FileRow, &'a FileRow)> {
+    let with_status = |status: SubmissionStatus| {
+        (rows.iter())
+            .filter(move |row| row.status == status.as_str())
+            .map(|row| (row.submission_id.as_str(), row))
+    };
+    let active: BTreeMap<&str, &FileRow> = with_status(SubmissionStatus::Active).collect();
+    let losers: BTreeMap<&str, &FileRow> = with_status(SubmissionStatus::Active)
+        .chain(with_status(SubmissionStatus::Superseded))
         .collect();
-    (rows.iter())
+    let superseded = (rows.iter())
         .filter(|row| row.status == SubmissionStatus::Superseded.as_str())
-        .filter_map(|row| Some((row, *by_id.get(row.superseded_by.as_str())?)))
+        .map(|row| (row.submission_id.as_str(), row.superseded_by.as_str()));
+    let listed = (takeovers.iter()).map(|(old, new)| (old.as_str(), new.as_str()));
+    let pairs: BTreeSet<(&str, &str)> = superseded.chain(listed).collect();
+    (pairs.into_iter())
+        .filter_map(|(old, new)| Some((*losers.get(old)?, *active.get(new)?)))
         .filter(|(row, winner)| another_person(row, winner))
         .collect()
 }
 
-fn superseded_by_another_contact(rows: &[FileRow]) -> Vec<Notice> {
+fn superseded_by_another_contact(
+    rows: &[FileRow],
+    takeovers: &BTreeSet<(String, String)>,
+) -> Vec<Notice> {
     let mut out = Vec::new();
-    for (row, winner) in taken_over_by_another_person(rows) {
+    for (row, winner) in taken_over_by_another_person(rows, takeovers) {
         let notice = |on: &FileRow, code, handling, message| Notice {
             source_file: on.source_file.clone(),
             sheet: String::new(),
@@ -671,6 +705,7 @@ pub fn write_feedback(
     findings: &[Finding],
     notices: &[Notice],
     winners: &YearWinners,
+    takeovers: &BTreeSet<(String, String)>,
     plan: &Plan,
 ) -> Result<Vec<PathBuf>, ReportError> {
     std::fs::create_dir_all(out).map_err(|source| ReportError::Io {
@@ -685,7 +720,7 @@ pub fn write_feedback(
     }
     let table = Table::from_frame(submissions)?;
     let rows = file_rows(&table);
-    let taken_over = superseded_by_another_contact(&rows);
+    let taken_over = superseded_by_another_contact(&rows, takeovers);
     let notices: Vec<&Notice> = notices.iter().chain(&taken_over).collect();
     let (mut by_file, mut settled): (ByFile, ByFile) = (BTreeMap::new(), BTreeMap::new());
     for finding in findings {
@@ -721,7 +756,7 @@ pub fn write_feedback(
     let path = out.join("汇总.xlsx");
     written.push(save(path, |workbook| {
         summary_sheet(workbook, &rows, &context)?;
-        outstanding_sheet(workbook, &roster, &rows)
+        outstanding_sheet(workbook, &roster, &rows, takeovers)
     })?);
     let marker = out.join(FEEDBACK_MARKER);
     std::fs::write(&marker, marker_text(&written)).map_err(|source| ReportError::Io {
@@ -1000,6 +1035,7 @@ fn outstanding_sheet(
     workbook: &mut Workbook,
     roster: &[RosterEntry],
     rows: &[FileRow],
+    takeovers: &BTreeSet<(String, String)>,
 ) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
     let sheet = workbook.add_worksheet();
@@ -1029,7 +1065,7 @@ fn outstanding_sheet(
         .collect();
     // The other people whose city forms the active one took over, by the active file.
     let mut others: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for (row, winner) in taken_over_by_another_person(rows) {
+    for (row, winner) in taken_over_by_another_person(rows, takeovers) {
         let named = others.entry(winner.source_file.as_str()).or_default();
         if !named.contains(&who(row)) {
             named.push(who(row));
@@ -1215,7 +1251,7 @@ mod tests {
             file("zibo-v1", "superseded", "zibo-v2", "赵敏", "0533-2"),
             file("zibo-v2", "active", "", "赵 敏", ""),
         ];
-        let notices = superseded_by_another_contact(&rows);
+        let notices = superseded_by_another_contact(&rows, &BTreeSet::new());
         let files: Vec<&str> = notices.iter().map(|n| n.source_file.as_str()).collect();
         assert_eq!(
             files,
@@ -1231,6 +1267,23 @@ mod tests {
         let told = verdict(&rows[0], &[], notices.len());
         assert!(!told.action.contains("无需处理") && !told.clean, "{told:?}");
         assert!(verdict(&rows[2], &[], 0).action.contains("无需处理"));
+
+        // Weifang's form keeps 2019 (still active) while another person's took 2020 and 2021:
+        // known from `corrections`, it is told as a superseded one is. The same pair listed
+        // twice, or a pair with a file no longer in the inbox, adds nothing.
+        let rows = [
+            file("weifang", "active", "", "孙丽", "0536-3"),
+            file("on-weifang", "active", "", "王芳", "0531-8"),
+        ];
+        let pair = |old: &str, new: &str| (old.to_string(), new.to_string());
+        let takeovers = BTreeSet::from([
+            pair("weifang", "on-weifang"),
+            pair("gone", "on-weifang"),
+        ]);
+        let notices = superseded_by_another_contact(&rows, &takeovers);
+        let files: Vec<&str> = notices.iter().map(|n| n.source_file.as_str()).collect();
+        assert_eq!(files, ["weifang.xlsx", "on-weifang.xlsx"], "{notices:?}");
+        assert!(superseded_by_another_contact(&rows, &BTreeSet::new()).is_empty());
     }
 
     /// v1's rejected 2019 cell after v3 won 2019 is settled; its 2020 cell (v1 won 2020), a

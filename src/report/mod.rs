@@ -18,7 +18,7 @@ pub(crate) mod snapshot;
 pub(crate) mod template;
 
 pub use feedback::{
-    dropped_by_corrections, notices, unit_slips, write_feedback, Notice, YearWinners,
+    dropped_by_corrections, notices, takeovers, unit_slips, write_feedback, Notice, YearWinners,
 };
 
 use crate::config::Plan;
