@@ -329,6 +329,14 @@ fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_coun
     assert_eq!(parts.keys().collect::<Vec<_>>(), ["G1", "H1"]);
     assert!(parts["G1"].contains("2021年1-9月") && parts["G1"].contains("4 个数值未载入"));
     assert!(parts["H1"].contains("2022年预计"));
+    // A year with a qualifier nobody listed: reported with its count, not read as 2021; a
+    // growth column named after its year is no indicator's value and raises nothing.
+    let qualified = of("year_headers_with_qualifiers.xlsx", "YEAR_OUTSIDE_WINDOW");
+    assert_eq!(qualified.keys().collect::<Vec<_>>(), ["G1"]);
+    assert!(
+        qualified["G1"].contains("2021年测算值") && qualified["G1"].contains("4 个数值未载入"),
+        "{qualified:?}"
+    );
     let submissions = work.table("submissions");
     let years = |file: &str| {
         let row = (submissions.rows.iter())
@@ -374,6 +382,10 @@ fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_coun
     );
     assert_eq!(
         years("part_of_year_columns.xlsx").as_deref(),
+        Some("2019,2020,2021")
+    );
+    assert_eq!(
+        years("year_headers_with_qualifiers.xlsx").as_deref(),
         Some("2019,2020,2021")
     );
 }

@@ -154,23 +154,65 @@ fn is_numeral(c: char) -> bool {
 
 /// A year header: `2021`, `2021年`, `2021年度`, `2021 年`, `２０２１年`, `二〇二一年`, `21年`, and those
 /// with a qualifier that still names that year's own, whole-year value: a unit or an allowed
-/// note in brackets (`2021年（万元）`, `2020年（上年同期）`, `2020年（调整后）`), or `数据`, `值`,
-/// `实际`, `全年`, `末`, `1-12月` after the year. Any other qualifier (a plan, a target, a
-/// forecast, part of a year, a change between years) makes no year column.
+/// note in brackets (`2021年（万元）`, `2020年（上年同期）`, `2020年（调整后）`, `2021年（快报）`), a
+/// word for the year's actual or final figure after the year (`数据`, `值`, `实际`, `完成值`,
+/// `统计数`, `累计`, `全年`, `末`, `1-12月`, `修正数` …), a footnote mark (`2021年①`), or the
+/// year in brackets after 本年, 上年 or 上年同期 (`本年(2021年)`). Any other qualifier (a plan, a
+/// target, a forecast, part of a year, a change between years) makes no year column.
 pub fn parse_year_label(text: &str) -> Option<i32> {
-    const SUFFIXES: [&str; 10] = [
+    const SUFFIXES: [&str; 44] = [
         "数据",
+        "数值",
+        "填报值",
+        "填报数",
+        "报送值",
+        "指标值",
+        "审定数",
         "值",
         "数",
         "实际",
         "实际值",
+        "实际数",
         "实绩",
+        "实绩值",
+        "实际完成",
+        "实际完成值",
+        "完成",
+        "完成值",
+        "完成数",
+        "完成情况",
+        "统计数",
+        "统计值",
+        "快报",
+        "快报数",
+        "初步数",
+        "年报",
+        "年报数",
+        "决算",
+        "决算数",
+        "核定数",
+        "累计",
+        "累计值",
+        "累计数",
         "全年",
+        "全年累计",
         "末",
         "1-12月",
         "1—12月",
+        "更正",
+        "更正数",
+        "更正后",
+        "修正",
+        "修正数",
+        "修正后",
     ];
-    const NOTES: [&str; 24] = [
+    const NOTES: [&str; 47] = [
+        "初步统计",
+        "审计后",
+        "审定",
+        "审计数",
+        "含税",
+        "不含税",
         "元",
         "千元",
         "万元",
@@ -186,18 +228,37 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         "台",
         "吨",
         "上年同期",
+        "上年",
         "本年",
+        "本年度",
+        "当年",
+        "本期",
+        "基期",
         "调整后",
         "实际",
         "实际值",
+        "实际数",
+        "完成",
+        "完成值",
+        "完成数",
+        "统计数",
+        "快报",
+        "快报数",
+        "初步数",
         "全年",
         "年报",
         "决算",
+        "更正",
+        "更正后",
+        "修正",
+        "修正后",
         "1-12月",
         "1—12月",
     ];
-    let (year, rest) = leading_year(text)?;
-    let rest = rest.as_str();
+    let Some((year, rest)) = leading_year(text) else {
+        return year_after_a_period_word(text);
+    };
+    let rest = rest.trim_end_matches(FOOTNOTE_MARKS);
     let rest = rest
         .strip_suffix(".0")
         .filter(|r| r.is_empty())
@@ -206,15 +267,36 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         .strip_prefix("年度")
         .or_else(|| rest.strip_prefix('年'));
     let qualifier = after_year.unwrap_or(rest);
-    let bracketed = qualifier
-        .strip_prefix('(')
-        .and_then(|inner| inner.strip_suffix(')'));
-    let own_value = match bracketed {
-        _ if qualifier.is_empty() => true,
-        Some(note) => NOTES.contains(&note),
-        None => after_year.is_some() && SUFFIXES.contains(&qualifier),
+    // A word, then a note in brackets, each optional: `数值(万元)`, `(快报)`, `完成值`.
+    let (word, note) = match qualifier.strip_suffix(')').and_then(|q| q.rsplit_once('(')) {
+        Some((word, note)) => (word, Some(note)),
+        None => (qualifier, None),
     };
-    (own_value && (1900..=2100).contains(&year)).then_some(year)
+    let word_ok = word.is_empty() || (after_year.is_some() && SUFFIXES.contains(&word));
+    // A footnote in brackets (`(注1)`, `(注)`) says nothing of the value.
+    let note_ok = note.is_none_or(|note| NOTES.contains(&note) || note.starts_with('注'));
+    (word_ok && note_ok && (1900..=2100).contains(&year)).then_some(year)
+}
+
+/// Footnote marks a clerk puts after a header (`2021年①`, `2021年※`); a star folds away.
+const FOOTNOTE_MARKS: [char; 12] = ['①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧', '⑨', '⑩', '※', '†'];
+
+/// `本年(2021年)`, `上年同期(2020年)`: a period word with the year it means in brackets.
+fn year_after_a_period_word(text: &str) -> Option<i32> {
+    const PERIODS: [&str; 8] = [
+        "本年",
+        "本年度",
+        "当年",
+        "本期",
+        "上年",
+        "上年同期",
+        "去年",
+        "同期",
+    ];
+    let folded = fold(text);
+    let inner = folded.strip_suffix(')')?;
+    let (period, year) = inner.split_once('(')?;
+    (PERIODS.contains(&period) && !year.contains('(')).then(|| parse_year_label(year))?
 }
 
 /// The year a header label names, folded, and what follows it: four digits, or two before 年
@@ -246,8 +328,6 @@ fn leading_year(text: &str) -> Option<(i32, String)> {
 /// `2020年预计`, `2021年目标值`). Its column is not a comparison year's, and must not vanish
 /// without a word.
 pub fn part_of_year_label(text: &str) -> Option<i32> {
-    // Months, quarters, halves and plans: a growth, a rank or a source column named after its
-    // year (`2021年增长率`, `2021年（较上年）`) is another column, not part of a year.
     const PARTS: [&str; 11] = [
         "月", "季", "半年", "预计", "预测", "预估", "目标", "计划", "规划", "(e)", "预算",
     ];
@@ -257,6 +337,41 @@ pub fn part_of_year_label(text: &str) -> Option<i32> {
         && parse_year_label(text).is_none()
         && PARTS.iter().any(|part| rest.contains(part));
     (qualified && (1900..=2100).contains(&year)).then_some(year)
+}
+
+/// The year of a header label that names a year with a qualifier zlbd does not know
+/// (`2021年测算值`, `2021年（审计）`), that is neither a year label nor another kind of column
+/// named after its year: a growth, a change, a rank, a share or a source (`2021年增长率`,
+/// `2021年（较上年）`, `2021年排名`, `2021年（调整前）`), whose values are no indicator's own. Its
+/// column is not read, and must not vanish without a word either (SPEC v2 §3.2).
+pub fn unknown_year_label(text: &str) -> Option<i32> {
+    const OTHER_COLUMNS: [&str; 16] = [
+        "增",
+        "减",
+        "降",
+        "同比",
+        "环比",
+        "比",
+        "较",
+        "差",
+        "变",
+        "排",
+        "名次",
+        "位次",
+        "来源",
+        "说明",
+        "备注",
+        "调整前",
+    ];
+    let (year, rest) = leading_year(text)?;
+    let qualifier = rest
+        .strip_prefix("年度")
+        .or_else(|| rest.strip_prefix('年'))?;
+    let unknown = !qualifier.is_empty()
+        && parse_year_label(text).is_none()
+        && part_of_year_label(text).is_none()
+        && !OTHER_COLUMNS.iter().any(|word| qualifier.contains(word));
+    (unknown && (1900..=2100).contains(&year)).then_some(year)
 }
 
 /// A name as compared with the roster: folded, without brackets of any width.
@@ -407,9 +522,25 @@ mod tests {
             "２１年",
             "21 年",
             "21年（万元）",
+            "2021年完成值",
+            "2021年（快报）",
+            "2021年统计数",
+            "2021年①",
+            "2021年累计",
+            "2021年（更正）",
+            "2021年修正数",
+            "本年(2021年)",
+            "本年（2021年度）",
+            "上年同期(2021年)",
+            "2021年（上年）",
+            "2021年 (注1)",
+            "2021年数值（万元）",
+            "2021年填报值",
+            "2021年（审计后）",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }
+        assert_eq!(parse_year_label("2018年（基期）"), Some(2018));
         for label in [
             "年份",
             "12345",
@@ -432,8 +563,40 @@ mod tests {
             "21年目标值",
             "21年（预计）",
             "2021年，21年",
+            "本年(2021年目标)",
+            "目标(2021年)",
+            "2021年测算值",
         ] {
             assert_eq!(parse_year_label(label), None, "{label}");
+        }
+    }
+
+    /// A year with a qualifier nobody listed is reported; a column of another kind named after
+    /// its year is not, and neither is a year label or part of a year (reported as such).
+    #[test]
+    fn a_year_with_an_unknown_qualifier_is_told_apart_from_other_columns() {
+        for label in ["2021年测算值", "2021年（审计）", "2021年度口径", "21年其他"]
+        {
+            assert_eq!(unknown_year_label(label), Some(2021), "{label}");
+        }
+        for label in [
+            "2021年",
+            "2021年完成值",
+            "2021年1-9月",
+            "2021年目标值",
+            "2021年增长率",
+            "2021年比2019年增长(%)",
+            "2021年（较上年）",
+            "2021年（调整前）",
+            "2021年排名",
+            "2021年数据来源",
+            "2021年同比",
+            "2021年增减额",
+            "2021版",
+            "年份",
+            "2021",
+        ] {
+            assert_eq!(unknown_year_label(label), None, "{label}");
         }
     }
 

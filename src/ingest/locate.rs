@@ -336,7 +336,9 @@ fn year_of(value: &CellValue) -> Option<i32> {
 fn unread_year(value: &CellValue) -> Option<Option<i32>> {
     match value {
         CellValue::FormulaNoValue(_) => Some(None),
-        CellValue::Text(text) => text::part_of_year_label(text).map(Some),
+        CellValue::Text(text) => text::part_of_year_label(text)
+            .or_else(|| text::unknown_year_label(text))
+            .map(Some),
         CellValue::Date(serial) => {
             use chrono::Datelike;
             let date = excel_date(*serial)?;

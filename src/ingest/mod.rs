@@ -990,11 +990,17 @@ impl<'a> FormReader<'a> {
                         "{sheet}!{cell} 表头“{label}”是公式，但没有计算结果，无法确定该列是哪一年，该列 {n} 个数值未载入；请用 Excel 或 WPS 打开并保存后重新报送，或直接填写年份 (a year header that is a formula with no cached value: its column of {n} values is not read)"
                     ),
                 ),
-                Some(_) => (
+                Some(_) if text::part_of_year_label(label).is_some() => (
                     Rule::YearOutsideWindow,
                     format!(
                         "{sheet}!{cell} 列标题“{label}”不是整年的年份，该列 {n} 个数值未载入；比对年份({})请按整年数据填写，表头如“2021年” (a column headed with part of a year or a plan, not a whole year: its {n} values are not loaded)",
                         Plan::years_text(&plan.years)
+                    ),
+                ),
+                Some(year) => (
+                    Rule::YearOutsideWindow,
+                    format!(
+                        "{sheet}!{cell} 列标题“{label}”在年份后有无法识别的文字，未作为{year}年列读取，该列 {n} 个数值未载入；如为{year}年全年数据，请把表头改为“{year}年”后重新报送 (a column headed with a year and words zlbd does not know: its {n} values are not loaded)"
                     ),
                 ),
             };

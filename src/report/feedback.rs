@@ -1276,10 +1276,7 @@ mod tests {
             file("on-weifang", "active", "", "王芳", "0531-8"),
         ];
         let pair = |old: &str, new: &str| (old.to_string(), new.to_string());
-        let takeovers = BTreeSet::from([
-            pair("weifang", "on-weifang"),
-            pair("gone", "on-weifang"),
-        ]);
+        let takeovers = BTreeSet::from([pair("weifang", "on-weifang"), pair("gone", "on-weifang")]);
         let notices = superseded_by_another_contact(&rows, &takeovers);
         let files: Vec<&str> = notices.iter().map(|n| n.source_file.as_str()).collect();
         assert_eq!(files, ["weifang.xlsx", "on-weifang.xlsx"], "{notices:?}");
