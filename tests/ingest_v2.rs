@@ -329,6 +329,20 @@ fn a_header_that_names_a_year_but_makes_no_year_column_is_reported_with_its_coun
     assert_eq!(parts.keys().collect::<Vec<_>>(), ["G1", "H1"]);
     assert!(parts["G1"].contains("2021年1-9月") && parts["G1"].contains("4 个数值未载入"));
     assert!(parts["H1"].contains("2022年预计"));
+    // A year merged over 目标值 | 完成值: the targets are plans, reported and not read.
+    let targets = of(
+        "years_merged_over_target_and_actual.xlsx",
+        "YEAR_OUTSIDE_WINDOW",
+    );
+    assert_eq!(targets.keys().collect::<Vec<_>>(), ["D2", "F2", "H2"]);
+    assert!(
+        targets["D2"].contains("2019年目标值") && targets["D2"].contains("计划、目标或预计数"),
+        "{targets:?}"
+    );
+    assert!(!rejects.contains_key(&(
+        "years_merged_over_target_and_actual.xlsx".to_string(),
+        "DUPLICATE_VALUE".to_string()
+    )));
     // A year with a qualifier nobody listed: reported with its count, not read as 2021; a
     // growth column named after its year is no indicator's value and raises nothing.
     let qualified = of("year_headers_with_qualifiers.xlsx", "YEAR_OUTSIDE_WINDOW");

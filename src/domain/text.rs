@@ -160,7 +160,12 @@ fn is_numeral(c: char) -> bool {
 /// year in brackets after 本年, 上年 or 上年同期 (`本年(2021年)`). Any other qualifier (a plan, a
 /// target, a forecast, part of a year, a change between years) makes no year column.
 pub fn parse_year_label(text: &str) -> Option<i32> {
-    const SUFFIXES: [&str; 44] = [
+    const SUFFIXES: [&str; 49] = [
+        "本期",
+        "本年",
+        "本年度",
+        "当年",
+        "本年实际",
         "数据",
         "数值",
         "填报值",
@@ -328,15 +333,23 @@ fn leading_year(text: &str) -> Option<(i32, String)> {
 /// `2020年预计`, `2021年目标值`). Its column is not a comparison year's, and must not vanish
 /// without a word.
 pub fn part_of_year_label(text: &str) -> Option<i32> {
-    const PARTS: [&str; 11] = [
-        "月", "季", "半年", "预计", "预测", "预估", "目标", "计划", "规划", "(e)", "预算",
-    ];
+    const PARTS: [&str; 3] = ["月", "季", "半年"];
     let (year, rest) = leading_year(text)?;
     let rest = rest.to_lowercase();
     let qualified = rest.starts_with('年')
         && parse_year_label(text).is_none()
-        && PARTS.iter().any(|part| rest.contains(part));
+        && (PARTS.iter().any(|part| rest.contains(part)) || is_plan(&rest));
     (qualified && (1900..=2100).contains(&year)).then_some(year)
+}
+
+/// Whether a header's words after its year name a plan, a target or a forecast, not a value
+/// that was reached (`目标值`, `预计`, `(E)`).
+pub fn is_plan(words: &str) -> bool {
+    const PLANS: [&str; 8] = [
+        "预计", "预测", "预估", "目标", "计划", "规划", "(e)", "预算",
+    ];
+    let words = fold(words);
+    PLANS.iter().any(|plan| words.contains(plan))
 }
 
 /// The year of a header label that names a year with a qualifier zlbd does not know

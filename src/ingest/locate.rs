@@ -594,7 +594,7 @@ fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<HeaderY
     };
     let found = years_in(header_row);
     if !found.years.is_empty() {
-        return Some(found);
+        return Some(with_sub_headers(sheet, header_row, name_col, found));
     }
     let name_below = header_text(sheet.get(header_row + 1, name_col));
     let second_header = name_below.is_none()
@@ -602,6 +602,71 @@ fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<HeaderY
         || sheet.get(header_row + 1, name_col).is_empty();
     let found = years_in(header_row + 1);
     (second_header && !found.years.is_empty()).then_some(found)
+}
+
+/// A year merged over sub-columns with a label row below (`2019年` over `目标值 | 完成值`): each
+/// column is what its year and label say together. `2019年完成值` stays the year's column,
+/// `2019年目标值` is a plan (reported, not read), a label nobody knows is reported too, and the
+/// data start below the labels. Without the labels both columns were 2019: the target loaded
+/// and the actual value was refused as its repeat.
+fn with_sub_headers(
+    sheet: &Sheet,
+    header_row: u32,
+    name_col: u32,
+    found: HeaderYears,
+) -> HeaderYears {
+    let below = header_row + 1;
+    let label_below = |col: u32| match sheet.get(below, col) {
+        CellValue::Text(text) if !text.trim().is_empty() => Some(text.trim().to_string()),
+        _ => None,
+    };
+    // The name column's cell below is empty or merged down from the header (the same label).
+    let name_below = sheet.get(below, name_col);
+    let spans = name_below.is_empty()
+        || header_text(name_below).is_some_and(|text| NAME_LABELS.contains(&text.as_str()));
+    let labelled = found
+        .years
+        .iter()
+        .all(|year| label_below(year.col).is_some());
+    let repeated = |year: &YearColumn| {
+        found
+            .years
+            .iter()
+            .filter(|other| other.year == year.year)
+            .count()
+            > 1
+    };
+    if !spans || !labelled || !found.years.iter().any(repeated) {
+        return found;
+    }
+    let mut split = HeaderYears {
+        years: Vec::new(),
+        unread: found.unread,
+        data_start: below + 1,
+    };
+    for year in found.years {
+        let sub = label_below(year.col).unwrap_or_default();
+        let label = format!("{}年{sub}", year.year);
+        let header_cell = a1(below, year.col);
+        if text::parse_year_label(&label) == Some(year.year) {
+            split.years.push(YearColumn {
+                header_cell,
+                label,
+                ..year
+            });
+        } else if text::part_of_year_label(&label).is_some()
+            || text::unknown_year_label(&label).is_some()
+        {
+            split.unread.push(UnreadYear {
+                col: year.col,
+                header_cell,
+                label,
+                year: Some(year.year),
+                values: 0,
+            });
+        }
+    }
+    split
 }
 
 /// A header row's year columns, the columns headed by a year that are not read as one, and

@@ -990,6 +990,12 @@ impl<'a> FormReader<'a> {
                         "{sheet}!{cell} 表头“{label}”是公式，但没有计算结果，无法确定该列是哪一年，该列 {n} 个数值未载入；请用 Excel 或 WPS 打开并保存后重新报送，或直接填写年份 (a year header that is a formula with no cached value: its column of {n} values is not read)"
                     ),
                 ),
+                Some(year) if text::part_of_year_label(label).is_some() && text::is_plan(label) => (
+                    Rule::YearOutsideWindow,
+                    format!(
+                        "{sheet}!{cell} 列标题“{label}”是计划、目标或预计数，不是{year}年的实际数，该列 {n} 个数值未载入（比对只用各年实际数）；如该列实为实际数，请改正表头 (a column of a plan, target or forecast: its {n} values are not loaded)"
+                    ),
+                ),
                 Some(_) if text::part_of_year_label(label).is_some() => (
                     Rule::YearOutsideWindow,
                     format!(
