@@ -187,6 +187,8 @@ fn sheet_info(sheet: &Sheet) -> BTreeMap<InfoKey, InfoValue> {
 pub struct YearColumn {
     pub col: u32,
     pub year: i32,
+    /// An amount unit the header names (`2021年（元）`): the column's amounts are in it.
+    pub unit: Option<String>,
     /// The header cell that named the year, and what it said.
     pub header_cell: String,
     pub label: String,
@@ -250,8 +252,9 @@ pub struct StatedUnit {
 }
 
 /// The amount unit a text states for a table: `金额单位：元`, `（单位：亿元）`, `单位为元`,
-/// `单位：万元、%`. None when it names none, or two different ones; a price (`单位：元/吨`), a
-/// name (`填报单位：元丰公司`) or a pointer (`单位：见计量单位列`) names none.
+/// `单位：人民币元`, `以元为单位`, `单位：万元、%`. None when it names none, or two different
+/// ones; a price (`单位：元/吨`), a name (`填报单位：元丰公司`) or a pointer (`单位：见计量单位列`)
+/// names none.
 pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
     // Longest first: 万元 is not 元.
     const UNITS: [&str; 5] = ["百万元", "亿元", "万元", "千元", "元"];
@@ -259,35 +262,42 @@ pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
         return None;
     }
     let folded = text::fold(text);
-    let mut stated: Option<&'static str> = None;
+    // A unit at the start of `rest`, ending where a unit ends: 元 in `元)`, not in `元/吨`.
+    let unit_at = |rest: &str, ends: &dyn Fn(&str) -> bool| {
+        let rest = rest.trim_start_matches(['(', '[']);
+        let rest = rest.strip_prefix("人民币").unwrap_or(rest);
+        let unit = UNITS.iter().copied().find(|unit| rest.starts_with(unit))?;
+        let after = &rest[unit.len()..];
+        ends(after.strip_prefix("人民币").unwrap_or(after)).then_some(unit)
+    };
+    let closes = |after: &str| {
+        (after.chars().next())
+            .is_none_or(|c| matches!(c, ')' | ']' | ',' | ';' | '、' | '。' | '】' | '）'))
+    };
+    let mut units = Vec::new();
     for (at, _) in folded.match_indices("单位") {
         let rest = &folded[at + "单位".len()..];
-        let Some(rest) = rest
+        let stated = rest
             .strip_prefix(':')
             .or_else(|| rest.strip_prefix('为'))
-            .or_else(|| rest.strip_prefix('是'))
-        else {
-            continue;
-        };
-        let rest = rest.trim_start_matches(['(', '[']);
-        let Some(unit) = UNITS.iter().copied().find(|unit| rest.starts_with(unit)) else {
-            continue;
-        };
-        let after = &rest[unit.len()..];
-        let after = after.strip_prefix("人民币").unwrap_or(after);
-        let ends = after
-            .chars()
-            .next()
-            .is_none_or(|c| matches!(c, ')' | ']' | ',' | ';' | '、' | '。' | '】' | '）'));
-        if !ends {
-            continue;
-        }
-        match stated {
-            Some(other) if other != unit => return None,
-            _ => stated = Some(unit),
+            .or_else(|| rest.strip_prefix('是'));
+        units.extend(stated.and_then(|rest| unit_at(rest, &closes)));
+        // 以元为单位: the unit between 以 and 为单位.
+        if let Some(before) = folded[..at].strip_suffix('为') {
+            let start = before.rfind('以').map(|i| i + '以'.len_utf8());
+            let unit = start.and_then(|start| unit_at(&before[start..], &|after| after.is_empty()));
+            units.extend(unit);
         }
     }
-    stated
+    let first = *units.first()?;
+    units.iter().all(|unit| *unit == first).then_some(first)
+}
+
+/// The amount unit in a year header's brackets (`2021年（元）`, `2021年（人民币万元）`).
+fn stated_in_year_label(label: &str) -> Option<String> {
+    let folded = text::fold(label);
+    let note = folded.strip_suffix(')')?.rsplit_once('(')?.1;
+    stated_amount_unit(&format!("单位:{note}")).map(str::to_string)
 }
 
 /// The first amount unit stated in a text cell of `cells`, with the cell.
@@ -574,9 +584,14 @@ fn header_years(sheet: &Sheet, header_row: u32, name_col: u32) -> Option<HeaderY
         for (col, value) in sheet.row(row) {
             let (header_cell, label) = (a1(row, *col), value.display());
             if let Some(year) = year_of(value) {
+                let unit = match value {
+                    CellValue::Text(text) => stated_in_year_label(text),
+                    _ => None,
+                };
                 found.years.push(YearColumn {
                     col: *col,
                     year,
+                    unit,
                     header_cell,
                     label,
                 });
@@ -882,6 +897,10 @@ mod tests {
             ("单位：万元、%、个", "万元"),
             ("单位：万元人民币", "万元"),
             ("计量单位：百万元", "百万元"),
+            ("单位：人民币元", "元"),
+            ("注：1.本表金额以元为单位；2.比率保留两位小数", "元"),
+            ("说明：金额单位为人民币元", "元"),
+            ("金额以万元为单位", "万元"),
         ] {
             assert_eq!(stated_amount_unit(text), Some(unit), "{text}");
         }
@@ -893,6 +912,8 @@ mod tests {
             "单位",
             "金额单位：元；利润单位：万元",
             "2019—2021年质量提升比对指标",
+            "以元/吨为单位",
+            "所以为单位",
         ] {
             assert_eq!(stated_amount_unit(text), None, "{text}");
         }

@@ -1104,18 +1104,17 @@ impl<'a> FormReader<'a> {
         if refused.is_none() {
             self.warn_unlisted_industry(table, row, &entity, extracted, reading);
         }
-        // A unit stated for the whole table serves the amounts whose row names none.
-        let stated = table
-            .stated_unit
-            .as_ref()
-            .filter(|_| indicator.kind == Kind::Amount)
+        // A unit the row names, else (for an amount) its year column's header, else the one
+        // stated for the whole table.
+        let amount = indicator.kind == Kind::Amount;
+        let stated = (table.stated_unit.as_ref())
+            .filter(|_| amount)
             .map(|stated| stated.unit.as_str());
-        let unit: Option<CompactString> = row
-            .unit
-            .as_deref()
-            .or(suffix_unit.as_deref())
-            .or(stated)
-            .map(Into::into);
+        let row_unit = row.unit.as_deref().or(suffix_unit.as_deref());
+        let unit_of = |year: &locate::YearColumn| -> Option<CompactString> {
+            let headed = year.unit.as_deref().filter(|_| amount);
+            row_unit.or(headed).or(stated).map(Into::into)
+        };
         let name_unit: Option<CompactString> = match (row.unit.as_deref(), suffix_unit) {
             (Some(column), Some(name)) if text::fold(column) != text::fold(name) => {
                 Some(name.as_str().into())
@@ -1162,7 +1161,7 @@ impl<'a> FormReader<'a> {
                 sheet: columns.sheet.clone(),
                 cell,
                 value: value.clone(),
-                unit: unit.clone(),
+                unit: unit_of(year),
                 name_unit: name_unit.clone(),
                 refused: refusal,
             });

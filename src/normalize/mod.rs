@@ -226,8 +226,15 @@ fn units_agree(
         value::unit_factor(Some(column_unit), indicator),
         value::unit_factor(Some(name_unit), indicator),
     );
-    match factors {
-        (Some(column), Some(name)) if column != name => Outcome::Rejected {
+    // A name's unit that no kind of this indicator takes (‰ over %, 满分10分 over 分) disagrees
+    // too; a bracket that is no unit at all is a note.
+    let disagree = match factors {
+        (Some(column), Some(name)) => column != name,
+        (Some(_), None) => value::names_a_unit(name_unit),
+        _ => false,
+    };
+    match disagree {
+        true => Outcome::Rejected {
             rule: Rule::UnknownUnit,
             message: format!(
                 "{}!{} 的值“{}”：计量单位列为“{column_unit}”，指标名称中注明“{name_unit}”，两者不一致，本格未载入；请删去或改正其中之一（{}，UNKNOWN_UNIT: the unit column and the name's unit disagree）",
@@ -237,7 +244,7 @@ fn units_agree(
                 indicator.name
             ),
         },
-        _ => read,
+        false => read,
     }
 }
 

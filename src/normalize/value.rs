@@ -183,14 +183,31 @@ pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
     if unit == Some(indicator.unit.as_str()) {
         return Some(1.0);
     }
-    let Some(unit) = unit.map(text::fold).filter(|unit| !unit.is_empty()) else {
+    let Some(unit) = unit.map(bare_unit).filter(|unit| !unit.is_empty()) else {
         return Some(1.0);
     };
     if unit == text::fold(&indicator.unit) {
         return Some(1.0);
     }
-    let unit = unit.as_str();
-    match indicator.kind {
+    kind_factor(indicator.kind, &unit)
+}
+
+/// A unit as compared: folded, without a `单位：` before it or the currency's name
+/// (`人民币元`, `万元人民币` are 元 and 万元).
+fn bare_unit(unit: &str) -> String {
+    let folded = text::fold(unit);
+    let unit = ["计量单位:", "单位:", "单位"]
+        .iter()
+        .find_map(|label| folded.strip_prefix(label))
+        .unwrap_or(&folded);
+    let unit = unit.strip_prefix("人民币").unwrap_or(unit);
+    let unit = unit.strip_suffix("人民币").unwrap_or(unit);
+    unit.to_string()
+}
+
+/// The factor of a folded unit for a kind of indicator, None when that kind does not take it.
+fn kind_factor(kind: Kind, unit: &str) -> Option<f64> {
+    match kind {
         Kind::Amount => match unit {
             "元" => Some(1e-4),
             "千元" => Some(0.1),
@@ -205,9 +222,30 @@ pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
             "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
         )
         .then_some(1.0),
-        Kind::Score => matches!(unit, "分" | "分值").then_some(1.0),
+        Kind::Score => matches!(unit, "分" | "分值" | "满分100分" | "百分制").then_some(1.0),
         Kind::Flag => matches!(unit, "是/否" | "是否" | "是或否" | "有/无" | "y/n").then_some(1.0),
     }
+}
+
+/// Whether a bracket after an indicator's name names a unit (of any kind, or one no kind
+/// takes: ‰, a score out of 10), not a note (`含税`, `亏损以“-”号填列`).
+pub fn names_a_unit(text: &str) -> bool {
+    const KINDS: [Kind; 5] = [
+        Kind::Amount,
+        Kind::Rate,
+        Kind::Count,
+        Kind::Score,
+        Kind::Flag,
+    ];
+    const OTHER_UNITS: [&str; 6] = ["‰", "千分比", "千分率", "‱", "万分比", "千分点"];
+    let unit = bare_unit(text);
+    let scale = unit
+        .strip_prefix("满分")
+        .and_then(|rest| rest.strip_suffix('分'));
+    KINDS.iter().any(|kind| kind_factor(*kind, &unit).is_some())
+        || OTHER_UNITS.contains(&unit.as_str())
+        || scale
+            .is_some_and(|points| !points.is_empty() && points.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The outcome of one indicator cell.
@@ -611,6 +649,42 @@ mod tests {
             classify(&unformatted, None, &score, &at()),
             Outcome::Value(0.718)
         );
+    }
+
+    /// A name's bracket names a unit when any kind takes it, or it is ‰ or a score out of N;
+    /// a note (含税, 亏损以“-”号填列) names none. 人民币 and a 单位： before it change nothing.
+    #[test]
+    fn a_bracket_names_a_unit_or_is_a_note() {
+        for unit in [
+            "元",
+            "人民币万元",
+            "单位:元",
+            "%",
+            "‰",
+            "个",
+            "分",
+            "满分10分",
+            "满分100分",
+        ] {
+            assert!(names_a_unit(unit), "{unit}");
+        }
+        for note in [
+            "含税",
+            "不含税",
+            "亏损以“-”号填列",
+            "满分",
+            "注",
+            "合并口径",
+        ] {
+            assert!(!names_a_unit(note), "{note}");
+        }
+        let amount = indicator(Kind::Amount, "万元", None, None);
+        assert_eq!(unit_factor(Some("人民币元"), &amount), Some(1e-4));
+        assert_eq!(unit_factor(Some("亿元人民币"), &amount), Some(1e4));
+        assert_eq!(unit_factor(Some("单位：元"), &amount), Some(1e-4));
+        let score = indicator(Kind::Score, "分", Some(0.0), Some(100.0));
+        assert_eq!(unit_factor(Some("满分100分"), &score), Some(1.0));
+        assert_eq!(unit_factor(Some("满分10分"), &score), None);
     }
 
     #[test]
