@@ -416,7 +416,11 @@ const NAME_LABELS: [&str; 4] = ["指标名称", "指标", "指标项", "指标�
 pub fn tables(sheet: &Sheet) -> Vec<Table> {
     let mut tables: Vec<Table> = Vec::new();
     let (mut from, mut until) = (0, HEADER_SEARCH_ROWS);
-    while let Some((mut found, next)) = table_from(sheet, from, until) {
+    // A header repeated below may carry no 指标名称 label (项目, or blank): the names stay in
+    // the column they were in.
+    let mut names_in: Option<u32> = None;
+    while let Some((mut found, next)) = table_from(sheet, from, until, names_in) {
+        names_in = found.first().map(|table| table.name_col);
         // A 续表 below states no unit of its own: the sheet's stands.
         let before = tables.last().and_then(|table| table.stated_unit.clone());
         for table in &mut found {
@@ -436,7 +440,12 @@ pub fn tables(sheet: &Sheet) -> Vec<Table> {
 /// The tables whose header is the first found in rows `from..until` (one per block of a header
 /// that repeats 指标名称 after year columns: tables side by side), and the row where a header
 /// repeated below them starts the next, if one does.
-fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Option<u32>)> {
+fn table_from(
+    sheet: &Sheet,
+    from: u32,
+    until: u32,
+    names_in: Option<u32>,
+) -> Option<(Vec<Table>, Option<u32>)> {
     const INDUSTRY_LABELS: [&str; 9] = [
         "行业名称",
         "行业",
@@ -457,11 +466,14 @@ fn table_from(sheet: &Sheet, from: u32, until: u32) -> Option<(Vec<Table>, Optio
             .iter()
             .filter_map(|(col, value)| Some((*col, header_text(value)?)))
             .collect();
-        let name_cols: Vec<u32> = labels
+        let mut name_cols: Vec<u32> = labels
             .iter()
             .filter(|(_, text)| NAME_LABELS.contains(&text.as_str()))
             .map(|(col, _)| *col)
             .collect();
+        if name_cols.is_empty() {
+            name_cols.extend(names_in);
+        }
         let Some(&name_col) = name_cols.first() else {
             continue;
         };
@@ -696,16 +708,26 @@ struct HeaderYears {
 /// the row makes a header (as [`header_years`] decides): a 续表 with year columns of its own.
 fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32> {
     sheet.rows_from(data_start).find_map(|(row, cells)| {
-        // Every name label starts with 指: an indicator name is told apart without folding.
-        let CellValue::Text(name) = cell_at(cells, name_col) else {
-            return None;
+        let named = match cell_at(cells, name_col) {
+            // Every name label starts with 指: an indicator name is told apart without folding.
+            CellValue::Text(name) if text::first_folded(name) == Some('指') => {
+                NAME_LABELS.contains(&text::fold(name).as_str())
+            }
+            _ => false,
         };
-        if text::first_folded(name) != Some('指') {
-            return None;
-        }
-        let label = text::fold(name);
-        (NAME_LABELS.contains(&label.as_str()) && header_years(sheet, row, name_col).is_some())
-            .then_some(row)
+        // A section's own header under another label (项目, 指标内容) or none: a row of year
+        // labels, which no indicator row holds. Read with the years above, 2021 | 2020 | 2019
+        // below 2019 | 2020 | 2021 would swap the years in silence.
+        let years_again = || {
+            let labels = cells.iter().filter(|(_, value)| match value {
+                CellValue::Text(label) => {
+                    label.contains('年') && text::parse_year_label(label).is_some()
+                }
+                _ => false,
+            });
+            labels.take(2).count() == 2
+        };
+        ((named || years_again()) && header_years(sheet, row, name_col).is_some()).then_some(row)
     })
 }
 
