@@ -30,6 +30,10 @@ pub(super) struct SheetLayout {
     pub merges: Vec<Dimensions>,
     /// (row, column) of numeric cells shown in a percent format.
     pub percent: HashSet<(u32, u32)>,
+    /// (row, column) of .ods formulas whose result is empty text: LibreOffice writes no value
+    /// type, only an empty paragraph (`=IF(…;"";…)` with nothing to compute). A formula cell
+    /// with no paragraph at all has no result, as a script that never calculated writes it.
+    pub blank_results: HashSet<(u32, u32)>,
 }
 
 /// Each sheet's layout by name, in workbook order.
@@ -265,6 +269,7 @@ fn xls_sheet(substream: &[u8], name: &str, percent_xf: &[bool]) -> Result<SheetL
         extent,
         merges: Vec::new(),
         percent,
+        blank_results: HashSet::new(),
     })
 }
 
@@ -445,21 +450,24 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
                             ));
                         }
                         let value_type = attribute(element, "office:value-type");
-                        if value_type.as_deref() == Some("percentage")
-                            && repeat.saturating_mul(row_repeat) <= MAX_LISTED_REPEAT
-                        {
+                        let formula = attribute(element, "table:formula").is_some();
+                        let listed = repeat.saturating_mul(row_repeat) <= MAX_LISTED_REPEAT;
+                        let list = |cells: &mut HashSet<(u32, u32)>| {
                             for r in row..row.saturating_add(row_repeat) {
                                 for c in col..col.saturating_add(repeat) {
-                                    layout.percent.insert((clamp(r), clamp(c)));
+                                    cells.insert((clamp(r), clamp(c)));
                                 }
                             }
+                        };
+                        if value_type.as_deref() == Some("percentage") && listed {
+                            list(&mut layout.percent);
+                        }
+                        if formula && value_type.is_none() && !empty && listed {
+                            list(&mut layout.blank_results);
                         }
                         col = col.saturating_add(repeat);
                         // A cell with content, a value type or a formula is laid out by calamine.
-                        if !empty
-                            || value_type.is_some()
-                            || attribute(element, "table:formula").is_some()
-                        {
+                        if !empty || value_type.is_some() || formula {
                             let extent = &mut layout.extent;
                             extent.cols = extent.cols.max(col);
                             extent.rows = extent.rows.max(row.saturating_add(row_repeat));

@@ -219,7 +219,9 @@ where
         let mut sheet = Sheet::new(&name, hidden);
         let (top, left) = range.start().unwrap_or((0, 0));
         // Cells whose cached value is an empty text: a formula there has a value (blank).
-        let mut cached_blank = std::collections::HashSet::new();
+        let mut cached_blank: std::collections::HashSet<(u32, u32)> = layout
+            .map(|layout| layout.blank_results.clone())
+            .unwrap_or_default();
         for (row, col, data) in range.used_cells() {
             let (row, col) = (top + row as u32, left + col as u32);
             let value = cell_value(data, epoch);
