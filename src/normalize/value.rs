@@ -29,6 +29,9 @@ pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
         CellValue::Number { percent: true, .. } if shown_as_percent_wrongly(kind) => {
             Parsed::Reject(Rule::NotANumber)
         }
+        // Shown divided by its format: the unit of what was seen is not the unit of what is
+        // stored.
+        CellValue::Scaled { .. } => Parsed::Reject(Rule::UnknownUnit),
         CellValue::Number { value, percent } => {
             if *percent && kind == Kind::Rate {
                 Parsed::Number(round(value * 100.0))
@@ -297,6 +300,15 @@ pub fn classify(
                 Rule::FormulaNoValue => {
                     "是没有计算结果的公式，请在Excel中重新计算并保存后报送".to_string()
                 }
+                Rule::UnknownUnit => match value {
+                    CellValue::Scaled { value, divisor } => format!(
+                        "所在单元格的格式把数值缩小{}倍显示（显示为“{}”），所见数值与存储数值的单位不同，无法确定；请把单元格格式改为“常规”或“数值”后按{}填写实际数值",
+                        format_number(*divisor),
+                        format_number(round(value / divisor)),
+                        indicator.unit
+                    ),
+                    _ => "的计量单位无法确定".to_string(),
+                },
                 Rule::NotANumber if percent_shown(value).is_some() => format!(
                     "所在单元格为百分比格式，显示为“{}%”，而该指标的单位是{}；请把单元格格式改为“常规”或“数值”后按{}重新填写",
                     percent_shown(value).map(format_number).unwrap_or_default(),

@@ -25,6 +25,13 @@ pub enum CellValue {
     Error(String),
     /// A formula whose cached value is absent; carries the formula text.
     FormulaNoValue(String),
+    /// A number whose format shows it divided (`0!.0000` shows 240193600 as 24019.3600, the
+    /// way 元 are shown as 万元; `#,##0,` shows thousands): what the clerk saw is not what is
+    /// stored, and which one the unit means cannot be told.
+    Scaled {
+        value: f64,
+        divisor: f64,
+    },
 }
 
 impl CellValue {
@@ -61,7 +68,9 @@ impl CellValue {
     pub fn display(&self) -> String {
         match self {
             CellValue::Empty => String::new(),
-            CellValue::Number { value, .. } => format_number(*value),
+            CellValue::Number { value, .. } | CellValue::Scaled { value, .. } => {
+                format_number(*value)
+            }
             CellValue::Text(text) => text.clone(),
             CellValue::Bool(value) => if *value { "TRUE" } else { "FALSE" }.to_string(),
             CellValue::Date(serial) => excel_date(*serial)
@@ -139,6 +148,13 @@ impl Sheet {
     }
 
     /// Marks a numeric cell as shown in a percent format (its value is a fraction).
+    /// Marks a number shown divided by `divisor` (see [`CellValue::Scaled`]).
+    pub(super) fn mark_scaled(&mut self, row: u32, col: u32, divisor: f64) {
+        if let CellValue::Number { value, .. } = *self.get(row, col) {
+            self.set(row, col, CellValue::Scaled { value, divisor });
+        }
+    }
+
     pub(super) fn mark_percent(&mut self, row: u32, col: u32) {
         if let CellValue::Number { value, .. } = *self.get(row, col) {
             self.set(
@@ -189,6 +205,58 @@ impl Sheet {
 }
 
 /// A number format that shows a fraction as a percentage: `0%`, `0.00%`, not `"%"` literals.
+/// What a number format divides a number by when it shows it, when it does: two commas after
+/// the last digit (`#,##0,,` shows millions), or a literal point placed among the digits
+/// (`0!.0000`, `0\.0000`, `0"."0000`: 240193600 shown as 24019.3600, 元 as 万元). Only the
+/// format's first section (positive numbers) is read.
+pub(super) fn display_divisor(code: &str) -> Option<f64> {
+    let section = code.split(';').next().unwrap_or("");
+    let (mut in_quotes, mut escaped, mut bracket) = (false, false, false);
+    let mut literal_point = false;
+    let (mut digits_after_point, mut trailing_commas, mut real_point) = (0u32, 0u32, false);
+    let mut previous_digit = false;
+    for c in section.chars() {
+        if bracket {
+            bracket = c != ']';
+            continue;
+        }
+        if escaped {
+            escaped = false;
+            literal_point |= c == '.' && !real_point;
+            previous_digit = false;
+            continue;
+        }
+        if in_quotes {
+            in_quotes = c != '"';
+            literal_point |= c == '.' && !real_point;
+            continue;
+        }
+        match c {
+            '[' => bracket = true,
+            '\\' | '!' => escaped = true,
+            '"' => in_quotes = true,
+            '.' => real_point = true,
+            '0' | '#' | '?' => {
+                if literal_point && !real_point {
+                    digits_after_point += 1;
+                }
+                trailing_commas = 0;
+                previous_digit = true;
+                continue;
+            }
+            ',' if previous_digit || trailing_commas > 0 => {
+                trailing_commas += 1;
+                continue;
+            }
+            _ => {}
+        }
+        previous_digit = false;
+    }
+    // A comma among digits groups thousands; only those after the last digit divide.
+    let divisor = 1000f64.powi(trailing_commas as i32) * 10f64.powi(digits_after_point as i32);
+    (divisor > 1.0).then_some(divisor)
+}
+
 pub(super) fn is_percent_format(code: &str) -> bool {
     let mut in_quotes = false;
     let mut escaped = false;
@@ -215,6 +283,35 @@ mod tests {
         assert!(!is_percent_format("0.00\"%\""));
         assert!(!is_percent_format("0.00\\%"));
         assert!(!is_percent_format("General"));
+    }
+
+    #[test]
+    fn formats_that_show_a_number_divided() {
+        for (code, divisor) in [
+            ("0!.0000", 1e4),
+            ("0\\.0000", 1e4),
+            ("0\".\"0000", 1e4),
+            ("0!.0,", 1e4),
+            ("#,##0,", 1e3),
+            ("#,##0.00,,", 1e6),
+            ("0.00,;-0.00,", 1e3),
+        ] {
+            assert_eq!(display_divisor(code), Some(divisor), "{code}");
+        }
+        for code in [
+            "General",
+            "0.00",
+            "#,##0",
+            "#,##0.00",
+            "0.00%",
+            "0.00\"万元\"",
+            "[$-804]#,##0.00",
+            "yyyy\"年\"m\"月\"",
+            "#,##0.00_ ;[Red]-#,##0.00",
+            "0.0\\.",
+        ] {
+            assert_eq!(display_divisor(code), None, "{code}");
+        }
     }
 
     #[test]

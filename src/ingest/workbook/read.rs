@@ -3,7 +3,7 @@
 //! sheets measured from their own records ([`super::layout`]), xlsx sheets streamed and refused
 //! at the row limit. calamine's `Data` becomes [`CellValue`] in exactly one function.
 
-use super::cells::{is_percent_format, CellValue, Sheet};
+use super::cells::{display_divisor, is_percent_format, CellValue, Sheet};
 use super::error::{FileFormat, OpenError};
 use super::layout::{check_extent, ods_layout, xls_layout, Layouts};
 use super::merges::none_merged;
@@ -114,20 +114,21 @@ fn read_xlsx(
         }
         let mut sheet = Sheet::new(&name, hidden);
         let percent_styles: Vec<bool>;
+        let scaled_styles: Vec<Option<f64>>;
         {
             let mut reader = match workbook.worksheet_cells_reader(&name) {
                 Ok(reader) => reader,
                 Err(error) => return Err(OpenError::Corrupt(format!("sheet {name:?}: {error}"))),
             };
-            percent_styles = reader
-                .styles()
-                .iter()
-                .map(|style| {
-                    style
-                        .number_format
-                        .as_ref()
-                        .is_some_and(|format| is_percent_format(&format.format_code))
-                })
+            let formats = || {
+                (reader.styles().iter())
+                    .map(|style| style.number_format.as_ref().map(|f| f.format_code.as_str()))
+            };
+            percent_styles = formats()
+                .map(|code| code.is_some_and(is_percent_format))
+                .collect();
+            scaled_styles = formats()
+                .map(|code| code.and_then(display_divisor))
                 .collect();
             while let Some(record) = reader
                 .next_cell_with_formula()
@@ -155,8 +156,9 @@ fn read_xlsx(
                 sheet.set(row, col, value);
             }
         }
-        if percent_styles.iter().any(|&percent| percent) {
-            mark_percent_cells(workbook, &mut sheet, &percent_styles);
+        let scaled = scaled_styles.iter().any(Option::is_some);
+        if scaled || percent_styles.iter().any(|&percent| percent) {
+            mark_formatted_cells(workbook, &mut sheet, &percent_styles, &scaled_styles);
         }
         if merges {
             if let Ok(regions) = workbook.merge_cells_by_sheet_name(&name) {
@@ -168,11 +170,13 @@ fn read_xlsx(
     Ok(sheets)
 }
 
-/// A second, style-only pass over a sheet that uses a percent format somewhere.
-fn mark_percent_cells(
+/// A second, style-only pass over a sheet that uses a percent format, or one that shows
+/// numbers divided, somewhere.
+fn mark_formatted_cells(
     workbook: &mut Xlsx<Cursor<&[u8]>>,
     sheet: &mut Sheet,
     percent_styles: &[bool],
+    scaled_styles: &[Option<f64>],
 ) {
     let Ok(mut reader) = workbook.worksheet_cells_reader(&sheet.name) else {
         return;
@@ -180,6 +184,8 @@ fn mark_percent_cells(
     while let Ok(Some((row, col, style))) = reader.next_style_id() {
         if percent_styles.get(style).copied().unwrap_or(false) {
             sheet.mark_percent(row, col);
+        } else if let Some(Some(divisor)) = scaled_styles.get(style) {
+            sheet.mark_scaled(row, col, *divisor);
         }
     }
 }
