@@ -12,6 +12,7 @@ pub mod entity;
 pub mod rule;
 pub mod status;
 pub mod text;
+pub mod units;
 pub mod uscc;
 pub mod vocabulary;
 

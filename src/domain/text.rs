@@ -160,7 +160,16 @@ fn is_numeral(c: char) -> bool {
 /// year in brackets after 本年, 上年 or 上年同期 (`本年(2021年)`). Any other qualifier (a plan, a
 /// target, a forecast, part of a year, a change between years) makes no year column.
 pub fn parse_year_label(text: &str) -> Option<i32> {
-    const SUFFIXES: [&str; 49] = [
+    const SUFFIXES: [&str; 58] = [
+        "绝对额",
+        "绝对值",
+        "金额",
+        "数量",
+        "总量",
+        "总额",
+        "合计",
+        "总计",
+        "底",
         "本期",
         "本年",
         "本年度",
@@ -211,7 +220,8 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         "修正数",
         "修正后",
     ];
-    const NOTES: [&str; 47] = [
+    const NOTES: [&str; 48] = [
+        "变更后",
         "初步统计",
         "审计后",
         "审定",
@@ -278,8 +288,20 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         None => (qualifier, None),
     };
     let word_ok = word.is_empty() || (after_year.is_some() && SUFFIXES.contains(&word));
-    // A footnote in brackets (`(注1)`, `(注)`) says nothing of the value.
-    let note_ok = note.is_none_or(|note| NOTES.contains(&note) || note.starts_with('注'));
+    // A unit in brackets as clerks write it: `(单位:万元)`, `(人民币万元)`.
+    let bare = |note: &str| {
+        let note = note.strip_prefix("单位:").unwrap_or(note);
+        let note = note.strip_prefix("人民币").unwrap_or(note);
+        note.strip_suffix("人民币").unwrap_or(note).to_string()
+    };
+    // A footnote in brackets (`(注1)`, `(注)`) says nothing of the value, unless it says the
+    // value is part of the year or a plan (`(注:1-11月数据)`, `(注:预计数)`).
+    let footnote = |note: &str| {
+        note.starts_with('注')
+            && !is_plan(note)
+            && !["月", "季", "半年"].iter().any(|part| note.contains(part))
+    };
+    let note_ok = note.is_none_or(|note| NOTES.contains(&bare(note).as_str()) || footnote(note));
     (word_ok && note_ok && (1900..=2100).contains(&year)).then_some(year)
 }
 
@@ -358,16 +380,22 @@ pub fn is_plan(words: &str) -> bool {
 /// `2021年（较上年）`, `2021年排名`, `2021年（调整前）`), whose values are no indicator's own. Its
 /// column is not read, and must not vanish without a word either (SPEC v2 §3.2).
 pub fn unknown_year_label(text: &str) -> Option<i32> {
-    const OTHER_COLUMNS: [&str; 16] = [
+    const OTHER_COLUMNS: [&str; 23] = [
         "增",
         "减",
         "降",
         "同比",
         "环比",
-        "比",
+        "比上年",
+        "比去年",
+        "比重",
+        "占比",
+        "对比",
+        "比较",
         "较",
         "差",
-        "变",
+        "变化",
+        "变动",
         "排",
         "名次",
         "位次",
@@ -375,6 +403,7 @@ pub fn unknown_year_label(text: &str) -> Option<i32> {
         "说明",
         "备注",
         "调整前",
+        "比例",
     ];
     let (year, rest) = leading_year(text)?;
     let qualifier = rest
@@ -550,6 +579,12 @@ mod tests {
             "2021年数值（万元）",
             "2021年填报值",
             "2021年（审计后）",
+            "2021年（单位：万元）",
+            "2021年（人民币万元）",
+            "2021年绝对额",
+            "2021年底",
+            "2021年（注：快报数）",
+            "2021年（变更后）",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }
@@ -579,6 +614,9 @@ mod tests {
             "本年(2021年目标)",
             "目标(2021年)",
             "2021年测算值",
+            "2021年（注：1-11月数据）",
+            "2021年（注：预计数）",
+            "2021年（可比价）",
         ] {
             assert_eq!(parse_year_label(label), None, "{label}");
         }
@@ -588,8 +626,13 @@ mod tests {
     /// its year is not, and neither is a year label or part of a year (reported as such).
     #[test]
     fn a_year_with_an_unknown_qualifier_is_told_apart_from_other_columns() {
-        for label in ["2021年测算值", "2021年（审计）", "2021年度口径", "21年其他"]
-        {
+        for label in [
+            "2021年测算值",
+            "2021年（审计）",
+            "2021年度口径",
+            "21年其他",
+            "2021年（可比价）",
+        ] {
             assert_eq!(unknown_year_label(label), Some(2021), "{label}");
         }
         for label in [

@@ -235,8 +235,11 @@ pub struct Table {
     pub years: Vec<YearColumn>,
     /// Columns headed by a year that are not read as one.
     pub unread: Vec<UnreadYear>,
-    /// The amount unit a title above the header or a note states for the whole table.
+    /// The amount unit the sheet states for its tables, in titles above a header or in notes
+    /// (the first statement, when every statement on the sheet names the same unit).
     pub stated_unit: Option<StatedUnit>,
+    /// Every unit statement found above this table's header or among its rows.
+    pub statements: Vec<StatedUnit>,
     pub rows: Vec<TableRow>,
 }
 
@@ -272,7 +275,14 @@ pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
     };
     let closes = |after: &str| {
         (after.chars().next())
-            .is_none_or(|c| matches!(c, ')' | ']' | ',' | ';' | '、' | '。' | '】' | '）'))
+            .is_none_or(|c| matches!(c, ')' | ']' | '(' | ',' | ';' | '、' | '。' | '】' | '）'))
+    };
+    // Whose unit: a price's is no amount's (单价单位为元, 产品单价以元为单位, 价格单位：元) and
+    // says nothing of the table; any other noun's (利润单位：万元) still counts, so that two
+    // different units stated in one text state none.
+    let of_amounts = |before: &str| {
+        let noun: String = before.chars().rev().take(3).collect();
+        !noun.contains('价')
     };
     let mut units = Vec::new();
     for (at, _) in folded.match_indices("单位") {
@@ -280,12 +290,18 @@ pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
         let stated = rest
             .strip_prefix(':')
             .or_else(|| rest.strip_prefix('为'))
-            .or_else(|| rest.strip_prefix('是'));
+            .or_else(|| rest.strip_prefix('是'))
+            .filter(|_| of_amounts(&folded[..at]));
         units.extend(stated.and_then(|rest| unit_at(rest, &closes)));
         // 以元为单位: the unit between 以 and 为单位.
         if let Some(before) = folded[..at].strip_suffix('为') {
-            let start = before.rfind('以').map(|i| i + '以'.len_utf8());
-            let unit = start.and_then(|start| unit_at(&before[start..], &|after| after.is_empty()));
+            let start = before.rfind('以');
+            let unit = start
+                .filter(|&start| of_amounts(&before[..start]))
+                .and_then(|start| {
+                    let unit = &before[start + '以'.len_utf8()..];
+                    unit_at(unit, &|after| after.is_empty())
+                });
             units.extend(unit);
         }
     }
@@ -300,9 +316,9 @@ fn stated_in_year_label(label: &str) -> Option<String> {
     stated_amount_unit(&format!("单位:{note}")).map(str::to_string)
 }
 
-/// The first amount unit stated in a text cell of `cells`, with the cell.
-fn stated_in(row: u32, cells: &[(u32, CellValue)]) -> Option<StatedUnit> {
-    cells.iter().find_map(|(col, value)| match value {
+/// The amount units stated in the text cells of `cells`, with their cells.
+fn stated_in(row: u32, cells: &[(u32, CellValue)]) -> impl Iterator<Item = StatedUnit> + '_ {
+    cells.iter().filter_map(move |(col, value)| match value {
         CellValue::Text(text) => stated_amount_unit(text).map(|unit| StatedUnit {
             unit: unit.to_string(),
             cell: a1(row, *col),
@@ -416,23 +432,28 @@ const NAME_LABELS: [&str; 4] = ["指标名称", "指标", "指标项", "指标�
 pub fn tables(sheet: &Sheet) -> Vec<Table> {
     let mut tables: Vec<Table> = Vec::new();
     let (mut from, mut until) = (0, HEADER_SEARCH_ROWS);
-    // A header repeated below may carry no 指标名称 label (项目, or blank): the names stay in
-    // the column they were in.
-    let mut names_in: Option<u32> = None;
-    while let Some((mut found, next)) = table_from(sheet, from, until, names_in) {
-        names_in = found.first().map(|table| table.name_col);
-        // A 续表 below states no unit of its own: the sheet's stands.
-        let before = tables.last().and_then(|table| table.stated_unit.clone());
-        for table in &mut found {
-            if table.stated_unit.is_none() {
-                table.stated_unit.clone_from(&before);
-            }
-        }
+    // A header repeated below may carry no 指标名称, 计量单位 or 行业名称 label (项目, or blank):
+    // those columns stay where they were.
+    let mut columns_above: Option<Columns> = None;
+    while let Some((found, next)) = table_from(sheet, from, until, columns_above) {
+        columns_above = found.first().map(|table| Columns {
+            name: table.name_col,
+            unit: table.unit_col,
+            industry: table.industry_col,
+        });
         tables.extend(found);
         match next {
             Some(row) => (from, until) = (row, row + 1),
             None => break,
         }
+    }
+    // A unit stated anywhere on the sheet (a title, a note at the bottom) is the sheet's, for
+    // every table on it; statements that disagree state none.
+    let mut statements = (tables.iter()).flat_map(|table| table.statements.iter());
+    let first = statements.next().cloned();
+    let agreed = first.filter(|first| statements.all(|other| other.unit == first.unit));
+    for table in &mut tables {
+        table.stated_unit.clone_from(&agreed);
     }
     tables
 }
@@ -444,7 +465,7 @@ fn table_from(
     sheet: &Sheet,
     from: u32,
     until: u32,
-    names_in: Option<u32>,
+    above: Option<Columns>,
 ) -> Option<(Vec<Table>, Option<u32>)> {
     const INDUSTRY_LABELS: [&str; 9] = [
         "行业名称",
@@ -472,7 +493,7 @@ fn table_from(
             .map(|(col, _)| *col)
             .collect();
         if name_cols.is_empty() {
-            name_cols.extend(names_in);
+            name_cols.extend(above.map(|columns| columns.name));
         }
         let Some(&name_col) = name_cols.first() else {
             continue;
@@ -534,31 +555,39 @@ fn table_from(
                         .map(|(col, _)| *col)
                 })
             };
-            let unit_col = find(&is_unit_label, [0, 1, 2]);
+            // A header repeated below without the label keeps the column of the table above.
+            let kept = |column: fn(&Columns) -> Option<u32>| {
+                above
+                    .filter(|above| above.name == name_col)
+                    .and_then(|above| column(&above))
+            };
+            let unit_col = find(&is_unit_label, [0, 1, 2]).or_else(|| kept(|c| c.unit));
             // An industry column sits left of the names; side by side, the left table's serves
             // the block with none of its own.
             let industry_col = find(&|text| INDUSTRY_LABELS.contains(&text), [2, 0, 1])
-                .or_else(|| blocks.last().and_then(|before| before.industry_col));
+                .or_else(|| blocks.last().and_then(|before| before.industry_col))
+                .or_else(|| kept(|c| c.industry));
             blocks.push(Block {
                 name_col,
                 unit_col,
                 industry_col,
                 years: own_years,
                 unread: own_unread,
-                noted_unit: None,
+                noted: Vec::new(),
             });
         }
         // The first row, in any block, where the header repeats with years of its own: every
         // block stops there, and the next table starts there.
         let next = blocks
             .iter()
-            .filter_map(|block| repeated_header(sheet, block.name_col, data_start))
+            .filter_map(|block| repeated_header(sheet, block.name_col, &block.years, data_start))
             .min();
-        // A unit stated above the header, in the title rows, serves every block.
+        // Units stated above the header, in the title rows (every block's).
         let titled = sheet
             .rows_from(from)
             .take_while(|(row, _)| *row < header_row)
-            .find_map(|(row, cells)| stated_in(row, cells));
+            .flat_map(|(row, cells)| stated_in(row, cells))
+            .collect::<Vec<_>>();
         let tables = blocks
             .into_iter()
             .map(|mut block| {
@@ -573,7 +602,8 @@ fn table_from(
                     rows,
                     years: block.years,
                     unread: block.unread,
-                    stated_unit: titled.clone().or(block.noted_unit),
+                    stated_unit: None,
+                    statements: titled.iter().cloned().chain(block.noted).collect(),
                 }
             })
             .collect();
@@ -676,9 +706,12 @@ fn with_sub_headers(
         let label = format!("{}年{sub}", year.year);
         let header_cell = a1(below, year.col);
         if text::parse_year_label(&label) == Some(year.year) {
+            // `完成值（元）` under the year: its unit, else the year cell's.
+            let unit = stated_in_year_label(&label).or(year.unit.clone());
             split.years.push(YearColumn {
                 header_cell,
                 label,
+                unit,
                 ..year
             });
         } else if text::part_of_year_label(&label).is_some()
@@ -706,7 +739,12 @@ struct HeaderYears {
 
 /// The first row from `data_start` where a block's 指标名称 column holds the label again and
 /// the row makes a header (as [`header_years`] decides): a 续表 with year columns of its own.
-fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32> {
+fn repeated_header(
+    sheet: &Sheet,
+    name_col: u32,
+    years: &[YearColumn],
+    data_start: u32,
+) -> Option<u32> {
     sheet.rows_from(data_start).find_map(|(row, cells)| {
         let named = match cell_at(cells, name_col) {
             // Every name label starts with 指: an indicator name is told apart without folding.
@@ -716,16 +754,24 @@ fn repeated_header(sheet: &Sheet, name_col: u32, data_start: u32) -> Option<u32>
             _ => false,
         };
         // A section's own header under another label (项目, 指标内容) or none: a row of year
-        // labels, which no indicator row holds. Read with the years above, 2021 | 2020 | 2019
-        // below 2019 | 2020 | 2021 would swap the years in silence.
+        // labels, which no indicator row holds, that puts a year where the table above has
+        // another (2021 | 2020 | 2019 below 2019 | 2020 | 2021 would swap the years in
+        // silence). The same years again, or some of them, change nothing: the table goes on.
         let years_again = || {
-            let labels = cells.iter().filter(|(_, value)| match value {
-                CellValue::Text(label) => {
-                    label.contains('年') && text::parse_year_label(label).is_some()
-                }
-                _ => false,
-            });
-            labels.take(2).count() == 2
+            let labels: Vec<(u32, i32)> = (cells.iter())
+                .filter_map(|(col, value)| match value {
+                    CellValue::Text(label) if label.contains('年') => {
+                        Some((*col, text::parse_year_label(label)?))
+                    }
+                    _ => None,
+                })
+                .collect();
+            let moved = |(col, year): &(u32, i32)| {
+                !years
+                    .iter()
+                    .any(|above| above.col == *col && above.year == *year)
+            };
+            labels.len() >= 2 && labels.iter().any(moved)
         };
         ((named || years_again()) && header_years(sheet, row, name_col).is_some()).then_some(row)
     })
@@ -765,8 +811,17 @@ struct Block {
     industry_col: Option<u32>,
     years: Vec<YearColumn>,
     unread: Vec<UnreadYear>,
-    /// The first amount unit a note row among its rows states.
-    noted_unit: Option<StatedUnit>,
+    /// The amount units note rows among its rows state.
+    noted: Vec<StatedUnit>,
+}
+
+/// The name, unit and industry columns of a table, for a header repeated below it without
+/// their labels.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    name: u32,
+    unit: Option<u32>,
+    industry: Option<u32>,
 }
 
 /// A block's rows from `data_start`, up to `stop` (where the header repeats below), counting
@@ -801,9 +856,7 @@ fn block_rows(
         // Blank rows, notes, signatures and section rows are skipped, never the end of the
         // table: the table runs to the last used row of the sheet (SPEC v2 §3.2).
         if is_note(name) || (name.is_empty() && first_text.is_some_and(is_note)) {
-            if block.noted_unit.is_none() {
-                block.noted_unit = stated_in(row, cells);
-            }
+            block.noted.extend(stated_in(row, cells));
             continue;
         }
         let values: Vec<CellValue> = block
@@ -923,6 +976,8 @@ mod tests {
             ("注：1.本表金额以元为单位；2.比率保留两位小数", "元"),
             ("说明：金额单位为人民币元", "元"),
             ("金额以万元为单位", "万元"),
+            ("注：1.金额单位：万元（现价）；2.单价单位为元", "万元"),
+            ("本表金额以元为单位，单价以元/吨为单位", "元"),
         ] {
             assert_eq!(stated_amount_unit(text), Some(unit), "{text}");
         }
@@ -936,6 +991,8 @@ mod tests {
             "2019—2021年质量提升比对指标",
             "以元/吨为单位",
             "所以为单位",
+            "注：产品单价以元为单位",
+            "吨钢价格单位为元",
         ] {
             assert_eq!(stated_amount_unit(text), None, "{text}");
         }
@@ -977,6 +1034,111 @@ mod tests {
         let stated = found[0].stated_unit.as_ref().expect("a stated unit");
         assert_eq!((stated.unit.as_str(), stated.cell.as_str()), ("亿元", "A4"));
         assert_eq!(found[0].rows.len(), 1, "the note is no indicator row");
+    }
+
+    /// A sheet's statements that disagree state no unit; one note at the bottom serves every
+    /// table of the sheet, the ones above it too.
+    #[test]
+    fn the_sheet_states_one_unit_or_none() {
+        let sheet_with = |title: Option<&str>, note: &str| {
+            let mut sheet = Sheet::new("质量指标", false);
+            if let Some(title) = title {
+                sheet.set(0, 4, text(title));
+            }
+            for (col, label) in ["指标名称", "计量单位", "2019年", "2020年"]
+                .iter()
+                .enumerate()
+            {
+                sheet.set(1, col as u32, text(label));
+            }
+            sheet.set(2, 0, text("营业收入"));
+            sheet.set(2, 2, number(1e8));
+            for (col, label) in ["指标名称", "计量单位", "2020年", "2019年"]
+                .iter()
+                .enumerate()
+            {
+                sheet.set(4, col as u32, text(label));
+            }
+            sheet.set(5, 0, text("利润总额"));
+            sheet.set(5, 2, number(1e6));
+            sheet.set(7, 0, text(note));
+            sheet
+        };
+        let found = tables(&sheet_with(None, "注：本表金额单位为元"));
+        assert_eq!(found.len(), 2);
+        assert!(found
+            .iter()
+            .all(|table| table.stated_unit.as_ref().is_some_and(|s| s.unit == "元")));
+        let found = tables(&sheet_with(Some("单位：万元"), "注：本表金额单位为元"));
+        assert!(found.iter().all(|table| table.stated_unit.is_none()));
+    }
+
+    /// A row of the same years again (a section row) goes on with the table above; a row of
+    /// other years starts a table that keeps the columns above it has no label for.
+    #[test]
+    fn a_row_of_year_labels_splits_only_when_the_years_move() {
+        let mut sheet = Sheet::new("质量指标", false);
+        for (col, label) in [
+            "行业名称",
+            "指标名称",
+            "计量单位",
+            "2019年",
+            "2020年",
+            "2021年",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.set(0, col as u32, text(label));
+        }
+        let row = |sheet: &mut Sheet, at: u32, unit: &str| {
+            sheet.set(at, 0, text("家电"));
+            sheet.set(at, 1, text("营业收入"));
+            sheet.set(at, 2, text(unit));
+            sheet.set(at, 3, number(1.0));
+        };
+        row(&mut sheet, 1, "万元");
+        // A section row repeating the years: the same table.
+        sheet.set(2, 1, text("二、质量指标"));
+        for (col, label) in [(3, "2019年"), (4, "2020年"), (5, "2021年")] {
+            sheet.set(2, col, text(label));
+        }
+        row(&mut sheet, 3, "亿元");
+        assert_eq!(tables(&sheet).len(), 1);
+        // Some of the years again: still the same table, its 2019 column still read.
+        sheet.set(2, 3, CellValue::Empty);
+        assert_eq!(tables(&sheet).len(), 1);
+        // The years in another order, no labels for units or industries: a new table with the
+        // columns above.
+        for (col, label) in [(3, "2021年"), (4, "2020年"), (5, "2019年")] {
+            sheet.set(2, col, text(label));
+        }
+        let found = tables(&sheet);
+        assert_eq!(found.len(), 2);
+        let below = &found[1];
+        assert_eq!((below.unit_col, below.industry_col), (Some(2), Some(0)));
+        assert_eq!(below.years[0].year, 2021);
+        assert_eq!(below.rows[0].unit.as_deref(), Some("亿元"));
+    }
+
+    /// A year merged over 目标值（元） | 完成值（元）: the actual column is the year's, in 元.
+    #[test]
+    fn a_sub_header_names_the_column_and_its_unit() {
+        let mut sheet = Sheet::new("质量指标", false);
+        for (col, label) in [(0, "指标名称"), (1, "2019年"), (2, "2019年")] {
+            sheet.set(0, col, text(label));
+        }
+        sheet.set(1, 1, text("目标值（元）"));
+        sheet.set(1, 2, text("完成值（元）"));
+        sheet.set(2, 0, text("营业收入"));
+        sheet.set(2, 1, number(2e8));
+        sheet.set(2, 2, number(1.9e8));
+        let found = tables(&sheet);
+        let years = &found[0].years;
+        assert_eq!(years.len(), 1);
+        assert_eq!((years[0].col, years[0].unit.as_deref()), (2, Some("元")));
+        assert_eq!(found[0].unread.len(), 1);
+        assert_eq!(found[0].rows.len(), 1);
     }
 
     /// Notes are told by their folded start, whatever blanks or stars come before it.

@@ -12,6 +12,7 @@ pub mod workbook;
 use crate::config::Plan;
 use crate::domain::address::column_letters;
 use crate::domain::text;
+use crate::domain::units;
 use crate::domain::{a1, uscc, CatalogSection, Finding, Form, Kind, Level, Rule};
 pub use crate::domain::{EntityRef, Submitter};
 use compact_str::CompactString;
@@ -996,17 +997,17 @@ impl<'a> FormReader<'a> {
                         "{sheet}!{cell} 列标题“{label}”是计划、目标或预计数，不是{year}年的实际数，该列 {n} 个数值未载入（比对只用各年实际数）；如该列实为实际数，请改正表头 (a column of a plan, target or forecast: its {n} values are not loaded)"
                     ),
                 ),
-                Some(_) if text::part_of_year_label(label).is_some() => (
+                Some(year) if text::unknown_year_label(label).is_some() => (
+                    Rule::YearOutsideWindow,
+                    format!(
+                        "{sheet}!{cell} 列标题“{label}”在年份后有无法识别的文字，未作为{year}年列读取，该列 {n} 个数值未载入；如为{year}年全年数据，请把表头改为“{year}年”后重新报送 (a column headed with a year and words zlbd does not know: its {n} values are not loaded)"
+                    ),
+                ),
+                Some(_) => (
                     Rule::YearOutsideWindow,
                     format!(
                         "{sheet}!{cell} 列标题“{label}”不是整年的年份，该列 {n} 个数值未载入；比对年份({})请按整年数据填写，表头如“2021年” (a column headed with part of a year or a plan, not a whole year: its {n} values are not loaded)",
                         Plan::years_text(&plan.years)
-                    ),
-                ),
-                Some(year) => (
-                    Rule::YearOutsideWindow,
-                    format!(
-                        "{sheet}!{cell} 列标题“{label}”在年份后有无法识别的文字，未作为{year}年列读取，该列 {n} 个数值未载入；如为{year}年全年数据，请把表头改为“{year}年”后重新报送 (a column headed with a year and words zlbd does not know: its {n} values are not loaded)"
                     ),
                 ),
             };
@@ -1110,14 +1111,18 @@ impl<'a> FormReader<'a> {
         let stated = (table.stated_unit.as_ref())
             .filter(|_| amount)
             .map(|stated| stated.unit.as_str());
-        let row_unit = row.unit.as_deref().or(suffix_unit.as_deref());
+        // A bracket that is a note (`（含税）`, `（亏损以“-”号填列）`) is no unit.
+        let suffix_unit = suffix_unit
+            .as_deref()
+            .filter(|unit| units::names_a_unit(unit));
+        let row_unit = row.unit.as_deref().or(suffix_unit);
         let unit_of = |year: &locate::YearColumn| -> Option<CompactString> {
             let headed = year.unit.as_deref().filter(|_| amount);
             row_unit.or(headed).or(stated).map(Into::into)
         };
         let name_unit: Option<CompactString> = match (row.unit.as_deref(), suffix_unit) {
             (Some(column), Some(name)) if text::fold(column) != text::fold(name) => {
-                Some(name.as_str().into())
+                Some(name.into())
             }
             _ => None,
         };

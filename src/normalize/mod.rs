@@ -230,7 +230,7 @@ fn units_agree(
     // too; a bracket that is no unit at all is a note.
     let disagree = match factors {
         (Some(column), Some(name)) => column != name,
-        (Some(_), None) => value::names_a_unit(name_unit),
+        (Some(_), None) => crate::domain::units::names_a_unit(name_unit),
         _ => false,
     };
     match disagree {

@@ -6,6 +6,7 @@
 use crate::config::Indicator;
 use crate::domain::text;
 use crate::domain::text::format_number;
+use crate::domain::units;
 use crate::domain::{Kind, Rule, Word};
 use crate::ingest::workbook::CellValue;
 use serde::{Deserialize, Serialize};
@@ -186,69 +187,13 @@ pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
     if unit == Some(indicator.unit.as_str()) {
         return Some(1.0);
     }
-    let Some(unit) = unit.map(bare_unit).filter(|unit| !unit.is_empty()) else {
+    let Some(unit) = unit.map(units::bare_unit).filter(|unit| !unit.is_empty()) else {
         return Some(1.0);
     };
     if unit == text::fold(&indicator.unit) {
         return Some(1.0);
     }
-    kind_factor(indicator.kind, &unit)
-}
-
-/// A unit as compared: folded, without a `单位：` before it or the currency's name
-/// (`人民币元`, `万元人民币` are 元 and 万元).
-fn bare_unit(unit: &str) -> String {
-    let folded = text::fold(unit);
-    let unit = ["计量单位:", "单位:", "单位"]
-        .iter()
-        .find_map(|label| folded.strip_prefix(label))
-        .unwrap_or(&folded);
-    let unit = unit.strip_prefix("人民币").unwrap_or(unit);
-    let unit = unit.strip_suffix("人民币").unwrap_or(unit);
-    unit.to_string()
-}
-
-/// The factor of a folded unit for a kind of indicator, None when that kind does not take it.
-fn kind_factor(kind: Kind, unit: &str) -> Option<f64> {
-    match kind {
-        Kind::Amount => match unit {
-            "元" => Some(1e-4),
-            "千元" => Some(0.1),
-            "万元" | "万" => Some(1.0),
-            "百万元" => Some(100.0),
-            "亿元" | "亿" => Some(1e4),
-            _ => None,
-        },
-        Kind::Rate => matches!(unit, "%" | "百分比" | "百分点" | "百分率").then_some(1.0),
-        Kind::Count => matches!(
-            unit,
-            "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
-        )
-        .then_some(1.0),
-        Kind::Score => matches!(unit, "分" | "分值" | "满分100分" | "百分制").then_some(1.0),
-        Kind::Flag => matches!(unit, "是/否" | "是否" | "是或否" | "有/无" | "y/n").then_some(1.0),
-    }
-}
-
-/// Whether a bracket after an indicator's name names a unit (of any kind, or one no kind
-/// takes: ‰, a score out of 10), not a note (`含税`, `亏损以“-”号填列`).
-pub fn names_a_unit(text: &str) -> bool {
-    const KINDS: [Kind; 5] = [
-        Kind::Amount,
-        Kind::Rate,
-        Kind::Count,
-        Kind::Score,
-        Kind::Flag,
-    ];
-    const OTHER_UNITS: [&str; 6] = ["‰", "千分比", "千分率", "‱", "万分比", "千分点"];
-    let unit = bare_unit(text);
-    let scale = unit
-        .strip_prefix("满分")
-        .and_then(|rest| rest.strip_suffix('分'));
-    KINDS.iter().any(|kind| kind_factor(*kind, &unit).is_some())
-        || OTHER_UNITS.contains(&unit.as_str())
-        || scale
-            .is_some_and(|points| !points.is_empty() && points.chars().all(|c| c.is_ascii_digit()))
+    units::kind_factor(indicator.kind, &unit)
 }
 
 /// The outcome of one indicator cell.
@@ -677,8 +622,10 @@ mod tests {
             "分",
             "满分10分",
             "满分100分",
+            "美元",
+            "万吨",
         ] {
-            assert!(names_a_unit(unit), "{unit}");
+            assert!(units::names_a_unit(unit), "{unit}");
         }
         for note in [
             "含税",
@@ -688,7 +635,7 @@ mod tests {
             "注",
             "合并口径",
         ] {
-            assert!(!names_a_unit(note), "{note}");
+            assert!(!units::names_a_unit(note), "{note}");
         }
         let amount = indicator(Kind::Amount, "万元", None, None);
         assert_eq!(unit_factor(Some("人民币元"), &amount), Some(1e-4));

@@ -289,7 +289,12 @@ fn superseded_by_another_contact(
             SUPERSEDED_BY_ANOTHER_CONTACT,
             "提示（请核实取代本报表的文件）",
             format!(
-                "取代本报表的“{}”由{}填报，与本报表的填报人{}不同。如该文件不是本单位的更正（例如他人误用了本单位的模板），请立即与省局联系 (the file that supersedes this one names another contact)",
+                "{}“{}”由{}填报，与本报表的填报人{}不同。如该文件不是本单位的更正（例如他人误用了本单位的模板），请立即与省局联系 (the file that supersedes this one, in whole or in part, names another contact)",
+                // A file that keeps some years is taken over in part.
+                match row.status == SubmissionStatus::Active.as_str() {
+                    true => "取代了本报表部分年份数据的",
+                    false => "取代本报表的",
+                },
                 winner.source_file,
                 who(winner),
                 who(row)

@@ -1,0 +1,68 @@
+//! Unit words as clerks write them, and which kind of indicator takes which: shared by ingest
+//! (is a name's bracket a unit or a note?) and normalize (the factor to the catalog unit).
+
+use super::text::fold;
+use super::Kind;
+
+/// A unit as compared: folded, without a `单位：` before it or the currency's name
+/// (`人民币元`, `万元人民币` are 元 and 万元).
+pub fn bare_unit(unit: &str) -> String {
+    let folded = fold(unit);
+    let unit = ["计量单位:", "单位:", "单位"]
+        .iter()
+        .find_map(|label| folded.strip_prefix(label))
+        .unwrap_or(&folded);
+    let unit = unit.strip_prefix("人民币").unwrap_or(unit);
+    let unit = unit.strip_suffix("人民币").unwrap_or(unit);
+    unit.to_string()
+}
+
+/// The factor of a folded unit for a kind of indicator, None when that kind does not take it.
+pub fn kind_factor(kind: Kind, unit: &str) -> Option<f64> {
+    match kind {
+        Kind::Amount => match unit {
+            "元" => Some(1e-4),
+            "千元" => Some(0.1),
+            "万元" | "万" => Some(1.0),
+            "百万元" => Some(100.0),
+            "亿元" | "亿" => Some(1e4),
+            _ => None,
+        },
+        Kind::Rate => matches!(unit, "%" | "百分比" | "百分点" | "百分率").then_some(1.0),
+        Kind::Count => matches!(
+            unit,
+            "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
+        )
+        .then_some(1.0),
+        Kind::Score => matches!(unit, "分" | "分值" | "满分100分" | "百分制").then_some(1.0),
+        Kind::Flag => matches!(unit, "是/否" | "是否" | "是或否" | "有/无" | "y/n").then_some(1.0),
+    }
+}
+
+/// Whether a bracket after an indicator's name names a unit (of any kind, one no kind takes:
+/// ‰, 美元, 吨, a score out of 10), not a note (`含税`, `亏损以“-”号填列`, `合并口径`): a short
+/// word that is a unit or ends in a unit's character.
+pub fn names_a_unit(text: &str) -> bool {
+    const KINDS: [Kind; 5] = [
+        Kind::Amount,
+        Kind::Rate,
+        Kind::Count,
+        Kind::Score,
+        Kind::Flag,
+    ];
+    const OTHER_UNITS: [&str; 6] = ["‰", "千分比", "千分率", "‱", "万分比", "千分点"];
+    // The last character of a unit: 元 of 美元, 吨 of 万吨, 时 of 千瓦时.
+    const UNIT_ENDS: &str = "元币吨%‰个件次家项分人台户座米升克时瓦度亩";
+    let unit = bare_unit(text);
+    let scale = unit
+        .strip_prefix("满分")
+        .and_then(|rest| rest.strip_suffix('分'));
+    let ends_like_a_unit = unit.chars().count() <= 6
+        && unit != "满分"
+        && unit.chars().last().is_some_and(|c| UNIT_ENDS.contains(c));
+    KINDS.iter().any(|kind| kind_factor(*kind, &unit).is_some())
+        || OTHER_UNITS.contains(&unit.as_str())
+        || ends_like_a_unit
+        || scale
+            .is_some_and(|points| !points.is_empty() && points.chars().all(|c| c.is_ascii_digit()))
+}
