@@ -240,6 +240,8 @@ pub struct Table {
     pub stated_unit: Option<StatedUnit>,
     /// Every unit statement found above this table's header or among its rows.
     pub statements: Vec<StatedUnit>,
+    /// The sheet whose header this table goes on with, when its own sheet has none.
+    pub continues: Option<String>,
     pub rows: Vec<TableRow>,
 }
 
@@ -264,7 +266,16 @@ pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
     if !text.contains("单位") {
         return None;
     }
-    let folded = text::fold(text);
+    // Words apart are apart: `金额单位：元  填报日期：…` is two statements, not 元填….
+    let mut joined = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let glued = joined.is_empty() || joined.ends_with([':', '：', '为', '是']);
+        if !glued {
+            joined.push(';');
+        }
+        joined.push_str(word);
+    }
+    let folded = text::fold(&joined);
     // A unit at the start of `rest`, ending where a unit ends: 元 in `元)`, not in `元/吨`.
     let unit_at = |rest: &str, ends: &dyn Fn(&str) -> bool| {
         let rest = rest.trim_start_matches(['(', '[']);
@@ -458,6 +469,43 @@ pub fn tables(sheet: &Sheet) -> Vec<Table> {
     tables
 }
 
+/// A sheet that goes on with the table of the sheet before it without a header of its own
+/// (`质量指标（续）`, its rows in the same columns): read with that table's columns, when its
+/// name says so (续, or the name of the sheet before it) and a row holds a number in them.
+/// Without it, the rows of a form split over two sheets vanished with no word.
+pub fn continued(sheet: &Sheet, above: &Table) -> Option<Table> {
+    let named = sheet.name.contains('续') || sheet.name.starts_with(above.sheet.as_str());
+    if sheet.hidden || !named || sheet.name == above.sheet {
+        return None;
+    }
+    let mut block = Block {
+        name_col: above.name_col,
+        unit_col: above.unit_col,
+        industry_col: above.industry_col,
+        years: above.years.clone(),
+        unread: Vec::new(),
+        noted: Vec::new(),
+    };
+    let first = sheet.rows_from(0).next().map(|(row, _)| row)?;
+    let rows = block_rows(sheet, &mut block, first, None);
+    let numbers = (rows.iter().flat_map(|row| &row.values))
+        .any(|value| matches!(value, CellValue::Number { .. }));
+    numbers.then(|| Table {
+        sheet: sheet.name.clone(),
+        hidden: sheet.hidden,
+        header_row: above.header_row,
+        name_col: block.name_col,
+        unit_col: block.unit_col,
+        industry_col: block.industry_col,
+        years: block.years,
+        unread: Vec::new(),
+        stated_unit: above.stated_unit.clone(),
+        statements: block.noted,
+        continues: Some(above.sheet.clone()),
+        rows,
+    })
+}
+
 /// The tables whose header is the first found in rows `from..until` (one per block of a header
 /// that repeats 指标名称 after year columns: tables side by side), and the row where a header
 /// repeated below them starts the next, if one does.
@@ -604,6 +652,7 @@ fn table_from(
                     unread: block.unread,
                     stated_unit: None,
                     statements: titled.iter().cloned().chain(block.noted).collect(),
+                    continues: None,
                 }
             })
             .collect();
@@ -978,6 +1027,8 @@ mod tests {
             ("金额以万元为单位", "万元"),
             ("注：1.金额单位：万元（现价）；2.单价单位为元", "万元"),
             ("本表金额以元为单位，单价以元/吨为单位", "元"),
+            ("金额单位：元    填报日期：2022年1月15日", "元"),
+            ("单位： 万元", "万元"),
         ] {
             assert_eq!(stated_amount_unit(text), Some(unit), "{text}");
         }

@@ -291,7 +291,16 @@ impl<'a> FormReader<'a> {
 
     fn read(&self, sheets: &[workbook::Sheet]) -> FileContent {
         let info = locate::basic_info(sheets);
-        let tables: Vec<Table> = sheets.iter().flat_map(locate::tables).collect();
+        let mut tables: Vec<Table> = Vec::new();
+        for sheet in sheets {
+            let found = locate::tables(sheet);
+            // A sheet with no header of its own may go on with the table before it.
+            let continued = match (found.is_empty(), tables.last()) {
+                (true, Some(above)) => locate::continued(sheet, above),
+                _ => None,
+            };
+            tables.extend(found.into_iter().chain(continued));
+        }
         // Each row's name folded once, for recognising the form and for reading the row.
         let names: Vec<Vec<IndicatorName>> = tables
             .iter()
@@ -1283,7 +1292,10 @@ fn table_match(table: &Table, window: &[i32]) -> TableMatch {
     TableMatch {
         sheet: table.sheet.clone(),
         hidden: table.hidden,
-        header_cell: a1(table.header_row, table.name_col),
+        header_cell: match &table.continues {
+            Some(sheet) => format!("{sheet}!{}", a1(table.header_row, table.name_col)),
+            None => a1(table.header_row, table.name_col),
+        },
         name_column: letter(table.name_col),
         unit_column: table.unit_col.map(letter),
         stated_unit: table.stated_unit.as_ref().map(|stated| {
