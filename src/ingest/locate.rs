@@ -1096,22 +1096,17 @@ mod tests {
             if let Some(title) = title {
                 sheet.set(0, 4, text(title));
             }
-            for (col, label) in ["指标名称", "计量单位", "2019年", "2020年"]
-                .iter()
-                .enumerate()
+            let years = [("2019年", "2020年"), ("2020年", "2019年")];
+            for ((at, name), (first, second)) in
+                [(1, "营业收入"), (4, "利润总额")].into_iter().zip(years)
             {
-                sheet.set(1, col as u32, text(label));
+                for (col, label) in ["指标名称", "计量单位", first, second].iter().enumerate()
+                {
+                    sheet.set(at, col as u32, text(label));
+                }
+                sheet.set(at + 1, 0, text(name));
+                sheet.set(at + 1, 2, number(1e8));
             }
-            sheet.set(2, 0, text("营业收入"));
-            sheet.set(2, 2, number(1e8));
-            for (col, label) in ["指标名称", "计量单位", "2020年", "2019年"]
-                .iter()
-                .enumerate()
-            {
-                sheet.set(4, col as u32, text(label));
-            }
-            sheet.set(5, 0, text("利润总额"));
-            sheet.set(5, 2, number(1e6));
             sheet.set(7, 0, text(note));
             sheet
         };

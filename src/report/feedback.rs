@@ -502,32 +502,27 @@ impl YearWinners {
         Ok(YearWinners(winners))
     }
 
+    /// The (level, entity, indicator, year) of a finding on a cell; none for one on a file, a
+    /// row or a column.
+    fn key_of(finding: &Finding) -> Option<(String, String, String, i32)> {
+        Some((
+            finding.level.clone()?,
+            finding.entity_id.clone()?,
+            finding.indicator_code.clone()?,
+            finding.year?,
+        ))
+    }
+
     /// Whether another submission's value stands for the finding's cell.
     pub fn settles(&self, finding: &Finding) -> bool {
-        let (Some(level), Some(entity), Some(code), Some(year)) = (
-            &finding.level,
-            &finding.entity_id,
-            &finding.indicator_code,
-            finding.year,
-        ) else {
-            return false;
-        };
-        let key = (level.clone(), entity.clone(), code.clone(), year);
-        (self.0.get(&key)).is_some_and(|winner| *winner != finding.submission_id)
+        (Self::key_of(finding).and_then(|key| self.0.get(&key)))
+            .is_some_and(|winner| *winner != finding.submission_id)
     }
 
     /// Whether no value stands for the finding's cell at all: a year another submission won
     /// and left blank there (a correction's year replaces the whole year, SPEC v2 §6).
     pub fn none_loaded(&self, finding: &Finding) -> bool {
-        let (Some(level), Some(entity), Some(code), Some(year)) = (
-            &finding.level,
-            &finding.entity_id,
-            &finding.indicator_code,
-            finding.year,
-        ) else {
-            return false;
-        };
-        !(self.0).contains_key(&(level.clone(), entity.clone(), code.clone(), year))
+        Self::key_of(finding).is_some_and(|key| !self.0.contains_key(&key))
     }
 }
 
