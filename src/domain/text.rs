@@ -160,7 +160,15 @@ fn is_numeral(c: char) -> bool {
 /// year in brackets after 本年, 上年 or 上年同期 (`本年(2021年)`). Any other qualifier (a plan, a
 /// target, a forecast, part of a year, a change between years) makes no year column.
 pub fn parse_year_label(text: &str) -> Option<i32> {
-    const SUFFIXES: [&str; 58] = [
+    const SUFFIXES: [&str; 66] = [
+        "年末",
+        "年末数",
+        "末数",
+        "期末",
+        "期末数",
+        "年末值",
+        "现价",
+        "当年价",
         "绝对额",
         "绝对值",
         "金额",
@@ -220,7 +228,17 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
         "修正数",
         "修正后",
     ];
-    const NOTES: [&str; 48] = [
+    const NOTES: [&str; 58] = [
+        "现价",
+        "当年价",
+        "可比价",
+        "经审计",
+        "合并",
+        "合并口径",
+        "全口径",
+        "基准年",
+        "基年",
+        "年末",
         "变更后",
         "初步统计",
         "审计后",
@@ -297,7 +315,7 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
     // A footnote in brackets (`(注1)`, `(注)`) says nothing of the value, unless it says the
     // value is part of the year or a plan (`(注:1-11月数据)`, `(注:预计数)`).
     let footnote = |note: &str| {
-        note.starts_with('注')
+        (note.starts_with('注') || note.starts_with("数据来源") || note.starts_with("来源"))
             && !is_plan(note)
             && !["月", "季", "半年"].iter().any(|part| note.contains(part))
     };
@@ -310,7 +328,7 @@ const FOOTNOTE_MARKS: [char; 12] = ['①', '②', '③', '④', '⑤', '⑥', '�
 
 /// `本年(2021年)`, `上年同期(2020年)`: a period word with the year it means in brackets.
 fn year_after_a_period_word(text: &str) -> Option<i32> {
-    const PERIODS: [&str; 8] = [
+    const PERIODS: [&str; 12] = [
         "本年",
         "本年度",
         "当年",
@@ -319,6 +337,10 @@ fn year_after_a_period_word(text: &str) -> Option<i32> {
         "上年同期",
         "去年",
         "同期",
+        "基期",
+        "报告期",
+        "上期",
+        "基准年",
     ];
     let folded = fold(text);
     let inner = folded.strip_suffix(')')?;
@@ -585,6 +607,10 @@ mod tests {
             "2021年底",
             "2021年（注：快报数）",
             "2021年（变更后）",
+            "基期（2021年）",
+            "2021年（数据来源：统计年报）",
+            "2021年年末数",
+            "2021年（可比价）",
         ] {
             assert_eq!(parse_year_label(label), Some(2021), "{label}");
         }
@@ -616,7 +642,6 @@ mod tests {
             "2021年测算值",
             "2021年（注：1-11月数据）",
             "2021年（注：预计数）",
-            "2021年（可比价）",
         ] {
             assert_eq!(parse_year_label(label), None, "{label}");
         }
@@ -626,13 +651,8 @@ mod tests {
     /// its year is not, and neither is a year label or part of a year (reported as such).
     #[test]
     fn a_year_with_an_unknown_qualifier_is_told_apart_from_other_columns() {
-        for label in [
-            "2021年测算值",
-            "2021年（审计）",
-            "2021年度口径",
-            "21年其他",
-            "2021年（可比价）",
-        ] {
+        for label in ["2021年测算值", "2021年（审计）", "2021年度口径", "21年其他"]
+        {
             assert_eq!(unknown_year_label(label), Some(2021), "{label}");
         }
         for label in [

@@ -34,7 +34,11 @@ pub fn kind_factor(kind: Kind, unit: &str) -> Option<f64> {
             "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
         )
         .then_some(1.0),
-        Kind::Score => matches!(unit, "分" | "分值" | "满分100分" | "百分制").then_some(1.0),
+        Kind::Score => matches!(
+            unit,
+            "分" | "分值" | "满分100分" | "百分制" | "百分" | "100分制" | "0-100分" | "0~100分"
+        )
+        .then_some(1.0),
         Kind::Flag => matches!(unit, "是/否" | "是否" | "是或否" | "有/无" | "y/n").then_some(1.0),
     }
 }
@@ -52,7 +56,8 @@ pub fn names_a_unit(text: &str) -> bool {
     ];
     const OTHER_UNITS: [&str; 6] = ["‰", "千分比", "千分率", "‱", "万分比", "千分点"];
     // The last character of a unit: 元 of 美元, 吨 of 万吨, 时 of 千瓦时.
-    const UNIT_ENDS: &str = "元币吨%‰个件次家项分人台户座米升克时瓦度亩";
+    // Not 次: 批次 is how a pass rate is counted, not its unit.
+    const UNIT_ENDS: &str = "元币吨%‰个件家项分人台户座米升克时瓦度亩";
     let unit = bare_unit(text);
     let scale = unit
         .strip_prefix("满分")

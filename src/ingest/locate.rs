@@ -240,6 +240,9 @@ pub struct Table {
     pub stated_unit: Option<StatedUnit>,
     /// Every unit statement found above this table's header or among its rows.
     pub statements: Vec<StatedUnit>,
+    /// Two statements on the sheet that name different units, when they do: an amount with no
+    /// unit of its own cannot be read in either.
+    pub stated_conflict: Option<(StatedUnit, StatedUnit)>,
     /// The sheet whose header this table goes on with, when its own sheet has none.
     pub continues: Option<String>,
     pub rows: Vec<TableRow>,
@@ -288,36 +291,78 @@ pub fn stated_amount_unit(text: &str) -> Option<&'static str> {
         (after.chars().next())
             .is_none_or(|c| matches!(c, ')' | ']' | '(' | ',' | ';' | '、' | '。' | '】' | '）'))
     };
-    // Whose unit: a price's is no amount's (单价单位为元, 产品单价以元为单位, 价格单位：元) and
-    // says nothing of the table; any other noun's (利润单位：万元) still counts, so that two
-    // different units stated in one text state none.
-    let of_amounts = |before: &str| {
-        let noun: String = before.chars().rev().take(3).collect();
-        !noun.contains('价')
+    // Whose unit: the table's (nothing before 单位 but a label or a number: `单位：元`,
+    // `1.金额单位为元`, `本表金额以元为单位`), or one named item's (`其中质量损失金额以元为单位`,
+    // `注册资本单位为元`), which says nothing of the other amounts but forbids a guess when it
+    // differs from the table's (`金额单位：元；利润单位：万元`). A price's (`单价单位为元`) is no
+    // amount's at all.
+    let noun_of = |before: &str| -> Noun {
+        const TABLE_NOUNS: [&str; 12] = [
+            "",
+            "金额",
+            "本表金额",
+            "表中金额",
+            "表内金额",
+            "全表金额",
+            "本表",
+            "全表",
+            "表中",
+            "货币",
+            "计量",
+            "数据",
+        ];
+        let noun = before
+            .rsplit(|c: char| !c.is_alphanumeric() || c.is_ascii_digit())
+            .next()
+            .unwrap_or("");
+        let noun = ["注", "说明", "填表说明", "备注"]
+            .iter()
+            .find_map(|label| noun.strip_prefix(label))
+            .unwrap_or(noun);
+        match noun {
+            _ if TABLE_NOUNS.contains(&noun) => Noun::Table,
+            _ if noun.contains('价') => Noun::Price,
+            _ => Noun::Item,
+        }
     };
-    let mut units = Vec::new();
+    let (mut units, mut items) = (Vec::new(), Vec::new());
+    let mut keep = |noun: Noun, unit: Option<&'static str>| match noun {
+        Noun::Table => units.extend(unit),
+        Noun::Item => items.extend(unit),
+        Noun::Price => {}
+    };
     for (at, _) in folded.match_indices("单位") {
         let rest = &folded[at + "单位".len()..];
         let stated = rest
             .strip_prefix(':')
             .or_else(|| rest.strip_prefix('为'))
-            .or_else(|| rest.strip_prefix('是'))
-            .filter(|_| of_amounts(&folded[..at]));
-        units.extend(stated.and_then(|rest| unit_at(rest, &closes)));
+            .or_else(|| rest.strip_prefix('是'));
+        keep(
+            noun_of(&folded[..at]),
+            stated.and_then(|rest| unit_at(rest, &closes)),
+        );
         // 以元为单位: the unit between 以 and 为单位.
         if let Some(before) = folded[..at].strip_suffix('为') {
-            let start = before.rfind('以');
-            let unit = start
-                .filter(|&start| of_amounts(&before[..start]))
-                .and_then(|start| {
-                    let unit = &before[start + '以'.len_utf8()..];
-                    unit_at(unit, &|after| after.is_empty())
-                });
-            units.extend(unit);
+            if let Some(start) = before.rfind('以') {
+                let unit = &before[start + '以'.len_utf8()..];
+                keep(
+                    noun_of(&before[..start]),
+                    unit_at(unit, &|after| after.is_empty()),
+                );
+            }
         }
     }
     let first = *units.first()?;
-    units.iter().all(|unit| *unit == first).then_some(first)
+    let agreed = units.iter().chain(&items).all(|unit| *unit == first);
+    agreed.then_some(first)
+}
+
+/// Whose unit a statement gives: the table's, one named item's, or a price's.
+#[derive(Debug, Clone, Copy)]
+enum Noun {
+    Table,
+    Item,
+    Price,
 }
 
 /// The amount unit in a year header's brackets (`2021年（元）`, `2021年（人民币万元）`).
@@ -462,9 +507,18 @@ pub fn tables(sheet: &Sheet) -> Vec<Table> {
     // every table on it; statements that disagree state none.
     let mut statements = (tables.iter()).flat_map(|table| table.statements.iter());
     let first = statements.next().cloned();
-    let agreed = first.filter(|first| statements.all(|other| other.unit == first.unit));
+    let other = first
+        .as_ref()
+        .and_then(|first| statements.find(|other| other.unit != first.unit))
+        .cloned();
+    let (agreed, conflict) = match (first, other) {
+        (Some(first), Some(other)) => (None, Some((first, other))),
+        (first, None) => (first, None),
+        (None, Some(_)) => (None, None),
+    };
     for table in &mut tables {
         table.stated_unit.clone_from(&agreed);
+        table.stated_conflict.clone_from(&conflict);
     }
     tables
 }
@@ -475,7 +529,7 @@ pub fn tables(sheet: &Sheet) -> Vec<Table> {
 /// Without it, the rows of a form split over two sheets vanished with no word.
 pub fn continued(sheet: &Sheet, above: &Table) -> Option<Table> {
     let named = sheet.name.contains('续') || sheet.name.starts_with(above.sheet.as_str());
-    if sheet.hidden || !named || sheet.name == above.sheet {
+    if sheet.hidden || !named || sheet.name == above.sheet || names_a_year(sheet) {
         return None;
     }
     let mut block = Block {
@@ -487,7 +541,12 @@ pub fn continued(sheet: &Sheet, above: &Table) -> Option<Table> {
         noted: Vec::new(),
     };
     let first = sheet.rows_from(0).next().map(|(row, _)| row)?;
-    let rows = block_rows(sheet, &mut block, first, None);
+    let mut rows = block_rows(sheet, &mut block, first, None);
+    // A city's industry goes on too, until the sheet names one.
+    let carried = above.rows.last().and_then(|row| row.industry.clone());
+    for row in rows.iter_mut().take_while(|row| row.industry.is_none()) {
+        row.industry.clone_from(&carried);
+    }
     let numbers = (rows.iter().flat_map(|row| &row.values))
         .any(|value| matches!(value, CellValue::Number { .. }));
     numbers.then(|| Table {
@@ -501,9 +560,32 @@ pub fn continued(sheet: &Sheet, above: &Table) -> Option<Table> {
         unread: Vec::new(),
         stated_unit: above.stated_unit.clone(),
         statements: block.noted,
+        stated_conflict: above.stated_conflict.clone(),
         continues: Some(above.sheet.clone()),
         rows,
     })
+}
+
+/// Whether the top of a sheet names a year or a 指标名称 column anywhere (`2018年`, a title
+/// `上年度报送数据（2018—2020年）`): a sheet with years of its own is no continuation of
+/// another's, even when they could not be read as a header.
+fn names_a_year(sheet: &Sheet) -> bool {
+    let years = |text: &str| {
+        let digits: Vec<char> = text.chars().collect();
+        digits.windows(4).any(|four| {
+            matches!(four[..2], ['1', '9'] | ['2', '0'])
+                && four[2..].iter().all(char::is_ascii_digit)
+        })
+    };
+    (sheet.rows_from(0))
+        .take_while(|(row, _)| *row < HEADER_SEARCH_ROWS)
+        .flat_map(|(_, cells)| cells.iter())
+        .any(|(_, value)| match value {
+            CellValue::Text(text) => {
+                years(text) || header_text(value).is_some_and(|t| NAME_LABELS.contains(&t.as_str()))
+            }
+            _ => false,
+        })
 }
 
 /// The tables whose header is the first found in rows `from..until` (one per block of a header
@@ -652,6 +734,7 @@ fn table_from(
                     unread: block.unread,
                     stated_unit: None,
                     statements: titled.iter().cloned().chain(block.noted).collect(),
+                    stated_conflict: None,
                     continues: None,
                 }
             })
@@ -1044,6 +1127,10 @@ mod tests {
             "所以为单位",
             "注：产品单价以元为单位",
             "吨钢价格单位为元",
+            "注：质量损失率=质量损失金额÷营业收入×100%，其中质量损失金额以元为单位。",
+            "说明：检验检测费用单位为元。",
+            "注：注册资本单位为元。",
+            "注：1.万元产值质量损失单位为元；2.比率保留两位小数",
         ] {
             assert_eq!(stated_amount_unit(text), None, "{text}");
         }

@@ -40,11 +40,20 @@ pub struct RawCell {
     /// The row's unit: the 计量单位 cell, else a unit in the name's brackets, else for an
     /// amount the unit its table states.
     pub unit: Option<CompactString>,
-    /// A unit in the name's brackets when the 计量单位 cell names another text: normalize
-    /// refuses the cell when the two convert differently (营业收入（亿元） over a 万元 cell).
-    pub name_unit: Option<CompactString>,
+    /// A second unit named for the cell (a name's bracket beside the 计量单位 cell, a year
+    /// header's or the sheet's beside the row's, two statements of the sheet): normalize
+    /// refuses the cell when it converts otherwise than `unit`.
+    pub second_unit: Option<Box<SecondUnit>>,
     /// Why this cell is refused whatever it holds (SPEC v2 §3.2, §3.3), if it is.
     pub refused: Option<Refusal>,
+}
+
+/// Another unit named for a cell than the one it is read in, and where both are named, as the
+/// reject says it (`计量单位列为“万元”，指标名称中注明“亿元”`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondUnit {
+    pub unit: CompactString,
+    pub said: String,
 }
 
 /// A cell that is an error reject because of where it stands, not what it holds.
@@ -1125,15 +1134,78 @@ impl<'a> FormReader<'a> {
             .as_deref()
             .filter(|unit| units::names_a_unit(unit));
         let row_unit = row.unit.as_deref().or(suffix_unit);
+        // Two units named for the row's cells: checked per cell in normalize, which refuses
+        // the cell when they convert differently.
+        let second = |unit: &str, said: String| {
+            Some(Box::new(SecondUnit {
+                unit: unit.into(),
+                said,
+            }))
+        };
+        let named_twice = match (row.unit.as_deref(), suffix_unit) {
+            (Some(column), Some(name)) if text::fold(column) != text::fold(name) => second(
+                name,
+                format!("计量单位列为“{column}”，指标名称中注明“{name}”"),
+            ),
+            _ => None,
+        };
+        let stated_cell = |stated: &locate::StatedUnit| {
+            format!("{}!{}“{}”", table.sheet, stated.cell, stated.text)
+        };
+        let second_of = |year: &locate::YearColumn| -> Option<Box<SecondUnit>> {
+            if named_twice.is_some() || !amount {
+                return named_twice.clone();
+            }
+            let headed = year.unit.as_deref();
+            // A row's unit other than the catalog's is the row's own choice and stands against
+            // a header or a statement; the catalog's own (as a template pre-fills it) against a
+            // header or a statement naming another unit is two units for one cell.
+            let catalog_own = |own: &str| text::fold(own) == text::fold(&indicator.unit);
+            match (row_unit, headed, table.stated_unit.as_ref()) {
+                (Some(own), Some(header), _) if catalog_own(own) && text::fold(own) != header => {
+                    second(
+                        header,
+                        format!("本行计量单位为“{own}”，表头“{}”注明“{header}”", year.label),
+                    )
+                }
+                (Some(own), None, Some(stated))
+                    if catalog_own(own) && text::fold(own) != stated.unit =>
+                {
+                    second(
+                        &stated.unit,
+                        format!(
+                            "本行计量单位为“{own}”，{}注明“{}”",
+                            stated_cell(stated),
+                            stated.unit
+                        ),
+                    )
+                }
+                // Nothing on the row or its header, and the sheet states two units.
+                (None, None, None) => table.stated_conflict.as_ref().and_then(|(a, b)| {
+                    second(
+                        &b.unit,
+                        format!(
+                            "本表金额单位不一致：{}注明“{}”，{}注明“{}”",
+                            stated_cell(a),
+                            a.unit,
+                            stated_cell(b),
+                            b.unit
+                        ),
+                    )
+                }),
+                _ => None,
+            }
+        };
+        let conflicted = (table.stated_conflict.as_ref())
+            .filter(|_| amount)
+            .map(|(first, _)| first.unit.as_str());
         let unit_of = |year: &locate::YearColumn| -> Option<CompactString> {
             let headed = year.unit.as_deref().filter(|_| amount);
-            row_unit.or(headed).or(stated).map(Into::into)
-        };
-        let name_unit: Option<CompactString> = match (row.unit.as_deref(), suffix_unit) {
-            (Some(column), Some(name)) if text::fold(column) != text::fold(name) => {
-                Some(name.into())
-            }
-            _ => None,
+            row_unit
+                .or(headed)
+                .or(stated)
+                .or(conflicted)
+                .map(Into::into)
         };
         let entity_id = CompactString::from(entity.entity_id.as_str());
         let indicator_code = CompactString::from(indicator.code.as_str());
@@ -1176,7 +1248,7 @@ impl<'a> FormReader<'a> {
                 cell,
                 value: value.clone(),
                 unit: unit_of(year),
-                name_unit: name_unit.clone(),
+                second_unit: second_of(year),
                 refused: refusal,
             });
         }

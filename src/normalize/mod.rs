@@ -22,7 +22,7 @@ use crate::domain::{EntityRef, SubmissionStatus, Submitter};
 use crate::domain::{Finding, Form, Level, Rule};
 use crate::frames::{self, JoinOn};
 use crate::ingest::workbook::CellValue;
-use crate::ingest::{Contact, Extracted, FileContent, RawCell, Refusal};
+use crate::ingest::{Contact, Extracted, FileContent, RawCell, Refusal, SecondUnit};
 use crate::timing::timed;
 use compact_str::CompactString;
 use polars::prelude::*;
@@ -89,8 +89,8 @@ pub fn submission(extracted: Extracted, plan: &Plan) -> Submission {
                 value::classify(value, unit, indicator, &place)
             };
             let read = classify(&raw.value, raw.unit.as_deref());
-            let read = match &raw.name_unit {
-                Some(name_unit) => units_agree(read, &raw, name_unit, indicator),
+            let read = match &raw.second_unit {
+                Some(second) => units_agree(read, &raw, second, indicator),
                 None => read,
             };
             let outcome = match (&raw.refused, read) {
@@ -215,7 +215,7 @@ fn consistency(cells: &[Cell], plan: &Plan) -> Vec<Finding> {
 fn units_agree(
     read: Outcome,
     raw: &RawCell,
-    name_unit: &str,
+    second: &SecondUnit,
     indicator: &crate::config::Indicator,
 ) -> Outcome {
     let Outcome::Value(_) = read else {
@@ -224,23 +224,24 @@ fn units_agree(
     let column_unit = raw.unit.as_deref().unwrap_or_default();
     let factors = (
         value::unit_factor(Some(column_unit), indicator),
-        value::unit_factor(Some(name_unit), indicator),
+        value::unit_factor(Some(&second.unit), indicator),
     );
     // A name's unit that no kind of this indicator takes (‰ over %, 满分10分 over 分) disagrees
     // too; a bracket that is no unit at all is a note.
     let disagree = match factors {
         (Some(column), Some(name)) => column != name,
-        (Some(_), None) => crate::domain::units::names_a_unit(name_unit),
+        (Some(_), None) => crate::domain::units::names_a_unit(&second.unit),
         _ => false,
     };
     match disagree {
         true => Outcome::Rejected {
             rule: Rule::UnknownUnit,
             message: format!(
-                "{}!{} 的值“{}”：计量单位列为“{column_unit}”，指标名称中注明“{name_unit}”，两者不一致，本格未载入；请删去或改正其中之一（{}，UNKNOWN_UNIT: the unit column and the name's unit disagree）",
+                "{}!{} 的值“{}”：{}，两者不一致，本格未载入；请删去或改正其中之一（{}，UNKNOWN_UNIT: two units named for this cell disagree）",
                 raw.sheet,
                 raw.cell,
                 raw.value.display(),
+                second.said,
                 indicator.name
             ),
         },

@@ -27,9 +27,11 @@ pub fn parse(value: &CellValue, kind: Kind) -> Parsed {
     match value {
         CellValue::Empty => Parsed::Missing,
         CellValue::Number { value, .. } if !value.is_finite() => Parsed::Reject(Rule::OutOfRange),
-        CellValue::Number { percent: true, .. } if shown_as_percent_wrongly(kind) => {
-            Parsed::Reject(Rule::NotANumber)
-        }
+        // 0 is 0 in any format.
+        CellValue::Number {
+            percent: true,
+            value,
+        } if shown_as_percent_wrongly(kind) && *value != 0.0 => Parsed::Reject(Rule::NotANumber),
         // Shown divided by its format: the unit of what was seen is not the unit of what is
         // stored.
         CellValue::Scaled { .. } => Parsed::Reject(Rule::UnknownUnit),
@@ -634,6 +636,7 @@ mod tests {
             "满分",
             "注",
             "合并口径",
+            "批次",
         ] {
             assert!(!units::names_a_unit(note), "{note}");
         }

@@ -389,6 +389,10 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
     // Open elements calamine reads until their end tag, by name (end names are not checked).
     let (mut in_table, mut in_annotation) = (false, false);
     let mut spaces = 0u64;
+    // A formula cell with no value type, whose result is empty text only if its content is one
+    // empty paragraph (`<text:p/>`, as LibreOffice writes it); its cells, and whether the
+    // paragraph has opened.
+    let mut pending: Option<(Vec<(u32, u32)>, bool)> = None;
     let mut buffer = Vec::new();
     loop {
         let event = match reader.read_event_into(&mut buffer) {
@@ -401,6 +405,22 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
             Ok(event) => event,
         };
         let empty = matches!(event, Event::Empty(_));
+        if let Some((cells, opened)) = pending.take() {
+            let paragraph = |element: &BytesStart| element.name().as_ref() == "text:p";
+            match &event {
+                Event::Empty(element) if !opened && paragraph(element) => {
+                    blank(&mut out, cells);
+                }
+                Event::Start(element) if !opened && paragraph(element) => {
+                    pending = Some((cells, true));
+                }
+                Event::End(element) if opened && element.name().as_ref() == "text:p" => {
+                    blank(&mut out, cells);
+                }
+                // Anything else in it (text, a span, another paragraph): a result not empty.
+                _ => {}
+            }
+        }
         match event {
             Event::Start(ref element) | Event::Empty(ref element) => {
                 match element.name().as_ref() {
@@ -463,7 +483,9 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
                             list(&mut layout.percent);
                         }
                         if formula && value_type.is_none() && !empty && listed {
-                            list(&mut layout.blank_results);
+                            let mut cells = HashSet::new();
+                            list(&mut cells);
+                            pending = Some((cells.into_iter().collect(), false));
                         }
                         col = col.saturating_add(repeat);
                         // A cell with content, a value type or a formula is laid out by calamine.
@@ -487,6 +509,13 @@ pub(super) fn ods_layout(bytes: &[u8], limits: &Limits) -> Result<Layouts, OpenE
         buffer.clear();
     }
     Ok(out)
+}
+
+/// Records `cells` of the last table as formulas whose result is empty text.
+fn blank(out: &mut Layouts, cells: Vec<(u32, u32)>) {
+    if let Some((_, layout)) = out.last_mut() {
+        layout.blank_results.extend(cells);
+    }
 }
 
 fn clamp(position: u64) -> u32 {
