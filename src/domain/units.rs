@@ -13,8 +13,17 @@ pub fn bare_unit(unit: &str) -> String {
         .find_map(|label| folded.strip_prefix(label))
         .unwrap_or(&folded);
     let unit = unit.strip_prefix("人民币").unwrap_or(unit);
-    let unit = unit.strip_suffix("人民币").unwrap_or(unit);
+    let unit = ["(人民币)", "人民币"]
+        .iter()
+        .find_map(|suffix| unit.strip_suffix(suffix))
+        .unwrap_or(unit);
     unit.to_string()
+}
+
+/// Whether a unit cell says there is no unit (`—`, `/`, `无`, as clerks fill a flag's): the
+/// catalog's unit is meant, as with an empty cell.
+pub fn says_none(unit: &str) -> bool {
+    matches!(unit, "—" | "——" | "-" | "--" | "/" | "无" | "－" | "―")
 }
 
 /// The factor of a folded unit for a kind of indicator, None when that kind does not take it.
@@ -31,7 +40,7 @@ pub fn kind_factor(kind: Kind, unit: &str) -> Option<f64> {
         Kind::Rate => matches!(unit, "%" | "百分比" | "百分点" | "百分率").then_some(1.0),
         Kind::Count => matches!(
             unit,
-            "家" | "个" | "项" | "件" | "次" | "起" | "户" | "座" | "人" | "台"
+            "家" | "个" | "项" | "件" | "次" | "次数" | "人次" | "起" | "户" | "座" | "人" | "台"
         )
         .then_some(1.0),
         Kind::Score => matches!(

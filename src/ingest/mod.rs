@@ -1133,7 +1133,10 @@ impl<'a> FormReader<'a> {
         let suffix_unit = suffix_unit
             .as_deref()
             .filter(|unit| units::names_a_unit(unit));
-        let row_unit = row.unit.as_deref().or(suffix_unit);
+        // A unit cell saying there is none (`—`, `/`, as a flag's often does) names none.
+        let cell_unit =
+            (row.unit.as_deref()).filter(|unit| !units::says_none(&units::bare_unit(unit)));
+        let row_unit = cell_unit.or(suffix_unit);
         // Two units named for the row's cells: checked per cell in normalize, which refuses
         // the cell when they convert differently.
         let second = |unit: &str, said: String| {
@@ -1142,7 +1145,7 @@ impl<'a> FormReader<'a> {
                 said,
             }))
         };
-        let named_twice = match (row.unit.as_deref(), suffix_unit) {
+        let named_twice = match (cell_unit, suffix_unit) {
             (Some(column), Some(name)) if text::fold(column) != text::fold(name) => second(
                 name,
                 format!("计量单位列为“{column}”，指标名称中注明“{name}”"),

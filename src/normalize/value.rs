@@ -189,7 +189,9 @@ pub fn unit_factor(unit: Option<&str>, indicator: &Indicator) -> Option<f64> {
     if unit == Some(indicator.unit.as_str()) {
         return Some(1.0);
     }
-    let Some(unit) = unit.map(units::bare_unit).filter(|unit| !unit.is_empty()) else {
+    let Some(unit) =
+        (unit.map(units::bare_unit)).filter(|unit| !unit.is_empty() && !units::says_none(unit))
+    else {
         return Some(1.0);
     };
     if unit == text::fold(&indicator.unit) {
@@ -647,6 +649,14 @@ mod tests {
         let score = indicator(Kind::Score, "分", Some(0.0), Some(100.0));
         assert_eq!(unit_factor(Some("满分100分"), &score), Some(1.0));
         assert_eq!(unit_factor(Some("满分10分"), &score), None);
+        // A unit cell saying there is none means the catalog's; 人民币 in brackets is no unit.
+        let flag = indicator(Kind::Flag, "是/否", Some(0.0), Some(1.0));
+        for none in ["—", "/", "无", "－"] {
+            assert_eq!(unit_factor(Some(none), &flag), Some(1.0), "{none}");
+        }
+        assert_eq!(unit_factor(Some("万元（人民币）"), &amount), Some(1.0));
+        let count = indicator(Kind::Count, "次", Some(0.0), None);
+        assert_eq!(unit_factor(Some("次数"), &count), Some(1.0));
     }
 
     #[test]
