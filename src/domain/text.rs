@@ -99,6 +99,22 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// A unit as compared: folded, without a `单位：` before it or the currency's name
+/// (`人民币元`, `万元人民币` are 元 and 万元).
+pub fn bare_unit(unit: &str) -> String {
+    let folded = fold(unit);
+    let unit = ["计量单位:", "单位:", "单位"]
+        .iter()
+        .find_map(|label| folded.strip_prefix(label))
+        .unwrap_or(&folded);
+    let unit = unit.strip_prefix("人民币").unwrap_or(unit);
+    let unit = ["(人民币)", "人民币"]
+        .iter()
+        .find_map(|suffix| unit.strip_suffix(suffix))
+        .unwrap_or(unit);
+    unit.to_string()
+}
+
 /// An indicator name as a submitter wrote it, split into the folded name and a unit found in a
 /// bracketed suffix: `1.营业收入（亿元）` → (`营业收入`, Some(`亿元`)).
 pub fn split_indicator_name(text: &str) -> (String, Option<String>) {
@@ -307,11 +323,6 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
     };
     let word_ok = word.is_empty() || (after_year.is_some() && SUFFIXES.contains(&word));
     // A unit in brackets as clerks write it: `(单位:万元)`, `(人民币万元)`.
-    let bare = |note: &str| {
-        let note = note.strip_prefix("单位:").unwrap_or(note);
-        let note = note.strip_prefix("人民币").unwrap_or(note);
-        note.strip_suffix("人民币").unwrap_or(note).to_string()
-    };
     // A footnote in brackets (`(注1)`, `(注)`) says nothing of the value, unless it says the
     // value is part of the year or a plan (`(注:1-11月数据)`, `(注:预计数)`).
     let footnote = |note: &str| {
@@ -319,7 +330,8 @@ pub fn parse_year_label(text: &str) -> Option<i32> {
             && !is_plan(note)
             && !["月", "季", "半年"].iter().any(|part| note.contains(part))
     };
-    let note_ok = note.is_none_or(|note| NOTES.contains(&bare(note).as_str()) || footnote(note));
+    let note_ok =
+        note.is_none_or(|note| NOTES.contains(&bare_unit(note).as_str()) || footnote(note));
     (word_ok && note_ok && (1900..=2100).contains(&year)).then_some(year)
 }
 

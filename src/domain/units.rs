@@ -1,29 +1,18 @@
 //! Unit words as clerks write them, and which kind of indicator takes which: shared by ingest
 //! (is a name's bracket a unit or a note?) and normalize (the factor to the catalog unit).
 
-use super::text::fold;
-use super::Kind;
-
-/// A unit as compared: folded, without a `单位：` before it or the currency's name
-/// (`人民币元`, `万元人民币` are 元 and 万元).
-pub fn bare_unit(unit: &str) -> String {
-    let folded = fold(unit);
-    let unit = ["计量单位:", "单位:", "单位"]
-        .iter()
-        .find_map(|label| folded.strip_prefix(label))
-        .unwrap_or(&folded);
-    let unit = unit.strip_prefix("人民币").unwrap_or(unit);
-    let unit = ["(人民币)", "人民币"]
-        .iter()
-        .find_map(|suffix| unit.strip_suffix(suffix))
-        .unwrap_or(unit);
-    unit.to_string()
-}
+pub use super::text::bare_unit;
+use super::text::fold_cell;
+use super::{Kind, Word};
 
 /// Whether a unit cell says there is no unit (`—`, `/`, `无`, as clerks fill a flag's): the
 /// catalog's unit is meant, as with an empty cell.
 pub fn says_none(unit: &str) -> bool {
-    matches!(unit, "—" | "——" | "-" | "--" | "/" | "无" | "－" | "―")
+    // A missing marker as a cell would hold it (SPEC §3.4); a unit word such as 万元 is told
+    // apart without folding it.
+    let unit = unit.trim();
+    let marker_like = matches!(unit, "无" | "不适用") || unit.chars().any(|c| !c.is_alphanumeric());
+    marker_like && Kind::Amount.word(&fold_cell(unit)) == Some(Word::Missing)
 }
 
 /// The factor of a folded unit for a kind of indicator, None when that kind does not take it.

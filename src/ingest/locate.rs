@@ -3,8 +3,8 @@
 //! every data row to the last used row of the sheet).
 
 use super::workbook::{cell_at, excel_date, CellValue, Sheet};
-use crate::domain::text;
 use crate::domain::{a1, Kind};
+use crate::domain::{text, units};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -369,7 +369,8 @@ enum Noun {
 fn stated_in_year_label(label: &str) -> Option<String> {
     let folded = text::fold(label);
     let note = folded.strip_suffix(')')?.rsplit_once('(')?.1;
-    stated_amount_unit(&format!("单位:{note}")).map(str::to_string)
+    let unit = text::bare_unit(note);
+    units::kind_factor(Kind::Amount, &unit).map(|_| unit)
 }
 
 /// The amount units stated in the text cells of `cells`, with their cells.

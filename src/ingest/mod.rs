@@ -1134,8 +1134,7 @@ impl<'a> FormReader<'a> {
             .as_deref()
             .filter(|unit| units::names_a_unit(unit));
         // A unit cell saying there is none (`—`, `/`, as a flag's often does) names none.
-        let cell_unit =
-            (row.unit.as_deref()).filter(|unit| !units::says_none(&units::bare_unit(unit)));
+        let cell_unit = (row.unit.as_deref()).filter(|unit| !units::says_none(unit));
         let row_unit = cell_unit.or(suffix_unit);
         // Two units named for the row's cells: checked per cell in normalize, which refuses
         // the cell when they convert differently.
